@@ -1,0 +1,1 @@
+"""WTForms classes for every page. Labels use lazy gettext so they follow the locale."""

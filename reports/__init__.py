@@ -1,0 +1,1 @@
+"""PDF builders (ReportLab). Plain functions: data in, bytes out; no request objects."""

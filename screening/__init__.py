@@ -1,0 +1,82 @@
+"""Trivselsspor: early-detection wellbeing screening for Danish daycares.
+
+`create_app` is the application factory; `flask --app screening ...` finds it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from screening.config import CONFIGS, env_overrides
+from screening.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    name = config_name or os.environ.get("SCREENING_CONFIG", "production")
+    if name not in CONFIGS:
+        raise RuntimeError(f"unknown SCREENING_CONFIG {name!r}; use one of {sorted(CONFIGS)}")
+    app.config.from_object(CONFIGS[name])
+    app.config["CONFIG_NAME"] = name
+    app.config.update(env_overrides())
+    app.config.update(overrides or {})
+    _finish_config(app)
+
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from screening.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    from screening import web
+
+    web.init_app(app)
+
+    from screening.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = Path(app.instance_path) / "trivselsspor.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("SECRET_KEY"):
+        if app.config["CONFIG_NAME"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (environment variable)")
+        key_file = Path(app.instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

@@ -1,0 +1,130 @@
+"""Operator commands: `flask --app screening <command>` or the `screening` script.
+
+`flask --app screening db upgrade` (Flask-Migrate) creates or upgrades the schema.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from screening.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(import_roster_command)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="educator, leader, health_visitor, dental, coordinator, ppr, "
+    "social_worker or admin; repeat for several",
+)
+@click.option(
+    "--institution", "institutions", multiple=True, help="Institution name; repeat for several"
+)
+@click.password_option(help="Asked for when not given")
+def create_user(email, name, roles, institutions, password):
+    """Create a user (for example the first admin)."""
+    from screening import accounts
+    from screening.models import Institution, Role
+    from screening.services.admin import DuplicateError, save_user
+
+    try:
+        role_values = [Role(r).value for r in roles]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--role") from exc
+    problem = accounts.password_problem(password)
+    if problem:
+        raise click.BadParameter(
+            f"password {problem.replace('_', ' ')} "
+            f"({accounts.MIN_PASSWORD_LENGTH}-{accounts.MAX_PASSWORD_LENGTH} characters)",
+            param_hint="--password",
+        )
+    ids = []
+    for inst_name in institutions:
+        inst = db.session.scalar(sa.select(Institution).where(Institution.name == inst_name))
+        if inst is None:
+            raise click.BadParameter(
+                f"no institution named {inst_name!r}", param_hint="--institution"
+            )
+        ids.append(inst.id)
+    try:
+        user = save_user(
+            None,
+            name=name,
+            email=email,
+            roles=role_values,
+            institution_ids=ids,
+            active=True,
+            password=password,
+        )
+    except DuplicateError as exc:
+        raise click.ClickException(f"a user with e-mail {email!r} already exists") from exc
+    db.session.commit()
+    click.echo(f"Created user {user.id} <{user.email}> with roles {', '.join(role_values)}")
+
+
+@click.command("import-roster")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_roster_command(path: Path):
+    """Import a roster CSV (children, guardians, groups). Nothing is written on any error."""
+    from screening import audit
+    from screening.services.roster import import_roster
+
+    result = import_roster(
+        path.read_bytes(), today=date.today(), max_rows=current_app.config["ROSTER_MAX_ROWS"]
+    )
+    if not result.ok:
+        db.session.rollback()
+        for e in result.errors:
+            click.echo(f"row {e.row}, column {e.column or '-'}: {e.message}", err=True)
+        click.echo(f"{len(result.errors)} error(s); nothing was imported.", err=True)
+        sys.exit(1)
+    audit.record(
+        "roster.import",
+        "roster",
+        created=result.children_created,
+        updated=result.children_updated,
+        moved=result.children_moved,
+        source="cli",
+    )
+    db.session.commit()
+    click.echo(
+        f"{result.rows} rows: {result.children_created} children created, "
+        f"{result.children_updated} updated, {result.children_moved} moved; "
+        f"{result.guardians_created} guardians created, {result.guardians_updated} updated."
+    )
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Fill an empty database with the demo municipality (see README for the sign-ins)."""
+    from screening import demo
+
+    if demo.seed(date.today()):
+        db.session.commit()
+        click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")
+    else:
+        click.echo("The database already has institutions; demo data not added.")
+
+
+def main() -> None:
+    """Entry point of the `screening` console script."""
+    from screening import create_app
+
+    FlaskGroup(create_app=lambda: create_app())(prog_name="screening")

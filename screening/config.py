@@ -1,0 +1,117 @@
+"""Configuration as data.
+
+`create_app` picks a config class by name (``SCREENING_CONFIG`` or the argument) and then
+applies overrides from the environment. Secrets come from the environment or the instance
+folder; production refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    # Database: SQLite in the instance folder unless DATABASE_URL says otherwise.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SECRET_KEY: str | None = None
+
+    # Session and cookies.
+    SESSION_COOKIE_NAME = "trivselsspor_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Signed-in users are signed out after this much inactivity.
+    INACTIVITY_TIMEOUT = timedelta(minutes=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    # Sign-in throttling: this many failures within the window block further attempts
+    # for the same e-mail address (and, with a higher limit, for the same client address).
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    # argon2id parameters (argon2-cffi defaults are RFC 9106 "low memory").
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    LANGUAGES = ("da", "en")
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+    PROXY_COUNT = 0
+
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # roster CSV uploads
+    ROSTER_MAX_ROWS = 20000
+
+
+class DevelopmentConfig(BaseConfig):
+    # `make run` serves plain http on localhost; secure cookies would never be sent back.
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestConfig(BaseConfig):
+    TESTING = True
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    # Cheap hashing keeps the suite fast; the algorithm (argon2id) is the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(BaseConfig):
+    pass
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def env_overrides() -> dict:
+    """Settings read from the environment (documented in the README)."""
+    out: dict = {}
+    if url := os.environ.get("DATABASE_URL"):
+        out["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if key := os.environ.get("SECRET_KEY"):
+        out["SECRET_KEY"] = key
+    if minutes := os.environ.get("INACTIVITY_TIMEOUT_MINUTES"):
+        out["INACTIVITY_TIMEOUT"] = timedelta(minutes=int(minutes))
+    if proxies := os.environ.get("PROXY_COUNT"):
+        out["PROXY_COUNT"] = int(proxies)
+    if "SESSION_COOKIE_SECURE" in os.environ:
+        secure = _bool("SESSION_COOKIE_SECURE", True)
+        out["SESSION_COOKIE_SECURE"] = secure
+        out["REMEMBER_COOKIE_SECURE"] = secure
+    return out
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` / ``postgresql://`` forms and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url

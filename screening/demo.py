@@ -1,0 +1,207 @@
+"""A realistic, deterministic demo municipality for `flask seed-demo`.
+
+Three institutions, ten groups, 200 children aged 0–6 with guardians (some with a
+protected address, some needing an interpreter), and one user per role. The same seed
+gives the same data; ages are counted back from the day of seeding so that the children
+stay 0–6 years old.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from screening import accounts
+from screening.extensions import db
+from screening.models import (
+    Child,
+    ChildGuardian,
+    Group,
+    GroupMembership,
+    Guardian,
+    Institution,
+    InstitutionKind,
+    Municipality,
+    Role,
+    User,
+)
+
+DEMO_PASSWORD = "demo-adgangskode"  # noqa: S105 - documented in the README, demo only
+
+FIRST_NAMES = (
+    "Alma Ida Freja Clara Emma Agnes Ella Karla Olivia Nora Asta Luna Ellie Lily Sofie "
+    "Ingrid Vigga Merle Esther Liva Aya Maja Hannah Zainab Mila Yasmin Oliver William "
+    "Noah Oscar Carl Emil Aksel Malthe Alfred Arthur Valdemar Lucas Elias Magnus August "
+    "Viggo Theo Felix Bertram Anton Ali Omar Mikkel Ibrahim Storm Hugo Otto Villads"
+).split()
+LAST_NAMES = (
+    "Nielsen Jensen Hansen Pedersen Andersen Christensen Larsen Sørensen Rasmussen "
+    "Jørgensen Petersen Madsen Kristensen Olsen Thomsen Christiansen Poulsen Johansen "
+    "Møller Mortensen Ahmed Hussein Kowalski Yilmaz Khan Kovalenko Abdi Østergaard Bæk "
+    "Due"
+).split()
+ADULT_FIRST = (
+    "Anne Mette Louise Camilla Line Maria Sara Julie Rikke Fatima Olena Amina Ayse Anders "
+    "Søren Martin Thomas Jesper Mads Rasmus Peter Jonas Mohammed Piotr Andrii Hassan"
+).split()
+STREETS = (
+    "Rosenvej Bøgevej Skolegade Møllevangen Kirkevej Stationsvej Engvej Åboulevarden "
+    "Lærkevej Skovbrynet Havnegade Søndergade"
+).split()
+# (language code, share of guardians); about 1 in 12 families needs an interpreter.
+LANGUAGES = (("ar", 3), ("uk", 3), ("so", 2), ("tr", 2), ("pl", 2), ("ur", 1))
+
+
+@dataclass(frozen=True)
+class DemoInstitution:
+    name: str
+    kind: InstitutionKind
+    address: str
+    # (group name, min age in months, max age in months)
+    groups: tuple[tuple[str, int, int], ...]
+
+
+INSTITUTIONS = (
+    DemoInstitution(
+        "Børnehuset Mælkebøtten",
+        InstitutionKind.INTEGRERET,
+        "Mælkebøttevej 4, 8000 Aarhus C",
+        (
+            ("Mariehønsene", 6, 36),
+            ("Sommerfuglene", 6, 36),
+            ("Egernene", 36, 74),
+            ("Rævene", 36, 74),
+        ),
+    ),
+    DemoInstitution(
+        "Vuggestuen Lærkereden",
+        InstitutionKind.VUGGESTUE,
+        "Lærkevej 12, 8200 Aarhus N",
+        (("Solsikken", 6, 36), ("Kløveren", 6, 36), ("Valmuen", 6, 36)),
+    ),
+    DemoInstitution(
+        "Skovbørnehaven Egeblad",
+        InstitutionKind.BOERNEHAVE,
+        "Skovbrynet 2, 8210 Aarhus V",
+        (("Bøgen", 36, 74), ("Asken", 36, 74), ("Ahornen", 36, 74)),
+    ),
+)
+
+# One user per role. Leaders and educators work in one institution; health visitors and
+# dental staff in all of them; a second educator lets you try institution boundaries.
+USERS = (
+    ("leder@demo.dk", "Lise Leder", (Role.LEADER,), (0,)),
+    ("paedagog@demo.dk", "Peter Pædagog", (Role.EDUCATOR,), (0,)),
+    ("paedagog2@demo.dk", "Pia Pædagog", (Role.EDUCATOR,), (1,)),
+    ("leder2@demo.dk", "Lars Leder", (Role.LEADER,), (1, 2)),
+    ("sundhedsplejerske@demo.dk", "Susanne Sundhedsplejerske", (Role.HEALTH_VISITOR,), (0, 1, 2)),
+    ("tandpleje@demo.dk", "Tina Tandplejer", (Role.DENTAL,), (0, 1, 2)),
+    ("koordinator@demo.dk", "Karen Koordinator", (Role.COORDINATOR,), ()),
+    ("ppr@demo.dk", "Palle Psykolog", (Role.PPR,), ()),
+    ("socialraadgiver@demo.dk", "Sanne Socialrådgiver", (Role.SOCIAL_WORKER,), ()),
+    ("admin@demo.dk", "Anders Admin", (Role.ADMIN,), ()),
+)
+
+CHILDREN = 200
+
+
+def seed(today: date, *, password: str = DEMO_PASSWORD, seed_value: int = 2026) -> bool:
+    """Create the demo municipality. Returns False (and does nothing) if data exists."""
+    if db.session.scalar(sa.select(sa.func.count(Institution.id))):
+        return False
+    rng = random.Random(seed_value)
+    db.session.add(
+        Municipality(
+            name="Solbjerg Kommune",
+            label_green="Trivsel",
+            label_yellow="Bekymring",
+            label_red="Stærk bekymring",
+            retention_years=5,
+        )
+    )
+    institutions = []
+    all_groups: list[tuple[Group, int, int]] = []
+    for spec in INSTITUTIONS:
+        inst = Institution(name=spec.name, kind=spec.kind, address=spec.address)
+        for name, lo, hi in spec.groups:
+            group = Group(name=name)
+            inst.groups.append(group)
+            all_groups.append((group, lo, hi))
+        institutions.append(inst)
+        db.session.add(inst)
+
+    password_hash = accounts.hash_password(password)
+    for email, name, roles, inst_indexes in USERS:
+        user = User(email=email, name=name, password_hash=password_hash)
+        user.set_roles(roles)
+        user.institutions = [institutions[i] for i in inst_indexes]
+        db.session.add(user)
+
+    for n in range(CHILDREN):
+        group, lo, hi = all_groups[n % len(all_groups)]
+        age_days = rng.randint(lo * 30 + 1, hi * 30 - 1)
+        birth = today - timedelta(days=age_days)
+        child = Child(
+            external_ref=f"DEMO-{n + 1:04d}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            birth_date=birth,
+        )
+        _memberships(child, group, all_groups, birth, today, rng)
+        _guardians(child, rng)
+        db.session.add(child)
+    db.session.flush()
+    return True
+
+
+def _memberships(child, group, all_groups, birth, today, rng) -> None:
+    joined = birth + timedelta(days=rng.randint(180, 300))
+    joined = min(joined, today - timedelta(days=14))
+    # Children over three in the integrated institution moved up from its nursery side.
+    nursery = [
+        g
+        for g, lo, hi in all_groups
+        if g.institution is group.institution and hi <= 36 and g is not group
+    ]
+    if nursery and (today - birth).days > 36 * 30 + 60:
+        moved = birth + timedelta(days=36 * 30 + rng.randint(0, 40))
+        if joined < moved < today:
+            child.memberships.append(
+                GroupMembership(group=rng.choice(nursery), start_date=joined, end_date=moved)
+            )
+            joined = moved
+    child.memberships.append(GroupMembership(group=group, start_date=joined))
+
+
+def _guardians(child, rng) -> None:
+    family = child.last_name
+    protected_family = rng.random() < 0.06
+    language = "da"
+    if rng.random() < 0.12:
+        codes = [code for code, weight in LANGUAGES for _ in range(weight)]
+        language = rng.choice(codes)
+    for i in range(1 if rng.random() < 0.15 else 2):
+        first = rng.choice(ADULT_FIRST)
+        # In a protected family, one parent (the one who moved) has the protected address.
+        protected = protected_family and i == 1
+        address = f"{rng.choice(STREETS)} {rng.randint(1, 120)}, 8{rng.randint(0, 3)}00 Aarhus"
+        guardian = Guardian(
+            name=f"{first} {family}",
+            email=f"{first.lower()}.{n_ascii(family)}{rng.randint(1, 99)}@example.dk",
+            phone=f"+45 {rng.randint(20, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+            f"{rng.randint(10, 99)}",
+            address=address,
+            language=language,
+            needs_interpreter=language != "da" and rng.random() < 0.7,
+            protected_address=protected,
+        )
+        child.guardian_links.append(
+            ChildGuardian(guardian=guardian, has_custody=rng.random() > 0.05)
+        )
+
+
+def n_ascii(name: str) -> str:
+    return name.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")

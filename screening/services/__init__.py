@@ -1,0 +1,1 @@
+"""Domain services: state changes that flush, never commit (the request commits once)."""

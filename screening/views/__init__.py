@@ -1,0 +1,1 @@
+"""Blueprints. Views are thin: load, authorize (screening.access), act (services), render."""

@@ -1,0 +1,156 @@
+"""Shared fixtures: one app per test session on a real database, reset before each test.
+
+The database is SQLite by default; set TEST_DATABASE_URL to a PostgreSQL URL to run the
+same suite there (CI does both). The schema always comes from the Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from screening import create_app
+from screening.config import normalise_database_url
+from screening.extensions import db
+
+from .factories import DEFAULT_PASSWORD
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def database_url_for(tmp_path: Path, name: str = "test") -> str:
+    if PG_URL:
+        return normalise_database_url(PG_URL)
+    return f"sqlite:///{tmp_path / (name + '.db')}"
+
+
+def is_postgres() -> bool:
+    return bool(PG_URL)
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run like real ones: in their own app context, with
+    their own `g` and database session, never the test's.
+
+    Before each request the test's own session is committed (so what the test set up is
+    visible, as if another user had saved it); afterwards it is expired, so the test reads
+    what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.expire_all()
+
+    def session_transaction(self, *args, **kwargs):
+        return contextvars.Context().run(super().session_transaction, *args, **kwargs)
+
+
+def make_app(uri: str, **overrides):
+    app = create_app("test", {"SQLALCHEMY_DATABASE_URI": uri, **overrides})
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _app_and_template(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("db")
+    uri = database_url_for(tmp)
+    app = make_app(uri)
+    with app.app_context():
+        if is_postgres():
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    template = None
+    if not is_postgres():
+        live = Path(uri.removeprefix("sqlite:///"))
+        template = live.with_name("template.db")
+        shutil.copyfile(live, template)
+    return app, template
+
+
+def reset_database(app, template: Path | None) -> None:
+    with app.app_context():
+        db.session.remove()
+        if template is None:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            db.engine.dispose()
+            live = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+            for suffix in ("-wal", "-shm"):
+                Path(str(live) + suffix).unlink(missing_ok=True)
+            shutil.copyfile(template, live)
+
+
+@pytest.fixture
+def app(_app_and_template):
+    """The app, with an empty migrated database and an app context pushed."""
+    app, template = _app_and_template
+    reset_database(app, template)
+    app.config.update(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in page"
+    return match.group(1)
+
+
+class Browser:
+    """A test client that behaves like a user: it reads the CSRF token from the page it
+    submits, exactly as a browser would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def token(self, url: str = "/login") -> str:
+        return csrf_from(self.client.get(url).get_data(as_text=True))
+
+    def submit(self, url: str, data: dict | None = None, *, page: str | None = None, **kw):
+        """POST `data` to `url` with the CSRF token from `page` (default: `url`)."""
+        payload = dict(data or {})
+        payload["csrf_token"] = self.token(page or url)
+        return self.client.post(url, data=payload, **kw)
+
+    def login(self, email: str, password: str = DEFAULT_PASSWORD, **kw):
+        return self.submit("/login", {"email": email, "password": password}, **kw)
+
+
+@pytest.fixture
+def browser(client):
+    return Browser(client)
+
+
+@pytest.fixture
+def new_browser(app):
+    """Make another, independent user agent (its own cookies)."""
+    return lambda: Browser(app.test_client())

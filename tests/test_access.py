@@ -1,0 +1,227 @@
+"""Deny by default, and object-level access answered by the policy module."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from screening.extensions import db
+from screening.models import AuditEvent, Outcome, Role
+from screening.policy import Action, can
+from screening.web import PUBLIC_ENDPOINTS
+
+from . import factories as f
+
+
+def _concrete(rule) -> str:
+    """A URL for a rule, with 1 for every int converter and 'x' for every other."""
+    return re.sub(
+        r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>",
+        lambda m: "1" if m.group(1) == "int" else "x",
+        rule.rule,
+    )
+
+
+def test_every_endpoint_refuses_anonymous_requests_except_the_allow_list(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = _concrete(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            # CSRF off here: we prove sign-in is required, not that a token is.
+            app.config["WTF_CSRF_ENABLED"] = False
+            r = client.open(url, method=method)
+            assert r.status_code in (302, 401), (method, url, r.status_code)
+            if r.status_code == 302:
+                assert r.headers["Location"].startswith("/login"), (method, url)
+            checked += 1
+    assert checked >= 15
+
+
+def test_allow_list_is_small_and_public_pages_work(client):
+    assert {"auth.login", "static", "main.healthz", "main.set_language"} == set(PUBLIC_ENDPOINTS)
+    assert client.get("/login").status_code == 200
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+@pytest.fixture
+def two_institutions(app):
+    a = f.institution("Børnehuset A", groups=("Stue A1",))
+    b = f.institution("Børnehuset B", groups=("Stue B1",))
+    protected = f.guardian(name="Skjult Forælder", address="Hemmelig Allé 7", protected=True)
+    open_guardian = f.guardian(name="Synlig Forælder", address="Åben Vej 3")
+    child_a = f.child(a.groups[0], first_name="Ada", guardians=[protected, open_guardian])
+    child_b = f.child(b.groups[0], first_name="Bent")
+    users = {
+        "educator_a": f.user(Role.EDUCATOR, institutions=[a], email="pa@example.dk"),
+        "leader_a": f.user(Role.LEADER, institutions=[a], email="la@example.dk"),
+        "educator_b": f.user(Role.EDUCATOR, institutions=[b], email="pb@example.dk"),
+        "dental": f.user(Role.DENTAL, institutions=[a, b], email="tand@example.dk"),
+        "coordinator": f.user(Role.COORDINATOR, email="koord@example.dk"),
+        "admin": f.user(Role.ADMIN, email="admin@example.dk"),
+        "ppr": f.user(Role.PPR, email="ppr@example.dk"),
+    }
+    db.session.commit()
+    return {"a": a, "b": b, "child_a": child_a, "child_b": child_b, **users}
+
+
+def test_user_of_another_institution_cannot_learn_a_child_exists(browser, two_institutions):
+    w = two_institutions
+    browser.login("pb@example.dk")
+    missing_id = w["child_a"].id + 1000
+    forbidden = browser.get(f"/children/{w['child_a'].id}")
+    missing = browser.get(f"/children/{missing_id}")
+    assert forbidden.status_code == missing.status_code == 404
+    assert forbidden.get_data() == missing.get_data()  # not one byte differs
+    assert "Ada" not in forbidden.get_data(as_text=True)
+    for url in (f"/groups/{w['a'].groups[0].id}", f"/institutions/{w['a'].id}"):
+        assert browser.get(url).status_code == 404
+    listing = browser.get("/institutions").get_data(as_text=True)
+    assert "Børnehuset B" in listing
+    assert "Børnehuset A" not in listing
+    # Their own child is fine.
+    assert browser.get(f"/children/{w['child_b'].id}").status_code == 200
+
+
+def test_refused_access_is_audited(browser, two_institutions):
+    w = two_institutions
+    browser.login("pb@example.dk")
+    browser.get(f"/children/{w['child_a'].id}")
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.outcome == Outcome.NOT_FOUND)
+    ).one()
+    assert event.user_id == w["educator_b"].id
+    assert (event.object_type, event.object_id, event.child_id) == (
+        "child",
+        w["child_a"].id,
+        w["child_a"].id,
+    )
+
+
+def test_reading_a_child_is_audited(browser, two_institutions):
+    w = two_institutions
+    browser.login("pa@example.dk")
+    assert browser.get(f"/children/{w['child_a'].id}").status_code == 200
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "child.view")).one()
+    assert event.user_id == w["educator_a"].id
+    assert event.child_id == w["child_a"].id
+    assert event.outcome == Outcome.OK
+    assert event.occurred_at.tzinfo is not None
+
+
+def test_protected_address_shown_only_to_those_who_need_it(browser, new_browser, two_institutions):
+    w = two_institutions
+    url = f"/children/{w['child_a'].id}"
+    browser.login("pa@example.dk")  # educator
+    html = browser.get(url).get_data(as_text=True)
+    assert "Skjult Forælder" in html
+    assert "Adressebeskyttet" in html
+    assert "Hemmelig Allé" not in html
+    assert "Åben Vej 3" in html  # the other guardian's address is not protected
+    leader = new_browser()
+    leader.login("la@example.dk")
+    assert "Hemmelig Allé" in leader.get(url).get_data(as_text=True)
+
+
+def test_dental_staff_see_the_child_but_not_the_guardians(browser, two_institutions):
+    w = two_institutions
+    browser.login("tand@example.dk")
+    html = browser.get(f"/children/{w['child_a'].id}").get_data(as_text=True)
+    assert "Ada" in html
+    assert "Synlig Forælder" not in html
+    assert "Åben Vej" not in html
+
+
+def test_admin_manages_accounts_but_reads_no_child_data(browser, two_institutions):
+    w = two_institutions
+    browser.login("admin@example.dk")
+    assert browser.get(f"/children/{w['child_a'].id}").status_code == 404
+    assert browser.get(f"/groups/{w['a'].groups[0].id}").status_code == 404
+    assert browser.get("/admin/users").status_code == 200
+    assert browser.get("/admin/institutions").status_code == 200
+
+
+def test_staff_cannot_use_admin_pages(browser, two_institutions):
+    browser.login("la@example.dk")
+    for url in (
+        "/admin/",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/roster",
+        "/admin/institutions",
+        "/admin/settings",
+    ):
+        assert browser.get(url).status_code == 403, url
+
+
+def test_coordinator_sees_every_institution(browser, two_institutions):
+    w = two_institutions
+    browser.login("koord@example.dk")
+    listing = browser.get("/institutions").get_data(as_text=True)
+    assert "Børnehuset A" in listing
+    assert "Børnehuset B" in listing
+    assert browser.get(f"/children/{w['child_b'].id}").status_code == 200
+
+
+def test_ppr_sees_no_children_by_default(browser, two_institutions):
+    w = two_institutions
+    browser.login("ppr@example.dk")
+    assert browser.get(f"/children/{w['child_a'].id}").status_code == 404
+    assert browser.get("/").status_code == 200
+
+
+def test_policy_matrix(two_institutions):
+    w = two_institutions
+    child_a = w["child_a"]
+    expected = {
+        "educator_a": {
+            Action.VIEW_CHILD,
+            Action.VIEW_GUARDIANS,
+            Action.ADD_OBSERVATION,
+            Action.VIEW_ASSESSMENTS,
+            Action.LIST_CHILDREN,
+        },
+        "leader_a": {
+            Action.VIEW_CHILD,
+            Action.VIEW_GUARDIANS,
+            Action.ADD_OBSERVATION,
+            Action.VIEW_ASSESSMENTS,
+            Action.LIST_CHILDREN,
+            Action.VIEW_PROTECTED_ADDRESS,
+        },
+        "educator_b": set(),
+        "dental": {Action.VIEW_CHILD, Action.ADD_OBSERVATION, Action.LIST_CHILDREN},
+        "coordinator": {
+            Action.VIEW_CHILD,
+            Action.VIEW_GUARDIANS,
+            Action.VIEW_ASSESSMENTS,
+            Action.LIST_CHILDREN,
+        },
+        "admin": set(),
+        "ppr": set(),
+    }
+    child_actions = [
+        a
+        for a in Action
+        if a
+        not in {
+            Action.MANAGE_ROUNDS,
+            Action.MANAGE_SETTINGS,
+            Action.MANAGE_USERS,
+            Action.MANAGE_INSTITUTIONS,
+            Action.IMPORT_ROSTER,
+        }
+    ]
+    for who, allowed in expected.items():
+        got = {a for a in child_actions if can(w[who], a, child_a)}
+        assert got == allowed, who
+
+
+def test_policy_denies_anonymous_and_inactive_users(two_institutions):
+    w = two_institutions
+    assert not can(None, Action.VIEW_CHILD, w["child_a"])
+    w["leader_a"].active = False
+    assert not can(w["leader_a"], Action.VIEW_CHILD, w["child_a"])
