@@ -23,7 +23,7 @@ install: $(VENV)/.installed translations
 
 # Compiled catalogues (.mo) are build output, made here from the .po files in git.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d screening/translations
+	$(BIN)/pybabel compile -d screening/translations
 
 # Refresh the English catalogue after changing user-facing strings (Danish is the source).
 extract-messages: $(VENV)/.installed

@@ -47,7 +47,6 @@ def test_every_message_is_translated_to_english(tmp_path):
             "-m",
             "babel.messages.frontend",
             "extract",
-            "-q",
             "-F",
             "babel.cfg",
             "-k",
