@@ -8,12 +8,11 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms.common import MultiCheckboxField
 from screening.accounts import EMAIL_PATTERN, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from screening.models import InstitutionKind, Role
 
@@ -34,11 +33,6 @@ ROLE_LABELS = {
     Role.SOCIAL_WORKER: _l("Socialrådgiver"),
     Role.ADMIN: _l("Administrator"),
 }
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class InstitutionForm(FlaskForm):

@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(import_roster_command)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(load_catalogue)
 
 
 @click.command("create-user")
@@ -111,11 +112,38 @@ def import_roster_command(path: Path):
     )
 
 
+@click.command("load-catalogue")
+@click.option("--instruments", "instruments_path", type=click.Path(path_type=Path),
+              help="An instrument YAML file or a folder of them (default: the shipped ones)")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path),
+              help="A rule-set YAML file or a folder of them (default: the shipped ones)")
+def load_catalogue(instruments_path, rules_path):
+    """Validate and load instruments and classifier rule sets. Nothing is stored on error."""
+    from screening.services.catalogue import (
+        CatalogueError,
+        load_instrument_files,
+        load_ruleset_files,
+    )
+
+    try:
+        loaded = load_instrument_files(instruments_path)
+        loaded += load_ruleset_files(rules_path)
+    except CatalogueError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    for item in loaded:
+        click.echo(f"{item.kind} {item.key} v{item.version}: {item.status}")
+
+
 @click.command("seed-demo")
 def seed_demo():
     """Fill an empty database with the demo municipality (see README for the sign-ins)."""
     from screening import demo
+    from screening.services.catalogue import load_instrument_files, load_ruleset_files
 
+    load_instrument_files()
+    load_ruleset_files()
     if demo.seed(date.today()):
         db.session.commit()
         click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")

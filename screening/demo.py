@@ -154,6 +154,8 @@ def seed(today: date, *, password: str = DEMO_PASSWORD, seed_value: int = 2026) 
         _guardians(child, rng)
         db.session.add(child)
     db.session.flush()
+    seed_rounds(today, rng)
+    db.session.flush()
     return True
 
 
@@ -205,3 +207,98 @@ def _guardians(child, rng) -> None:
 
 def n_ascii(name: str) -> str:
     return name.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+
+
+def _season_name(day: date) -> str:
+    return f"{'Forår' if day.month <= 6 else 'Efterår'} {day.year}"
+
+
+def seed_rounds(today: date, rng: random.Random) -> None:
+    """A closed earlier round with agreed positions, and an open current round part-way
+    through: some children assessed by one or two professionals, some agreed jointly."""
+    from screening.models import RoundStatus, ScreeningRound
+    from screening.services import assessments as svc
+    from screening.services.catalogue import compiled_instrument
+
+    institutions = list(db.session.scalars(sa.select(Institution).order_by(Institution.id)))
+    users = {u.email: u for u in db.session.scalars(sa.select(User))}
+    assessors = {
+        institutions[0].id: [users["paedagog@demo.dk"], users["leder@demo.dk"]],
+        institutions[1].id: [users["paedagog2@demo.dk"], users["leder2@demo.dk"]],
+        institutions[2].id: [users["leder2@demo.dk"]],
+    }
+    joint_by = {
+        institutions[0].id: users["leder@demo.dk"],
+        institutions[1].id: users["leder2@demo.dk"],
+        institutions[2].id: users["leder2@demo.dk"],
+    }
+    keys = ["topi-0-1", "topi-1-3", "topi-3-6"]
+    earlier_start = today - timedelta(days=240)
+    current_start = today - timedelta(days=45)
+    for start, share in ((earlier_start, 0.9), (current_start, 0.55)):
+        round_ = ScreeningRound(
+            name=_season_name(start),
+            starts_on=start,
+            ends_on=start + timedelta(days=75),
+            reference_date=start,
+            status=RoundStatus.OPEN,
+            instrument_keys=keys,
+            institutions=institutions,
+        )
+        db.session.add(round_)
+        db.session.flush()
+        children = db.session.scalars(sa.select(Child).order_by(Child.external_ref)).all()
+        for child in children:
+            instrument_row = svc.instrument_for_child(round_, child)
+            if instrument_row is None or rng.random() > share:
+                continue
+            instrument = compiled_instrument(instrument_row)
+            concern = rng.random()
+            inst_id = child.current_group.institution_id
+            submitted = []
+            for n, user in enumerate(assessors[inst_id]):
+                if n > 0 and rng.random() < 0.35:
+                    break
+                answers = _demo_answers(instrument, concern, rng)
+                a = svc.start(round_, child, user, instrument_row)
+                justification = "" if concern < 0.75 else "Se bekymringerne ovenfor."
+                data = svc.AssessmentInput(
+                    answers=answers,
+                    resources="Barnet er glad for at lege udenfor og har en god ven på stuen.",
+                    concerns="" if concern < 0.75 else "Barnet trækker sig ofte fra legen.",
+                    justification=justification or "Barnet trives i hverdagen.",
+                )
+                svc.save(a, data, submit=True, today=round_.ends_on)
+                submitted.append(a)
+            both = len(submitted) >= 2 or len(assessors[inst_id]) == 1
+            if submitted and both and rng.random() < 0.8:
+                suggestion = svc.joint_suggestion(submitted)
+                svc.record_joint(
+                    round_,
+                    child,
+                    joint_by[inst_id],
+                    agreed=suggestion.position.value,
+                    justification="Vi er enige i forslaget efter en snak på personalemødet.",
+                )
+        if start == earlier_start:
+            round_.status = RoundStatus.CLOSED
+
+
+def _demo_answers(instrument, concern: float, rng: random.Random) -> dict:
+    """Mostly green children; about one in five with a yellow and one in fifteen with a red
+    statement ticked; score instruments get ratings to match."""
+    answers: dict = {}
+    for item in instrument.items:
+        if item.kind == "indicator":
+            p = item.position.value
+            if (
+                (p == "green" and rng.random() < 0.7)
+                or (p == "yellow" and concern > 0.8 and rng.random() < 0.25)
+                or (p == "red" and concern > 0.93 and rng.random() < 0.3)
+            ):
+                answers[item.key] = True
+        elif item.kind == "rated":
+            lo, hi = item.scale.min, item.scale.max
+            good = hi if item.direction == "higher_is_better" else lo
+            answers[item.key] = good if concern < 0.8 else rng.randint(lo, hi)
+    return answers

@@ -22,7 +22,21 @@ import enum
 
 import sqlalchemy as sa
 
-from screening.models import Child, Group, GroupMembership, Institution, Role, User
+from screening.extensions import db
+from screening.models import (
+    Assessment,
+    AssessmentStatus,
+    Child,
+    ChildObservation,
+    Group,
+    GroupMembership,
+    Institution,
+    JointAssessment,
+    JointDelegate,
+    ObservationSourceValue,
+    Role,
+    User,
+)
 
 
 class Action(enum.StrEnum):
@@ -31,7 +45,11 @@ class Action(enum.StrEnum):
     VIEW_GUARDIANS = "view_guardians"  # guardians' names and contact details
     VIEW_PROTECTED_ADDRESS = "view_protected_address"
     ADD_OBSERVATION = "add_observation"
-    VIEW_ASSESSMENTS = "view_assessments"
+    VIEW_OBSERVATIONS = "view_observations"
+    VIEW_ASSESSMENTS = "view_assessments"  # the child's positions, timeline and progress
+    ASSESS = "assess"  # fill in one's own individual assessment
+    RECORD_JOINT = "record_joint"  # record the joint assessment (fælles vurdering)
+    DELEGATE_JOINT = "delegate_joint"  # let another user record joint assessments
     MANAGE_ROUNDS = "manage_rounds"
     MANAGE_SETTINGS = "manage_settings"  # municipality name, colour labels, retention
     MANAGE_USERS = "manage_users"
@@ -44,7 +62,15 @@ A = Action
 # Actions each role may take on objects within its institutions.
 SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
     Role.EDUCATOR: frozenset(
-        {A.LIST_CHILDREN, A.VIEW_CHILD, A.VIEW_GUARDIANS, A.ADD_OBSERVATION, A.VIEW_ASSESSMENTS}
+        {
+            A.LIST_CHILDREN,
+            A.VIEW_CHILD,
+            A.VIEW_GUARDIANS,
+            A.ADD_OBSERVATION,
+            A.VIEW_OBSERVATIONS,
+            A.VIEW_ASSESSMENTS,
+            A.ASSESS,
+        }
     ),
     Role.LEADER: frozenset(
         {
@@ -53,11 +79,24 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_GUARDIANS,
             A.VIEW_PROTECTED_ADDRESS,
             A.ADD_OBSERVATION,
+            A.VIEW_OBSERVATIONS,
             A.VIEW_ASSESSMENTS,
+            A.ASSESS,
+            A.RECORD_JOINT,
+            A.DELEGATE_JOINT,
         }
     ),
+    # Health visitors assess infants (0–1 year band) at home visits; see `may_assess_with`.
     Role.HEALTH_VISITOR: frozenset(
-        {A.LIST_CHILDREN, A.VIEW_CHILD, A.VIEW_GUARDIANS, A.ADD_OBSERVATION, A.VIEW_ASSESSMENTS}
+        {
+            A.LIST_CHILDREN,
+            A.VIEW_CHILD,
+            A.VIEW_GUARDIANS,
+            A.ADD_OBSERVATION,
+            A.VIEW_OBSERVATIONS,
+            A.VIEW_ASSESSMENTS,
+            A.ASSESS,
+        }
     ),
     Role.DENTAL: frozenset({A.LIST_CHILDREN, A.VIEW_CHILD, A.ADD_OBSERVATION}),
 }
@@ -69,6 +108,7 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.LIST_CHILDREN,
             A.VIEW_CHILD,
             A.VIEW_GUARDIANS,
+            A.VIEW_OBSERVATIONS,
             A.VIEW_ASSESSMENTS,
             A.MANAGE_ROUNDS,
             A.MANAGE_SETTINGS,
@@ -107,7 +147,13 @@ def can(user: User | None, action: Action, obj=None) -> bool:
     """May `user` do `action` to `obj` (or in general, when `obj` is None)?"""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return False
+    if isinstance(obj, Assessment):
+        return _can_assessment(user, action, obj)
+    if isinstance(obj, ChildObservation):
+        return action == Action.VIEW_OBSERVATIONS and _can_read_observation(user, obj)
     if _global(user, action):
+        return True
+    if action == Action.RECORD_JOINT and obj is not None and _is_delegate(user, obj):
         return True
     if not _scoped(user, action):
         return False
@@ -116,6 +162,104 @@ def can(user: User | None, action: Action, obj=None) -> bool:
         return bool(user.institution_ids)
     inst = institution_of(obj)
     return inst is not None and inst in user.institution_ids
+
+
+def _is_delegate(user: User, obj) -> bool:
+    inst = institution_of(obj)
+    if inst is None or inst not in user.institution_ids:
+        return False
+    return (
+        db.session.scalar(
+            sa.select(JointDelegate.id).where(
+                JointDelegate.institution_id == inst, JointDelegate.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+# Instruments a health visitor may use: the infant band only (first assessment at a home
+# visit). Other roles with ASSESS may use any instrument the round covers.
+HEALTH_VISITOR_MAX_MONTHS = 12
+
+
+def may_assess_with(user: User, max_months: int) -> bool:
+    """May `user` fill in an instrument whose age band ends at `max_months`?"""
+    if user.has_role(Role.EDUCATOR, Role.LEADER):
+        return True
+    return user.has_role(Role.HEALTH_VISITOR) and max_months <= HEALTH_VISITOR_MAX_MONTHS
+
+
+def _can_assessment(user: User, action: Action, assessment: Assessment) -> bool:
+    """Independent assessments: one's own is always readable and, as a draft, editable.
+    Another assessor's submitted assessment is readable only
+
+    * after the reader has submitted their own for that child and round, or
+    * by whoever records the joint assessment (if not assessing the child themselves), or
+    * by a coordinator, or once the joint assessment has been recorded.
+
+    Nobody ever reads another person's draft.
+    """
+    child = assessment.child
+    if assessment.assessor_id == user.id:
+        if action == Action.ASSESS:
+            return assessment.status == AssessmentStatus.DRAFT and can(user, Action.ASSESS, child)
+        return action == Action.VIEW_ASSESSMENTS and can(user, Action.VIEW_CHILD, child)
+    if action != Action.VIEW_ASSESSMENTS or not can(user, Action.VIEW_ASSESSMENTS, child):
+        return False
+    if assessment.status != AssessmentStatus.SUBMITTED:
+        return False
+    if _global(user, Action.VIEW_ASSESSMENTS):
+        return True
+    own = db.session.scalar(
+        sa.select(Assessment.status).where(
+            Assessment.round_id == assessment.round_id,
+            Assessment.child_id == assessment.child_id,
+            Assessment.assessor_id == user.id,
+        )
+    )
+    if own is not None:
+        return own == AssessmentStatus.SUBMITTED
+    if can(user, Action.RECORD_JOINT, child):
+        return True
+    return (
+        db.session.scalar(
+            sa.select(JointAssessment.id).where(
+                JointAssessment.round_id == assessment.round_id,
+                JointAssessment.child_id == assessment.child_id,
+            )
+        )
+        is not None
+    )
+
+
+def observation_sources(user: User, child: Child) -> frozenset[ObservationSourceValue] | None:
+    """The observation sources the user may read for the child (None: all of them).
+
+    Dental staff read only dental observations; they do not read the daycare's notes."""
+    if can(user, Action.VIEW_OBSERVATIONS, child):
+        return None
+    if user.has_role(Role.DENTAL) and can(user, Action.VIEW_CHILD, child):
+        return frozenset({ObservationSourceValue.DENTAL})
+    return frozenset()
+
+
+def _can_read_observation(user: User, obs: ChildObservation) -> bool:
+    sources = observation_sources(user, obs.child)
+    return sources is None or obs.source in sources
+
+
+def writable_observation_sources(user: User) -> list[ObservationSourceValue]:
+    """The sources a user may write observations as, from their roles."""
+    by_role = {
+        Role.EDUCATOR: ObservationSourceValue.DAYCARE,
+        Role.LEADER: ObservationSourceValue.DAYCARE,
+        Role.HEALTH_VISITOR: ObservationSourceValue.HEALTH_VISITOR,
+        Role.DENTAL: ObservationSourceValue.DENTAL,
+        Role.PPR: ObservationSourceValue.PPR,
+    }
+    found = {by_role[r] for r in user.roles if r in by_role}
+    return [s for s in ObservationSourceValue if s in found]
 
 
 def visible_institution_ids(user: User, action: Action = Action.LIST_CHILDREN) -> list[int] | None:

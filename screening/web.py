@@ -7,6 +7,8 @@ import time
 
 import sqlalchemy as sa
 from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -14,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from screening import audit
 from screening.extensions import db, login_manager
 from screening.models import Municipality, User
-from screening.policy import Action, can
+from screening.policy import Action, can, may_assess_with
 
 # Endpoints reachable without signing in. Everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.set_language", "main.healthz"})
@@ -38,9 +40,9 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from screening.views import admin, auth, children, main
+    from screening.views import admin, assessments, auth, children, main
 
-    for bp in (auth.bp, main.bp, children.bp, admin.bp):
+    for bp in (auth.bp, main.bp, children.bp, admin.bp, assessments.bp):
         app.register_blueprint(bp)
 
     login_manager.login_view = "auth.login"
@@ -64,9 +66,14 @@ def init_app(app: Flask) -> None:
         if request.accept_mimetypes.best == "application/json" or request.is_json:
             return jsonify(error="authentication required"), 401
         flash(login_manager.login_message, "info")
-        target = request.full_path if request.method == "GET" else None
-        if target and target.endswith("?"):
-            target = target[:-1]
+        # After signing in, come back here; for a form post, to the form's page (the browser
+        # has kept what was typed, see draft-keeper.js).
+        if request.method == "GET":
+            target = request.full_path.rstrip("?")
+        elif request.url_rule is not None and "GET" in request.url_rule.methods:
+            target = request.path
+        else:
+            target = None
         return redirect(url_for("auth.login", next=target))
 
     app.before_request(_deny_by_default)
@@ -89,9 +96,19 @@ def init_app(app: Flask) -> None:
     def template_globals():
         return {
             "can": lambda action, obj=None: can(current_user, action, obj),
+            # May the user fill in this instrument (health visitors: infants only)?
+            "may_use_instrument": lambda row: may_assess_with(current_user, row.max_months),
+            "instrument_title": _instrument_title,
             "Action": Action,
             "municipality": _municipality(),
+            # Set by a view after the server saved a form the browser kept a copy of.
+            "clear_draft": session.pop("clear_draft", None),
         }
+
+
+def _instrument_title(row) -> str:
+    locale = get_locale()
+    return row.title_en if locale is not None and locale.language == "en" else row.title_da
 
 
 def _municipality() -> Municipality | None:
@@ -120,6 +137,7 @@ def _deny_by_default():
     if last_seen is not None and now - last_seen > timeout:
         logout_user()
         session.clear()
+        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid."), "info")
         return login_manager.unauthorized()
     session["seen"] = now
     return None

@@ -3,30 +3,54 @@
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from screening.models.assessments import (
+    Assessment,
+    AssessmentContext,
+    AssessmentStatus,
+    ChildObservation,
+    JointAssessment,
+    JointDelegate,
+    ObservationSourceValue,
+    PositionValue,
+    VulnerabilityValue,
+)
 from screening.models.audit import AuditEvent, Outcome
+from screening.models.catalogue import InstrumentVersion, RuleSetVersion
 from screening.models.org import Group, Institution, InstitutionKind, Municipality
 from screening.models.people import Child, ChildGuardian, GroupMembership, Guardian
-from screening.models.rounds import RoundStatus, ScreeningRound
+from screening.models.rounds import RoundStatus, ScreeningRound, round_institution
 from screening.models.types import utcnow
 from screening.models.users import LoginAttempt, Role, User, UserRole, user_institution
 
 __all__ = [
+    "Assessment",
+    "AssessmentContext",
+    "AssessmentStatus",
     "AuditEvent",
     "Child",
     "ChildGuardian",
+    "ChildObservation",
     "Group",
     "GroupMembership",
     "Guardian",
     "Institution",
     "InstitutionKind",
+    "InstrumentVersion",
+    "JointAssessment",
+    "JointDelegate",
     "LoginAttempt",
     "Municipality",
+    "ObservationSourceValue",
     "Outcome",
+    "PositionValue",
     "Role",
     "RoundStatus",
+    "RuleSetVersion",
     "ScreeningRound",
     "User",
     "UserRole",
+    "VulnerabilityValue",
+    "round_institution",
     "user_institution",
     "utcnow",
 ]

@@ -25,6 +25,8 @@ class Municipality(db.Model):
     label_red: Mapped[str] = mapped_column(sa.String(60), default="Stærk bekymring")
     # Delete a child's data this many years after the child leaves.
     retention_years: Mapped[int] = mapped_column(default=5)
+    # The classifier rule set in force (its newest loaded version is used).
+    ruleset_key: Mapped[str] = mapped_column(sa.String(64), default="default")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (

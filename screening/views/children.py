@@ -14,6 +14,13 @@ from screening.access import load
 from screening.extensions import db
 from screening.models import Child, ChildGuardian, Group, GroupMembership, Institution
 from screening.policy import Action, can, visible_institution_ids
+from screening.services.assessments import (
+    instrument_for_child,
+    joint_for,
+    latest_agreed,
+    open_rounds_for,
+    own_assessment,
+)
 
 bp = Blueprint("children", __name__)
 
@@ -70,6 +77,21 @@ def child(child_id: int):
             .options(selectinload(ChildGuardian.guardian))
             .order_by(ChildGuardian.id)
         ).all()
+    rounds = []
+    latest_joint = None
+    if can(current_user, Action.VIEW_ASSESSMENTS, kid):
+        group = kid.current_group
+        for round_ in open_rounds_for(group.institution_id) if group else []:
+            own = own_assessment(round_.id, kid.id, current_user.id)
+            rounds.append(
+                {
+                    "round": round_,
+                    "instrument": instrument_for_child(round_, kid),
+                    "own": own,
+                    "joint": joint_for(round_.id, kid.id),
+                }
+            )
+        latest_joint = latest_agreed(kid.id)
     audit.record("child.view", "child", kid.id, child_id=kid.id)
     return render_template(
         "children/child.html",
@@ -78,6 +100,8 @@ def child(child_id: int):
         guardians=guardians,
         show_protected=can(current_user, Action.VIEW_PROTECTED_ADDRESS, kid),
         today=date.today(),
+        rounds=rounds,
+        latest_joint=latest_joint,
     )
 
 
