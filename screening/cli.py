@@ -113,12 +113,27 @@ def import_roster_command(path: Path):
 
 
 @click.command("load-catalogue")
-@click.option("--instruments", "instruments_path", type=click.Path(path_type=Path),
-              help="An instrument YAML file or a folder of them (default: the shipped ones)")
-@click.option("--rules", "rules_path", type=click.Path(path_type=Path),
-              help="A rule-set YAML file or a folder of them (default: the shipped ones)")
-def load_catalogue(instruments_path, rules_path):
+@click.option(
+    "--instruments",
+    "instruments_path",
+    type=click.Path(path_type=Path),
+    help="An instrument YAML file or a folder of them (default: the shipped ones)",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path),
+    help="A rule-set YAML file or a folder of them (default: the shipped ones)",
+)
+@click.option(
+    "--action-paths",
+    "paths_path",
+    type=click.Path(path_type=Path),
+    help="The action-path templates YAML (default: the shipped one)",
+)
+def load_catalogue(instruments_path, rules_path, paths_path):
     """Validate and load instruments and classifier rule sets. Nothing is stored on error."""
+    from screening.services.action_paths import load_template_file
     from screening.services.catalogue import (
         CatalogueError,
         load_instrument_files,
@@ -128,22 +143,26 @@ def load_catalogue(instruments_path, rules_path):
     try:
         loaded = load_instrument_files(instruments_path)
         loaded += load_ruleset_files(rules_path)
+        paths_status = load_template_file(paths_path)
     except CatalogueError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     for item in loaded:
         click.echo(f"{item.kind} {item.key} v{item.version}: {item.status}")
+    click.echo(f"action paths: {paths_status}")
 
 
 @click.command("seed-demo")
 def seed_demo():
     """Fill an empty database with the demo municipality (see README for the sign-ins)."""
     from screening import demo
+    from screening.services.action_paths import load_template_file
     from screening.services.catalogue import load_instrument_files, load_ruleset_files
 
     load_instrument_files()
     load_ruleset_files()
+    load_template_file()
     if demo.seed(date.today()):
         db.session.commit()
         click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")

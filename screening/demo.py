@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -154,6 +154,7 @@ def seed(today: date, *, password: str = DEMO_PASSWORD, seed_value: int = 2026) 
         _guardians(child, rng)
         db.session.add(child)
     db.session.flush()
+    seed_offers()
     seed_rounds(today, rng)
     db.session.flush()
     return True
@@ -273,15 +274,71 @@ def seed_rounds(today: date, rng: random.Random) -> None:
             both = len(submitted) >= 2 or len(assessors[inst_id]) == 1
             if submitted and both and rng.random() < 0.8:
                 suggestion = svc.joint_suggestion(submitted)
-                svc.record_joint(
+                joint = svc.record_joint(
                     round_,
                     child,
                     joint_by[inst_id],
                     agreed=suggestion.position.value,
                     justification="Vi er enige i forslaget efter en snak på personalemødet.",
                 )
+                # Agreed at the end of the round's window, as it would have been.
+                joint.decided_at = datetime.combine(
+                    min(round_.ends_on, today), time(14), tzinfo=UTC
+                )
+                _demo_path(joint, joint_by[inst_id], today, rng)
         if start == earlier_start:
             round_.status = RoundStatus.CLOSED
+
+
+def _demo_path(joint, leader, today: date, rng: random.Random) -> None:
+    """Open, escalate or prepare to close the child's action path, and do the steps that
+    would be done by now (most of them; some are left overdue for the momentum view)."""
+    from screening.services import action_paths as paths
+
+    _action, path = paths.apply_agreed_position(joint, leader)
+    if path is None:
+        return
+    for step in list(path.steps):
+        if step.done or step.due_on > today or rng.random() < 0.2:
+            continue
+        if step.kind.value == "notify":
+            paths.record_notify_decision(
+                step,
+                leader,
+                decision="no_notify",
+                reasoning="Vi følger barnet tæt og har aftalt et tværfagligt møde med familien.",
+                decided_on=step.due_on,
+            )
+        else:
+            paths.complete_step(step, leader, step.due_on)
+
+
+OFFERS = (
+    ("Sprogstimulering i dagtilbuddet", 1, 0, 84, "Ekstra sprogarbejde i hverdagen på stuen."),
+    ("Motorikforløb med fysioterapeut", 1, 12, 84, "Seks ugers forløb i små grupper."),
+    ("De Utrolige År – forældreprogram", 2, 36, 84, "Forældrekursus om samspil og grænser."),
+    ("Familierådgivning (åben anonym)", 2, 0, 84, "Samtaler for forældre uden visitation."),
+    ("Sundhedsplejerskens ekstra besøg", 2, 0, 24, "Ekstra hjemmebesøg ved bekymring."),
+    ("Familiebehandling i hjemmet", 3, 0, 84, "Forløb efter Barnets lov, visiteret."),
+    ("Aflastning i netværket", 4, 0, 84, "Aflastning hos slægt eller netværk."),
+    ("Plejefamilie", 5, 0, 84, "Anbringelse i plejefamilie."),
+    ("Døgninstitution", 6, 0, 84, "Anbringelse på døgninstitution."),
+)
+
+
+def seed_offers() -> None:
+    from screening.models import Offer
+
+    for name, step, lo, hi, text in OFFERS:
+        db.session.add(
+            Offer(
+                name=name,
+                staircase_step=step,
+                min_age_months=lo,
+                max_age_months=hi,
+                description=text,
+            )
+        )
 
 
 def _demo_answers(instrument, concern: float, rng: random.Random) -> dict:

@@ -50,6 +50,11 @@ class Action(enum.StrEnum):
     ASSESS = "assess"  # fill in one's own individual assessment
     RECORD_JOINT = "record_joint"  # record the joint assessment (fælles vurdering)
     DELEGATE_JOINT = "delegate_joint"  # let another user record joint assessments
+    VIEW_PATHS = "view_paths"  # action paths, plans, meetings, consents
+    MANAGE_PATHS = "manage_paths"  # steps, plans, follow-ups, meetings, consents
+    DECIDE_NOTIFY = "decide_notify"  # record the duty-to-notify assessment; leader signs
+    VIEW_MOMENTUM = "view_momentum"  # open steps and overdue counts across children
+    MANAGE_OFFERS = "manage_offers"  # the catalogue of offers (tilbudsviften)
     MANAGE_ROUNDS = "manage_rounds"
     MANAGE_SETTINGS = "manage_settings"  # municipality name, colour labels, retention
     MANAGE_USERS = "manage_users"
@@ -70,6 +75,8 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_OBSERVATIONS,
             A.VIEW_ASSESSMENTS,
             A.ASSESS,
+            A.VIEW_PATHS,
+            A.MANAGE_PATHS,
         }
     ),
     Role.LEADER: frozenset(
@@ -84,6 +91,10 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
             A.ASSESS,
             A.RECORD_JOINT,
             A.DELEGATE_JOINT,
+            A.VIEW_PATHS,
+            A.MANAGE_PATHS,
+            A.DECIDE_NOTIFY,
+            A.VIEW_MOMENTUM,
         }
     ),
     # Health visitors assess infants (0–1 year band) at home visits; see `may_assess_with`.
@@ -112,16 +123,13 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_ASSESSMENTS,
             A.MANAGE_ROUNDS,
             A.MANAGE_SETTINGS,
+            A.VIEW_PATHS,
+            A.VIEW_MOMENTUM,
+            A.MANAGE_OFFERS,
         }
     ),
     Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),
 }
-
-# Actions that are about no particular object.
-UNSCOPED_ACTIONS = frozenset(
-    {A.MANAGE_ROUNDS, A.MANAGE_SETTINGS, A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}
-)
-
 
 def _global(user: User, action: Action) -> bool:
     return any(action in GLOBAL_GRANTS.get(role, ()) for role in user.roles)

@@ -4,6 +4,7 @@ security headers and error pages."""
 from __future__ import annotations
 
 import time
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
@@ -17,6 +18,8 @@ from screening import audit
 from screening.extensions import db, login_manager
 from screening.models import Municipality, User
 from screening.policy import Action, can, may_assess_with
+
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 
 # Endpoints reachable without signing in. Everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.set_language", "main.healthz"})
@@ -40,9 +43,9 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from screening.views import admin, assessments, auth, children, main
+    from screening.views import admin, assessments, auth, children, main, paths
 
-    for bp in (auth.bp, main.bp, children.bp, admin.bp, assessments.bp):
+    for bp in (auth.bp, main.bp, children.bp, admin.bp, assessments.bp, paths.bp):
         app.register_blueprint(bp)
 
     login_manager.login_view = "auth.login"
@@ -91,6 +94,11 @@ def init_app(app: Flask) -> None:
     def server_error(error):
         db.session.rollback()
         return render_template("errors/500.html"), 500
+
+    @app.template_filter("localtime")
+    def localtime(value):
+        """An aware UTC datetime shown in Danish time."""
+        return value.astimezone(LOCAL_TZ) if value is not None else None
 
     @app.context_processor
     def template_globals():

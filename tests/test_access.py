@@ -185,6 +185,8 @@ def test_policy_matrix(two_institutions):
             Action.VIEW_ASSESSMENTS,
             Action.ASSESS,
             Action.LIST_CHILDREN,
+            Action.VIEW_PATHS,
+            Action.MANAGE_PATHS,
         },
         "leader_a": {
             Action.VIEW_CHILD,
@@ -197,6 +199,10 @@ def test_policy_matrix(two_institutions):
             Action.DELEGATE_JOINT,
             Action.LIST_CHILDREN,
             Action.VIEW_PROTECTED_ADDRESS,
+            Action.VIEW_PATHS,
+            Action.MANAGE_PATHS,
+            Action.DECIDE_NOTIFY,
+            Action.VIEW_MOMENTUM,
         },
         "educator_b": set(),
         "dental": {Action.VIEW_CHILD, Action.ADD_OBSERVATION, Action.LIST_CHILDREN},
@@ -206,6 +212,8 @@ def test_policy_matrix(two_institutions):
             Action.VIEW_OBSERVATIONS,
             Action.VIEW_ASSESSMENTS,
             Action.LIST_CHILDREN,
+            Action.VIEW_PATHS,
+            Action.VIEW_MOMENTUM,
         },
         "admin": set(),
         "ppr": set(),
@@ -220,6 +228,7 @@ def test_policy_matrix(two_institutions):
             Action.MANAGE_USERS,
             Action.MANAGE_INSTITUTIONS,
             Action.IMPORT_ROSTER,
+            Action.MANAGE_OFFERS,
         }
     ]
     for who, allowed in expected.items():

@@ -124,9 +124,7 @@ class JointAssessment(db.Model):
     round: Mapped[ScreeningRound] = relationship()
     child: Mapped[Child] = relationship()
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
-    parents_informed_by: Mapped[User | None] = relationship(
-        foreign_keys=[parents_informed_by_id]
-    )
+    parents_informed_by: Mapped[User | None] = relationship(foreign_keys=[parents_informed_by_id])
 
     __table_args__ = (
         sa.UniqueConstraint("round_id", "child_id"),

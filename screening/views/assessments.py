@@ -48,6 +48,7 @@ from screening.policy import (
     observation_sources,
     writable_observation_sources,
 )
+from screening.services import action_paths
 from screening.services import assessments as svc
 from screening.services.catalogue import compiled_instrument, newest_instruments
 
@@ -138,9 +139,7 @@ def edit_round(round_id: int | None = None):
 
 
 def _overlapping(keys: list[str]) -> bool:
-    bands = sorted(
-        (i.min_months, i.max_months) for i in newest_instruments() if i.key in set(keys)
-    )
+    bands = sorted((i.min_months, i.max_months) for i in newest_instruments() if i.key in set(keys))
     return any(b[0] < a[1] for a, b in itertools.pairwise(bands))
 
 
@@ -194,6 +193,14 @@ def worklist(round_id: int, group_id: int):
 
 # Individual assessment ------------------------------------------------------------------
 
+
+PATH_MESSAGES = {
+    "open": lambda: _("En handlevej er åbnet med trin og frister."),
+    "escalate": lambda: _("Handlevejen er eskaleret til rød med de nye trin."),
+    "prepare_close": lambda: _(
+        "Positionen er grøn. Handlevejen kan afsluttes efter en afsluttende opfølgning."
+    ),
+}
 
 ERROR_MESSAGES = {
     "missing_ratings": lambda: _("Giv en vurdering på alle skalaer, før du indsender."),
@@ -405,6 +412,10 @@ def joint(round_id: int, child_id: int):
                 overridden=joint_row.overridden,
             )
             flash(_("Den fælles vurdering er gemt."), "success")
+            action, path_row = action_paths.apply_agreed_position(joint_row, current_user)
+            if action in PATH_MESSAGES:
+                audit.record(f"path.{action}", "action_path", path_row.id, child_id=child.id)
+                flash(PATH_MESSAGES[action](), "info")
             return redirect(url_for("assessments.joint", round_id=round_.id, child_id=child.id))
     audit.record(
         "joint.open",
