@@ -55,6 +55,9 @@ class BaseConfig:
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = ("da", "en")
 
+    # A PNG or JPEG shown in the header of every PDF.
+    MUNICIPALITY_LOGO: str | None = None
+
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
     PROXY_COUNT = 0
 
@@ -99,6 +102,8 @@ def env_overrides() -> dict:
         out["SECRET_KEY"] = key
     if minutes := os.environ.get("INACTIVITY_TIMEOUT_MINUTES"):
         out["INACTIVITY_TIMEOUT"] = timedelta(minutes=int(minutes))
+    if logo := os.environ.get("MUNICIPALITY_LOGO"):
+        out["MUNICIPALITY_LOGO"] = logo
     if proxies := os.environ.get("PROXY_COUNT"):
         out["PROXY_COUNT"] = int(proxies)
     if "SESSION_COOKIE_SECURE" in os.environ:

@@ -55,6 +55,8 @@ class Action(enum.StrEnum):
     DECIDE_NOTIFY = "decide_notify"  # record the duty-to-notify assessment; leader signs
     VIEW_MOMENTUM = "view_momentum"  # open steps and overdue counts across children
     MANAGE_OFFERS = "manage_offers"  # the catalogue of offers (tilbudsviften)
+    PARENTS_COPY = "parents_copy"  # print everything about a child for a guardian who asks
+    MUNICIPAL_OVERVIEW = "municipal_overview"  # anonymous key figures across institutions
     MANAGE_ROUNDS = "manage_rounds"
     MANAGE_SETTINGS = "manage_settings"  # municipality name, colour labels, retention
     MANAGE_USERS = "manage_users"
@@ -95,6 +97,7 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
             A.MANAGE_PATHS,
             A.DECIDE_NOTIFY,
             A.VIEW_MOMENTUM,
+            A.PARENTS_COPY,
         }
     ),
     # Health visitors assess infants (0–1 year band) at home visits; see `may_assess_with`.
@@ -126,6 +129,7 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_PATHS,
             A.VIEW_MOMENTUM,
             A.MANAGE_OFFERS,
+            A.MUNICIPAL_OVERVIEW,
         }
     ),
     Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),

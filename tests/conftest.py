@@ -10,6 +10,7 @@ import contextvars
 import os
 import re
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,12 @@ from flask_migrate import upgrade
 from screening import create_app
 from screening.config import normalise_database_url
 from screening.extensions import db
+from screening.models import Role, RoundStatus, ScreeningRound
+from screening.services import jobs
+from screening.services.action_paths import load_template_file
+from screening.services.catalogue import load_instrument_files, load_ruleset_files
 
+from . import factories as f
 from .factories import DEFAULT_PASSWORD
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -105,6 +111,7 @@ def app(_app_and_template):
     app.config.update(WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
+        jobs.wait_all()  # background PDF jobs must finish before the database is reset
         db.session.remove()
 
 
@@ -154,3 +161,54 @@ def browser(client):
 def new_browser(app):
     """Make another, independent user agent (its own cookies)."""
     return lambda: Browser(app.test_client())
+
+
+# A small world for assessment and action-path tests ----------------------------------------
+
+TODAY = date.today()
+
+
+def months_ago(months: int) -> date:
+    return TODAY - timedelta(days=int(months * 30.5) + 5)
+
+
+@pytest.fixture
+def catalogue(app):
+    load_instrument_files()
+    load_ruleset_files()
+    load_template_file()
+    db.session.commit()
+
+
+@pytest.fixture
+def world(app, catalogue):
+    inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene",))
+    other = f.institution("Andet Hus", groups=("Stuen",))
+    group = inst.groups[0]
+    kids = {
+        "infant": f.child(group, first_name="Ib", birth_date=months_ago(8)),
+        "toddler": f.child(group, first_name="Tove", birth_date=months_ago(26)),
+        "older": f.child(group, first_name="Otto", birth_date=months_ago(50)),
+        "older2": f.child(group, first_name="Ulla", birth_date=months_ago(55)),
+        "elsewhere": f.child(other.groups[0], first_name="Xenia", birth_date=months_ago(50)),
+    }
+    users = {
+        "edu1": f.user(Role.EDUCATOR, institutions=[inst], email="edu1@example.dk", name="Eva"),
+        "edu2": f.user(Role.EDUCATOR, institutions=[inst], email="edu2@example.dk", name="Emil"),
+        "leader": f.user(Role.LEADER, institutions=[inst], email="leder@example.dk", name="Lis"),
+        "dental": f.user(Role.DENTAL, institutions=[inst], email="tand@example.dk"),
+        "hv": f.user(Role.HEALTH_VISITOR, institutions=[inst], email="sp@example.dk"),
+        "coord": f.user(Role.COORDINATOR, email="koord@example.dk"),
+    }
+    round_ = ScreeningRound(
+        name="Efterår test",
+        starts_on=TODAY - timedelta(days=10),
+        ends_on=TODAY + timedelta(days=30),
+        reference_date=TODAY - timedelta(days=10),
+        status=RoundStatus.OPEN,
+        instrument_keys=["topi-0-1", "topi-1-3", "topi-3-6"],
+        institutions=[inst],
+    )
+    db.session.add(round_)
+    db.session.commit()
+    return {"inst": inst, "group": group, "round": round_, **kids, **users}

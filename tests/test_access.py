@@ -203,6 +203,7 @@ def test_policy_matrix(two_institutions):
             Action.MANAGE_PATHS,
             Action.DECIDE_NOTIFY,
             Action.VIEW_MOMENTUM,
+            Action.PARENTS_COPY,
         },
         "educator_b": set(),
         "dental": {Action.VIEW_CHILD, Action.ADD_OBSERVATION, Action.LIST_CHILDREN},
@@ -229,6 +230,7 @@ def test_policy_matrix(two_institutions):
             Action.MANAGE_INSTITUTIONS,
             Action.IMPORT_ROSTER,
             Action.MANAGE_OFFERS,
+            Action.MUNICIPAL_OVERVIEW,
         }
     ]
     for who, allowed in expected.items():

@@ -3,7 +3,7 @@ independent and joint assessments, observations, progress and the audit trail.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +18,6 @@ from screening.models import (
     ChildObservation,
     InstrumentVersion,
     JointAssessment,
-    Role,
     RoundStatus,
     ScreeningRound,
 )
@@ -30,54 +29,7 @@ from screening.services.catalogue import (
     load_ruleset_files,
 )
 
-from . import factories as f
-
-TODAY = date.today()
-
-
-def months_ago(months: int) -> date:
-    return TODAY - timedelta(days=int(months * 30.5) + 5)
-
-
-@pytest.fixture
-def catalogue(app):
-    load_instrument_files()
-    load_ruleset_files()
-    db.session.commit()
-
-
-@pytest.fixture
-def world(app, catalogue):
-    inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene",))
-    other = f.institution("Andet Hus", groups=("Stuen",))
-    group = inst.groups[0]
-    kids = {
-        "infant": f.child(group, first_name="Ib", birth_date=months_ago(8)),
-        "toddler": f.child(group, first_name="Tove", birth_date=months_ago(26)),
-        "older": f.child(group, first_name="Otto", birth_date=months_ago(50)),
-        "older2": f.child(group, first_name="Ulla", birth_date=months_ago(55)),
-        "elsewhere": f.child(other.groups[0], first_name="Xenia", birth_date=months_ago(50)),
-    }
-    users = {
-        "edu1": f.user(Role.EDUCATOR, institutions=[inst], email="edu1@example.dk", name="Eva"),
-        "edu2": f.user(Role.EDUCATOR, institutions=[inst], email="edu2@example.dk", name="Emil"),
-        "leader": f.user(Role.LEADER, institutions=[inst], email="leder@example.dk", name="Lis"),
-        "dental": f.user(Role.DENTAL, institutions=[inst], email="tand@example.dk"),
-        "hv": f.user(Role.HEALTH_VISITOR, institutions=[inst], email="sp@example.dk"),
-        "coord": f.user(Role.COORDINATOR, email="koord@example.dk"),
-    }
-    round_ = ScreeningRound(
-        name="Efterår test",
-        starts_on=TODAY - timedelta(days=10),
-        ends_on=TODAY + timedelta(days=30),
-        reference_date=TODAY - timedelta(days=10),
-        status=RoundStatus.OPEN,
-        instrument_keys=["topi-0-1", "topi-1-3", "topi-3-6"],
-        institutions=[inst],
-    )
-    db.session.add(round_)
-    db.session.commit()
-    return {"inst": inst, "group": group, "round": round_, **kids, **users}
+from .conftest import TODAY, months_ago  # noqa: F401 - re-exported for browser tests
 
 
 def assess_url(w, child="older"):

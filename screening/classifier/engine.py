@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NoReturn
 
 from screening.classifier._load import join_da, join_en
@@ -48,7 +48,17 @@ _NEED_OBSERVATIONS = 2
 _NEED_HISTORY = 4
 _NEED_VULNERABILITY = 8
 _NO_TICKS: tuple[Item, ...] = ()
+_TRUE_FALSE = frozenset((True, False))
+_INDEX = attrgetter("index")
 _NO_SCORES: list[int] = []
+
+
+def _is_true_or_false(value: Any) -> bool:
+    """True/False, or a value equal to one of them (1, 0), as the fast check accepts."""
+    try:
+        return value in _TRUE_FALSE
+    except TypeError:
+        return False
 
 
 def _tuple_getter(keys: tuple[str, ...]) -> Any:
@@ -674,8 +684,9 @@ class Plan:
             i for i in items if i.kind == "indicator" and i.position is not None
             and i.position.severity
         )
-        self.concern_keys = tuple(i.key for i in self.concern)
         self.statement_keys = frozenset(i.key for i in items if i.kind == "indicator")
+        self.concern_ticks = frozenset((i.key, True) for i in self.concern)
+        self.concern_by_tick = {(i.key, True): i for i in self.concern}
         # Score instruments: rated keys grouped by area, higher_is_better ones first, so each
         # area's score (oriented higher_is_better) is sum(vals[s:m]) - sum(vals[m:e]) + const.
         rated = [i for i in items if i.kind == "rated" and i.scale is not None]
@@ -737,7 +748,7 @@ class Plan:
             if key not in self.keyset:
                 self._answer_error(key, f"unknown item (not in {self.instrument.ident})")
             if key in self.statement_keys:
-                if value is not True and value is not False:
+                if not _is_true_or_false(value):
                     self._answer_error(key, f"a statement is answered true or false, got {value!r}")
             elif key in self.rated_items:
                 scale = self.rated_items[key].scale
@@ -777,23 +788,43 @@ class Plan:
         # problem when a fast check fails.
         if not self.keyset.issuperset(answers):
             self._check_slowly(answers)
-        n_text = 0
+        text_present: tuple[str, ...] = ()
         if self.text_set and not answers.keys().isdisjoint(self.text_set):
-            for k in self.text_keys:
-                if k in answers:
-                    n_text += 1
-                    v = answers[k]
-                    if v is not None and type(v) is not str:
-                        self._check_slowly(answers)
+            text_present = tuple(k for k in self.text_keys if k in answers)
+            for k in text_present:
+                v = answers[k]
+                if v is not None and type(v) is not str:
+                    self._check_slowly(answers)
         scores: list[int] = _NO_SCORES
         if self.indicator:
-            # Every other answer is a statement, so all of them must be bools.
-            if list(map(type, answers.values())).count(bool) != len(answers) - n_text:
+            # Every other answer is a statement: its value must equal True or False.
+            values = answers.values()
+            if text_present:
+                rest = dict(answers)
+                for k in text_present:
+                    del rest[k]
+                values = rest.values()
+            try:
+                ok = _TRUE_FALSE.issuperset(values)
+            except TypeError:  # an unhashable value
+                ok = False
+            if not ok:
                 self._check_slowly(answers)
-            ticked: Sequence[Item] = list(
-                compress(self.concern, map(answers.get, self.concern_keys))
+            # The ticked yellow/red statements: (key, True) pairs found in the answers.
+            ticks = self.concern_ticks
+            hits = (
+                ticks.intersection(answers.items())
+                if len(answers) < len(ticks)
+                else answers.items() & ticks
             )
-            need = _NEED_ANSWERS if ticked else 0
+            if hits:
+                ticked: Sequence[Item] = sorted(
+                    map(self.concern_by_tick.__getitem__, hits), key=_INDEX
+                )
+                need = _NEED_ANSWERS
+            else:
+                ticked = _NO_TICKS
+                need = 0
         else:
             try:
                 vals = self.rated_getter(answers)

@@ -402,6 +402,7 @@ def joint(round_id: int, child_id: int):
             )
         except svc.AssessmentError as exc:
             db.session.rollback()
+            refused = True
             flash(ERROR_MESSAGES[exc.code](), "error")
         else:
             audit.record(

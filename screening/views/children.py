@@ -14,6 +14,7 @@ from screening.access import load
 from screening.extensions import db
 from screening.models import Child, ChildGuardian, Group, GroupMembership, Institution
 from screening.policy import Action, can, visible_institution_ids
+from screening.services.action_paths import open_path_for
 from screening.services.assessments import (
     instrument_for_child,
     joint_for,
@@ -102,6 +103,7 @@ def child(child_id: int):
         today=date.today(),
         rounds=rounds,
         latest_joint=latest_joint,
+        open_path=open_path_for(kid.id) if can(current_user, Action.VIEW_PATHS, kid) else None,
     )
 
 

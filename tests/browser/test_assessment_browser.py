@@ -53,9 +53,11 @@ def test_fill_and_submit_on_a_tablet(tablet, live_server, setup):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "console",
-        lambda m: errors.append(m.text)
-        if m.type == "error" and not m.text.startswith("Failed to load resource")
-        else None,
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     LoginPage(page, live_server).open().sign_in("edu@example.dk")
     page.goto(f"{live_server}/rounds/{setup['round'].id}/children/{setup['first'].id}/assess")

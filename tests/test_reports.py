@@ -1,0 +1,401 @@
+"""PDF reports parsed back to text: invitations, action plans, overviews, the parents'
+copy; protected addresses on no document; batches with progress; downloads audited."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from reports.base import Letterhead
+from reports.letters import guardian_letter, professional_letter
+from reports.overviews import municipal_overview, round_overview
+from reports.parents import parents_copy
+from reports.plans import action_plan
+from screening.extensions import db
+from screening.models import AuditEvent, ChildGuardian, Municipality, Role
+from screening.services import action_paths as paths
+from screening.services import reports as data
+
+from . import factories as f
+from .conftest import TODAY
+from .test_paths import agree
+
+SECRET = "Hemmelig Allé 7, 8000 Aarhus"
+LONG = ("Barnet har brug for ro og forudsigelighed i hverdagen, især ved overgange. " * 30)[:2000]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def text_of(pdf: bytes) -> tuple[str, PdfReader]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+@pytest.fixture
+def docs(world):
+    """A red path with guardians (one with a protected address), professionals invited on
+    a consent and on a legal basis, a 40-action plan and follow-ups."""
+    db.session.add(
+        Municipality(
+            name="Solbjerg Kommune",
+            label_green="Trivsel",
+            label_yellow="Øget opmærksomhed",
+            label_red="Mistrivsel",
+        )
+    )
+    kid = world["older"]
+    kid.last_name = "Ærø"
+    mother = f.guardian(name="Mette Østergaard", address="Rosenvej 1, 8000 Aarhus C")
+    father = f.guardian(name="Søren Ærø", address=SECRET, protected=True)
+    kid.guardian_links += [
+        ChildGuardian(guardian=mother, has_custody=True),
+        ChildGuardian(guardian=father, has_custody=True),
+    ]
+    _, path = agree(world, "red")
+    consent = paths.record_consent(
+        kid,
+        mother,
+        world["leader"],
+        information_kinds=["wellbeing", "action_plan"],
+        recipients=["psychologist"],
+        purpose="Tværfagligt møde",
+        given_on=TODAY,
+    )
+    meeting = paths.create_meeting(
+        path,
+        world["leader"],
+        kind="cross_disciplinary",
+        starts_at=datetime(2026, 12, 3, 8, 30, tzinfo=UTC),
+        place="Mødelokalet, Mælkebøtten",
+        purpose="At finde ud af, hvordan vi støtter Otto",
+        agenda="1. Velkomst\n2. Ottos hverdag\n3. Aftaler",
+    )
+    paths.invite_guardian(meeting, mother)
+    paths.invite_guardian(meeting, father)
+    paths.invite_staff(meeting, world["edu1"])
+    psych = paths.invite_external(
+        meeting,
+        name="Pia Psykolog",
+        profession="psychologist",
+        organisation="PPR",
+        email="",
+        legal_basis="",
+        on=TODAY,
+    )
+    social = paths.invite_external(
+        meeting,
+        name="Sune Socialrådgiver",
+        profession="social_worker",
+        organisation="Familieafdelingen",
+        email="",
+        legal_basis="Barnets lov § 133",
+        on=TODAY,
+    )
+    plan = paths.save_plan(
+        path,
+        world["leader"],
+        resources="Otto er nysgerrig og glad for at bygge",
+        concerns=LONG,
+        goals="Otto deltager i samling tre dage om ugen",
+        parents_perspective="Vi vil gerne have mere ro om morgenen",
+        child_perspective="Otto siger, at han kan lide klodser",
+        evaluation_on=TODAY + timedelta(days=60),
+        items=[
+            paths.PlanItemInput(
+                f"Handling nummer {i}: små grupper og ro", "Eva", TODAY + timedelta(days=i)
+            )
+            for i in range(1, 41)
+        ],
+        offer_ids=[],
+    )
+    paths.add_follow_up(
+        path,
+        world["leader"],
+        held_on=TODAY,
+        progress="better",
+        note="Leger mere med de andre",
+        next_step="Fortsæt",
+    )
+    db.session.commit()
+    return {
+        "path": path,
+        "meeting": meeting,
+        "mother": mother,
+        "father": father,
+        "psych": psych,
+        "social": social,
+        "plan": plan,
+        "consent": consent,
+        "child": kid,
+    }
+
+
+def every_document(docs, world) -> dict[str, bytes]:
+    lh = data.letterhead(TODAY)
+    out = {}
+    for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY):
+        name = re.sub(r"\W", "_", to.name)
+        out[f"invitation_{name}"] = (
+            guardian_letter(lh, info, child, to)
+            if hasattr(to, "protected")
+            else professional_letter(lh, info, child, to)
+        )
+    out["action_plan"] = action_plan(lh, data.plan_data(docs["path"], TODAY))
+    out["round_overview"] = round_overview(
+        lh, data.round_overview_data(world["round"], world["inst"], TODAY)
+    )
+    out["municipal_overview"] = municipal_overview(
+        lh, data.municipal_overview_data(world["round"], TODAY)
+    )
+    out["parents_copy"] = parents_copy(
+        lh, data.parents_copy_data(docs["child"], docs["mother"], TODAY)
+    )
+    return out
+
+
+def test_protected_address_appears_on_no_document(docs, world):
+    documents = every_document(docs, world)
+    assert len(documents) == 8
+    for name, pdf in documents.items():
+        text, _ = text_of(pdf)
+        assert "Hemmelig Allé" not in text, name
+        assert "Hemmelig" not in text.replace("\n", ""), name
+
+
+def test_every_document_has_the_form(docs, world):
+    for name, pdf in every_document(docs, world).items():
+        text, reader = text_of(pdf)
+        box = reader.pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (595, 842), name
+        assert reader.metadata.title, name
+        assert reader.metadata.author == "Solbjerg Kommune", name
+        assert f"Dannet {TODAY:%d-%m-%Y}" in text, name
+        pages = len(reader.pages)
+        for n, page in enumerate(reader.pages, start=1):
+            page_text = page.extract_text()
+            assert "Solbjerg Kommune" in page_text, name
+            assert f"Side {n} af {pages}" in page_text, name
+            if name != "municipal_overview":  # the only document without personal data
+                assert "Fortroligt" in page_text, (name, n)
+
+
+def test_guardian_letters_are_warm_and_separate(docs, world):
+    lh = data.letterhead(TODAY)
+    letters = {
+        to.name: (info, child, to)
+        for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
+    }
+    text, _ = text_of(guardian_letter(lh, *letters["Mette Østergaard"]))
+    assert "Kære Mette Østergaard" in text
+    assert "Rosenvej 1, 8000 Aarhus C" in text  # her own address, on her own letter
+    assert "Torsdag den 03-12-2026 kl. 09.30" in text  # Danish local time
+    assert "tage en person med" in text
+    assert "Pia Psykolog" in text
+    assert "Søren Ærø" in text
+    assert True
+    text, _ = text_of(guardian_letter(lh, *letters["Søren Ærø"]))
+    assert "Sendes digitalt" in text
+    assert "Rosenvej" not in text
+
+
+def test_professional_letters_share_only_what_the_basis_covers(docs, world):
+    lh = data.letterhead(TODAY)
+    letters = {
+        to.name: (info, child, to)
+        for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
+    }
+    text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
+    assert "Aftalt position: Mistrivsel" in text  # the consent names wellbeing ...
+    assert "Mål i handleplanen" in text  # ... and the action plan
+    assert "Samtykke givet" in text
+    assert "Mette Østergaard" in text
+    text, _ = text_of(professional_letter(lh, *letters["Sune Socialrådgiver"]))
+    assert "Hjemmel: Barnets lov § 133" in text
+    assert "Mål i handleplanen" not in text
+    # A consent without wellbeing information gives no concern summary.
+    docs["consent"].information_kinds = ["health"]
+    db.session.commit()
+    letters = {
+        to.name: (info, child, to)
+        for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
+    }
+    text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
+    assert "Aftalt position" not in text
+    assert "i det omfang forældrenes samtykke" in text
+
+
+def test_action_plan_flows_over_pages_without_clipping(docs, world):
+    text, reader = text_of(action_plan(data.letterhead(TODAY), data.plan_data(docs["path"], TODAY)))
+    assert len(reader.pages) >= 3
+    flat = re.sub(r"\s+", " ", text)
+    for i in range(1, 41):
+        assert f"Handling nummer {i}:" in flat, i
+    assert re.sub(r"\s+", " ", LONG.strip())[-60:] in flat  # the end of 2,000 characters
+    assert "Otto Ærø" in text
+    assert "Mistrivsel" in text
+    assert "Underskrifter" in text
+    assert "Leder:" in text
+    assert "Forælder: Søren Ærø" in text
+    assert "Næste evaluering" in text
+    assert "Leger mere med de andre" in text
+    assert "CPR" not in text
+
+
+def test_overviews(docs, world):
+    lh = data.letterhead(TODAY)
+    text, _ = text_of(
+        round_overview(lh, data.round_overview_data(world["round"], world["inst"], TODAY))
+    )
+    assert "Egernene" in text
+    assert "Børn der kræver handling" in text
+    assert "Otto Ærø" in text or "Ingen børn kræver handling" in text
+    text, _ = text_of(municipal_overview(lh, data.municipal_overview_data(world["round"], TODAY)))
+    assert "Børnehuset Mælkebøtten" in " ".join(text.split())
+    assert "Otto" not in text
+    assert "Ærø" not in text
+    assert "<5" in text  # 4 children in the institution: suppressed, not shown as "4"
+    rows = municipal_overview_rows(world)
+    assert rows[0].children == 4
+
+
+def municipal_overview_rows(world):
+    return data.municipal_overview_data(world["round"], TODAY).rows
+
+
+def test_parents_copy_holds_everything_including_the_access_log(browser, docs, world):
+    browser.login("leder@example.dk")
+    browser.get(f"/children/{docs['child'].id}")
+    r = browser.get(f"/children/{docs['child'].id}/guardians/{docs['mother'].id}/copy.pdf")
+    assert r.status_code == 200
+    assert r.mimetype == "application/pdf"
+    text, _ = text_of(r.data)
+    for expected in (
+        "Oplysninger om Otto Ærø",
+        "Mette Østergaard",
+        "Adressebeskyttet",
+        "Positioner",
+        "Mistrivsel",
+        "Trivselsvurdering",
+        "Tværfagligt møde",
+        "Samtykke",
+        "Adgangslog",
+        "child.view",
+        "Handleplan for Otto Ærø",
+    ):
+        assert expected in text, expected
+    assert "Hemmelig" not in text
+
+
+def test_downloads_are_audited_and_guarded(browser, new_browser, docs, world):
+    browser.login("leder@example.dk")
+    urls = [
+        f"/paths/{docs['path'].id}/plan.pdf",
+        f"/meetings/{docs['meeting'].id}/participants/{docs['psych'].id}/letter.pdf",
+        f"/rounds/{world['round'].id}/institutions/{world['inst'].id}/overview.pdf",
+    ]
+    for url in urls:
+        r = browser.get(url)
+        assert r.status_code == 200, url
+        assert r.data.startswith(b"%PDF")
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "pdf.download")
+    ).all()
+    assert len(events) == 3
+    assert {e.details["document"] for e in events} == {
+        "action_plan",
+        "invitation",
+        "round_overview",
+    }
+    stranger = new_browser()
+    f.user(Role.LEADER, institutions=[f.institution("Fremmed")], email="fremmed@example.dk")
+    db.session.commit()
+    stranger.login("fremmed@example.dk")
+    for url in urls[:2]:
+        assert stranger.get(url).status_code == 404
+    assert browser.get(f"/rounds/{world['round'].id}/municipal.pdf").status_code == 403
+    coordinator = new_browser()
+    coordinator.login("koord@example.dk")
+    assert coordinator.get(f"/rounds/{world['round'].id}/municipal.pdf").status_code == 200
+
+
+def _run_job(browser, post_url, page):
+    r = browser.submit(post_url, {}, page=page)
+    assert r.status_code == 302
+    job_url = r.headers["Location"]
+    assert "Hent PDF" in browser.get(job_url).get_data(as_text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        status = browser.get(f"{job_url}/status").get_json()
+        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status["status"] == "done"
+    assert status["done"] == status["total"]
+    return browser.get(status["download"])
+
+
+def test_all_invitations_of_a_meeting_as_one_pdf(browser, docs, world):
+    browser.login("leder@example.dk")
+    meeting_url = f"/paths/{docs['path'].id}"
+    r = _run_job(browser, f"/meetings/{docs['meeting'].id}/invitations", meeting_url)
+    text, _reader = text_of(r.data)
+    assert text.count("Side 1 af") == 4  # two guardians and two professionals
+    assert "Hemmelig" not in text
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "pdf.download")
+        )
+        == 1
+    )
+
+
+def test_all_action_plans_of_a_round_as_one_pdf(browser, docs, world):
+    browser.login("leder@example.dk")
+    r = _run_job(
+        browser,
+        f"/rounds/{world['round'].id}/institutions/{world['inst'].id}/plans",
+        f"/paths/{docs['path'].id}",
+    )
+    text, _ = text_of(r.data)
+    assert "Handleplan for Otto Ærø" in text
+
+
+def test_job_belongs_to_its_user(browser, new_browser, docs, world):
+    browser.login("leder@example.dk")
+    r = browser.submit(
+        f"/meetings/{docs['meeting'].id}/invitations", {}, page=f"/paths/{docs['path'].id}"
+    )
+    other = new_browser()
+    other.login("edu1@example.dk")
+    assert other.get(r.headers["Location"]).status_code == 404
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm not installed")
+def test_render_every_document_to_png_for_a_visual_check(docs, world):
+    """Writes test-artifacts/<document>-1.png; look at them after a change to the layout."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, pdf in every_document(docs, world).items():
+        src = ARTIFACTS / f"{name}.pdf"
+        src.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(src), str(ARTIFACTS / name)],
+            check=True,
+        )
+        png = next(ARTIFACTS.glob(f"{name}-*1.png"))
+        assert png.stat().st_size > 5000, name
+
+
+def test_letterhead_uses_the_municipality_labels(app):
+    lh = Letterhead(
+        "X", TODAY, labels={"green": "Trivsel", "yellow": "Bekymring", "red": "Stærk bekymring"}
+    )
+    assert lh.label("red") == "Stærk bekymring"
+    assert Letterhead("X", TODAY).label("red") == "Rød"
