@@ -6,9 +6,12 @@ ReportLab) so that æ, ø, å and other Latin letters render everywhere.
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -21,6 +24,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
@@ -60,22 +64,93 @@ POSITION_COLOURS = {
     "red": colors.HexColor("#b3261e"),
 }
 
-STYLES = {
-    "body": ParagraphStyle(
-        "body", fontName=FONT, fontSize=10.5, leading=14.5, alignment=TA_LEFT, spaceAfter=6
-    ),
-    "small": ParagraphStyle("small", fontName=FONT, fontSize=8.5, leading=11),
-    "h1": ParagraphStyle("h1", fontName=FONT_BOLD, fontSize=17, leading=21, spaceAfter=8),
-    "h2": ParagraphStyle(
-        "h2", fontName=FONT_BOLD, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4
-    ),
-    "h3": ParagraphStyle(
-        "h3", fontName=FONT_BOLD, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=2
-    ),
-    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=11.5),
-    "cellbold": ParagraphStyle("cellbold", fontName=FONT_BOLD, fontSize=9, leading=11.5),
-    "address": ParagraphStyle("address", fontName=FONT, fontSize=10.5, leading=13.5),
-}
+# Two font families. Documents whose text fits Windows-1252 (Danish and most Western
+# European names) use the PDF standard fonts, which need no embedding and are fast;
+# anything else (e.g. Ł, ğ, Cyrillic) switches the whole document to embedded Vera.
+FAMILIES = {"base14": ("Helvetica", "Helvetica-Bold"), "unicode": (FONT, FONT_BOLD)}
+_FAMILY: ContextVar[str] = ContextVar("pdf_font_family", default="unicode")
+
+
+def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
+    return {
+        "body": ParagraphStyle(
+            "body",
+            fontName=regular,
+            fontSize=10.5,
+            leading=14.5,
+            alignment=TA_LEFT,
+            spaceAfter=6,
+        ),
+        "small": ParagraphStyle("small", fontName=regular, fontSize=8.5, leading=11),
+        "h1": ParagraphStyle("h1", fontName=bold, fontSize=17, leading=21, spaceAfter=8),
+        "h2": ParagraphStyle(
+            "h2", fontName=bold, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4
+        ),
+        "h3": ParagraphStyle(
+            "h3", fontName=bold, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=2
+        ),
+        "cell": ParagraphStyle("cell", fontName=regular, fontSize=9, leading=11.5),
+        "cellbold": ParagraphStyle("cellbold", fontName=bold, fontSize=9, leading=11.5),
+        "address": ParagraphStyle("address", fontName=regular, fontSize=10.5, leading=13.5),
+    }
+
+
+_STYLE_SETS = {name: _styles(*fonts) for name, fonts in FAMILIES.items()}
+
+
+def style(name: str) -> ParagraphStyle:
+    return _STYLE_SETS[_FAMILY.get()][name]
+
+
+def fonts() -> tuple[str, str]:
+    """(regular, bold) of the current document's font family."""
+    return FAMILIES[_FAMILY.get()]
+
+
+def _strings(obj) -> Iterator[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif is_dataclass(obj):
+        for f in fields(obj):
+            yield from _strings(getattr(obj, f.name))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for x in obj:
+            yield from _strings(x)
+
+
+def _fits_cp1252(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def with_fonts(fn):
+    """Run a document builder in the font family its data needs (see `fonts_for`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
+        with fonts_for(args, [v for v in kwargs.values() if not callable(v)]):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def fonts_for(*data) -> Iterator[None]:
+    """Choose the font family for a document from all the text it will hold."""
+    family = "base14" if all(_fits_cp1252(s) for s in _strings(data)) else "unicode"
+    token = _FAMILY.set(family)
+    try:
+        yield
+    finally:
+        _FAMILY.reset(token)
 
 
 @dataclass(frozen=True)
@@ -94,15 +169,15 @@ class Letterhead:
         return (self.labels or default).get(position, default.get(position, position))
 
 
-def p(text: str | None, style: str = "body") -> Paragraph:
+def p(text: str | None, style_name: str = "body") -> Paragraph:
     """A paragraph of plain text (escaped; line breaks kept)."""
     safe = escape(text or "").replace("\n", "<br/>")
-    return Paragraph(safe, STYLES[style])
+    return Paragraph(safe, style(style_name))
 
 
-def markup(xml: str, style: str = "body") -> Paragraph:
+def markup(xml: str, style_name: str = "body") -> Paragraph:
     """A paragraph with ReportLab markup; the caller escapes any data it inserts."""
-    return Paragraph(xml, STYLES[style])
+    return Paragraph(xml, style(style_name))
 
 
 def esc(text: str | None) -> str:
@@ -113,25 +188,40 @@ def fmt_date(d: date | None) -> str:
     return d.strftime("%d-%m-%Y") if d else "–"
 
 
+CELL_SIZE = 9
+CELL_PADDING = 4
+
+
 def table(
     rows: Sequence[Sequence], widths: Sequence[float], header: bool = True, zebra: bool = True
 ) -> Table:
-    """A table whose cells are wrapped paragraphs, repeating its header on each page."""
-    data = [
-        [
-            c if isinstance(c, Flowable) else p(str(c), "cellbold" if header and i == 0 else "cell")
-            for c in row
-        ]
-        for i, row in enumerate(rows)
-    ]
+    """A table repeating its header on each page. Text that fits its column on one line is
+    drawn as a plain string; longer text wraps in a paragraph (much slower to lay out)."""
+    regular, bold = fonts()
+    data = []
+    for i, row in enumerate(rows):
+        font = bold if header and i == 0 else regular
+        cells = []
+        for c, width in zip(row, widths, strict=True):
+            if isinstance(c, Flowable):
+                cells.append(c)
+                continue
+            text = str(c)
+            fits = "\n" not in text and (
+                stringWidth(text, font, CELL_SIZE) <= width - 2 * CELL_PADDING
+            )
+            cells.append(text if fits else p(text, "cellbold" if font == bold else "cell"))
+        data.append(cells)
     t = Table(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONT", (0, 0), (-1, -1), regular, CELL_SIZE, 11.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9ced6")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ]
     if header:
+        style.append(("FONT", (0, 0), (-1, 0), bold, CELL_SIZE, 11.5))
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")))
     if zebra:
         for r in range(1 if header else 0, len(data)):
@@ -146,7 +236,7 @@ def position_badge(letterhead: Letterhead, position: str | None) -> Flowable:
     if position is None:
         return p("–", "cell")
     label = Paragraph(
-        f'<font color="#ffffff"><b>{esc(letterhead.label(position))}</b></font>', STYLES["cell"]
+        f'<font color="#ffffff"><b>{esc(letterhead.label(position))}</b></font>', style("cell")
     )
     badge = Table([[label]], colWidths=[40 * mm], hAlign="LEFT")
     badge.setStyle(
@@ -236,6 +326,7 @@ def build(
     document is one section. `progress(n)` is called as sections are laid out."""
     buf = io.BytesIO()
     author = author or letterhead.municipality
+    regular, bold = fonts()
 
     def header(c: canvas.Canvas, doc) -> None:
         c.saveState()
@@ -249,9 +340,9 @@ def build(
                 x += 15 * mm
             except OSError:
                 pass
-        c.setFont(FONT_BOLD, 10)
+        c.setFont(bold, 10)
         c.drawString(x, top - 4 * mm, letterhead.municipality)
-        c.setFont(FONT, 8)
+        c.setFont(regular, 8)
         c.setFillColor(colors.HexColor("#555555"))
         c.drawString(x, top - 8 * mm, title)
         c.setStrokeColor(colors.HexColor("#c9ced6"))
@@ -260,12 +351,12 @@ def build(
 
     def footer(c: canvas.Canvas, page: int, total: int, confidential: bool) -> None:
         c.saveState()
-        c.setFont(FONT, 8)
+        c.setFont(regular, 8)
         c.setFillColor(colors.HexColor("#555555"))
         c.drawString(MARGIN, 10 * mm, f"Dannet {fmt_date(letterhead.generated_on)}")
         c.drawRightString(A4[0] - MARGIN, 10 * mm, f"Side {page} af {total}")
         if confidential:
-            c.setFont(FONT_BOLD, 9)
+            c.setFont(bold, 9)
             c.setFillColor(colors.HexColor("#b3261e"))
             c.drawCentredString(A4[0] / 2, 10 * mm, "Fortroligt")
         c.restoreState()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from reportlab.platypus import KeepTogether, PageBreak
 
-from reports.base import Letterhead, Section, build, esc, fmt_date, markup, p, spacer
+from reports.base import Letterhead, Section, build, esc, fmt_date, markup, p, spacer, with_fonts
 from reports.data import ChildInfo, GuardianRecipient, MeetingInfo, ProfessionalRecipient
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
@@ -129,6 +129,7 @@ def professional_letter_story(
     return story
 
 
+@with_fonts
 def guardian_letter(
     lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: GuardianRecipient
 ) -> bytes:
@@ -140,6 +141,7 @@ def guardian_letter(
     )
 
 
+@with_fonts
 def professional_letter(
     lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: ProfessionalRecipient
 ) -> bytes:
@@ -151,6 +153,7 @@ def professional_letter(
     )
 
 
+@with_fonts
 def invitations(
     lh: Letterhead, items: Iterable[tuple[MeetingInfo, ChildInfo, object]], progress=None
 ) -> bytes:

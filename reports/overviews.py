@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reportlab.lib.units import mm
 
-from reports.base import Letterhead, build, markup, p, table
+from reports.base import Letterhead, build, markup, p, table, with_fonts
 from reports.data import GroupRow, MunicipalOverviewData, RoundOverviewData
 
 SUPPRESSED = "<5"
@@ -48,6 +48,7 @@ def _rows(
     return [table([header, *body], widths)]
 
 
+@with_fonts
 def round_overview(lh: Letterhead, data: RoundOverviewData) -> bytes:
     story = [
         markup(f"Oversigt: {data.round_name}", "h1"),
@@ -72,6 +73,7 @@ def round_overview(lh: Letterhead, data: RoundOverviewData) -> bytes:
     return build(story, lh, title=f"Rundeoversigt – {data.round_name}", subject="Rundeoversigt")
 
 
+@with_fonts
 def municipal_overview(lh: Letterhead, data: MunicipalOverviewData) -> bytes:
     story = [
         markup(f"Kommunal oversigt: {data.round_name}", "h1"),

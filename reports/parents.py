@@ -5,11 +5,12 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak
 
-from reports.base import Letterhead, build, fmt_date, markup, p, table
+from reports.base import Letterhead, build, fmt_date, markup, p, table, with_fonts
 from reports.data import ParentsCopyData
 from reports.plans import plan_story
 
 
+@with_fonts
 def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
     c = data.child
     story: list = [

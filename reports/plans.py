@@ -19,6 +19,7 @@ from reports.base import (
     position_badge,
     spacer,
     table,
+    with_fonts,
 )
 from reports.data import ActionPlanData
 
@@ -121,12 +122,14 @@ def _signatures(plan: ActionPlanData) -> list:
     return [markup("Underskrifter", "h2"), t]
 
 
+@with_fonts
 def action_plan(lh: Letterhead, plan: ActionPlanData) -> bytes:
     return build(
         plan_story(lh, plan), lh, title=f"Handleplan – {plan.child.name}", subject="Handleplan"
     )
 
 
+@with_fonts
 def action_plans(lh: Letterhead, plans: Iterable[ActionPlanData], progress=None) -> bytes:
     story: list = []
     for plan in plans:

@@ -63,6 +63,7 @@ class ActionPath(db.Model):
 
     child: Mapped[Child] = relationship()
     coordinator: Mapped[User] = relationship(foreign_keys=[coordinator_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     steps: Mapped[list[ActionStep]] = relationship(
         back_populates="path",
         order_by="(ActionStep.due_on, ActionStep.id)",

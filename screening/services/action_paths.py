@@ -29,6 +29,7 @@ from screening.models import (
     Guardian,
     JointAssessment,
     Meeting,
+    MeetingKind,
     MeetingParticipant,
     NotifyDecision,
     NotifyDecisionValue,
@@ -409,7 +410,7 @@ def create_meeting(
 ) -> Meeting:
     meeting = Meeting(
         path_id=path.id,
-        kind=kind,
+        kind=MeetingKind(kind),
         starts_at=starts_at,
         place=place.strip(),
         purpose=purpose.strip(),

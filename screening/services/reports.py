@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from forms.paths import PROFESSION_LABELS
 from reports.base import Letterhead
@@ -38,6 +38,7 @@ from screening.models import (
     AssessmentStatus,
     AuditEvent,
     Child,
+    ChildGuardian,
     ChildObservation,
     Consent,
     FollowUp,
@@ -52,8 +53,11 @@ from screening.models import (
     Outcome,
     ParticipantKind,
     PathStatus,
+    Role,
     ScreeningRound,
     User,
+    UserRole,
+    user_institution,
 )
 from screening.services import action_paths
 from screening.services.assessments import group_progress
@@ -219,6 +223,39 @@ def meeting_letters(meeting: Meeting, lh: Letterhead, today: date) -> list[tuple
     ]
 
 
+def load_path(path_id: int) -> ActionPath | None:
+    """An action path with everything its plan document shows, in few queries."""
+    return db.session.scalar(
+        sa.select(ActionPath)
+        .where(ActionPath.id == path_id)
+        .options(
+            joinedload(ActionPath.coordinator),
+            joinedload(ActionPath.child)
+            .selectinload(Child.memberships)
+            .joinedload(GroupMembership.group)
+            .joinedload(Group.institution),
+            joinedload(ActionPath.child)
+            .selectinload(Child.guardian_links)
+            .joinedload(ChildGuardian.guardian),
+        )
+    )
+
+
+def _leader_name(institution_id: int) -> str | None:
+    return db.session.scalar(
+        sa.select(User.name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .join(user_institution, user_institution.c.user_id == User.id)
+        .where(
+            UserRole.role == Role.LEADER,
+            user_institution.c.institution_id == institution_id,
+            User.active.is_(True),
+        )
+        .order_by(User.name)
+        .limit(1)
+    )
+
+
 def plan_data(path: ActionPath, today: date) -> ActionPlanData:
     plan = action_paths.plan_for(path)
     child = path.child
@@ -236,13 +273,7 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
         for pt in m.participants:
             participants.setdefault(pt.name, _person(pt))
     group = child.current_group
-    leader = path.coordinator.name
-    if group is not None:
-        leaders = db.session.scalars(
-            sa.select(User).where(User.institutions.any(id=group.institution_id))
-        ).all()
-        named = [u.name for u in leaders if any(r.value == "leader" for r in u.roles)]
-        leader = named[0] if named else leader
+    leader = (_leader_name(group.institution_id) if group else None) or path.coordinator.name
     return ActionPlanData(
         child=child_info(child, today),
         position=path.position.value,

@@ -46,6 +46,7 @@ from screening.models import (
     Role,
     StepKind,
     User,
+    UserRole,
     user_institution,
 )
 from screening.policy import Action, can, visible_institution_ids
@@ -95,6 +96,9 @@ def _path(path_id: int, action: Action) -> ActionPath:
 
 
 def _staff_of(child: Child) -> list[User]:
+    """The daycare's own staff (educators and leaders) for the child: who may be tovholder
+    or join a meeting as a colleague. Others (health visitor, dental, PPR) are invited as
+    external professionals, through the consent gate."""
     group = child.current_group
     if group is None:
         return []
@@ -102,28 +106,35 @@ def _staff_of(child: Child) -> list[User]:
         db.session.scalars(
             sa.select(User)
             .join(user_institution, user_institution.c.user_id == User.id)
-            .where(user_institution.c.institution_id == group.institution_id, User.active.is_(True))
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                user_institution.c.institution_id == group.institution_id,
+                User.active.is_(True),
+                UserRole.role.in_([Role.EDUCATOR, Role.LEADER]),
+            )
             .order_by(User.name)
+            .distinct()
         )
     )
 
 
-@bp.route("/paths/<int:path_id>")
-def path(path_id: int):
-    p = _path(path_id, Action.VIEW_PATHS)
-    templates = svc.templates_for(p)
-    coordinator_form = CoordinatorForm(formdata=None, obj=p)
-    coordinator_form.coordinator_id.choices = [
-        SelectChoice(u.id, u.name)
-        for u in _staff_of(p.child)
-        if u.has_role(Role.EDUCATOR, Role.LEADER)
-    ]
-    coordinator_form.escalation_level.choices = [
+def _coordinator_form(p: ActionPath, formdata=None) -> CoordinatorForm:
+    form = CoordinatorForm(formdata=formdata, obj=p)
+    form.coordinator_id.choices = [SelectChoice(u.id, u.name) for u in _staff_of(p.child)]
+    form.escalation_level.choices = [
         SelectChoice(n, f"{n}. {da if _lang() == 'da' else en}")
-        for n, da, en in templates.escalation_levels
+        for n, da, en in svc.templates_for(p).escalation_levels
     ]
-    follow_up_form = FollowUpForm(formdata=None)
-    follow_up_form.held_on.data = date.today()
+    return form
+
+
+def _render_path(
+    p: ActionPath, *, coordinator_form=None, follow_up_form=None, close_form=None, status: int = 200
+):
+    """The path page; a form that failed is passed in so it shows what was typed."""
+    if follow_up_form is None:
+        follow_up_form = FollowUpForm(formdata=None)
+        follow_up_form.held_on.data = date.today()
     follow_ups = db.session.scalars(
         sa.select(FollowUp).where(FollowUp.path_id == p.id).order_by(FollowUp.held_on.desc())
     ).all()
@@ -138,20 +149,25 @@ def path(path_id: int):
     return render_template(
         "paths/path.html",
         path=p,
-        templates=templates,
+        templates=svc.templates_for(p),
         today=date.today(),
         lang=_lang(),
         step_form=StepDoneForm(formdata=None),
-        coordinator_form=coordinator_form,
+        coordinator_form=coordinator_form or _coordinator_form(p),
         follow_up_form=follow_up_form,
-        close_form=CloseForm(formdata=None),
+        close_form=close_form or CloseForm(formdata=None),
         follow_ups=follow_ups,
         meetings=meetings,
         plan=svc.plan_for(p),
         decisions=decisions,
         can_close=svc.can_close(p),
         may_manage=can(current_user, Action.MANAGE_PATHS, p.child) and p.is_open,
-    )
+    ), status
+
+
+@bp.route("/paths/<int:path_id>")
+def path(path_id: int):
+    return _render_path(_path(path_id, Action.VIEW_PATHS))
 
 
 @bp.route("/paths/<int:path_id>/steps/<int:step_id>/done", methods=["POST"])
@@ -189,6 +205,7 @@ def notify(path_id: int, step_id: int):
     form = NotifyForm(obj=existing)
     if request.method == "GET" and existing is None:
         form.decided_on.data = date.today()
+    refused = False
     if form.is_submitted():
         load(Child, p.child_id, Action.DECIDE_NOTIFY)
     if form.validate_on_submit():
@@ -205,6 +222,7 @@ def notify(path_id: int, step_id: int):
             )
         except svc.PathError as exc:
             db.session.rollback()
+            refused = True
             flash(ERRORS[exc.code](), "error")
         else:
             audit.record(
@@ -225,27 +243,22 @@ def notify(path_id: int, step_id: int):
         form=form,
         decision=existing,
         may_decide=can(current_user, Action.DECIDE_NOTIFY, p.child),
-    ), (400 if form.errors else 200)
+    ), (400 if form.errors or refused else 200)
 
 
 @bp.route("/paths/<int:path_id>/coordinator", methods=["POST"])
 def set_coordinator(path_id: int):
     p = _path(path_id, Action.MANAGE_PATHS)
-    form = CoordinatorForm()
-    staff = {u.id: u for u in _staff_of(p.child) if u.has_role(Role.EDUCATOR, Role.LEADER)}
-    form.coordinator_id.choices = [SelectChoice(i, u.name) for i, u in staff.items()]
-    form.escalation_level.choices = [
-        SelectChoice(n, str(n)) for n, _da, _en in svc.templates_for(p).escalation_levels
-    ]
-    if form.validate_on_submit():
-        p.coordinator_id = form.coordinator_id.data
-        p.escalation_level = form.escalation_level.data
-        audit.record(
-            "path.coordinator", "action_path", p.id, child_id=p.child_id, level=p.escalation_level
-        )
-        flash(_("Handlevejen er opdateret."), "success")
-    else:
+    form = _coordinator_form(p, formdata=request.form)
+    if not form.validate_on_submit():
         flash(_("Vælg en tovholder og et eskaleringstrin."), "error")
+        return _render_path(p, coordinator_form=form, status=400)
+    p.coordinator_id = form.coordinator_id.data
+    p.escalation_level = form.escalation_level.data
+    audit.record(
+        "path.coordinator", "action_path", p.id, child_id=p.child_id, level=p.escalation_level
+    )
+    flash(_("Handlevejen er opdateret."), "success")
     return redirect(url_for("paths.path", path_id=p.id))
 
 
@@ -253,19 +266,19 @@ def set_coordinator(path_id: int):
 def follow_up(path_id: int):
     p = _path(path_id, Action.MANAGE_PATHS)
     form = FollowUpForm()
-    if form.validate_on_submit():
-        fu = svc.add_follow_up(
-            p,
-            current_user,
-            held_on=form.held_on.data,
-            progress=form.progress.data,
-            note=form.note.data or "",
-            next_step=form.next_step.data or "",
-        )
-        audit.record("path.follow_up", "follow_up", fu.id, child_id=p.child_id)
-        flash(_("Opfølgningen er gemt."), "success")
-        return redirect(url_for("paths.path", path_id=p.id))
-    flash(_("Opfølgningen er ikke gemt: vælg dato og udvikling."), "error")
+    if not form.validate_on_submit():
+        flash(_("Opfølgningen er ikke gemt: vælg dato og udvikling."), "error")
+        return _render_path(p, follow_up_form=form, status=400)
+    fu = svc.add_follow_up(
+        p,
+        current_user,
+        held_on=form.held_on.data,
+        progress=form.progress.data,
+        note=form.note.data or "",
+        next_step=form.next_step.data or "",
+    )
+    audit.record("path.follow_up", "follow_up", fu.id, child_id=p.child_id)
+    flash(_("Opfølgningen er gemt."), "success")
     return redirect(url_for("paths.path", path_id=p.id))
 
 
@@ -273,17 +286,16 @@ def follow_up(path_id: int):
 def close(path_id: int):
     p = _path(path_id, Action.MANAGE_PATHS)
     form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            svc.close_path(p, current_user, date.today(), form.note.data)
-        except svc.PathError as exc:
-            db.session.rollback()
-            flash(ERRORS[exc.code](), "error")
-        else:
-            audit.record("path.close", "action_path", p.id, child_id=p.child_id)
-            flash(_("Handlevejen er afsluttet."), "success")
-    else:
-        flash(_("Skriv kort, hvorfor handlevejen afsluttes."), "error")
+    if not form.validate_on_submit():
+        return _render_path(p, close_form=form, status=400)
+    try:
+        svc.close_path(p, current_user, date.today(), form.note.data)
+    except svc.PathError as exc:
+        db.session.rollback()
+        flash(ERRORS[exc.code](), "error")
+        return _render_path(p, close_form=form, status=400)
+    audit.record("path.close", "action_path", p.id, child_id=p.child_id)
+    flash(_("Handlevejen er afsluttet."), "success")
     return redirect(url_for("paths.path", path_id=p.id))
 
 
@@ -313,7 +325,8 @@ def plan(path_id: int):
             )
     if form.is_submitted():
         load(Child, p.child_id, Action.MANAGE_PATHS)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid:
         saved = svc.save_plan(
             p,
             current_user,
@@ -343,7 +356,7 @@ def plan(path_id: int):
         form=form,
         plan=existing,
         may_manage=can(current_user, Action.MANAGE_PATHS, p.child),
-    ), (400 if form.errors else 200)
+    ), (400 if form.is_submitted() and not valid else 200)
 
 
 # Meetings -----------------------------------------------------------------------------------
@@ -539,6 +552,7 @@ def consents(child_id: int):
         consents=rows,
         today=date.today(),
         profession_labels=PROFESSION_LABELS,
+        open_path=svc.open_path_for(child.id),
         withdraw_form=EmptyForm(prefix="withdraw"),
         may_manage=can(current_user, Action.MANAGE_PATHS, child),
     ), (400 if form.errors else 200)

@@ -25,7 +25,6 @@ from screening import audit
 from screening.access import load, require
 from screening.extensions import db
 from screening.models import (
-    ActionPath,
     Child,
     Guardian,
     Institution,
@@ -88,7 +87,7 @@ def letter(meeting_id: int, participant_id: int):
 
 @bp.route("/paths/<int:path_id>/plan.pdf")
 def plan_pdf(path_id: int):
-    path = db.session.get(ActionPath, path_id) or abort(404)
+    path = data.load_path(path_id) or abort(404)
     load(Child, path.child_id, Action.VIEW_PATHS)
     today = date.today()
     content = action_plan(_lh(today), data.plan_data(path, today))

@@ -1,0 +1,195 @@
+"""PDF benchmark (issue: PDF reports). One command: `make bench-reports`
+(or `.venv/bin/python -m benchmarks.reports_bench`).
+
+Measures, on a demo municipality in a temporary SQLite database:
+1. one action plan PDF including its data loading (target: median ≤ 15 ms);
+2. 1,000 invitation letters as one combined PDF (target: ≤ 15 s);
+3. side by side, WeasyPrint rendering equivalent HTML of the same action plan
+   (target: ours at least 10 times faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HTML = """<!doctype html><html lang="da"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 20mm; @top-left { content: "{{ m }}"; font-size: 9pt }
+        @bottom-center { content: "Fortroligt"; color: #b3261e }
+        @bottom-right { content: "Side " counter(page) " af " counter(pages); font-size: 8pt } }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 10.5pt; line-height: 1.4 }
+h1 { font-size: 17pt } h2 { font-size: 12.5pt; margin: 10pt 0 4pt }
+table { width: 100%; border-collapse: collapse; font-size: 9pt }
+th, td { border: 0.4pt solid #c9ced6; padding: 2pt 4pt; vertical-align: top; text-align: left }
+th { background: #e8edf3 } .badge { background: #b3261e; color: white; padding: 2pt 5pt }
+</style></head><body>
+<h1>Handleplan for {{ p.child.name }}</h1>
+<table><tr><th>Barn</th><th>Alder</th><th>Stue</th><th>Institution</th></tr>
+<tr><td>{{ p.child.name }}</td><td>{{ p.child.age_text }}</td><td>{{ p.child.group }}</td>
+<td>{{ p.child.institution }}</td></tr></table>
+<h2>Position</h2><span class="badge">{{ label }}</span>
+{% for r in p.reasons %}<p>• {{ r }}</p>{% endfor %}
+<h2>Barnets ressourcer</h2><p>{{ p.resources }}</p><h2>Bekymringer</h2><p>{{ p.concerns }}</p>
+<h2>Konkrete mål</h2><p>{{ p.goals }}</p>
+<h2>Forældrenes perspektiv</h2><p>{{ p.parents_perspective }}</p>
+<h2>Barnets perspektiv</h2><p>{{ p.child_perspective }}</p>
+<h2>Handlinger</h2><table><tr><th>Hvad</th><th>Hvem</th><th>Hvornår</th></tr>
+{% for a in p.actions %}<tr><td>{{ a.what }}</td><td>{{ a.who }}</td><td>{{ a.by_when }}</td></tr>
+{% endfor %}</table>
+<h2>Aftalte tilbud</h2><table><tr><th>Tilbud</th><th>Trin</th></tr>
+{% for o in p.offers %}<tr><td>{{ o.name }}</td><td>{{ o.staircase_step }}</td></tr>{% endfor %}
+</table><p><b>Næste evaluering:</b> {{ p.evaluation_on }}</p>
+<h2>Underskrifter</h2><p>Leder: {{ p.leader_name }}</p>
+{% for g in p.guardian_names %}<p>Forælder: {{ g }}</p>{% endfor %}
+</body></html>"""
+
+
+def median_ms(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan-runs", type=int, default=200)
+    parser.add_argument("--letters", type=int, default=1000)
+    parser.add_argument("--weasy-runs", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=3, help="batch runs (median reported)")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="trivselsspor-bench-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+    os.environ.setdefault("SCREENING_CONFIG", "development")
+    from flask_migrate import upgrade
+
+    from reports.letters import invitations
+    from reports.plans import action_plan
+    from screening import create_app
+    from screening.extensions import db
+    from screening.models import ActionPath, ActionPlan
+    from screening.services import action_paths, reports
+    from screening.services.action_paths import load_template_file
+    from screening.services.catalogue import load_instrument_files, load_ruleset_files
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        load_instrument_files()
+        load_ruleset_files()
+        load_template_file()
+        from screening import demo
+
+        demo.seed(date.today())
+        db.session.commit()
+        path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()
+        if db.session.scalar(db.select(ActionPlan).where(ActionPlan.path_id == path.id)) is None:
+            action_paths.save_plan(
+                path,
+                path.coordinator,
+                resources="Nysgerrig og glad for at bygge",
+                concerns="Trækker sig fra legen og er ofte ked af det om morgenen.",
+                goals="Deltager i samling tre dage om ugen",
+                parents_perspective="Mere ro",
+                child_perspective="Kan lide klodser",
+                evaluation_on=date.today(),
+                items=[
+                    action_paths.PlanItemInput(f"Handling {i}", "Pædagog", date.today())
+                    for i in range(8)
+                ],
+                offer_ids=[1, 2],
+            )
+            db.session.commit()
+        path_id = path.id
+        today = date.today()
+
+        def plan_pdf():
+            db.session.expire_all()
+            p = db.session.get(ActionPath, path_id)
+            return action_plan(reports.letterhead(today), reports.plan_data(p, today))
+
+        plan_pdf()  # warm up: fonts, caches
+        ours = median_ms(plan_pdf, args.plan_runs)
+
+        lh = reports.letterhead(today)
+        from screening.models import Meeting
+
+        meeting = db.session.scalars(db.select(Meeting)).first()
+        if meeting is None:
+            from datetime import UTC, datetime
+
+            meeting = action_paths.create_meeting(
+                path,
+                path.coordinator,
+                kind="cross_disciplinary",
+                starts_at=datetime.now(UTC),
+                place="Mødelokalet",
+                purpose="Barnets trivsel",
+                agenda="1. Velkomst\n2. Status\n3. Aftaler",
+            )
+            for link in path.child.guardian_links:
+                action_paths.invite_guardian(meeting, link.guardian)
+            action_paths.invite_external(
+                meeting,
+                name="Pia Psykolog",
+                profession="psychologist",
+                organisation="PPR",
+                email="",
+                legal_basis="Barnets lov § 133",
+                on=today,
+            )
+        letters = reports.meeting_letters(meeting, lh, today)
+        batch = [letters[i % len(letters)] for i in range(args.letters)]
+        batch_times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            pdf = invitations(lh, batch)
+            batch_times.append(time.perf_counter() - t)
+        batch_s = statistics.median(batch_times)
+
+        weasy = None
+        try:
+            import jinja2
+            import weasyprint
+
+            data = reports.plan_data(db.session.get(ActionPath, path_id), today)
+            html = jinja2.Template(HTML, autoescape=True).render(
+                p=data, m=lh.municipality, label=lh.label(data.position)
+            )
+            weasyprint.HTML(string=html).write_pdf()  # warm up
+            weasy = median_ms(lambda: weasyprint.HTML(string=html).write_pdf(), args.weasy_runs)
+        except ImportError:
+            print("WeasyPrint not installed: `pip install -e '.[bench]'`", file=sys.stderr)
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
+        f"{platform.python_version()}, {date.today()}"
+    )
+    print(
+        f"action plan PDF incl. data loading: median {ours:.1f} ms over {args.plan_runs} "
+        f"runs (target ≤ 15 ms)"
+    )
+    print(
+        f"{args.letters} invitation letters as one PDF: median {batch_s:.2f} s over "
+        f"{args.repeat} runs, {len(pdf) / 1e6:.1f} MB (target ≤ 15 s)"
+    )
+    if weasy is not None:
+        print(
+            f"WeasyPrint, equivalent HTML of the plan: median {weasy:.1f} ms over "
+            f"{args.weasy_runs} runs; ours is {weasy / ours:.1f}× faster (target ≥ 10×)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
