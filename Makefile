@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint translations extract-messages chromium bench clean
+.PHONY: install run test lint translations extract-messages test-deps bench bench-classifier bench-reports clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,22 +30,38 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o screening/translations/messages.pot .
 	$(BIN)/pybabel update -i screening/translations/messages.pot -d screening/translations
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
-	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }; }
+# Debian packages the tests drive: chromium (browser tests) and pdftoppm (PDF pages to PNG).
+test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  $(SUDO) apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; }; \
+	fi
 
 run: install
 	SCREENING_CONFIG=development $(BIN)/flask --app screening db upgrade
 	SCREENING_CONFIG=development $(BIN)/flask --app screening seed-demo
 	SCREENING_CONFIG=development $(BIN)/flask --app screening run --host $(HOST) --port $(PORT)
 
-test: install chromium
+test: install test-deps
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+
+# Benchmarks (figures recorded in docs/PERFORMANCE.md).
+bench: bench-classifier bench-reports
+
+bench-classifier: install
+	$(BIN)/python -m benchmarks.classifier_bench
+
+bench-reports: install
+	@dpkg -s libpango-1.0-0 >/dev/null 2>&1 || $(SUDO) apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.reports_bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -685,8 +685,9 @@ class Plan:
             and i.position.severity
         )
         self.statement_keys = frozenset(i.key for i in items if i.kind == "indicator")
-        self.concern_ticks = frozenset((i.key, True) for i in self.concern)
-        self.concern_by_tick = {(i.key, True): i for i in self.concern}
+        self.concern_keyset = frozenset(i.key for i in self.concern)
+        self.concern_by_key = {i.key: i for i in self.concern}
+        self.scored_keys = frozenset(i.key for i in items if i.kind != "text")
         # Score instruments: rated keys grouped by area, higher_is_better ones first, so each
         # area's score (oriented higher_is_better) is sum(vals[s:m]) - sum(vals[m:e]) + const.
         rated = [i for i in items if i.kind == "rated" and i.scale is not None]
@@ -786,10 +787,11 @@ class Plan:
             raise AnswerError(f"answers must be a mapping, got {type(answers).__name__}")
         # Read and check the answers with C-level loops; `_check_slowly` finds the exact
         # problem when a fast check fails.
-        if not self.keyset.issuperset(answers):
-            self._check_slowly(answers)
+        # One set pass: are all keys scored items (the common case, no text answers)?
         text_present: tuple[str, ...] = ()
-        if self.text_set and not answers.keys().isdisjoint(self.text_set):
+        if not self.scored_keys.issuperset(answers):
+            if not self.keyset.issuperset(answers):
+                self._check_slowly(answers)
             text_present = tuple(k for k in self.text_keys if k in answers)
             for k in text_present:
                 v = answers[k]
@@ -810,21 +812,16 @@ class Plan:
                 ok = False
             if not ok:
                 self._check_slowly(answers)
-            # The ticked yellow/red statements: (key, True) pairs found in the answers.
-            ticks = self.concern_ticks
-            hits = (
-                ticks.intersection(answers.items())
-                if len(answers) < len(ticks)
-                else answers.items() & ticks
-            )
-            if hits:
+            # The ticked yellow/red statements, in instrument order.
+            present = answers.keys() & self.concern_keyset
+            if present:
+                concern = self.concern_by_key
                 ticked: Sequence[Item] = sorted(
-                    map(self.concern_by_tick.__getitem__, hits), key=_INDEX
+                    [concern[k] for k in present if answers[k]], key=_INDEX
                 )
-                need = _NEED_ANSWERS
             else:
                 ticked = _NO_TICKS
-                need = 0
+            need = _NEED_ANSWERS if ticked else 0
         else:
             try:
                 vals = self.rated_getter(answers)
