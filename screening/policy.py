@@ -135,6 +135,7 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),
 }
 
+
 def _global(user: User, action: Action) -> bool:
     return any(action in GLOBAL_GRANTS.get(role, ()) for role in user.roles)
 
@@ -165,6 +166,8 @@ def can(user: User | None, action: Action, obj=None) -> bool:
         return action == Action.VIEW_OBSERVATIONS and _can_read_observation(user, obj)
     if _global(user, action):
         return True
+    if action in INVITED_GRANTS and isinstance(obj, Child) and _invited(user, obj):
+        return True
     if action == Action.RECORD_JOINT and obj is not None and _is_delegate(user, obj):
         return True
     if not _scoped(user, action):
@@ -174,6 +177,47 @@ def can(user: User | None, action: Action, obj=None) -> bool:
         return bool(user.institution_ids)
     inst = institution_of(obj)
     return inst is not None and inst in user.institution_ids
+
+
+# PPR and social workers read a child they are invited to a meeting about, while the
+# invitation's basis (a consent that names them, or a stated legal basis) holds.
+INVITED_GRANTS = frozenset({Action.VIEW_CHILD, Action.VIEW_PATHS})
+INVITED_ROLES = (Role.PPR, Role.SOCIAL_WORKER)
+
+
+def invited_children(user: User) -> sa.Select:
+    """Children the user is invited about (as a user or by their e-mail address)."""
+    from screening.models import ActionPath, Consent, Meeting, MeetingParticipant
+
+    today = sa.func.current_date()
+    consent_ok = sa.or_(
+        MeetingParticipant.consent_id.is_(None),
+        sa.exists().where(
+            Consent.id == MeetingParticipant.consent_id,
+            sa.or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
+        ),
+    )
+    return (
+        sa.select(ActionPath.child_id)
+        .join(Meeting, Meeting.path_id == ActionPath.id)
+        .join(MeetingParticipant, MeetingParticipant.meeting_id == Meeting.id)
+        .where(
+            sa.or_(
+                MeetingParticipant.user_id == user.id,
+                sa.func.lower(MeetingParticipant.email) == user.email.lower(),
+            ),
+            consent_ok,
+        )
+    )
+
+
+def _invited(user: User, child: Child) -> bool:
+    if not user.has_role(*INVITED_ROLES):
+        return False
+    from screening.models import ActionPath
+
+    stmt = invited_children(user).where(ActionPath.child_id == child.id).limit(1)
+    return db.session.scalar(stmt) is not None
 
 
 def _is_delegate(user: User, obj) -> bool:

@@ -100,6 +100,12 @@ def init_app(app: Flask) -> None:
         """An aware UTC datetime shown in Danish time."""
         return value.astimezone(LOCAL_TZ) if value is not None else None
 
+    @app.template_filter("profession_label")
+    def profession_label(key: str) -> str:
+        from forms.paths import PROFESSION_LABELS
+
+        return str(PROFESSION_LABELS.get(key, key))
+
     @app.context_processor
     def template_globals():
         return {

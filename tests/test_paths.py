@@ -15,6 +15,7 @@ from screening.extensions import db
 from screening.models import (
     ActionPath,
     ActionPlan,
+    Assessment,
     AuditEvent,
     ChildGuardian,
     Meeting,
@@ -471,3 +472,32 @@ def test_new_meeting_form(browser, world):
     m = db.session.scalar(sa.select(Meeting))
     assert m.starts_at.hour == 8  # 09:30 Copenhagen (CET) is 08:30 UTC
     assert m.starts_at.date() == date(2026, 12, 3)
+
+
+def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(browser, new_browser, world,
+                                                              meeting):
+    ppr = f.user(Role.PPR, email="pia@ppr.example.dk", name="Pia Psykolog")
+    db.session.commit()
+    kid = world["older"]
+    browser.login("pia@ppr.example.dk")
+    assert browser.get(f"/children/{kid.id}").status_code == 404
+    consent = paths.record_consent(kid, meeting["guardian"], world["leader"],
+                                   information_kinds=["wellbeing"],
+                                   recipients=["psychologist"], purpose="Møde", given_on=TODAY)
+    paths.invite_external(meeting["meeting"], name="Pia Psykolog", profession="psychologist",
+                          organisation="PPR", email="Pia@ppr.example.dk", legal_basis="",
+                          on=TODAY)
+    db.session.commit()
+    assert browser.get(f"/children/{kid.id}").status_code == 200
+    assert "Otto" in browser.get("/").get_data(as_text=True)
+    assert browser.get(f"/meetings/{meeting['meeting'].id}").status_code == 200
+    assert browser.get(f"/paths/{meeting['path'].id}/plan").status_code == 200
+    # ... but not the assessments, the guardians' details or other children.
+    a = db.session.scalar(sa.select(Assessment).where(Assessment.child_id == kid.id))
+    assert browser.get(f"/assessments/{a.id}").status_code == 404
+    assert "Mor Madsen" not in browser.get(f"/children/{kid.id}").get_data(as_text=True)
+    assert browser.get(f"/children/{world['older2'].id}").status_code == 404
+    paths.withdraw_consent(consent, world["leader"], TODAY)
+    db.session.commit()
+    assert browser.get(f"/children/{kid.id}").status_code == 404
+    assert ppr.id

@@ -813,15 +813,15 @@ class Plan:
             if not ok:
                 self._check_slowly(answers)
             # The ticked yellow/red statements, in instrument order.
-            present = answers.keys() & self.concern_keyset
-            if present:
-                concern = self.concern_by_key
+            hits = self.concern_keyset.intersection(compress(answers, answers.values()))
+            if hits:
                 ticked: Sequence[Item] = sorted(
-                    [concern[k] for k in present if answers[k]], key=_INDEX
+                    map(self.concern_by_key.__getitem__, hits), key=_INDEX
                 )
+                need = _NEED_ANSWERS
             else:
                 ticked = _NO_TICKS
-            need = _NEED_ANSWERS if ticked else 0
+                need = 0
         else:
             try:
                 vals = self.rated_getter(answers)

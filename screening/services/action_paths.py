@@ -361,6 +361,16 @@ def covering_consent(child_id: int, profession: str, on: date) -> Consent | None
     return None
 
 
+def active_consents(child_id: int, on: date) -> list[Consent]:
+    return [
+        c
+        for c in db.session.scalars(
+            sa.select(Consent).where(Consent.child_id == child_id).order_by(Consent.given_on)
+        )
+        if c.active_on(on)
+    ]
+
+
 def record_consent(
     child: Child,
     guardian: Guardian,

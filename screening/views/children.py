@@ -14,7 +14,7 @@ from screening.access import load
 from screening.extensions import db
 from screening.models import Child, ChildGuardian, Group, GroupMembership, Institution
 from screening.policy import Action, can, visible_institution_ids
-from screening.services.action_paths import open_path_for
+from screening.services.action_paths import active_consents, open_path_for
 from screening.services.assessments import (
     instrument_for_child,
     joint_for,
@@ -104,6 +104,9 @@ def child(child_id: int):
         rounds=rounds,
         latest_joint=latest_joint,
         open_path=open_path_for(kid.id) if can(current_user, Action.VIEW_PATHS, kid) else None,
+        consents=active_consents(kid.id, date.today())
+        if can(current_user, Action.VIEW_PATHS, kid) and guardians
+        else [],
     )
 
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from forms.auth import LanguageForm
-from screening import accounts
-from screening.policy import Action, can
+from screening import accounts, audit
+from screening.extensions import db
+from screening.models import Child
+from screening.policy import INVITED_ROLES, Action, can, invited_children
 
 bp = Blueprint("main", __name__)
 
@@ -17,7 +20,15 @@ def index():
         return redirect(url_for("children.institutions"))
     if can(current_user, Action.MANAGE_USERS) or can(current_user, Action.MANAGE_INSTITUTIONS):
         return redirect(url_for("admin.index"))
-    return render_template("main/index.html")
+    invited = []
+    if current_user.has_role(*INVITED_ROLES):
+        invited = db.session.scalars(
+            sa.select(Child)
+            .where(Child.id.in_(invited_children(current_user)))
+            .order_by(Child.first_name, Child.last_name)
+        ).all()
+        audit.record("child.list_invited", "user", current_user.id, count=len(invited))
+    return render_template("main/index.html", invited=invited)
 
 
 @bp.route("/language", methods=["POST"])
