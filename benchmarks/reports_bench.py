@@ -115,10 +115,18 @@ def main() -> int:
 
         def plan_pdf():
             db.session.expire_all()
-            p = db.session.get(ActionPath, path_id)
+            p = reports.load_path(path_id)
             return action_plan(reports.letterhead(today), reports.plan_data(p, today))
 
         plan_pdf()  # warm up: fonts, caches
+        if os.environ.get("PROFILE"):
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.runcall(lambda: [plan_pdf() for _ in range(50)])
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+            return 0
         ours = median_ms(plan_pdf, args.plan_runs)
 
         lh = reports.letterhead(today)

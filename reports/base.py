@@ -23,6 +23,7 @@ from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
@@ -169,10 +170,52 @@ class Letterhead:
         return (self.labels or default).get(position, default.get(position, position))
 
 
-def p(text: str | None, style_name: str = "body") -> Paragraph:
-    """A paragraph of plain text (escaped; line breaks kept)."""
-    safe = escape(text or "").replace("\n", "<br/>")
-    return Paragraph(safe, style(style_name))
+class Text(Flowable):
+    """Plain text in one style, wrapped and split across pages. Much cheaper to lay out
+    than a Paragraph, which parses markup; used for everything that is not markup."""
+
+    def __init__(self, text: str, para_style: ParagraphStyle, lines: list[str] | None = None):
+        super().__init__()
+        self.text = text
+        self.style = para_style
+        self.lines = lines
+
+    def _split_lines(self, width: float) -> list[str]:
+        s = self.style
+        return simpleSplit(self.text, s.fontName, s.fontSize, width) or [""]
+
+    def wrap(self, avail_width, avail_height):
+        if self.lines is None or self.width != avail_width:
+            self.lines = self._split_lines(avail_width)
+        self.width = avail_width
+        self.height = len(self.lines) * self.style.leading
+        return self.width, self.height
+
+    def split(self, avail_width, avail_height):
+        lines = self.lines if self.lines is not None else self._split_lines(avail_width)
+        fit = int(avail_height // self.style.leading)
+        if fit <= 0 or fit >= len(lines):
+            return [] if fit <= 0 else [self]
+        return [Text(self.text, self.style, lines[:fit]), Text(self.text, self.style, lines[fit:])]
+
+    def getSpaceBefore(self):
+        return self.style.spaceBefore
+
+    def getSpaceAfter(self):
+        return self.style.spaceAfter
+
+    def draw(self):
+        s = self.style
+        text = self.canv.beginText(0, self.height - s.fontSize)
+        text.setFont(s.fontName, s.fontSize, s.leading)
+        for line in self.lines:
+            text.textLine(line)
+        self.canv.drawText(text)
+
+
+def p(text: str | None, style_name: str = "body") -> Flowable:
+    """Plain text (no markup; line breaks kept)."""
+    return Text(text or "", style(style_name))
 
 
 def markup(xml: str, style_name: str = "body") -> Paragraph:

@@ -156,6 +156,7 @@ def seed(today: date, *, password: str = DEMO_PASSWORD, seed_value: int = 2026) 
     db.session.flush()
     seed_offers()
     seed_rounds(today, rng)
+    seed_meeting(today)
     db.session.flush()
     return True
 
@@ -324,6 +325,76 @@ OFFERS = (
     ("Plejefamilie", 5, 0, 84, "Anbringelse i plejefamilie."),
     ("Døgninstitution", 6, 0, 84, "Anbringelse på døgninstitution."),
 )
+
+
+def seed_meeting(today: date) -> None:
+    """For the first red path: a consent, a cross-disciplinary meeting with the family and a
+    psychologist, and an action plan, so every part of the action path shows in the demo."""
+    from screening.models import ActionPath, Offer, PathStatus, PositionValue
+    from screening.services import action_paths as paths
+
+    path = db.session.scalars(
+        sa.select(ActionPath)
+        .where(ActionPath.position == PositionValue.RED, ActionPath.status == PathStatus.OPEN)
+        .order_by(ActionPath.id)
+    ).first()
+    if path is None:
+        return
+    child = path.child
+    custody = [gl.guardian for gl in child.guardian_links if gl.has_custody]
+    if not custody:
+        return
+    paths.record_consent(
+        child,
+        custody[0],
+        path.coordinator,
+        information_kinds=["wellbeing", "action_plan"],
+        recipients=["psychologist"],
+        purpose="Tværfagligt møde om barnets trivsel",
+        given_on=today - timedelta(days=3),
+    )
+    starts = datetime.combine(today + timedelta(days=7), time(8, 30), tzinfo=UTC)
+    meeting = paths.create_meeting(
+        path,
+        path.coordinator,
+        kind="cross_disciplinary",
+        starts_at=starts,
+        place="Mødelokalet",
+        purpose="At finde ud af, hvordan vi bedst støtter barnet",
+        agenda="1. Velkomst\n2. Barnets hverdag\n3. Aftaler",
+    )
+    for guardian in custody:
+        paths.invite_guardian(meeting, guardian)
+    paths.invite_staff(meeting, path.coordinator)
+    paths.invite_external(
+        meeting,
+        name="Palle Psykolog",
+        profession="psychologist",
+        organisation="PPR",
+        email="ppr@demo.dk",
+        legal_basis="",
+        on=today,
+    )
+    offer = db.session.scalar(sa.select(Offer).where(Offer.staircase_step == 1))
+    paths.save_plan(
+        path,
+        path.coordinator,
+        resources="Glad for at lege udenfor og for at hjælpe de små.",
+        concerns="Virker trist og trækker sig fra legen, især om morgenen.",
+        goals="Barnet er med i samling og leg med mindst én anden tre dage om ugen.",
+        parents_perspective="Forældrene oplever, at morgenerne er svære.",
+        child_perspective="Barnet siger, at det godt kan lide at bygge.",
+        evaluation_on=today + timedelta(days=56),
+        items=[
+            paths.PlanItemInput(
+                "Fast voksen tager imod om morgenen", "Pædagog", today + timedelta(days=7)
+            ),
+            paths.PlanItemInput(
+                "Leg i små grupper to gange om ugen", "Pædagog", today + timedelta(days=14)
+            ),
+        ],
+        offer_ids=[offer.id] if offer else [],
+    )
 
 
 def seed_offers() -> None:

@@ -225,20 +225,20 @@ def meeting_letters(meeting: Meeting, lh: Letterhead, today: date) -> list[tuple
 
 def load_path(path_id: int) -> ActionPath | None:
     """An action path with everything its plan document shows, in few queries."""
-    return db.session.scalar(
+    return db.session.scalars(
         sa.select(ActionPath)
         .where(ActionPath.id == path_id)
         .options(
             joinedload(ActionPath.coordinator),
             joinedload(ActionPath.child)
-            .selectinload(Child.memberships)
+            .joinedload(Child.memberships)
             .joinedload(GroupMembership.group)
             .joinedload(Group.institution),
             joinedload(ActionPath.child)
-            .selectinload(Child.guardian_links)
+            .joinedload(Child.guardian_links)
             .joinedload(ChildGuardian.guardian),
         )
-    )
+    ).unique().one_or_none()
 
 
 def _leader_name(institution_id: int) -> str | None:
