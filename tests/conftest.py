@@ -85,7 +85,9 @@ def _app_and_template(tmp_path_factory):
         live = Path(uri.removeprefix("sqlite:///"))
         template = live.with_name("template.db")
         shutil.copyfile(live, template)
-    return app, template
+    yield app, template
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter exits
 
 
 def reset_database(app, template: Path | None) -> None:
@@ -113,6 +115,7 @@ def app(_app_and_template):
         yield app
         jobs.wait_all()  # background PDF jobs must finish before the database is reset
         db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
