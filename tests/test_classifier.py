@@ -606,6 +606,24 @@ def _default_rules():
     [
         (
             lambda d: d["rules"].append(
+                {"id": "g", "type": "statements", "position": "yellow", "then": "green"}
+            ),
+            "can never change a position",
+        ),
+        (
+            lambda d: d["rules"].append(
+                {
+                    "id": "n",
+                    "type": "statements",
+                    "position": "yellow",
+                    "min_areas": 9,
+                    "then": "red",
+                }
+            ),
+            "can never fire",
+        ),
+        (
+            lambda d: d["rules"].append(
                 {"id": "x", "type": "statements", "position": "purple", "then": "red"}
             ),
             "purple",
