@@ -55,6 +55,9 @@ class BaseConfig:
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = ("da", "en")
 
+    # An offline pack (children and forms for a tablet) expires after this many days.
+    OFFLINE_PACK_DAYS = 14
+
     # A PNG or JPEG shown in the header of every PDF.
     MUNICIPALITY_LOGO: str | None = None
 
@@ -102,6 +105,8 @@ def env_overrides() -> dict:
         out["SECRET_KEY"] = key
     if minutes := os.environ.get("INACTIVITY_TIMEOUT_MINUTES"):
         out["INACTIVITY_TIMEOUT"] = timedelta(minutes=int(minutes))
+    if days := os.environ.get("OFFLINE_PACK_DAYS"):
+        out["OFFLINE_PACK_DAYS"] = int(days)
     if logo := os.environ.get("MUNICIPALITY_LOGO"):
         out["MUNICIPALITY_LOGO"] = logo
     if proxies := os.environ.get("PROXY_COUNT"):

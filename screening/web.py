@@ -43,9 +43,18 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from screening.views import admin, assessments, auth, children, main, paths, reports
+    from screening.views import admin, api, assessments, auth, children, main, paths, reports
 
-    for bp in (auth.bp, main.bp, children.bp, admin.bp, assessments.bp, paths.bp, reports.bp):
+    for bp in (
+        auth.bp,
+        main.bp,
+        children.bp,
+        admin.bp,
+        assessments.bp,
+        paths.bp,
+        reports.bp,
+        api.bp,
+    ):
         app.register_blueprint(bp)
 
     login_manager.login_view = "auth.login"

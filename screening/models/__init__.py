@@ -41,6 +41,16 @@ from screening.models.paths import (
 )
 from screening.models.people import Child, ChildGuardian, GroupMembership, Guardian
 from screening.models.rounds import RoundStatus, ScreeningRound, round_institution
+from screening.models.sync import (
+    ConflictReason,
+    ConflictResolution,
+    ConflictStatus,
+    DeviceKey,
+    SyncConflict,
+    SyncKind,
+    SyncOutcome,
+    SyncReceipt,
+)
 from screening.models.types import utcnow
 from screening.models.users import LoginAttempt, Role, User, UserRole, user_institution
 
@@ -57,7 +67,11 @@ __all__ = [
     "Child",
     "ChildGuardian",
     "ChildObservation",
+    "ConflictReason",
+    "ConflictResolution",
+    "ConflictStatus",
     "Consent",
+    "DeviceKey",
     "FollowUp",
     "Group",
     "GroupMembership",
@@ -88,6 +102,10 @@ __all__ = [
     "RuleSetVersion",
     "ScreeningRound",
     "StepKind",
+    "SyncConflict",
+    "SyncKind",
+    "SyncOutcome",
+    "SyncReceipt",
     "User",
     "UserRole",
     "VulnerabilityValue",

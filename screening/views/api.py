@@ -1,0 +1,295 @@
+"""The offline tablets' JSON API (offline pack, data key, sync, conflicts) and the page where
+a person resolves a sync conflict.
+
+JSON endpoints answer JSON, errors included: 401 when signed out (the app does that for
+requests that send or accept JSON), 400 for a missing or wrong CSRF token (sent in the
+``X-CSRFToken`` header), 400 for a malformed body and 413 for too many items.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from forms.common import EmptyForm
+from screening import audit
+from screening.classifier import load_observation_categories
+from screening.extensions import db
+from screening.models import (
+    Assessment,
+    ChildObservation,
+    Outcome,
+    ScreeningRound,
+    SyncConflict,
+    SyncKind,
+    User,
+)
+from screening.services import assessments as assessments_svc
+from screening.services import sync as svc
+from screening.services.catalogue import compiled_instrument
+from screening.views.assessments import ERROR_MESSAGES
+
+bp = Blueprint("api", __name__)
+
+API_PREFIX = "/api/"
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _error(message: str, status: int, **extra):
+    return jsonify(error=message, **extra), status
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error):
+    if _is_api():
+        return _error(
+            "CSRF token missing or invalid: read a fresh token and send it in the "
+            "X-CSRFToken header",
+            400,
+        )
+    return render_template("errors/csrf.html"), 400
+
+
+@bp.errorhandler(413)
+def too_large(error):
+    if _is_api():
+        return _error("request body too large", 413)
+    return render_template("errors/error.html", code=413), 413
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _lang() -> str:
+    return get_locale().language if get_locale() else "da"
+
+
+# JSON -----------------------------------------------------------------------------------------
+
+
+@bp.route("/api/offline-pack")
+def offline_pack():
+    """The children, open rounds, instruments and observation categories for the user's
+    institutions (narrowed by repeated ``?group=<id>``), with ``expires_at``."""
+    raw_groups = request.args.getlist("group")
+    if not all(g.isdigit() for g in raw_groups):
+        return _error("group must be a whole number", 400)
+    days = int(current_app.config.get("OFFLINE_PACK_DAYS", svc.DEFAULT_PACK_DAYS))
+    pack = svc.offline_pack(
+        _user(), date.today(), days=days, group_ids=[int(g) for g in raw_groups] or None
+    )
+    # The pack leaves the server for a tablet: each child's copy is in the trail.
+    for child in pack["children"]:
+        audit.record("offline_pack.download", "child", child["id"], child_id=child["id"])
+    return jsonify(pack)
+
+
+@bp.route("/api/device-key")
+def device_key():
+    """The user's data key, base64. The device wraps it with a PIN-derived key."""
+    row = svc.device_key(_user())
+    audit.record("device_key.read", "user", row.user_id)
+    return jsonify(
+        key=base64.b64encode(row.key).decode("ascii"),
+        created_at=row.created_at.isoformat(),
+    )
+
+
+@bp.route("/api/sync", methods=["POST"])
+def sync():
+    """Body ``{"items": [...]}``; answers ``{"results": [...]}``, one per item, in order."""
+    if not request.is_json:
+        return _error("the body must be JSON (Content-Type: application/json)", 400)
+    body = request.get_json(silent=True)
+    if body is None:
+        return _error("the body is not valid JSON", 400)
+    if not isinstance(body, dict) or "items" not in body:
+        return _error('the body must be an object with "items": [...]', 400)
+    items = body["items"]
+    if not isinstance(items, list):
+        return _error('"items" must be a list', 400)
+    if len(items) > svc.MAX_BATCH:
+        return _error(
+            f"too many items: {len(items)} (at most {svc.MAX_BATCH} per request)",
+            413,
+            max_items=svc.MAX_BATCH,
+        )
+    results = svc.apply_batch(_user(), items)
+    return jsonify(results=results)
+
+
+@bp.route("/api/conflicts")
+def conflicts():
+    """Open conflicts: the user's own, and (for leaders) those of their institutions."""
+    user = _user()
+    rows = svc.open_conflicts(user)
+    out = []
+    for c in rows:
+        may_open = svc.may_view_conflict(user, c)
+        out.append(
+            {
+                "id": c.id,
+                "client_id": c.client_id,
+                "kind": c.kind.value,
+                "reason": c.reason.value,
+                "status": c.status.value,
+                "object_id": c.object_id,
+                "base_version": c.base_version,
+                "server_version": c.server_version,
+                "created_at": c.created_at.isoformat(),
+                "child": {
+                    "id": c.child.id,
+                    "first_name": c.child.first_name,
+                    "last_name": c.child.last_name,
+                },
+                "user": {"id": c.user.id, "name": c.user.name},
+                "mine": c.user_id == user.id,
+                "url": url_for("api.conflict", conflict_id=c.id) if may_open else None,
+            }
+        )
+    audit.record("sync.conflicts", "sync_conflict", None, count=len(out))
+    return jsonify(conflicts=out)
+
+
+# The conflict page ------------------------------------------------------------------------------
+
+
+CONFLICT_ERRORS = {
+    "already_resolved": lambda: _("Konflikten er allerede løst."),
+    "not_found": lambda: _(
+        "Barnet eller runden findes ikke længere, så tablettens version kan ikke gemmes."
+    ),
+    "not_covered": lambda: _("Runden dækker ikke længere barnet."),
+}
+
+
+def _conflict_error(code: str) -> str:
+    if code in CONFLICT_ERRORS:
+        return CONFLICT_ERRORS[code]()
+    return _("Tablettens version kan ikke gemmes, fordi den ikke længere er gyldig.")
+
+
+@bp.route("/sync/conflicts/<int:conflict_id>", methods=["GET", "POST"])
+def conflict(conflict_id: int):
+    user = _user()
+    row = db.session.get(SyncConflict, conflict_id)
+    if row is None or not svc.may_view_conflict(user, row):
+        audit.refused(
+            "sync.conflict.view",
+            "sync_conflict",
+            conflict_id,
+            outcome=Outcome.NOT_FOUND,
+            child_id=row.child_id if row is not None else None,
+        )
+        abort(404)
+    may_resolve = row.is_open and svc.may_resolve_conflict(user, row)
+    form = EmptyForm()
+    failed = False
+    if request.method == "POST":
+        if not row.is_open:
+            flash(_("Konflikten er allerede løst."), "info")
+            return redirect(url_for("api.conflict", conflict_id=row.id))
+        if not may_resolve:
+            audit.refused("sync.conflict.resolve", "sync_conflict", row.id, child_id=row.child_id)
+            abort(403)
+        keep = request.form.get("keep", "")
+        if form.validate_on_submit() and keep in ("device", "server"):
+            try:
+                svc.resolve_conflict(row, user, keep)
+            except assessments_svc.AssessmentError as exc:
+                failed = True
+                message = ERROR_MESSAGES.get(exc.code)
+                flash(message() if message else _conflict_error(exc.code), "error")
+            except svc.ConflictError as exc:
+                failed = True
+                flash(_conflict_error(exc.code), "error")
+            else:
+                if keep == "device":
+                    flash(_("Tablettens version er gemt. Konflikten er løst."), "success")
+                else:
+                    flash(_("Serverens version er beholdt. Konflikten er løst."), "success")
+                return redirect(url_for("api.conflict", conflict_id=row.id))
+        else:
+            failed = True
+            flash(_("Vælg, hvilken version der skal gælde."), "error")
+    audit.record("sync.conflict.view", "sync_conflict", row.id, child_id=row.child_id)
+    return render_template("sync/conflict.html", **_conflict_context(row, form, may_resolve)), (
+        400 if failed else 200
+    )
+
+
+def _conflict_context(row: SyncConflict, form: EmptyForm, may_resolve: bool) -> dict:
+    lang = _lang()
+    device = row.payload or {}
+    server = row.server_snapshot
+    ctx = {
+        "conflict": row,
+        "form": form,
+        "may_resolve": may_resolve,
+        "device": device,
+        "server": server,
+        "lang": lang,
+        "instrument": None,
+        "round": None,
+        "device_may_apply": may_resolve,
+    }
+    if row.kind == SyncKind.ASSESSMENT:
+        round_id = device.get("round_id")
+        round_ = db.session.get(ScreeningRound, round_id) if isinstance(round_id, int) else None
+        current = db.session.get(Assessment, row.object_id) if row.object_id else None
+        instrument_row = current.instrument if current is not None else None
+        if instrument_row is None and round_ is not None:
+            instrument_row = assessments_svc.instrument_for_child(round_, row.child)
+        ctx["round"] = round_
+        ctx["instrument"] = compiled_instrument(instrument_row) if instrument_row else None
+        # A submitted assessment is final: only the server's version can stay.
+        ctx["device_may_apply"] = may_resolve and (current is None or not current.submitted)
+        ctx["server_changed"] = (
+            current is not None and server is not None and current.version != server["version"]
+        )
+    else:
+        catalogue = load_observation_categories()
+
+        def source_title(key):
+            src = catalogue.sources.get(key)
+            return src.title.get(lang) if src is not None else key
+
+        def category_title(source, key):
+            src = catalogue.sources.get(source)
+            cat = src.categories.get(key) if src is not None else None
+            return cat.title.get(lang) if cat is not None else key
+
+        def level_title(level):
+            label = catalogue.levels.get(level)
+            return label.get(lang) if label is not None else level
+
+        ctx.update(
+            source_title=source_title, category_title=category_title, level_title=level_title
+        )
+        current = db.session.get(ChildObservation, row.object_id) if row.object_id else None
+        ctx["server_changed"] = (
+            current is not None
+            and server is not None
+            and (svc.observation_snapshot(current) != server)
+        )
+    return ctx
