@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from screening import actionpaths as rules
 from screening.extensions import db
@@ -311,10 +311,15 @@ def save_plan(
 
 
 def plan_for(path: ActionPath) -> ActionPlan | None:
-    return db.session.scalar(
-        sa.select(ActionPlan)
-        .where(ActionPlan.path_id == path.id)
-        .options(selectinload(ActionPlan.items), selectinload(ActionPlan.offers))
+    """The path's plan with its actions and offers, in one query."""
+    return (
+        db.session.scalars(
+            sa.select(ActionPlan)
+            .where(ActionPlan.path_id == path.id)
+            .options(joinedload(ActionPlan.items), joinedload(ActionPlan.offers))
+        )
+        .unique()
+        .one_or_none()
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from forms.paths import PROFESSION_LABELS
 from reports.base import Letterhead
@@ -225,20 +225,24 @@ def meeting_letters(meeting: Meeting, lh: Letterhead, today: date) -> list[tuple
 
 def load_path(path_id: int) -> ActionPath | None:
     """An action path with everything its plan document shows, in few queries."""
-    return db.session.scalars(
-        sa.select(ActionPath)
-        .where(ActionPath.id == path_id)
-        .options(
-            joinedload(ActionPath.coordinator),
-            joinedload(ActionPath.child)
-            .joinedload(Child.memberships)
-            .joinedload(GroupMembership.group)
-            .joinedload(Group.institution),
-            joinedload(ActionPath.child)
-            .joinedload(Child.guardian_links)
-            .joinedload(ChildGuardian.guardian),
+    return (
+        db.session.scalars(
+            sa.select(ActionPath)
+            .where(ActionPath.id == path_id)
+            .options(
+                joinedload(ActionPath.coordinator),
+                joinedload(ActionPath.child)
+                .joinedload(Child.memberships)
+                .joinedload(GroupMembership.group)
+                .joinedload(Group.institution),
+                joinedload(ActionPath.child)
+                .joinedload(Child.guardian_links)
+                .joinedload(ChildGuardian.guardian),
+            )
         )
-    ).unique().one_or_none()
+        .unique()
+        .one_or_none()
+    )
 
 
 def _leader_name(institution_id: int) -> str | None:
@@ -263,15 +267,16 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
     follow_ups = db.session.scalars(
         sa.select(FollowUp).where(FollowUp.path_id == path.id).order_by(FollowUp.held_on)
     ).all()
-    meetings = db.session.scalars(
-        sa.select(Meeting)
+    rows = db.session.scalars(
+        sa.select(MeetingParticipant)
+        .join(Meeting, Meeting.id == MeetingParticipant.meeting_id)
         .where(Meeting.path_id == path.id)
-        .options(selectinload(Meeting.participants).selectinload(MeetingParticipant.user))
+        .order_by(Meeting.starts_at, MeetingParticipant.id)
+        .options(joinedload(MeetingParticipant.user).lazyload(User.institutions))
     ).all()
     participants: dict[str, Person] = {}
-    for m in meetings:
-        for pt in m.participants:
-            participants.setdefault(pt.name, _person(pt))
+    for pt in rows:
+        participants.setdefault(pt.name, _person(pt))
     group = child.current_group
     leader = (_leader_name(group.institution_id) if group else None) or path.coordinator.name
     return ActionPlanData(
