@@ -69,8 +69,11 @@ def generate(n: int, instruments: list[Instrument], seed: int = 20261123) -> lis
         else:
             inst = rng.choice(indicator)
             answers = {}
-            p = {"green": 0.8 - 0.6 * concern, "yellow": 0.002 + 0.2 * concern,
-                 "red": 0.0002 + 0.04 * concern}
+            p = {
+                "green": 0.8 - 0.6 * concern,
+                "yellow": 0.002 + 0.2 * concern,
+                "red": 0.0002 + 0.04 * concern,
+            }
             # Half the forms send every statement (True/False), half only the ticked ones,
             # as an HTML form with checkboxes does.
             full = rng.random() < 0.5
@@ -84,8 +87,11 @@ def generate(n: int, instruments: list[Instrument], seed: int = 20261123) -> lis
         observations: tuple[Observation, ...] = ()
         if rng.random() < 0.15:
             observations = tuple(
-                Observation(*rng.choice(cats), rng.choice((1, 1, 2, 2, 3)),
-                            AS_OF - timedelta(days=rng.randrange(0, 720)))
+                Observation(
+                    *rng.choice(cats),
+                    rng.choice((1, 1, 2, 2, 3)),
+                    AS_OF - timedelta(days=rng.randrange(0, 720)),
+                )
                 for _ in range(rng.randint(1, 3))
             )
         history = tuple(
@@ -97,14 +103,27 @@ def generate(n: int, instruments: list[Instrument], seed: int = 20261123) -> lis
     return cases
 
 
+def reference_loop(n: int = 5_000_000) -> float:
+    """Million additions per second of a plain Python loop: how fast the machine is right now
+    (shared virtual machines vary a lot from minute to minute)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return n / (time.perf_counter() - start) / 1e6
+
+
 def run_once(cases: list[Case], ruleset: RuleSet) -> tuple[float, Counter[str]]:
     counts: Counter[str] = Counter()
     positions = []
     append = positions.append
     start = time.perf_counter()
     for inst, answers, observations, history, vulnerability in cases:
-        append(classify(inst, ruleset, answers, observations, history, vulnerability,
-                        as_of=AS_OF).position)
+        append(
+            classify(
+                inst, ruleset, answers, observations, history, vulnerability, as_of=AS_OF
+            ).position
+        )
     elapsed = time.perf_counter() - start
     counts.update(positions)
     return elapsed, counts
@@ -122,25 +141,33 @@ def main(argv: list[str] | None = None) -> int:
 
     instruments = load_instruments()
     ruleset = load_default_ruleset(args.ruleset, instruments=instruments)
-    print(f"machine: {platform.machine()}, nproc {os.cpu_count()}, "
-          f"Python {platform.python_version()} ({platform.python_implementation()})")
+    print(
+        f"machine: {platform.machine()}, nproc {os.cpu_count()}, "
+        f"Python {platform.python_version()} ({platform.python_implementation()})"
+    )
     t0 = time.perf_counter()
     cases = generate(args.n, instruments, args.seed)
-    print(f"generated {len(cases):,} assessments in {time.perf_counter() - t0:.1f} s "
-          f"(rule set {ruleset.ident})")
+    print(
+        f"generated {len(cases):,} assessments in {time.perf_counter() - t0:.1f} s "
+        f"(rule set {ruleset.ident})"
+    )
     for inst in instruments:  # compile outside the timed loop, as a long-running app would
         ruleset.compile(inst)
     gc.collect()
     gc.freeze()  # the generated data is long-lived; keep it out of the collector's way
 
+    print(f"reference loop: {reference_loop():.1f} M additions/s")
     rates = []
     for run in range(1, args.runs + 1):
         elapsed, counts = run_once(cases, ruleset)
         rate = len(cases) / elapsed
         rates.append(rate)
         shares = ", ".join(f"{p} {counts[p] / len(cases):.1%}" for p in ("green", "yellow", "red"))
-        print(f"run {run}: {len(cases):,} in {elapsed:.2f} s = {rate:,.0f} assessments/s ({shares})")
+        print(
+            f"run {run}: {len(cases):,} in {elapsed:.2f} s = {rate:,.0f} assessments/s ({shares})"
+        )
     print(f"median: {statistics.median(rates):,.0f} assessments/s over {args.runs} runs")
+    print(f"reference loop: {reference_loop():.1f} M additions/s")
     return 0
 
 

@@ -16,9 +16,10 @@ Classifying one assessment::
              *, as_of=None) -> Classification
 
 * ``answers``: ``{item_key: value}``. Statements (indicator items): ``True`` when ticked,
-  ``False`` or absent when not. Rated items: an ``int`` within the item's scale; every rated
-  item must be answered. Text items: a ``str`` (or ``None``); never scored. Unknown keys,
-  wrong types and out-of-range ratings raise `AnswerError`.
+  ``False`` or absent when not (``1``/``0`` compare equal to them and are read the same;
+  anything else is an error). Rated items: an ``int`` (not a bool) within the item's scale;
+  every rated item must be answered. Text items: a ``str`` (or ``None``); never scored.
+  Unknown keys, wrong types, missing ratings and out-of-range ratings raise `AnswerError`.
 * ``observations``: `Observation` (source, category, level 1-3, observed_on) objects; the
   source/category must exist in the rule set's category catalogue (`ObservationError`).
   Rules with ``within_days`` only count observations in ``[as_of - within_days, as_of]``

@@ -60,10 +60,19 @@ def read_source(
     try:
         doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {exc}", source=name) from exc
+        raise error(f"invalid YAML: {_yaml_problem(exc)}", source=name) from exc
     if not isinstance(doc, Mapping):
         raise error(f"the document must be a mapping, got {_kind(doc)}", source=name)
     return doc, name
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        context = f" ({exc.context})" if exc.context else ""
+        return f"{where}{exc.problem}{context}"
+    return str(exc)
 
 
 def _kind(value: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from screening.classifier._load import join_da, join_en
 from screening.classifier.errors import AnswerError, ObservationError, RuleSetError
-from screening.classifier.instruments import BandSet, Instrument, Item, parse_bands
+from screening.classifier.instruments import BandSet, Instrument, Item, Scale, parse_bands
 from screening.classifier.observations import Observation, ObservationCatalogue
 from screening.classifier.positions import (
     DOMAINS,
@@ -49,6 +49,7 @@ _NEED_HISTORY = 4
 _NEED_VULNERABILITY = 8
 _NO_TICKS: tuple[Item, ...] = ()
 _TRUE_FALSE = frozenset((True, False))
+_NO_HITS: frozenset[str] = frozenset()
 _INDEX = attrgetter("index")
 _NO_SCORES: list[int] = []
 
@@ -67,6 +68,8 @@ def _tuple_getter(keys: tuple[str, ...]) -> Any:
         get_one = itemgetter(keys[0])
         return lambda m: (get_one(m),)
     return itemgetter(*keys) if keys else (lambda m: ())
+
+
 _POS_DA = ("grøn", "gul", "rød")
 _POS_DA_NEUTER = ("grønt", "gult", "rødt")
 _POS_DA_PLURAL = ("grønne", "gule", "røde")
@@ -104,6 +107,7 @@ class _State:
         "observations",
         "reasons",
         "ticked",
+        "values",
         "vulnerability",
         "wellbeing",
     )
@@ -112,6 +116,7 @@ class _State:
         self,
         answers: Mapping[str, Any],
         ticked: Sequence[Item],
+        values: tuple[int, ...],
         area_scores: list[int],
         observations: Sequence[Observation],
         history: Sequence[str],
@@ -120,6 +125,7 @@ class _State:
     ):
         self.answers = answers
         self.ticked = ticked
+        self.values = values  # ratings in the plan's rated-key order (score instruments)
         self.area_scores = area_scores
         self.observations = observations
         self.history = history
@@ -188,13 +194,16 @@ class _Compiled:
             else:
                 steps_da = "ét trin" if sev - b == 1 else f"{sev - b} trin"
                 steps_en = "one step" if sev - b == 1 else f"{sev - b} steps"
-                parts_da.append(f"Det hæver positionen {steps_da} fra {_POS_DA[b]} til "
-                                f"{_POS_DA[sev]}.")
-                parts_en.append(f"This raises the position {steps_en} from {_POS_EN[b]} to "
-                                f"{_POS_EN[sev]}.")
+                parts_da.append(
+                    f"Det hæver positionen {steps_da} fra {_POS_DA[b]} til {_POS_DA[sev]}."
+                )
+                parts_en.append(
+                    f"This raises the position {steps_en} from {_POS_EN[b]} to {_POS_EN[sev]}."
+                )
         if self.flag is not None:
-            fda, fen = _FLAG_TEXT.get(self.flag, (f"Markeres med «{self.flag}».",
-                                                  f"Flagged “{self.flag}”."))
+            fda, fen = _FLAG_TEXT.get(
+                self.flag, (f"Markeres med «{self.flag}».", f"Flagged “{self.flag}”.")
+            )
             parts_da.append(fda)
             parts_en.append(fen)
         return " ".join(parts_da), " ".join(parts_en)
@@ -227,22 +236,26 @@ class _CStatements(_Compiled):
                 i: Reason(self.id, POSITIONS[self.then], areas, keys, (), None, domains, self)
                 for i, (areas, keys, domains, _) in self.single.items()
             }
-            if self.then is not None
+            if self.then is not None and self.per_area
             else {}
         )
 
     def apply(self, st: _State, pos: int) -> int:
-        items = self.items
-        matched = [i for i in st.ticked if i in items]
-        if not matched or len(matched) < self.min_count:
+        matched = list(filter(self.items.__contains__, st.ticked))
+        if len(matched) < self.min_count:  # min_count >= 1
             return pos
         if self.min_areas > 1 and len({i.area_index for i in matched}) < self.min_areas:
             return pos
         new = self.asserted(pos)
-        position = POSITIONS[new]
-        details = {"from": POSITIONS[pos].value} if self.raise_by else None
         reasons = st.reasons
-        if self.per_area:
+        if len(matched) == 1 and self.single_reason:
+            # The common case: one statement, fixed position; the reason is precomputed.
+            item = matched[0]
+            reasons.append(self.single_reason[item])
+            st.dmask |= self.single[item][3]
+        elif self.per_area:
+            position = POSITIONS[new]
+            details = {"from": _POS_EN[pos]} if self.raise_by else None
             # `ticked` is in instrument order, so each area's statements are contiguous.
             group = [matched[0]]
             for i in matched[1:]:
@@ -253,6 +266,8 @@ class _CStatements(_Compiled):
                     group = [i]
             reasons.append(self._reason(st, group, position, details))
         else:
+            position = POSITIONS[new]
+            details = {"from": _POS_EN[pos]} if self.raise_by else None
             reasons.append(self._reason(st, matched, position, details))
         if self.flag is not None:
             st.flags.append(self.flag)
@@ -322,50 +337,85 @@ class _CStatements(_Compiled):
 
 
 class _BandEntry:
-    """One band set a score-band rule checks: an area's (``area_index`` >= 0) or the total."""
+    """One band set a score-band rule checks: an area's (``area_index`` >= 0) or the total.
+
+    ``start``/``end`` select its items' ratings from the plan's rating tuple."""
 
     __slots__ = (
-        "area_domain",
         "area_index",
         "area_key",
         "bad",
+        "band_table",
         "bandset",
         "domains",
+        "end",
         "flip",
-        "getter",
         "keys",
+        "lead",
         "lo",
+        "named",
+        "order",
+        "start",
         "table",
     )
 
     def __init__(
         self,
+        plan: Plan,
         area_index: int,
         area_key: str | None,
         area_domain: str | None,
         bandset: BandSet,
-        flip: int | None,
-        items: tuple[Item, ...],
+        start: int,
+        end: int,
     ):
         self.area_index = area_index  # -1 for the total
         self.area_key = area_key
-        self.area_domain = area_domain
+        self.lead = (area_domain,) if area_domain is not None else ()
         self.bandset = bandset
-        self.flip = flip  # for higher_is_worse: score = flip - (higher_is_better sum)
+        self.start, self.end = start, end
+        rated = list(plan.rated_items.values())[start:end]
+        # For higher_is_worse bands: score = flip - (the higher_is_better sum)
+        self.flip = (
+            sum(i.scale.min + i.scale.max for i in rated)  # type: ignore[union-attr]
+            if bandset.direction == "higher_is_worse"
+            else None
+        )
         self.lo = bandset.min_score
         self.table = bandset._table
+        self.band_table = (
+            tuple(b for b in bandset.bands for _ in range(b.min, b.max + 1))
+            if bandset._table is not None
+            else None
+        )
         # Per item, the ratings in the worse half of its scale (named in the reason).
-        rated = [i for i in items if i.scale is not None]
         self.keys = tuple(i.key for i in rated)
-        self.getter = _tuple_getter(self.keys)
         self.bad = tuple(
             frozenset(
-                v for v in range(i.scale.min, i.scale.max + 1)  # type: ignore[union-attr]
+                v
+                for v in range(i.scale.min, i.scale.max + 1)  # type: ignore[union-attr]
                 if i.concern(v) * 2 > i.scale.max - i.scale.min  # type: ignore[union-attr]
             )
             for i in rated
         )
         self.domains = tuple(i.domain for i in rated)
+        in_order = [i.index for i in rated] == sorted(i.index for i in rated)
+        self.order = None if in_order else {i.key: i.index for i in rated}
+        # Which-ratings-are-bad pattern -> (item keys, domains, domain bit mask), memoised.
+        self.named: dict[tuple[bool, ...], tuple[tuple[str, ...], tuple[str, ...], int]] = {}
+
+    def name(self, is_bad: tuple[bool, ...]) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+        keys = tuple(compress(self.keys, is_bad))
+        if self.order is not None:
+            keys = tuple(sorted(keys, key=self.order.__getitem__))
+        domains = tuple(dict.fromkeys((*self.lead, *compress(self.domains, is_bad))))
+        mask = 0
+        for d in domains:
+            mask |= DOMAIN_BITS[d]
+        result = (keys, domains, mask)
+        if len(self.named) < 4096:
+            self.named[is_bad] = result
+        return result
 
 
 _contains = frozenset.__contains__
@@ -399,23 +449,19 @@ class _CScoreBand(_Compiled):
         return best
 
     def _fire(self, st: _State, e: _BandEntry, score: int, sev: int) -> None:
-        band = e.bandset.band_for(score)
-        is_bad = list(map(_contains, e.bad, e.getter(st.answers)))
-        domains = tuple(
-            dict.fromkeys(
-                [e.area_domain, *compress(e.domains, is_bad)]
-                if e.area_domain is not None
-                else compress(e.domains, is_bad)
-            )
-        )
-        for d in domains:
-            st.dmask |= DOMAIN_BITS[d]
+        band = e.band_table[score - e.lo] if e.band_table is not None else e.bandset.band_for(score)
+        is_bad = tuple(map(_contains, e.bad, st.values[e.start : e.end]))
+        named = e.named.get(is_bad)
+        if named is None:
+            named = e.name(is_bad)
+        keys, domains, mask = named
+        st.dmask |= mask
         st.reasons.append(
             Reason(
                 self.id,
                 POSITIONS[sev],
                 (e.area_key,) if e.area_key is not None else (),
-                tuple(compress(e.keys, is_bad)),
+                keys,
                 (),
                 {
                     "scope": "area" if e.area_key is not None else "total",
@@ -434,14 +480,22 @@ class _CScoreBand(_Compiled):
         lo, hi = d["band"]
         if reason.areas:
             t = inst.area(reason.areas[0]).title
-            da = (f"Området {t.da} har scoren {d['score']}, som ligger i det "
-                  f"{_POS_DA_PLURAL[sev]} interval ({lo}–{hi}).")
-            en = (f"The area {t.en} scores {d['score']}, which is in the {_POS_EN[sev]} band "
-                  f"({lo}–{hi}).")
+            da = (
+                f"Området {t.da} har scoren {d['score']}, som ligger i det "
+                f"{_POS_DA_PLURAL[sev]} interval ({lo}–{hi})."
+            )
+            en = (
+                f"The area {t.en} scores {d['score']}, which is in the {_POS_EN[sev]} band "
+                f"({lo}–{hi})."
+            )
         else:
-            da = (f"Den samlede score er {d['score']}, som ligger i det {_POS_DA_PLURAL[sev]} "
-                  f"interval ({lo}–{hi}).")
-            en = f"The total score is {d['score']}, which is in the {_POS_EN[sev]} band ({lo}–{hi})."
+            da = (
+                f"Den samlede score er {d['score']}, som ligger i det {_POS_DA_PLURAL[sev]} "
+                f"interval ({lo}–{hi})."
+            )
+            en = (
+                f"The total score is {d['score']}, which is in the {_POS_EN[sev]} band ({lo}–{hi})."
+            )
         if reason.items:
             items = [inst.item(k) for k in reason.items]
             da += f" Svar i den bekymrende ende af skalaen: {_quote_items(items, 'da')}."
@@ -453,8 +507,9 @@ class _CScoreBand(_Compiled):
             da += f" Det giver mindst {_POS_DA[sev]} position."
             en += f" This gives at least a {_POS_EN[sev]} position."
         if self.flag is not None:
-            fda, fen = _FLAG_TEXT.get(self.flag, (f"Markeres med «{self.flag}».",
-                                                  f"Flagged “{self.flag}”."))
+            fda, fen = _FLAG_TEXT.get(
+                self.flag, (f"Markeres med «{self.flag}».", f"Flagged “{self.flag}”.")
+            )
             da += f" {fda}"
             en += f" {fen}"
         return da, en
@@ -462,6 +517,7 @@ class _CScoreBand(_Compiled):
 
 class _CObservations(_Compiled):
     need = _NEED_OBSERVATIONS
+
     def __init__(self, rule: ObservationsRule, plan: Plan):
         super().__init__(rule, plan)
         self.allowed = rule.allowed
@@ -506,7 +562,7 @@ class _CObservations(_Compiled):
                 (),
                 (),
                 tuple(matched),
-                {"from": POSITIONS[pos].value} if self.raise_by else None,
+                {"from": _POS_EN[pos]} if self.raise_by else None,
                 domains,
                 self,
             )
@@ -531,10 +587,14 @@ class _CObservations(_Compiled):
             o = obs[0]
             c = cats.category(o.source, o.category)
             s = cats.sources[o.source].title
-            da = (f"{s.da} har registreret »{c.title.da}« med bekymringsniveau {o.level} "
-                  f"({o.observed_on:%d.%m.%Y}).")
-            en = (f"{s.en} recorded “{c.title.en}” with concern level {o.level} "
-                  f"({o.observed_on.isoformat()}).")
+            da = (
+                f"{s.da} har registreret »{c.title.da}« med bekymringsniveau {o.level} "
+                f"({o.observed_on:%d.%m.%Y})."
+            )
+            en = (
+                f"{s.en} recorded “{c.title.en}” with concern level {o.level} "
+                f"({o.observed_on.isoformat()})."
+            )
         else:
             srcs = list(dict.fromkeys(o.source for o in obs))
             tda = [cats.sources[s].title.da for s in srcs]
@@ -548,16 +608,21 @@ class _CObservations(_Compiled):
                 from_da = f"fra {len(srcs)} kilder ({join_da(tda)})"
                 from_en = f"from {len(srcs)} sources ({join_en(ten)})"
             many = len(srcs) > 1
-            da = (f"Der er {len(obs)} observationer{level_da} {from_da}: "
-                  f"{'; '.join(one(o, 'da', many) for o in obs)}.")
-            en = (f"There are {len(obs)} observations{level_en} {from_en}: "
-                  f"{'; '.join(one(o, 'en', many) for o in obs)}.")
+            da = (
+                f"Der er {len(obs)} observationer{level_da} {from_da}: "
+                f"{'; '.join(one(o, 'da', many) for o in obs)}."
+            )
+            en = (
+                f"There are {len(obs)} observations{level_en} {from_en}: "
+                f"{'; '.join(one(o, 'en', many) for o in obs)}."
+            )
         eda, een = self.effect_text(reason)
         return f"{da} {eda}".strip(), f"{en} {een}".strip()
 
 
 class _CVulnerability(_Compiled):
     need = _NEED_VULNERABILITY
+
     def __init__(self, rule: VulnerabilityRule, plan: Plan):
         super().__init__(rule, plan)
         self.matrix = rule.matrix
@@ -576,8 +641,10 @@ class _CVulnerability(_Compiled):
                     (),
                     (),
                     (),
-                    {"vulnerability": ("not", "potentially", "clearly")[v],
-                     "from": POSITIONS[pos].value},
+                    {
+                        "vulnerability": ("not", "potentially", "clearly")[v],
+                        "from": _POS_EN[pos],
+                    },
                     ("family",),
                     self,
                 )
@@ -592,17 +659,27 @@ class _CVulnerability(_Compiled):
         b = _SEV[reason.details["from"]]
         s = reason.position.severity
         if s > b:
-            da = (f"Barnet er {vda}; sammen med en {_POS_DA[b]} vurdering giver det "
-                  f"{_POS_DA[s]} position.")
-            en = (f"The child is {ven}; combined with a {_POS_EN[b]} assessment this gives a "
-                  f"{_POS_EN[s]} position.")
+            da = (
+                f"Barnet er {vda}; sammen med en {_POS_DA[b]} vurdering giver det "
+                f"{_POS_DA[s]} position."
+            )
+            en = (
+                f"The child is {ven}; combined with a {_POS_EN[b]} assessment this gives a "
+                f"{_POS_EN[s]} position."
+            )
         else:
-            da = f"Barnet er {vda}, og vurderingen er {_POS_DA[s]}; positionen forbliver {_POS_DA[s]}."
-            en = (f"The child is {ven} and the assessment is {_POS_EN[s]}; the position stays "
-                  f"{_POS_EN[s]}.")
+            da = (
+                f"Barnet er {vda}, og vurderingen er {_POS_DA[s]}; positionen forbliver "
+                f"{_POS_DA[s]}."
+            )
+            en = (
+                f"The child is {ven} and the assessment is {_POS_EN[s]}; the position stays "
+                f"{_POS_EN[s]}."
+            )
         if self.flag is not None:
-            fda, fen = _FLAG_TEXT.get(self.flag, (f"Markeres med «{self.flag}».",
-                                                  f"Flagged “{self.flag}”."))
+            fda, fen = _FLAG_TEXT.get(
+                self.flag, (f"Markeres med «{self.flag}».", f"Flagged “{self.flag}”.")
+            )
             da += f" {fda}"
             en += f" {fen}"
         return da, en
@@ -610,6 +687,7 @@ class _CVulnerability(_Compiled):
 
 class _CHistory(_Compiled):
     need = _NEED_HISTORY
+
     def __init__(self, rule: HistoryRule, plan: Plan):
         super().__init__(rule, plan)
         self.min_sev = rule.min_position.severity
@@ -620,11 +698,9 @@ class _CHistory(_Compiled):
         k = self.previous
         if pos < self.min_sev or len(hist) < k:
             return pos
-        earlier = [_SEV[h] for h in hist[-k:]]
-        m = self.min_sev
-        for h in earlier:
-            if h < m:
-                return pos
+        earlier = list(map(_SEV.__getitem__, hist[-k:]))
+        if min(earlier) < self.min_sev:
+            return pos
         new = self.asserted(pos)
         st.reasons.append(
             Reason(
@@ -635,8 +711,8 @@ class _CHistory(_Compiled):
                 (),
                 {
                     "rounds": k + 1,
-                    "positions": [POSITIONS[h].value for h in earlier] + [POSITIONS[pos].value],
-                    "from": POSITIONS[pos].value,
+                    "positions": [_POS_EN[h] for h in earlier] + [_POS_EN[pos]],
+                    "from": _POS_EN[pos],
                 },
                 (),
                 self,
@@ -656,10 +732,14 @@ class _CHistory(_Compiled):
             cond_da, cond_en = "gul eller rød", "yellow or red"
         seq_da = " → ".join(_POS_DA[s] for s in seq)
         seq_en = " → ".join(_POS_EN[s] for s in seq)
-        da = (f"Positionen har været {cond_da} i {n} runder i træk ({seq_da}, "
-              f"den sidste er denne runde).")
-        en = (f"The position has been {cond_en} for {n} consecutive rounds ({seq_en}, "
-              f"the last being this round).")
+        da = (
+            f"Positionen har været {cond_da} i {n} runder i træk ({seq_da}, "
+            f"den sidste er denne runde)."
+        )
+        en = (
+            f"The position has been {cond_en} for {n} consecutive rounds ({seq_en}, "
+            f"the last being this round)."
+        )
         eda, een = self.effect_text(reason)
         return f"{da} {eda}".strip(), f"{en} {een}".strip()
 
@@ -681,8 +761,9 @@ class Plan:
         self.text_keys = tuple(i.key for i in items if i.kind == "text")
         # Indicator instruments: the yellow and red statements in instrument order.
         self.concern = tuple(
-            i for i in items if i.kind == "indicator" and i.position is not None
-            and i.position.severity
+            i
+            for i in items
+            if i.kind == "indicator" and i.position is not None and i.position.severity
         )
         self.statement_keys = frozenset(i.key for i in items if i.kind == "indicator")
         self.concern_keyset = frozenset(i.key for i in self.concern)
@@ -752,12 +833,11 @@ class Plan:
                 if not _is_true_or_false(value):
                     self._answer_error(key, f"a statement is answered true or false, got {value!r}")
             elif key in self.rated_items:
-                scale = self.rated_items[key].scale
-                assert scale is not None
+                scale = self.rated_items[key].scale or Scale(0, 0)
                 if type(value) is not int or not scale.min <= value <= scale.max:
                     self._answer_error(
-                        key, f"must be an integer rating from {scale.min} to {scale.max}, got "
-                        f"{value!r}"
+                        key,
+                        f"must be an integer rating from {scale.min} to {scale.max}, got {value!r}",
                     )
             elif value is not None and type(value) is not str:
                 self._answer_error(key, f"a text item is answered with a string, got {value!r}")
@@ -798,6 +878,7 @@ class Plan:
                 if v is not None and type(v) is not str:
                     self._check_slowly(answers)
         scores: list[int] = _NO_SCORES
+        vals: tuple[int, ...] = ()
         if self.indicator:
             # Every other answer is a statement: its value must equal True or False.
             values = answers.values()
@@ -871,7 +952,7 @@ class Plan:
             rules = self._rules_for(need)
         if not rules:
             return self.nothing
-        st = _State(answers, ticked, scores, observations, history, vuln, as_of)
+        st = _State(answers, ticked, vals, scores, observations, history, vuln, as_of)
         pos = 0
         for rule in rules:
             pos = rule.apply(st, pos)
@@ -926,7 +1007,9 @@ def compile_plan(ruleset: RuleSet, instrument: Instrument) -> Plan:
         r = Reader(RuleSetError, ruleset.source)
         try:
             o_areas, o_total = parse_bands(
-                r, ruleset.band_overrides[instrument.key], f"band_overrides.{instrument.key}",
+                r,
+                ruleset.band_overrides[instrument.key],
+                f"band_overrides.{instrument.key}",
                 instrument.areas,
             )
         except RuleSetError as exc:
@@ -951,16 +1034,18 @@ def compile_plan(ruleset: RuleSet, instrument: Instrument) -> Plan:
                     if akey not in area_bands:
                         fail(f"{p}.areas[{i}]", f"area {akey!r} has no bands")
                     area = instrument.area(akey)
+                    start, _, end, _ = plan.area_slices[area.index]
                     entries.append(
-                        _band_entry(area.index, akey, area.domain, area_bands[akey],
-                                    area.rated_items)
+                        _BandEntry(
+                            plan, area.index, akey, area.domain, area_bands[akey], start, end
+                        )
                     )
                 if not entries:
                     fail(p, f"rule {rule.id!r} can never fire: no area has bands")
             else:
                 if total_bands is None:
                     fail(p, f"rule {rule.id!r} can never fire: there are no total bands")
-                entries.append(_band_entry(-1, None, None, total_bands, instrument.rated_items))
+                entries.append(_BandEntry(plan, -1, None, None, total_bands, 0, plan.n_rated))
             if not any(b.position.severity for e in entries for b in e.bandset.bands):
                 fail(p, f"rule {rule.id!r} can never fire: every band is green")
             plan.rules.append(_CScoreBand(rule, plan, entries))
@@ -983,19 +1068,6 @@ def compile_plan(ruleset: RuleSet, instrument: Instrument) -> Plan:
     return plan
 
 
-def _band_entry(
-    area_index: int,
-    area_key: str | None,
-    area_domain: str | None,
-    bandset: BandSet,
-    items: tuple[Item, ...],
-) -> _BandEntry:
-    flip = None
-    if bandset.direction == "higher_is_worse":
-        flip = sum(i.scale.min + i.scale.max for i in items if i.scale is not None)
-    return _BandEntry(area_index, area_key, area_domain, bandset, flip, items)
-
-
 def _compile_statements(rule: StatementsRule, plan: Plan, fail: Any) -> _CStatements:
     inst = plan.instrument
     p = rule.path
@@ -1003,8 +1075,10 @@ def _compile_statements(rule: StatementsRule, plan: Plan, fail: Any) -> _CStatem
     if rule.areas is not None:
         for i, akey in enumerate(rule.areas):
             if not inst.has_area(akey):
-                fail(f"{p}.areas[{i}]", f"unknown area {akey!r} (areas: "
-                     f"{', '.join(a.key for a in inst.areas)})")
+                fail(
+                    f"{p}.areas[{i}]",
+                    f"unknown area {akey!r} (areas: {', '.join(a.key for a in inst.areas)})",
+                )
         areas = set(rule.areas)
     items = None
     if rule.items is not None:

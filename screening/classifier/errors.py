@@ -1,4 +1,4 @@
-"""Exceptions. Every one is a ValueError with a message naming the source, the path and the problem."""
+"""Exceptions: ValueErrors whose messages name the source, the path and the problem."""
 
 from __future__ import annotations
 

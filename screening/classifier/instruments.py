@@ -50,7 +50,8 @@ class Item:
 
     def concern(self, value: int) -> int:
         """How far a rating lies from the item's best end (0 = best)."""
-        assert self.scale is not None
+        if self.scale is None:
+            raise ValueError(f"item {self.key} is not rated")
         if self.direction == "higher_is_better":
             return self.scale.max - value
         return value - self.scale.min
@@ -168,7 +169,9 @@ class Instrument:
     def score_range(self, area: str | None = None) -> tuple[int, int]:
         """Lowest and highest possible sum of the rated items of one area (or all areas)."""
         items = self.rated_items if area is None else self.area(area).rated_items
-        return sum(i.scale.min for i in items if i.scale), sum(i.scale.max for i in items if i.scale)
+        return sum(i.scale.min for i in items if i.scale), sum(
+            i.scale.max for i in items if i.scale
+        )
 
     @property
     def ident(self) -> str:
@@ -307,7 +310,9 @@ def _parse_instrument(r: Reader, doc: Mapping[str, Any]) -> Instrument:
     for ai, (akey, atitle, adomain, apath) in enumerate(area_heads):
         area_items: list[Item] = []
         for raw_item, ipath in raw_items[akey]:
-            item = _parse_item(r, raw_item, ipath, kind, akey, ai, adomain, len(items), default_scale)
+            item = _parse_item(
+                r, raw_item, ipath, kind, akey, ai, adomain, len(items), default_scale
+            )
             if item.key in seen_items:
                 r.fail(
                     join(ipath, "key"),
@@ -493,8 +498,7 @@ def parse_band_set(
         if band.max < lo or band.min > hi:
             r.fail(
                 p,
-                f"band {_fmt_band(band)} covers no possible score "
-                f"(possible scores are {lo}–{hi})",
+                f"band {_fmt_band(band)} covers no possible score (possible scores are {lo}–{hi})",
             )
         if band.min < lo or band.max > hi:
             r.fail(
@@ -517,8 +521,10 @@ def parse_band_set(
         if b.min > a.max + 1:
             r.fail(bpath, f"no band covers scores {a.max + 1}–{b.min - 1}")
         worse_later = direction == "higher_is_worse"
-        if (b.position.severity < a.position.severity) if worse_later else (
-            b.position.severity > a.position.severity
+        if (
+            (b.position.severity < a.position.severity)
+            if worse_later
+            else (b.position.severity > a.position.severity)
         ):
             end = "high" if worse_later else "low"
             r.fail(

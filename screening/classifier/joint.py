@@ -102,10 +102,14 @@ def suggest_joint(
             k = at_least[result]
             who_da = "rød position" if result == 2 else "gul eller rød position"
             who_en = "a red position" if result == 2 else "a yellow or red position"
-            da = (f"{k} af {n} vurderinger placerer barnet i {who_da}; det er den mest bekymrede "
-                  f"position, som mindst {m} vurderinger deler.")
-            en = (f"{k} of {n} assessments place the child in {who_en}; that is the most "
-                  f"concerned position shared by at least {m} assessments.")
+            da = (
+                f"{k} af {n} vurderinger placerer barnet i {who_da}; det er den mest bekymrede "
+                f"position, som mindst {m} vurderinger deler."
+            )
+            en = (
+                f"{k} of {n} assessments place the child in {who_en}; that is the most "
+                f"concerned position shared by at least {m} assessments."
+            )
         else:
             da = f"Ingen gul eller rød position deles af mindst {m} af de {n} vurderinger."
             en = f"No yellow or red position is shared by at least {m} of the {n} assessments."
@@ -119,10 +123,14 @@ def suggest_joint(
         details.update(method="most_concerned", min_shared=m)
         word_da = "vurdering" if n == 1 else "vurderinger"
         word_en = "assessment" if n == 1 else "assessments"
-        da = (f"Der er kun {n} {word_da}, færre end de {m}, som skal dele en position; den mest "
-              f"bekymrede position ({_DA[worst]}) bruges.")
-        en = (f"There {'is' if n == 1 else 'are'} only {n} {word_en}, fewer than the {m} needed "
-              f"to share a position; the most concerned position ({_EN[worst]}) is used.")
+        da = (
+            f"Der er kun {n} {word_da}, færre end de {m}, som skal dele en position; den mest "
+            f"bekymrede position ({_DA[worst]}) bruges."
+        )
+        en = (
+            f"There {'is' if n == 1 else 'are'} only {n} {word_en}, fewer than the {m} needed "
+            f"to share a position; the most concerned position ({_EN[worst]}) is used."
+        )
         rule_id, used = "joint.too_few", "most_concerned"
     else:
         result = worst

@@ -237,8 +237,11 @@ def _check_all(ruleset: RuleSet, instruments: Sequence[Instrument]) -> None:
         if not any(_rule_applies(rule, i) for i in applicable):
             needs = {"statements": "indicator", "score_band": "score"}.get(rule.type)
             extra = f" ({rule.type} rules need {needs} instruments)" if needs else ""
-            r.fail(rule.path, f"rule {rule.id!r} can never fire: it applies to none of the "
-                   f"given instruments{extra}")
+            r.fail(
+                rule.path,
+                f"rule {rule.id!r} can never fire: it applies to none of the "
+                f"given instruments{extra}",
+            )
 
 
 def _rule_applies(rule: Rule, inst: Instrument) -> bool:
@@ -317,7 +320,9 @@ def _parse_ruleset(r: Reader, doc: Mapping[str, Any], cats: ObservationCatalogue
     for i, raw in enumerate(r.seq(doc["rules"], "rules")):
         rule = _parse_rule(r, raw, join("rules", i), i, cats)
         if rule.id in seen:
-            r.fail(join(rule.path, "id"), f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})")
+            r.fail(
+                join(rule.path, "id"), f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})"
+            )
         seen[rule.id] = rule.path
         rules.append(rule)
     return RuleSet(
@@ -428,7 +433,9 @@ def _parse_rule(r: Reader, raw: Any, path: str, index: int, cats: ObservationCat
     if rtype == "observations":
         return _parse_observations_rule(r, m, p, common, cats)
     if rtype == "vulnerability":
-        return VulnerabilityRule(**common, matrix=_parse_matrix(r, m.get("matrix", None), join(p, "matrix")))
+        return VulnerabilityRule(
+            **common, matrix=_parse_matrix(r, m.get("matrix", None), join(p, "matrix"))
+        )
     rounds = r.integer(m.get("rounds", 2), join(p, "rounds"), minimum=2)
     min_position = r.position(m.get("min_position", "yellow"), join(p, "min_position"))
     if min_position == Position.GREEN:

@@ -1,0 +1,1 @@
+"""Tests of the classifier package (screening/classifier) and its data files."""
