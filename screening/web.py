@@ -22,7 +22,19 @@ from screening.policy import Action, can, may_assess_with
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 
 # Endpoints reachable without signing in. Everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.set_language", "main.healthz"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "auth.login",
+        "main.set_language",
+        "main.healthz",
+        # The offline app's shell: no personal data, the same for everyone (its data comes
+        # through the signed-in API).
+        "offline.app_page",
+        "offline.service_worker",
+        "offline.manifest",
+    }
+)
 
 CSP = "; ".join(
     [
@@ -43,7 +55,17 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from screening.views import admin, api, assessments, auth, children, main, paths, reports
+    from screening.views import (
+        admin,
+        api,
+        assessments,
+        auth,
+        children,
+        main,
+        offline,
+        paths,
+        reports,
+    )
 
     for bp in (
         auth.bp,
@@ -54,6 +76,7 @@ def init_app(app: Flask) -> None:
         paths.bp,
         reports.bp,
         api.bp,
+        offline.bp,
     ):
         app.register_blueprint(bp)
 

@@ -892,6 +892,10 @@ def offline_pack(
             for row in sorted(instruments.values(), key=lambda r: (r.key, r.version))
         ],
         "observation_sources": _pack_sources(user),
+        "observation_levels": {
+            str(level): label.to_dict()
+            for level, label in load_observation_categories().levels.items()
+        },
     }
 
 

@@ -25,7 +25,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from forms.common import EmptyForm
 from screening import audit
@@ -85,6 +85,18 @@ def _lang() -> str:
 
 
 # JSON -----------------------------------------------------------------------------------------
+
+
+@bp.route("/api/session")
+def session_info():
+    """Who is signed in, and a fresh CSRF token for the next state change (the offline app
+    reads it just before sending, so a token never outlives the session it came from)."""
+    user = _user()
+    return jsonify(
+        user={"id": user.id, "name": user.name},
+        csrf_token=generate_csrf(),
+        offline_pack_days=int(current_app.config.get("OFFLINE_PACK_DAYS", svc.DEFAULT_PACK_DAYS)),
+    )
 
 
 @bp.route("/api/offline-pack")

@@ -1,0 +1,93 @@
+/* Trivselsspor's service worker: keeps the offline app's shell (its page, style, scripts
+   and icons) in a cache named by the app version, so the app opens with no network.
+
+   It never keeps personal data: children, forms and unsent items live in IndexedDB,
+   encrypted (see offline-app.js). That is why a new version may replace the caches at
+   once: nothing saved offline is in them. The server writes VERSION and PRECACHE in. */
+"use strict";
+
+const VERSION = "__VERSION__";
+const PRECACHE = ["__PRECACHE__"];
+const PREFIX = "trivselsspor-shell-";
+const CACHE = PREFIX + VERSION;
+const SHELL = PRECACHE[0];
+const NETWORK_TIMEOUT_MS = 4000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" }))))
+      .then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(keys.filter((k) => k.startsWith(PREFIX) && k !== CACHE).map((k) => caches.delete(k)))
+      )
+      .then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
+});
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (error) => { clearTimeout(timer); reject(error); }
+    );
+  });
+}
+
+async function shellFromCache() {
+  const cache = await caches.open(CACHE);
+  return cache.match(SHELL);
+}
+
+// The offline app's page: the network first (a slow network gives up after a few seconds),
+// the kept copy when there is none. Any other page that cannot load offline gets the
+// offline app instead of the browser's error page.
+async function navigate(request) {
+  const url = new URL(request.url);
+  const isShell = url.pathname === SHELL;
+  try {
+    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+    if (isShell && response.ok && !response.redirected) {
+      const cache = await caches.open(CACHE);
+      await cache.put(SHELL, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const kept = await shellFromCache();
+    if (kept) return kept;
+    throw error;
+  }
+}
+
+// Static files: the version's copy first (they change only with the version).
+async function staticFile(request) {
+  const cache = await caches.open(CACHE);
+  const kept = await cache.match(request, { ignoreSearch: true });
+  return kept || fetch(request);
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(request));
+  } else if (PRECACHE.includes(url.pathname) && url.pathname !== SHELL) {
+    event.respondWith(staticFile(request));
+  }
+  // Everything else (the API above all) goes to the network untouched.
+});

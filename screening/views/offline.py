@@ -1,0 +1,101 @@
+"""The installable offline app (Offline-formularer): its page, service worker and manifest.
+
+The page holds no personal data and no CSRF token: it is the same for everyone, so the
+service worker may keep it and serve it with no network. Everything personal arrives
+through the signed-in JSON API (``/api/session``, ``/api/offline-pack``, ``/api/device-key``)
+and is kept on the device only encrypted (see docs/OFFLINE.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+bp = Blueprint("offline", __name__)
+
+# What the service worker keeps for offline use (all of it static, the same for everyone).
+PRECACHE_STATIC = (
+    "app.css",
+    "logo.svg",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "js/sw-register.js",
+    "js/offline-app.js",
+    "vendor/idb-8.0.4/idb.umd.js",
+)
+
+
+def app_version() -> str:
+    """The offline app's version: OFFLINE_APP_VERSION if set, else a digest of the files
+    the service worker keeps, so any change to them installs a new worker and new caches."""
+    configured = current_app.config.get("OFFLINE_APP_VERSION")
+    if configured:
+        return str(configured)
+    cached = current_app.extensions.get("offline_app_version")
+    if cached is None:
+        digest = hashlib.sha256()
+        static = Path(current_app.static_folder)
+        template = Path(current_app.root_path).parent / "templates" / "offline" / "app.html"
+        for path in [static / name for name in PRECACHE_STATIC] + [
+            static / "js" / "sw.js",
+            template,
+        ]:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes() if path.exists() else b"")
+        cached = digest.hexdigest()[:12]
+        current_app.extensions["offline_app_version"] = cached
+    return cached
+
+
+@bp.route("/offline/")
+def app_page():
+    locale = get_locale()
+    lang = "en" if locale is not None and locale.language == "en" else "da"
+    return render_template("offline/app.html", app_version=app_version(), lang=lang)
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The worker, with its version and the files to keep written in. Never cached by the
+    browser's HTTP cache, so a deployment is noticed at the next visit."""
+    source = (Path(current_app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
+    urls = [url_for("offline.app_page")] + [
+        url_for("static", filename=name) for name in PRECACHE_STATIC
+    ]
+    body = source.replace('"__VERSION__"', f'"{app_version()}"').replace(
+        '["__PRECACHE__"]', "[" + ", ".join(f'"{u}"' for u in urls) + "]"
+    )
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    response = jsonify(
+        {
+            "name": _("Trivselsspor – offline-formularer"),
+            "short_name": _("Trivselsspor"),
+            "start_url": url_for("offline.app_page"),
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#0f5a61",
+            "lang": "da",
+            "icons": [
+                {
+                    "src": url_for("static", filename=f"icons/icon-{size}.png"),
+                    "sizes": f"{size}x{size}",
+                    "type": "image/png",
+                    "purpose": "any maskable",
+                }
+                for size in (192, 512)
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    return response
