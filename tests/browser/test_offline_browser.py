@@ -147,7 +147,7 @@ def open_app_first_time(page, base: str):
     expect(page.locator("#view-home")).to_be_visible()
     page.get_by_role("button", name="Hent offline-pakke").click()
     expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
 
 def go_offline(context, server):
@@ -187,7 +187,7 @@ def waiting(page) -> int:
 
 def sync_now(page):
     page.get_by_role("button", name="Send nu").click()
-    page.wait_for_function("!window.trivselsspor.state.syncing")
+    page.wait_for_function("() => !window.trivselsspor.state.syncing")
 
 
 def count(model, **where) -> int:
@@ -224,3 +224,251 @@ def test_offline_reload_fill_two_sync_exactly_once(context, server, setup):
     assert count(SyncReceipt) == 2
     expect(child_card(page, "Otto Ørn")).to_contain_text("Indsendt")
     assert errors == []
+
+
+def test_replayed_batch_and_lost_answer_mid_batch_neither_duplicate_nor_lose(
+    context, server, setup
+):
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    assess(page, "Ulla Åby")
+    assess(page, "Karla Krog", final=False)
+    assert waiting(page) == 3
+
+    # The connection drops mid-batch: the server receives and stores the first item only,
+    # and its answer never reaches the tablet.
+    sent: list[str] = []
+
+    def drop_mid_batch(route):
+        body = json.loads(route.request.post_data)
+        sent.append(route.request.post_data)
+        route.fetch(post_data=json.dumps({"items": body["items"][:1]}))
+        route.abort("connectionreset")
+
+    page.route("**/api/sync", drop_mid_batch)
+    go_online(context, server)
+    sync_now(page)
+    assert len(sent) >= 1
+    assert count(SyncReceipt) == 1
+    assert waiting(page) == 3  # nothing deleted without the server's answer
+    expect(page.locator("#sync-error")).to_contain_text("Serveren kunne ikke nås")
+
+    page.unroute("**/api/sync")
+    sync_now(page)
+    assert waiting(page) == 0
+    assert count(Assessment) == 3
+    assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 2
+    assert count(SyncReceipt) == 3
+
+    # The very same batch sent again (e.g. from a second tab that still had it): nothing new.
+    replay = page.evaluate(
+        """async (body) => {
+            const session = await (await fetch('/api/session', {headers: {Accept: 'application/json'}})).json();
+            const r = await fetch('/api/sync', {method: 'POST', body,
+              headers: {'Content-Type': 'application/json', 'X-CSRFToken': session.csrf_token}});
+            return await r.json();
+        }""",
+        sent[0],
+    )
+    assert [r["status"] for r in replay["results"]] == ["already_stored"] * 3
+    assert count(Assessment) == 3
+    assert count(SyncReceipt) == 3
+    assert errors == []
+
+
+def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, server, setup):
+    from screening.services import assessments as svc
+
+    page = context.new_page()
+    sign_in(page, server.url, "edu@example.dk")
+    # A draft saved online before the pack is downloaded: the pack carries its version.
+    page.goto(f"{server.url}/rounds/{setup['round'].id}/children/{setup['kids'][0].id}/assess")
+    page.get_by_label("Barnet virker glad", exact=False).first.check()
+    page.locator("#concerns").fill("Serverens første tekst")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    open_app_first_time(page, server.url)
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Kladde på serveren")
+
+    go_offline(context, server)
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    concerns = page.get_by_label("Bekymringer", exact=True)
+    expect(concerns).to_have_value("Serverens første tekst")
+    concerns.fill("Tablettens tekst")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator("#view-home")).to_be_visible()
+
+    # Meanwhile the same draft is changed on the server (e.g. on the office PC).
+    a = db.session.scalar(sa.select(Assessment))
+    svc.save(
+        a,
+        svc.AssessmentInput(
+            answers=dict(a.answers), resources="", concerns="Kontorets tekst",
+            justification="", vulnerability=None,
+        ),
+        submit=False,
+    )
+    db.session.commit()
+
+    go_online(context, server)
+    sync_now(page)
+    assert waiting(page) == 0
+    conflict = db.session.scalar(sa.select(SyncConflict))
+    assert conflict is not None and conflict.is_open
+    assert conflict.payload["concerns"] == "Tablettens tekst"
+    assert conflict.server_snapshot["concerns"] == "Kontorets tekst"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Assessment)).concerns == "Kontorets tekst"
+
+    link = page.locator("#conflict-list a")
+    expect(link).to_contain_text("Otto Ørn")
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Konflikt")
+    link.click()
+    expect(page.locator("main")).to_contain_text("Tablettens tekst")
+    expect(page.locator("main")).to_contain_text("Kontorets tekst")
+
+
+def test_an_expired_session_pauses_the_queue_until_signed_in_again(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    assess(page, "Ulla Åby")
+
+    context.clear_cookies()  # the session ran out while the tablet was offline
+    go_online(context, server)
+    sync_now(page)
+    expect(page.locator("#sync-error")).to_contain_text("Din session er udløbet")
+    assert waiting(page) == 2
+    assert count(SyncReceipt) == 0
+
+    page.get_by_role("link", name="Log ind igen").click()
+    LoginPage(page, server.url).sign_in("edu@example.dk")
+    assert page.url.endswith("/offline/")
+    expect(page.locator("#view-home")).to_be_visible()  # signed in online: no PIN needed
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
+    assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 2
+    assert errors == []
+
+
+def dump_indexeddb(page) -> list[dict]:
+    """Every record of the offline database, binary fields as UTF-8 text (lossy) and hex."""
+    return page.evaluate(
+        """async () => {
+            const db = await new Promise((ok, fail) => {
+                const r = indexedDB.open('trivselsspor-offline'); r.onsuccess = () => ok(r.result); r.onerror = fail;
+            });
+            const out = [];
+            for (const name of db.objectStoreNames) {
+                const rows = await new Promise((ok, fail) => {
+                    const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); r.onerror = fail;
+                });
+                const plain = (v) => {
+                    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+                        const bytes = new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength);
+                        return {binary: new TextDecoder('utf-8', {fatal: false}).decode(bytes), length: bytes.length};
+                    }
+                    if (v && typeof v === 'object') {
+                        const o = Array.isArray(v) ? [] : {};
+                        for (const k of Object.keys(v)) o[k] = plain(v[k]);
+                        return o;
+                    }
+                    return v;
+                };
+                for (const row of rows) out.push({store: name, row: plain(row)});
+            }
+            db.close();
+            return out;
+        }"""
+    )
+
+
+def test_two_users_on_one_tablet_and_nothing_stored_in_clear_text(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    # Eva saves an assessment and an observation offline, then locks the app.
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    child_card(page, "Ulla Åby").get_by_role("button", name="Tilføj observation").click()
+    page.get_by_label("Kilde").select_option("daycare")
+    page.locator("#o-category option").nth(1).wait_for(state="attached")
+    page.get_by_label("Område").select_option(index=1)
+    page.locator("#o-level input[value='2']").check()
+    page.get_by_label("Note").fill("Hemmelig note om søvn")
+    page.get_by_role("button", name="Gem observation").click()
+    expect(page.locator("#view-home")).to_be_visible()
+    assert waiting(page) == 2
+
+    records = dump_indexeddb(page)
+    text = json.dumps(records, ensure_ascii=False)
+    for secret in ("Otto", "Ørn", "Ulla", "Åby", "Egernene", "Hemmelig", "søvn", "emo-g1", PIN):
+        assert secret not in text, secret
+    items = [r["row"] for r in records if r["store"] == "items"]
+    assert len(items) == 2 and all(i["box"]["ct"]["length"] > 16 for i in items)
+
+    page.get_by_role("button", name="Lås").click()
+    expect(page.locator("#view-lock")).to_be_visible()
+
+    # Emil signs in on the same browser (Eva's session is over) and works offline too.
+    go_online(context, server)
+    context.clear_cookies()
+    sign_in(page, server.url, "edu2@example.dk")
+    open_app_first_time(page, server.url)
+    expect(page.locator("#outbox")).to_be_hidden()  # Eva's items are not his to see
+    go_offline(context, server)
+    assess(page, "Karla Krog")
+    expect(page.locator("#outbox")).not_to_contain_text("Otto")
+    go_online(context, server)
+    sync_now(page)
+    assert waiting(page) == 0
+    assert count(Assessment) == 1 and count(Assessment, assessor_id=setup["edu2"].id) == 1
+    assert count(ChildObservation) == 0
+    stores = [r for r in dump_indexeddb(page) if r["store"] == "items"]
+    assert len(stores) == 2  # Eva's two items are still there, untouched
+
+    # Signing out elsewhere locks the app; Eva signs in again and her items go.
+    page.goto(f"{server.url}/")
+    page.get_by_role("button", name="Log ud").click()
+    sign_in(page, server.url, "edu@example.dk")
+    page.goto(f"{server.url}/offline/")
+    expect(page.locator("#view-home")).to_be_visible()
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
+    assert count(Assessment, assessor_id=setup["edu"].id) == 1
+    assert count(ChildObservation) == 1
+    assert db.session.scalar(sa.select(ChildObservation)).note == "Hemmelig note om søvn"
+    assert [r for r in dump_indexeddb(page) if r["store"] == "items"] == []
+    assert errors == []
+
+
+def test_a_new_app_version_keeps_waiting_items_and_they_sync(
+    app, context, server, setup, monkeypatch
+):
+    page = context.new_page()
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    old = page.evaluate("caches.keys()")
+    assert len(old) == 1 and old[0].startswith("trivselsspor-shell-")
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    assess(page, "Ulla Åby")
+    # Keep them waiting while the new version is deployed and picked up.
+    page.evaluate("window.trivselsspor.state.syncing = true")
+
+    monkeypatch.setitem(app.config, "OFFLINE_APP_VERSION", "next-version")
+    go_online(context, server)
+    page.reload()
+    page.wait_for_function(
+        "() => caches.keys().then(k => k.length === 1 && k[0] === 'trivselsspor-shell-next-version')"
+    )
+    expect(page.locator("footer")).to_contain_text("next-version")
+    expect(page.locator("#view-home")).to_be_visible()
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
+    assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 2
