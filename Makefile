@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint translations extract-messages test-deps bench bench-classifier bench-reports clean
+.PHONY: install run test lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 # Benchmarks (figures recorded in docs/PERFORMANCE.md).
-bench: bench-classifier bench-reports
+bench: bench-classifier bench-reports bench-offline
 
 bench-classifier: install
 	$(BIN)/python -m benchmarks.classifier_bench
@@ -62,6 +62,9 @@ bench-reports: install
 	@dpkg -s libpango-1.0-0 >/dev/null 2>&1 || $(SUDO) apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.reports_bench
+
+bench-offline: install test-deps
+	$(BIN)/python -m benchmarks.offline_bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -57,6 +57,10 @@ class BaseConfig:
 
     # An offline pack (children and forms for a tablet) expires after this many days.
     OFFLINE_PACK_DAYS = 14
+    # Names the offline app's service-worker cache; unset: a digest of the cached files.
+    OFFLINE_APP_VERSION: str | None = None
+    # window.trivselsspor in the offline app (state and actions for tests and benchmarks).
+    OFFLINE_TEST_HOOKS = False
 
     # A PNG or JPEG shown in the header of every PDF.
     MUNICIPALITY_LOGO: str | None = None
@@ -72,6 +76,7 @@ class DevelopmentConfig(BaseConfig):
     # `make run` serves plain http on localhost; secure cookies would never be sent back.
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    OFFLINE_TEST_HOOKS = True
 
 
 class TestConfig(BaseConfig):
@@ -83,6 +88,7 @@ class TestConfig(BaseConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
+    OFFLINE_TEST_HOOKS = True
 
 
 class ProductionConfig(BaseConfig):
@@ -105,6 +111,8 @@ def env_overrides() -> dict:
         out["SECRET_KEY"] = key
     if minutes := os.environ.get("INACTIVITY_TIMEOUT_MINUTES"):
         out["INACTIVITY_TIMEOUT"] = timedelta(minutes=int(minutes))
+    if version := os.environ.get("OFFLINE_APP_VERSION"):
+        out["OFFLINE_APP_VERSION"] = version
     if days := os.environ.get("OFFLINE_PACK_DAYS"):
         out["OFFLINE_PACK_DAYS"] = int(days)
     if logo := os.environ.get("MUNICIPALITY_LOGO"):

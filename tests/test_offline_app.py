@@ -31,6 +31,12 @@ def test_the_shell_is_public_and_the_same_for_everyone(client, browser, world):
     assert "<script>" not in html
 
 
+def test_test_hooks_are_off_unless_configured(app, client, monkeypatch):
+    assert "data-test-hooks" in client.get("/offline/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "OFFLINE_TEST_HOOKS", False)
+    assert "data-test-hooks" not in client.get("/offline/").get_data(as_text=True)
+
+
 def test_the_service_worker_is_versioned_and_keeps_only_existing_files(app, client, monkeypatch):
     response = client.get("/sw.js")
     assert response.status_code == 200

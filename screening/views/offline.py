@@ -55,7 +55,14 @@ def app_version() -> str:
 def app_page():
     locale = get_locale()
     lang = "en" if locale is not None and locale.language == "en" else "da"
-    return render_template("offline/app.html", app_version=app_version(), lang=lang)
+    idle = int(current_app.config["INACTIVITY_TIMEOUT"].total_seconds())
+    return render_template(
+        "offline/app.html",
+        app_version=app_version(),
+        lang=lang,
+        idle_seconds=max(idle, 1),
+        test_hooks=bool(current_app.config.get("OFFLINE_TEST_HOOKS")),
+    )
 
 
 @bp.route("/sw.js")

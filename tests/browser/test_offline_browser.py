@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -472,3 +473,56 @@ def test_a_new_app_version_keeps_waiting_items_and_they_sync(
     expect(page.locator("#view-home")).to_be_visible()
     expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
     assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 2
+
+
+def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discarded(
+    context, server, setup
+):
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    # A future date is refused by the form itself, and what was typed stays.
+    child_card(page, "Ulla Åby").get_by_role("button", name="Tilføj observation").click()
+    page.get_by_label("Note").fill("Skrevet offline")
+    page.get_by_role("button", name="Gem observation").click()
+    expect(page.locator("#observe-errors")).to_contain_text("Udfyld kilde, område, niveau og dato")
+    expect(page.get_by_label("Note")).to_have_value("Skrevet offline")
+    page.locator("[data-back]").last.click()
+
+    # The round is closed on the server before the tablet is back online.
+    round_ = db.session.get(ScreeningRound, setup["round"].id)
+    round_.status = RoundStatus.CLOSED
+    db.session.commit()
+    go_online(context, server)
+    sync_now(page)
+    item = page.locator(".outbox-invalid")
+    expect(item).to_contain_text("Otto Ørn")
+    expect(item).to_contain_text("round_not_open")
+    expect(page.locator("#sync-error")).to_contain_text("kunne ikke gemmes på serveren")
+    assert waiting(page) == 1 and count(Assessment) == 0
+
+    # Exported as a last resort, in the sync API's format.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Eksportér ikke-sendte til fil").click()
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["format"] == "trivselsspor-sync-batch"
+    assert [i["kind"] for i in exported["items"]] == ["assessment"]
+    assert exported["items"][0]["payload"]["child_id"] == setup["kids"][0].id
+
+    item.get_by_role("button", name="Kassér").click()
+    expect(page.locator("#outbox")).to_be_hidden()
+    assert waiting(page) == 0
+    assert [r for r in dump_indexeddb(page) if r["store"] == "items"] == []
+
+
+def test_the_app_locks_itself_when_left_alone(app, context, server, setup, monkeypatch):
+    monkeypatch.setitem(app.config, "INACTIVITY_TIMEOUT", timedelta(seconds=3))
+    page = context.new_page()
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    expect(page.locator("#view-lock")).to_be_visible(timeout=10_000)
+    expect(page.locator("#app-message")).to_contain_text("Låst, fordi der ikke er sket noget")
+    assert page.evaluate("() => window.trivselsspor.state.key") is None

@@ -64,12 +64,13 @@
     return pair[LANG] || pair.da || "";
   }
 
+  var timeFormat = new Intl.DateTimeFormat(LANG === "en" ? "en-GB" : "da-DK", {
+    dateStyle: "short",
+    timeStyle: "short",
+  });
+
   function formatTime(iso) {
-    if (!iso) return "";
-    return new Date(iso).toLocaleString(LANG === "en" ? "en-GB" : "da-DK", {
-      dateStyle: "short",
-      timeStyle: "short",
-    });
+    return iso ? timeFormat.format(new Date(iso)) : "";
   }
 
   function today() {
@@ -362,13 +363,23 @@
 
   function show(name) {
     document.querySelectorAll("[data-view]").forEach(function (el) {
-      el.hidden = el.id !== "view-" + name;
+      var here = el.id === "view-" + name;
+      if (el.id === "view-home") {
+        // Parked rather than removed while a form is open: the browser keeps its layout, so
+        // coming back to a list of hundreds of children costs nothing.
+        el.hidden = !here && !S.key;
+        el.classList.toggle("view-parked", !here);
+      } else {
+        el.hidden = !here;
+      }
     });
     var unlockedNow = !!S.key;
     $("sync-bar").hidden = !unlockedNow;
     $("account-tools").hidden = !unlockedNow;
     $("account-name").textContent = unlockedNow ? S.user.name : "";
-    window.scrollTo(0, 0);
+    // In the next frame, after the caller has drawn the view: scrolling now would force a
+    // layout of the whole page twice.
+    requestAnimationFrame(function () { window.scrollTo(0, 0); });
   }
 
   function flash(text) {
@@ -396,30 +407,38 @@
     });
   }
 
-  function roundsFor(childId) {
-    var out = [];
-    ((S.pack && S.pack.rounds) || []).forEach(function (round) {
-      round.children.forEach(function (entry) {
-        if (entry.child_id === childId) out.push({ round: round, entry: entry });
-      });
-    });
-    return out;
-  }
+  var childIndex = null;
+  var childIndexOf = null;
 
   function childById(id) {
-    return ((S.pack && S.pack.children) || []).find(function (c) { return c.id === id; });
+    if (childIndexOf !== S.pack) {
+      childIndex = new Map();
+      ((S.pack && S.pack.children) || []).forEach(function (c) { childIndex.set(c.id, c); });
+      childIndexOf = S.pack;
+    }
+    return childIndex.get(id);
   }
 
   function pendingItems() {
     return S.items.filter(function (i) { return i.state === "pending"; });
   }
 
+  // The newest outbox item per round and child, rebuilt when the outbox changes.
+  var latestIndex = null;
+  var latestIndexOf = null;
+  var latestIndexLength = -1;
+
   function latestItemFor(roundId, childId) {
-    for (var i = S.items.length - 1; i >= 0; i--) {
-      var it = S.items[i];
-      if (it.kind === "assessment" && it.body.payload.round_id === roundId && it.body.payload.child_id === childId) return it;
+    // Items are only ever pushed or filtered into a new array: identity and length tell.
+    if (latestIndexOf !== S.items || latestIndexLength !== S.items.length) {
+      latestIndex = new Map();
+      S.items.forEach(function (it) {
+        if (it.kind === "assessment") latestIndex.set(baseKey(it.body.payload.round_id, it.body.payload.child_id), it);
+      });
+      latestIndexLength = S.items.length;
+      latestIndexOf = S.items;
     }
-    return null;
+    return latestIndex.get(baseKey(roundId, childId)) || null;
   }
 
   function baseKey(roundId, childId) { return roundId + ":" + childId; }
@@ -485,10 +504,17 @@
       (item.kind === "assessment" && item.body.round ? " (" + item.body.round + ")" : "");
   }
 
+  var OUTBOX_SHOWN = 30;
+
   function renderOutbox() {
     var list = $("outbox-list");
     list.textContent = "";
-    S.items.forEach(function (item) {
+    // Every item that needs the user (invalid), then the newest waiting ones; the count in
+    // the sync bar says how many wait in all.
+    var invalid = S.items.filter(function (i) { return i.state !== "pending"; });
+    var pending = pendingItems();
+    var shown = invalid.concat(pending.slice(Math.max(0, pending.length - OUTBOX_SHOWN)).reverse());
+    shown.forEach(function (item) {
       var li = h("li", { class: "outbox-item outbox-" + item.state, "data-item": item.id },
         h("strong", { text: itemTitle(item) }), " ",
         h("span", { class: "field-hint", text: t("saved_at", { when: formatTime(item.updatedAt) }) }));
@@ -512,6 +538,8 @@
       }
       list.appendChild(li);
     });
+    var hiddenCount = pending.length - Math.min(pending.length, OUTBOX_SHOWN);
+    if (hiddenCount > 0) list.appendChild(h("li", { class: "field-hint", text: t("and_more", { n: hiddenCount }) }));
     $("outbox").hidden = S.items.length === 0;
   }
 
@@ -523,6 +551,45 @@
         h("a", { href: "/sync/conflicts/" + c.id, text: t("conflict_link") + ": " + c.label })));
     });
     $("conflicts").hidden = S.local.conflicts.length === 0;
+  }
+
+  // Rounds per child, made once per pack.
+  var roundIndex = null;
+  var roundIndexOf = null;
+
+  function roundsFor(childId) {
+    if (roundIndexOf !== S.pack) {
+      roundIndex = new Map();
+      ((S.pack && S.pack.rounds) || []).forEach(function (round) {
+        round.children.forEach(function (entry) {
+          if (!roundIndex.has(entry.child_id)) roundIndex.set(entry.child_id, []);
+          roundIndex.get(entry.child_id).push({ round: round, entry: entry });
+        });
+      });
+      roundIndexOf = S.pack;
+    }
+    return roundIndex.get(childId) || [];
+  }
+
+  function childCard(child) {
+    var card = h("li", { class: "child-card", "data-child": String(child.id) },
+      h("h3", { text: child.first_name + " " + child.last_name }),
+      h("p", { class: "field-hint", text: child.group }));
+    roundsFor(child.id).forEach(function (r) {
+      var status = assessmentStatus(r.round, r.entry);
+      var row = h("p", { class: "child-round" },
+        h("button", { type: "button", class: "button", "data-assess": r.round.id + ":" + child.id,
+          text: t("assess") + " – " + r.round.name,
+          disabled: status[0] === "submitted",
+          onclick: function () { openAssessment(r.round.id, child.id); } }), " ");
+      if (status[1]) row.appendChild(h("span", { class: "badge badge-" + status[0], text: status[1] }));
+      card.appendChild(row);
+    });
+    if (S.pack.observation_sources && S.pack.observation_sources.length) {
+      card.appendChild(h("p", {}, h("button", { type: "button", class: "button button-secondary", "data-observe": String(child.id),
+        text: t("observe"), onclick: function () { openObservation(child.id); } })));
+    }
+    return card;
   }
 
   function renderChildren() {
@@ -538,28 +605,22 @@
     groups.forEach(function (g) { select.appendChild(h("option", { value: g, text: g, selected: g === chosen })); });
     $("group-filter-field").hidden = groups.length < 2;
     if (!children.length && S.pack) list.appendChild(h("li", { text: t("no_children") }));
+    var cards = document.createDocumentFragment();
     children.forEach(function (child) {
-      if (chosen && child.group !== chosen) return;
-      var name = child.first_name + " " + child.last_name;
-      var card = h("li", { class: "child-card", "data-child": String(child.id) },
-        h("h3", { text: name }),
-        h("p", { class: "field-hint", text: child.group }));
-      roundsFor(child.id).forEach(function (r) {
-        var status = assessmentStatus(r.round, r.entry);
-        var row = h("p", { class: "child-round" },
-          h("button", { type: "button", class: "button", "data-assess": r.round.id + ":" + child.id,
-            text: t("assess") + " – " + r.round.name,
-            disabled: status[0] === "submitted",
-            onclick: function () { openAssessment(r.round.id, child.id); } }), " ");
-        if (status[1]) row.appendChild(h("span", { class: "badge badge-" + status[0], text: status[1] }));
-        card.appendChild(row);
-      });
-      if (S.pack.observation_sources && S.pack.observation_sources.length) {
-        card.appendChild(h("p", {}, h("button", { type: "button", class: "button button-secondary", "data-observe": String(child.id),
-          text: t("observe"), onclick: function () { openObservation(child.id); } })));
-      }
-      list.appendChild(card);
+      if (!chosen || child.group === chosen) cards.appendChild(childCard(child));
     });
+    list.appendChild(cards);
+  }
+
+  // After a save only one child's card changes: redraw that one, not the whole list.
+  function renderAfterSave(childId) {
+    renderSyncBar();
+    renderOutbox();
+    renderConflicts();
+    var old = document.querySelector('#child-list [data-child="' + childId + '"]');
+    var child = childById(childId);
+    if (old && child) old.replaceWith(childCard(child));
+    else renderChildren();
   }
 
   // The assessment form -----------------------------------------------------------------------
@@ -663,6 +724,7 @@
   }
 
   function saveAssessment(final) {
+    var started = performance.now();
     var payload = readAssessment();
     var errors = $("assess-errors");
     document.querySelectorAll("[data-rated].field-invalid").forEach(function (el) { el.classList.remove("field-invalid"); });
@@ -680,11 +742,16 @@
       }
     }
     payload.submit = !!final;
+    S.lastSaveMs = null;
     return queueAssessment(payload).then(function () {
       flash(final ? t("saved_final") : t("saved_draft"));
       S.editing = null;
       show("home");
-      render();
+      renderAfterSave(payload.child_id);
+      // Saved (sealed in IndexedDB) and the page drawn again: what the benchmark reads.
+      requestAnimationFrame(function () {
+        setTimeout(function () { S.lastSaveMs = performance.now() - started; }, 0);
+      });
       announceChange();
       if (S.online) syncNow();
       return true;
@@ -801,7 +868,7 @@
       flash(t("saved_observation"));
       S.editing = null;
       show("home");
-      render();
+      renderAfterSave(payload.child_id);
       announceChange();
       if (S.online) syncNow();
       return true;
@@ -865,8 +932,30 @@
         return;
       }
       S.paused = null;
-      return sendNext(user, session.csrf_token, false);
+      return sendNext(user, session.csrf_token, false).then(function () {
+        if (S.user === user && !S.paused) return refreshConflicts();
+      });
     });
+  }
+
+  // The server's list of this user's open conflicts replaces the device's: one resolved on
+  // the office PC disappears here too.
+  function refreshConflicts() {
+    return api("/api/conflicts").then(function (response) {
+      if (!response.ok) return null;
+      return response.json().then(function (data) {
+        S.local.conflicts = (data.conflicts || []).filter(function (c) { return c.mine; }).map(function (c) {
+          var known = S.local.conflicts.find(function (k) { return k.id === c.id; });
+          return {
+            id: c.id,
+            label: known ? known.label : c.child.first_name + " " + c.child.last_name,
+            roundId: known ? known.roundId : null,
+            childId: c.child.id,
+          };
+        });
+        return saveLocal();
+      });
+    }).catch(function () { /* the list is refreshed at the next sync */ });
   }
 
   function sendNext(user, token, retried) {
@@ -1106,6 +1195,22 @@
     show("setpin");
   });
 
+  // Locks itself after a while without use, like the signed-in pages; and drops an expired
+  // pack while open.
+  var idleSeconds = parseInt(root.dataset.idleSeconds || "1800", 10);
+  var lastActivity = Date.now();
+  ["pointerdown", "keydown", "input"].forEach(function (name) {
+    document.addEventListener(name, function () { lastActivity = Date.now(); }, { passive: true });
+  });
+  setInterval(function () {
+    if (!S.key) return;
+    if (Date.now() - lastActivity > idleSeconds * 1000 && !S.syncing) {
+      lock(t("idle_locked"));
+    } else if (S.pack && new Date(S.pack.expires_at) < new Date()) {
+      loadUserData().then(render);
+    }
+  }, Math.min(30, Math.max(1, idleSeconds / 4)) * 1000);
+
   window.addEventListener("online", function () { S.online = true; if (S.key) { renderSyncBar(); syncNow(); } });
   window.addEventListener("offline", function () { S.online = false; if (S.key) renderSyncBar(); });
   if ("serviceWorker" in navigator) {
@@ -1116,13 +1221,14 @@
     });
   }
 
-  // For tests and the benchmark: the app's state and actions, nothing that bypasses them.
-  window.trivselsspor = {
+  // For tests and the benchmark (config OFFLINE_TEST_HOOKS; off in production): the app's
+  // state and actions.
+  if ("testHooks" in root.dataset) window.trivselsspor = {
     state: S,
     syncNow: syncNow,
-    saveAssessment: function (payload) {
-      return queueAssessment(payload).then(function () { render(); });
-    },
+    // The storage path of a save (seal and IndexedDB), without redrawing the page.
+    queueAssessment: queueAssessment,
+    render: render,
   };
 
   boot();

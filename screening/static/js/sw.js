@@ -53,13 +53,13 @@ async function shellFromCache() {
 }
 
 // The offline app's page: the network first (a slow network gives up after a few seconds),
-// the kept copy when there is none. Any other page that cannot load offline gets the
-// offline app instead of the browser's error page.
+// the kept copy when there is none. Any other page that cannot load at all (no network)
+// gets the offline app instead of the browser's error page; a slow page is waited for.
 async function navigate(request) {
   const url = new URL(request.url);
   const isShell = url.pathname === SHELL;
   try {
-    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+    const response = isShell ? await withTimeout(fetch(request), NETWORK_TIMEOUT_MS) : await fetch(request);
     if (isShell && response.ok && !response.redirected) {
       const cache = await caches.open(CACHE);
       await cache.put(SHELL, response.clone());

@@ -1,0 +1,194 @@
+"""Offline benchmark (issue: offline tablets). One command: `make bench-offline`
+(or `.venv/bin/python -m benchmarks.offline_bench`).
+
+Measures, in Debian's Chromium driven by Playwright against the app on a local port
+(temporary SQLite database, werkzeug's threaded server):
+1. saving one assessment offline through the form, with 500 items already waiting: from
+   the press of "Gem som færdig" to the item sealed (AES-GCM) in IndexedDB and the next
+   frame drawn (target: ≤ 50 ms);
+2. the same save through the app's storage path alone (seal + IndexedDB put);
+3. syncing 500 queued assessments (submitted, so each is classified on the server) from
+   the tablet's outbox until the queue is empty (target: ≤ 5 s).
+Each figure is the median of several runs; the server's rows are removed between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PIN = "135790"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queued", type=int, default=500, help="assessments per sync run")
+    parser.add_argument("--runs", type=int, default=5, help="sync runs (median reported)")
+    parser.add_argument("--form-saves", type=int, default=30, help="saves through the form")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="trivselsspor-offline-bench-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+    os.environ.setdefault("SCREENING_CONFIG", "development")
+    import logging
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+    from playwright.sync_api import expect, sync_playwright
+    from werkzeug.serving import make_server
+
+    from screening import create_app
+    from screening.extensions import db
+    from screening.models import (
+        Assessment,
+        Role,
+        RoundStatus,
+        ScreeningRound,
+        SyncReceipt,
+    )
+    from screening.services.catalogue import load_instrument_files, load_ruleset_files
+    from tests import factories as f
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = create_app()
+    children_total = args.queued + args.form_saves
+    with app.app_context():
+        upgrade()
+        load_instrument_files()
+        load_ruleset_files()
+        inst = f.institution("Benchmark-huset", groups=("Stue 1", "Stue 2", "Stue 3", "Stue 4"))
+        today = date.today()
+        for i in range(children_total):
+            f.child(
+                inst.groups[i % 4],
+                first_name=f"Barn{i:04d}",
+                last_name="Bench",
+                birth_date=today - timedelta(days=4 * 365 + i % 300),
+            )
+        f.user(Role.EDUCATOR, institutions=[inst], email="bench@example.dk", name="Bench")
+        round_ = ScreeningRound(
+            name="Benchmark-runde",
+            starts_on=today - timedelta(days=5),
+            ends_on=today + timedelta(days=30),
+            reference_date=today,
+            status=RoundStatus.OPEN,
+            instrument_keys=["topi-3-6"],
+            institutions=[inst],
+        )
+        db.session.add(round_)
+        db.session.commit()
+        round_id = round_.id
+        child_ids = [c for c in db.session.scalars(sa.text("SELECT id FROM child ORDER BY id"))]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def clear_server_rows():
+        with app.app_context():
+            db.session.execute(sa.delete(SyncReceipt))
+            db.session.execute(sa.delete(Assessment))  # the audit trail stays (append-only)
+            db.session.commit()
+
+    form_ms: list[float] = []
+    store_ms: list[float] = []
+    sync_s: list[float] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="da-DK")
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.get_by_label("E-mail").fill("bench@example.dk")
+        page.get_by_label("Adgangskode").fill(f.DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Log ind").click()
+        page.goto(f"{base}/offline/")
+        page.get_by_label("Ny PIN-kode").fill(PIN)
+        page.get_by_label("Gentag PIN-koden").fill(PIN)
+        page.get_by_role("button", name="Gem PIN-kode").click()
+        page.get_by_role("button", name="Hent offline-pakke").click()
+        expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
+
+        context.set_offline(True)  # nothing syncs while the queue fills
+        for run in range(args.runs):
+            clear_server_rows()
+            # 2. Queue `queued` assessments through the storage path.
+            timings = page.evaluate(
+                """async ([roundId, childIds]) => {
+                    const out = [];
+                    for (const childId of childIds) {
+                        const t = performance.now();
+                        await window.trivselsspor.queueAssessment({
+                            round_id: roundId, child_id: childId, submit: true,
+                            answers: {"emo-g1": true, "soc-g1": true}, resources: "Glad for at lege",
+                            concerns: "", justification: "", vulnerability: null});
+                        out.push(performance.now() - t);
+                    }
+                    window.trivselsspor.render();
+                    return out;
+                }""",
+                [round_id, child_ids[: args.queued]],
+            )
+            store_ms.append(statistics.median(timings))
+            if run == 0:
+                # 1. Saves through the form, offline, with the full queue waiting.
+                for i in range(args.form_saves):
+                    name = f"Barn{args.queued + i:04d} Bench"
+                    page.locator(".child-card").filter(has_text=name).get_by_role(
+                        "button", name="Vurdér"
+                    ).click()
+                    page.get_by_label("Barnet virker glad", exact=False).first.check()
+                    page.get_by_role("button", name="Gem som færdig").click()
+                    expect(page.locator("#view-home")).to_be_visible()
+                    page.wait_for_function(
+                        "() => window.trivselsspor.state.lastSaveMs !== null", polling=10
+                    )
+                    form_ms.append(page.evaluate("() => window.trivselsspor.state.lastSaveMs"))
+            # 3. The network returns: the app syncs by itself; timed until the queue is empty.
+            waiting = page.evaluate("() => window.trivselsspor.state.items.length")
+            page.evaluate("() => { window.benchStart = performance.now(); }")
+            context.set_offline(False)
+            page.wait_for_function(
+                "() => !window.trivselsspor.state.syncing"
+                " && window.trivselsspor.state.items.length === 0",
+                polling=20,
+                timeout=120_000,
+            )
+            seconds = page.evaluate("() => (performance.now() - window.benchStart) / 1000")
+            context.set_offline(True)
+            sync_s.append(seconds)
+            with app.app_context():
+                stored = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment))
+                assert stored == waiting, (stored, waiting)
+            print(f"run {run + 1}: sync of {waiting} {seconds:.2f} s, save (storage) "
+                  f"{store_ms[-1]:.1f} ms median", file=sys.stderr)
+        browser.close()
+    server.shutdown()
+
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"Date: {date.today().isoformat()}")
+    print(f"Save offline through the form: median {statistics.median(form_ms):.1f} ms "
+          f"(n={len(form_ms)}, max {max(form_ms):.1f} ms; target ≤ 50 ms)")
+    print(f"Save offline, storage path (seal + IndexedDB): median {statistics.median(store_ms):.2f} ms")
+    print(f"Sync {args.queued} queued assessments (run 1: {args.queued + args.form_saves}): median {statistics.median(sync_s):.2f} s "
+          f"over {len(sync_s)} runs ({', '.join(f'{s:.2f}' for s in sync_s)}; target ≤ 5 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
