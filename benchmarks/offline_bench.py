@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def main() -> int:
         db.session.add(round_)
         db.session.commit()
         round_id = round_.id
-        child_ids = [c for c in db.session.scalars(sa.text("SELECT id FROM child ORDER BY id"))]
+        child_ids = list(db.session.scalars(sa.text("SELECT id FROM child ORDER BY id")))
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -135,7 +134,8 @@ def main() -> int:
                         const t = performance.now();
                         await window.trivselsspor.queueAssessment({
                             round_id: roundId, child_id: childId, submit: true,
-                            answers: {"emo-g1": true, "soc-g1": true}, resources: "Glad for at lege",
+                            answers: {"emo-g1": true, "soc-g1": true},
+                            resources: "Glad for at lege",
                             concerns: "", justification: "", vulnerability: null});
                         out.push(performance.now() - t);
                     }
@@ -175,18 +175,28 @@ def main() -> int:
             with app.app_context():
                 stored = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment))
                 assert stored == waiting, (stored, waiting)
-            print(f"run {run + 1}: sync of {waiting} {seconds:.2f} s, save (storage) "
-                  f"{store_ms[-1]:.1f} ms median", file=sys.stderr)
+            print(
+                f"run {run + 1}: sync of {waiting} {seconds:.2f} s, save (storage) "
+                f"{store_ms[-1]:.1f} ms median",
+                file=sys.stderr,
+            )
         browser.close()
     server.shutdown()
 
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
+    print(f"Machine: {machine}, Python {platform.python_version()}")
     print(f"Date: {date.today().isoformat()}")
-    print(f"Save offline through the form: median {statistics.median(form_ms):.1f} ms "
-          f"(n={len(form_ms)}, max {max(form_ms):.1f} ms; target ≤ 50 ms)")
-    print(f"Save offline, storage path (seal + IndexedDB): median {statistics.median(store_ms):.2f} ms")
-    print(f"Sync {args.queued} queued assessments (run 1: {args.queued + args.form_saves}): median {statistics.median(sync_s):.2f} s "
-          f"over {len(sync_s)} runs ({', '.join(f'{s:.2f}' for s in sync_s)}; target ≤ 5 s)")
+    form, store, sync = (statistics.median(x) for x in (form_ms, store_ms, sync_s))
+    print(
+        f"Save offline through the form: median {form:.1f} ms "
+        f"(n={len(form_ms)}, max {max(form_ms):.1f} ms; target ≤ 50 ms)"
+    )
+    print(f"Save offline, storage path (seal + IndexedDB): median {store:.2f} ms")
+    runs = ", ".join(f"{x:.2f}" for x in sync_s)
+    print(
+        f"Sync {args.queued} queued assessments (run 1: {args.queued + args.form_saves}): "
+        f"median {sync:.2f} s over {len(sync_s)} runs ({runs}; target ≤ 5 s)"
+    )
     return 0
 
 

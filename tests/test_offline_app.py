@@ -44,7 +44,8 @@ def test_the_service_worker_is_versioned_and_keeps_only_existing_files(app, clie
     assert response.headers["Cache-Control"] in ("no-cache", "no-store")
     body = response.get_data(as_text=True)
     version = re.search(r'const VERSION = "([^"]+)";', body).group(1)
-    assert version and version != "__VERSION__"
+    assert version
+    assert version != "__VERSION__"
     precache = json.loads(re.search(r"const PRECACHE = (\[[^\]]*\]);", body).group(1))
     assert precache[0] == "/offline/"
     assert len(precache) == len(PRECACHE_STATIC) + 1
@@ -108,7 +109,8 @@ def test_the_session_endpoint_gives_a_working_csrf_token(client, browser, world)
     response = client.post(
         "/api/sync", json={"items": []}, headers={"X-CSRFToken": data["csrf_token"]}
     )
-    assert response.status_code == 200 and response.get_json() == {"results": []}
+    assert response.status_code == 200
+    assert response.get_json() == {"results": []}
 
 
 def test_the_pack_names_the_observation_levels(client, browser, world):

@@ -7,6 +7,7 @@ the browser context is set offline, so neither the page nor the service worker r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from datetime import timedelta
@@ -80,10 +81,8 @@ class SwitchableServer:
 def server(app):
     s = SwitchableServer(app)
     yield s
-    try:
+    with contextlib.suppress(Exception):
         s.down()
-    except Exception:
-        pass
 
 
 @pytest.fixture
@@ -148,7 +147,9 @@ def open_app_first_time(page, base: str):
     expect(page.locator("#view-home")).to_be_visible()
     page.get_by_role("button", name="Hent offline-pakke").click()
     expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+    )
 
 
 def go_offline(context, server):
@@ -210,7 +211,8 @@ def test_offline_reload_fill_two_sync_exactly_once(context, server, setup):
 
     go_offline(context, server)
     response = page.reload()
-    assert response is not None and response.from_service_worker
+    assert response is not None
+    assert response.from_service_worker
     unlock(page)
     expect(page.locator("#net-state")).to_contain_text("Offline")
     assess(page, "Otto Ørn")
@@ -268,7 +270,8 @@ def test_replayed_batch_and_lost_answer_mid_batch_neither_duplicate_nor_lose(
     # The very same batch sent again (e.g. from a second tab that still had it): nothing new.
     replay = page.evaluate(
         """async (body) => {
-            const session = await (await fetch('/api/session', {headers: {Accept: 'application/json'}})).json();
+            const headers = {Accept: 'application/json'};
+            const session = await (await fetch('/api/session', {headers})).json();
             const r = await fetch('/api/sync', {method: 'POST', body,
               headers: {'Content-Type': 'application/json', 'X-CSRFToken': session.csrf_token}});
             return await r.json();
@@ -308,8 +311,11 @@ def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, ser
     svc.save(
         a,
         svc.AssessmentInput(
-            answers=dict(a.answers), resources="", concerns="Kontorets tekst",
-            justification="", vulnerability=None,
+            answers=dict(a.answers),
+            resources="",
+            concerns="Kontorets tekst",
+            justification="",
+            vulnerability=None,
         ),
         submit=False,
     )
@@ -319,7 +325,8 @@ def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, ser
     sync_now(page)
     assert waiting(page) == 0
     conflict = db.session.scalar(sa.select(SyncConflict))
-    assert conflict is not None and conflict.is_open
+    assert conflict is not None
+    assert conflict.is_open
     assert conflict.payload["concerns"] == "Tablettens tekst"
     assert conflict.server_snapshot["concerns"] == "Kontorets tekst"
     db.session.rollback()
@@ -363,17 +370,23 @@ def dump_indexeddb(page) -> list[dict]:
     return page.evaluate(
         """async () => {
             const db = await new Promise((ok, fail) => {
-                const r = indexedDB.open('trivselsspor-offline'); r.onsuccess = () => ok(r.result); r.onerror = fail;
+                const r = indexedDB.open('trivselsspor-offline');
+                r.onsuccess = () => ok(r.result);
+                r.onerror = fail;
             });
             const out = [];
             for (const name of db.objectStoreNames) {
                 const rows = await new Promise((ok, fail) => {
-                    const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); r.onerror = fail;
+                    const r = db.transaction(name).objectStore(name).getAll();
+                    r.onsuccess = () => ok(r.result);
+                    r.onerror = fail;
                 });
                 const plain = (v) => {
                     if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
-                        const bytes = new Uint8Array(v.buffer || v, v.byteOffset || 0, v.byteLength);
-                        return {binary: new TextDecoder('utf-8', {fatal: false}).decode(bytes), length: bytes.length};
+                        const bytes = new Uint8Array(
+                            v.buffer || v, v.byteOffset || 0, v.byteLength);
+                        const text = new TextDecoder('utf-8', {fatal: false}).decode(bytes);
+                        return {binary: text, length: bytes.length};
                     }
                     if (v && typeof v === 'object') {
                         const o = Array.isArray(v) ? [] : {};
@@ -413,7 +426,8 @@ def test_two_users_on_one_tablet_and_nothing_stored_in_clear_text(context, serve
     for secret in ("Otto", "Ørn", "Ulla", "Åby", "Egernene", "Hemmelig", "søvn", "emo-g1", PIN):
         assert secret not in text, secret
     items = [r["row"] for r in records if r["store"] == "items"]
-    assert len(items) == 2 and all(i["box"]["ct"]["length"] > 16 for i in items)
+    assert len(items) == 2
+    assert all(i["box"]["ct"]["length"] > 16 for i in items)
 
     page.get_by_role("button", name="Lås").click()
     expect(page.locator("#view-lock")).to_be_visible()
@@ -430,7 +444,8 @@ def test_two_users_on_one_tablet_and_nothing_stored_in_clear_text(context, serve
     go_online(context, server)
     sync_now(page)
     assert waiting(page) == 0
-    assert count(Assessment) == 1 and count(Assessment, assessor_id=setup["edu2"].id) == 1
+    assert count(Assessment) == 1
+    assert count(Assessment, assessor_id=setup["edu2"].id) == 1
     assert count(ChildObservation) == 0
     stores = [r for r in dump_indexeddb(page) if r["store"] == "items"]
     assert len(stores) == 2  # Eva's two items are still there, untouched
@@ -456,7 +471,8 @@ def test_a_new_app_version_keeps_waiting_items_and_they_sync(
     sign_in(page, server.url, "edu@example.dk")
     open_app_first_time(page, server.url)
     old = page.evaluate("caches.keys()")
-    assert len(old) == 1 and old[0].startswith("trivselsspor-shell-")
+    assert len(old) == 1
+    assert old[0].startswith("trivselsspor-shell-")
     go_offline(context, server)
     assess(page, "Otto Ørn")
     assess(page, "Ulla Åby")
@@ -467,7 +483,7 @@ def test_a_new_app_version_keeps_waiting_items_and_they_sync(
     go_online(context, server)
     page.reload()
     page.wait_for_function(
-        "() => caches.keys().then(k => k.length === 1 && k[0] === 'trivselsspor-shell-next-version')"
+        "() => caches.keys().then(k => k.join() === 'trivselsspor-shell-next-version')"
     )
     expect(page.locator("footer")).to_contain_text("next-version")
     expect(page.locator("#view-home")).to_be_visible()
@@ -502,7 +518,8 @@ def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discard
     expect(item).to_contain_text("Otto Ørn")
     expect(item).to_contain_text("round_not_open")
     expect(page.locator("#sync-error")).to_contain_text("kunne ikke gemmes på serveren")
-    assert waiting(page) == 1 and count(Assessment) == 0
+    assert waiting(page) == 1
+    assert count(Assessment) == 0
 
     # Exported as a last resort, in the sync API's format.
     with page.expect_download() as download:
