@@ -833,6 +833,20 @@ def pack_institution_ids(user: User) -> list[int]:
     return sorted(ids)
 
 
+def pack_groups(user: User) -> list[dict]:
+    """The groups a pack may be narrowed to: those of the user's pack institutions."""
+    institution_ids = pack_institution_ids(user)
+    if not institution_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Group.id, Group.name, Institution.name)
+        .join(Institution, Institution.id == Group.institution_id)
+        .where(Group.institution_id.in_(institution_ids))
+        .order_by(Institution.name, Group.name, Group.id)
+    ).all()
+    return [{"id": gid, "name": name, "institution": inst} for gid, name, inst in rows]
+
+
 def offline_pack(
     user: User,
     today: date,

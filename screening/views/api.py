@@ -95,6 +95,7 @@ def session_info():
     return jsonify(
         user={"id": user.id, "name": user.name},
         csrf_token=generate_csrf(),
+        groups=svc.pack_groups(user),
         offline_pack_days=int(current_app.config.get("OFFLINE_PACK_DAYS", svc.DEFAULT_PACK_DAYS)),
     )
 

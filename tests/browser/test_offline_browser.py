@@ -100,8 +100,9 @@ def setup(app):
 
     load_instrument_files()
     load_ruleset_files()
-    inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene",))
+    inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene", "Bierne"))
     group = inst.groups[0]
+    f.child(inst.groups[1], first_name="Bo", last_name="Bi", birth_date=months_ago(48))
     kids = [
         f.child(group, first_name="Otto", last_name="Ørn", birth_date=months_ago(50)),
         f.child(group, first_name="Ulla", last_name="Åby", birth_date=months_ago(55)),
@@ -543,3 +544,31 @@ def test_the_app_locks_itself_when_left_alone(app, context, server, setup, monke
     expect(page.locator("#view-lock")).to_be_visible(timeout=10_000)
     expect(page.locator("#app-message")).to_contain_text("Låst, fordi der ikke er sket noget")
     assert page.evaluate("() => window.trivselsspor.state.key") is None
+
+
+def test_the_pack_narrowed_to_a_group_and_a_database_closed_by_the_browser(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    page.goto(f"{server.url}/offline/")
+    page.get_by_label("Ny PIN-kode").fill(PIN)
+    page.get_by_label("Gentag PIN-koden").fill(PIN)
+    page.get_by_role("button", name="Gem PIN-kode").click()
+    page.get_by_label("Bierne (Børnehuset Mælkebøtten)").check()
+    page.get_by_role("button", name="Hent offline-pakke").click()
+    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet: 1 børn")
+    expect(page.locator(".child-card")).to_have_count(1)
+    expect(child_card(page, "Bo Bi")).to_be_visible()
+    expect(page.locator("#storage-info")).not_to_be_empty()  # asked for persistent storage
+
+    # The browser closes the IndexedDB connection (as iOS does under memory pressure):
+    # the next save reopens it and nothing is lost.
+    page.evaluate("() => window.trivselsspor.closeDatabase()")
+    context.set_offline(True)
+    assess(page, "Bo Bi")
+    assert waiting(page) == 1
+    assert len([r for r in dump_indexeddb(page) if r["store"] == "items"]) == 1
+    context.set_offline(False)
+    sync_now(page)
+    assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 1
+    assert errors == []

@@ -476,6 +476,7 @@
       : t("pack_none");
     $("storage-info").textContent = S.persisted === undefined ? "" : S.persisted ? t("storage_persisted") : t("storage_not_persisted");
     $("change-pin").hidden = !S.session;
+    renderPackGroups();
     renderOutbox();
     renderConflicts();
     renderChildren();
@@ -1030,10 +1031,33 @@
 
   // The offline pack --------------------------------------------------------------------------------
 
+  // The groups the user may narrow the pack to (online only); the last choice is kept.
+  function renderPackGroups() {
+    var groups = (S.session && S.session.groups) || [];
+    var box = $("pack-group-list");
+    var shown = box.querySelectorAll("input");
+    var chosen = shown.length
+      ? Array.prototype.filter.call(shown, function (el) { return el.checked; }).map(function (el) { return parseInt(el.value, 10); })
+      : S.local.packGroups || [];
+    box.textContent = "";
+    groups.forEach(function (g) {
+      var id = "pack-group-" + g.id;
+      box.appendChild(h("div", { class: "choice" },
+        h("input", { type: "checkbox", id: id, value: String(g.id), checked: chosen.indexOf(g.id) >= 0 }),
+        h("label", { for: id, text: g.name + " (" + g.institution + ")" })));
+    });
+    $("pack-groups").hidden = groups.length < 2;
+  }
+
   function downloadPack() {
     var button = $("download-pack");
     button.disabled = true;
-    return api("/api/offline-pack").then(function (response) {
+    var groups = Array.prototype.map.call(
+      document.querySelectorAll("#pack-group-list input:checked"),
+      function (el) { return parseInt(el.value, 10); });
+    S.local.packGroups = groups;
+    var query = groups.map(function (id) { return "group=" + id; }).join("&");
+    return api("/api/offline-pack" + (query ? "?" + query : "")).then(function (response) {
       if (response.status === 401) { S.paused = "signin"; throw new Error(t("paused_signin")); }
       if (!response.ok) throw new Error(t("pack_failed"));
       return response.json();
@@ -1047,6 +1071,7 @@
       });
     }).then(function () {
       flash(t("pack_loaded", { n: S.pack.children.length }));
+      saveLocal();
       if (navigator.storage && navigator.storage.persist) {
         return navigator.storage.persist().then(function (yes) { S.persisted = yes; });
       }
@@ -1229,6 +1254,10 @@
     // The storage path of a save (seal and IndexedDB), without redrawing the page.
     queueAssessment: queueAssessment,
     render: render,
+    // Closes the database connection under the app, as a browser may do at any time.
+    closeDatabase: function () {
+      return openDb().then(function (db) { db.close(); });
+    },
   };
 
   boot();
