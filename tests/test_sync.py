@@ -732,3 +732,58 @@ def test_device_key_is_stable_per_user_and_differs_between_users(browser, new_br
         sa.select(AuditEvent).where(AuditEvent.action == "device_key.read")
     ).all()
     assert len(reads) == 4
+
+
+# Added with the tablet app ----------------------------------------------------------------------
+
+
+def test_a_resend_after_the_rights_changed_is_still_already_stored(browser, world):
+    browser.login("edu1@example.dk")
+    item = observation_item(world, "older")
+    assert statuses(sync(browser, [item])) == ["stored"]
+    # The educator moves to another institution before the tablet hears the answer.
+    world["edu1"].institutions = []
+    db.session.commit()
+    again = results(sync(browser, [item]))
+    assert [r["status"] for r in again] == ["already_stored"]
+    assert count(ChildObservation) == 1
+    # A new item for that child is refused as usual.
+    assert results(sync(browser, [observation_item(world, "older")]))[0]["reason"] == "not found"
+
+
+def test_items_named_for_another_user_are_refused_whole(browser, world):
+    browser.login("edu1@example.dk")
+    response = browser.client.post(
+        "/api/sync",
+        json={"user_id": world["edu2"].id, "items": [observation_item(world, "older")]},
+        headers={"X-CSRFToken": token(browser), "Accept": "application/json"},
+    )
+    assert response.status_code == 409
+    assert "another user" in response.get_json()["error"]
+    assert count(ChildObservation) == 0
+    assert count(SyncReceipt) == 0
+    named = browser.client.post(
+        "/api/sync",
+        json={"user_id": world["edu1"].id, "items": [observation_item(world, "older")]},
+        headers={"X-CSRFToken": token(browser), "Accept": "application/json"},
+    )
+    assert [r["status"] for r in results(named)] == ["stored"]
+
+
+def test_a_days_grace_for_the_tablets_clock(browser, world):
+    browser.login("edu1@example.dk")
+    tomorrow = observation_item(world, "older", observed_on=(TODAY + timedelta(days=1)).isoformat())
+    later = observation_item(world, "older", observed_on=(TODAY + timedelta(days=2)).isoformat())
+    rs = results(sync(browser, [tomorrow, later]))
+    assert [r["status"] for r in rs] == ["stored", "invalid"]
+
+
+def test_the_key_names_its_user_and_conflicts_name_their_round(browser, world):
+    browser.login("edu1@example.dk")
+    assert browser.get("/api/device-key").get_json()["user_id"] == world["edu1"].id
+    first = assessment_item(world, "older")
+    assert statuses(sync(browser, [first])) == ["stored"]
+    stale = assessment_item(world, "older", base=0)
+    assert statuses(sync(browser, [stale])) == ["conflict"]
+    (listed,) = conflicts_of(browser)
+    assert listed["round_id"] == world["round"].id

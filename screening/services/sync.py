@@ -263,7 +263,9 @@ def parse_observation(payload: dict, today: date) -> ObservationPayload:
         observed_on = date.fromisoformat(observed)
     except ValueError:
         raise Invalid("observed_on must be a date (YYYY-MM-DD)") from None
-    if observed_on > today:
+    # A day's grace: the tablet dates by its own clock and time zone (just after midnight in
+    # Denmark it is still yesterday on a server running on UTC).
+    if observed_on > today + timedelta(days=1):
         raise Invalid("observed_on is in the future")
     if not load_observation_categories().has(source, category):
         raise Invalid("unknown category for this source")
@@ -413,13 +415,45 @@ def apply_batch(user: User, items: list, *, today: date | None = None) -> list[d
     item (for "already_stored": the version the item produced), "conflict_id"?}.
     """
     today = today or date.today()
-    return [_apply_one(user, raw, today) for raw in items]
+    known = _known_receipts(user, items)
+    return [_apply_one(user, raw, today, known) for raw in items]
 
 
-def _apply_one(user: User, raw: Any, today: date) -> dict:
+def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
+    """Receipts already stored for the batch's ids (one query): an item received before is
+    answered from its receipt before anything else is checked, so a re-send after a lost
+    answer is "already_stored" even if the user's rights changed since."""
+    ids = set()
+    for raw in items:
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            try:
+                ids.add(str(uuid.UUID(raw["id"])))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(SyncReceipt).where(
+            SyncReceipt.client_id.in_(ids),
+            SyncReceipt.user_id == user.id,
+            SyncReceipt.outcome == SyncOutcome.STORED,
+        )
+    )
+    return {r.client_id: r for r in rows}
+
+
+def _apply_one(user: User, raw: Any, today: date, known: dict | None = None) -> dict:
     raw_id = raw.get("id") if isinstance(raw, dict) else None
     try:
         item = parse_item(raw)
+        receipt = (known or {}).get(item.client_id)
+        if receipt is not None and receipt.kind == item.kind and receipt.payload_hash == item.hash:
+            return _result(
+                item.raw_id,
+                "already_stored",
+                object_id=receipt.object_id,
+                server_version=receipt.result_version,
+            )
         if item.kind == SyncKind.ASSESSMENT:
             target = check_assessment(user, parse_assessment(item.payload))
         else:

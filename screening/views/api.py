@@ -123,6 +123,7 @@ def device_key():
     row = svc.device_key(_user())
     audit.record("device_key.read", "user", row.user_id)
     return jsonify(
+        user_id=row.user_id,
         key=base64.b64encode(row.key).decode("ascii"),
         created_at=row.created_at.isoformat(),
     )
@@ -130,7 +131,8 @@ def device_key():
 
 @bp.route("/api/sync", methods=["POST"])
 def sync():
-    """Body ``{"items": [...]}``; answers ``{"results": [...]}``, one per item, in order."""
+    """Body ``{"items": [...], "user_id"?: int}``; answers ``{"results": [...]}``, one per
+    item, in order (409 when ``user_id`` is not the signed-in user)."""
     if not request.is_json:
         return _error("the body must be JSON (Content-Type: application/json)", 400)
     body = request.get_json(silent=True)
@@ -141,6 +143,11 @@ def sync():
     items = body["items"]
     if not isinstance(items, list):
         return _error('"items" must be a list', 400)
+    # A tablet names the user whose items it sends: if the browser's session belongs to
+    # someone else (a colleague signed in on the shared tablet), nothing is stored.
+    expected = body.get("user_id")
+    if expected is not None and expected != _user().id:
+        return _error("these items belong to another user than the one signed in", 409)
     if len(items) > svc.MAX_BATCH:
         return _error(
             f"too many items: {len(items)} (at most {svc.MAX_BATCH} per request)",
@@ -167,6 +174,9 @@ def conflicts():
                 "reason": c.reason.value,
                 "status": c.status.value,
                 "object_id": c.object_id,
+                "round_id": (c.payload or {}).get("round_id")
+                if c.kind == SyncKind.ASSESSMENT
+                else None,
                 "base_version": c.base_version,
                 "server_version": c.server_version,
                 "created_at": c.created_at.isoformat(),

@@ -572,3 +572,57 @@ def test_the_pack_narrowed_to_a_group_and_a_database_closed_by_the_browser(conte
     sync_now(page)
     assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 1
     assert errors == []
+
+
+def test_a_synced_draft_reopens_with_its_content_and_the_next_edit_builds_on_it(
+    context, server, setup
+):
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn", ("Barnet virker glad",), final=False)
+    go_online(context, server)
+    sync_now(page)
+    assert waiting(page) == 0
+    first_version = db.session.scalar(sa.select(Assessment.version))
+
+    # Reopened after the sync: the form shows what the server now holds, not the old pack.
+    go_offline(context, server)
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    expect(page.get_by_label("Barnet virker glad", exact=False).first).to_be_checked()
+    page.get_by_label("Bekymringer", exact=True).fill("Tilføjet om eftermiddagen")
+    page.get_by_role("button", name="Gem kladde").click()
+    go_online(context, server)
+    sync_now(page)
+    assert waiting(page) == 0
+    assert count(SyncConflict) == 0
+    a = db.session.scalar(sa.select(Assessment))
+    assert a.answers == {"emo-g1": True}  # the morning's tick is kept
+    assert a.concerns == "Tilføjet om eftermiddagen"
+    assert a.version == first_version + 1
+    assert errors == []
+
+
+def test_sync_waits_while_another_user_is_signed_in_online(context, server, setup):
+    page = context.new_page()
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    page.get_by_role("button", name="Lås").click()
+
+    # Emil signs in online on the same tablet; Eva unlocks her data with her PIN.
+    go_online(context, server)
+    context.clear_cookies()
+    sign_in(page, server.url, "edu2@example.dk")
+    open_app_first_time(page, server.url)
+    page.get_by_role("button", name="Lås").click()
+    unlock(page, "Eva")
+    expect(page.locator("#change-pin")).to_be_hidden()  # a new PIN would wrap Emil's key
+    sync_now(page)
+    expect(page.locator("#sync-error")).to_contain_text("Log ind som Eva")
+    assert waiting(page) == 1
+    assert count(SyncReceipt) == 0
+    assert count(Assessment) == 0

@@ -25,6 +25,8 @@
   var PBKDF2_ITERATIONS = 600000;
   var BATCH_SIZE = 100;
   var RETRY_MS = 30000;
+  var REQUEST_TIMEOUT_MS = 20000;
+  var SYNC_TIMEOUT_MS = 90000;
   var encoder = new TextEncoder();
   var decoder = new TextDecoder();
 
@@ -175,9 +177,13 @@
 
   function NetworkError() { this.name = "NetworkError"; }
 
+  // Wi-Fi that hangs is treated like none: a request that takes too long is given up (the
+  // items stay and are sent again).
   function api(path, options) {
     options = options || {};
     var headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+    var controller = "AbortController" in window ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, options.timeout || REQUEST_TIMEOUT_MS) : null;
     return fetch(path, {
       method: options.method || "GET",
       headers: headers,
@@ -185,7 +191,14 @@
       credentials: "same-origin",
       cache: "no-store",
       redirect: "error",
-    }).catch(function () { throw new NetworkError(); });
+      signal: controller ? controller.signal : undefined,
+    }).then(function (response) {
+      clearTimeout(timer);
+      return response;
+    }, function () {
+      clearTimeout(timer);
+      throw new NetworkError();
+    });
   }
 
   // Who is signed in online, with a fresh CSRF token; null when nobody is; throws
@@ -224,37 +237,54 @@
     return { bases: {}, conflicts: [], lastSync: null, lastError: null };
   }
 
-  function where(store, id) {
-    return S.user.id + ":" + store + ":" + id;
+  // Who the data belongs to: made at unlock, dropped at lock. Every write names its owner,
+  // so a sync still running for one user never writes with another user's key.
+  function where(owner, store, id) {
+    return owner.user.id + ":" + store + ":" + id;
+  }
+
+  function isCurrent(owner) {
+    return !!owner && S.owner === owner;
+  }
+
+  function readItems(owner) {
+    return withDb(function (db) {
+      return db.getAllFromIndex("items", "userId", owner.user.id);
+    }).then(function (rows) {
+      // One record that does not open (e.g. damaged) must not hide all the others.
+      return Promise.all(rows.map(function (row) {
+        return unseal(owner.key, where(owner, "items", row.id), row.box).then(function (body) {
+          return {
+            id: row.id, kind: row.kind, state: row.state, createdAt: row.createdAt,
+            updatedAt: row.updatedAt, attempts: row.attempts || 0, body: body,
+          };
+        }, function () { return null; });
+      }));
+    }).then(function (items) {
+      var readable = items.filter(Boolean);
+      owner.unreadable = items.length - readable.length;
+      return readable.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
+    });
   }
 
   function loadUserData() {
-    var userId = S.user.id;
+    var owner = S.owner;
+    var userId = owner.user.id;
     return withDb(function (db) {
-      return Promise.all([
-        db.get("packs", userId),
-        db.get("state", userId),
-        db.getAllFromIndex("items", "userId", userId),
-      ]);
+      return Promise.all([db.get("packs", userId), db.get("state", userId)]);
     }).then(function (rows) {
-      var packRow = rows[0], stateRow = rows[1], itemRows = rows[2];
+      var packRow = rows[0], stateRow = rows[1];
       return Promise.all([
-        packRow ? unseal(S.key, where("packs", userId), packRow.box) : null,
-        stateRow ? unseal(S.key, where("state", userId), stateRow.box) : emptyLocal(),
-        Promise.all(itemRows.map(function (row) {
-          return unseal(S.key, where("items", row.id), row.box).then(function (body) {
-            return {
-              id: row.id, kind: row.kind, state: row.state, createdAt: row.createdAt,
-              updatedAt: row.updatedAt, attempts: row.attempts || 0, body: body,
-            };
-          });
-        })),
+        packRow ? unseal(owner.key, where(owner, "packs", userId), packRow.box).catch(function () { return null; }) : null,
+        stateRow ? unseal(owner.key, where(owner, "state", userId), stateRow.box).catch(emptyLocal) : emptyLocal(),
+        readItems(owner),
       ]);
     }).then(function (values) {
+      if (!isCurrent(owner)) return;
       S.pack = values[0];
       S.local = Object.assign(emptyLocal(), values[1]);
-      S.items = values[2].sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
-      if (S.pack && new Date(S.pack.expires_at) < new Date()) {
+      S.items = values[2];
+      if (S.pack && new Date(S.pack.expires_at) < new Date() && !S.editing) {
         // An expired pack is deleted; unsent items are not (they still sync).
         S.pack = null;
         S.message = t("pack_expired");
@@ -263,20 +293,39 @@
     });
   }
 
-  function saveLocal() {
-    var userId = S.user.id;
-    return seal(S.key, where("state", userId), S.local).then(function (box) {
+  function saveLocal(owner, local) {
+    owner = owner || S.owner;
+    local = local || S.local;
+    if (!owner) return Promise.resolve();
+    var userId = owner.user.id;
+    return seal(owner.key, where(owner, "state", userId), local).then(function (box) {
       return withDb(function (db) { return db.put("state", { userId: userId, box: box }); });
     });
   }
 
-  function putItem(item) {
-    return seal(S.key, where("items", item.id), item.body).then(function (box) {
+  function itemRecord(owner, item, box) {
+    return {
+      id: item.id, userId: owner.user.id, kind: item.kind, state: item.state,
+      createdAt: item.createdAt, updatedAt: item.updatedAt, attempts: item.attempts, box: box,
+    };
+  }
+
+  function putItem(item, owner) {
+    owner = owner || S.owner;
+    return seal(owner.key, where(owner, "items", item.id), item.body).then(function (box) {
+      return withDb(function (db) { return db.put("items", itemRecord(owner, item, box)); });
+    });
+  }
+
+  // Writes `item` and deletes the item it replaces, in one transaction.
+  function replaceItem(item, oldId, owner) {
+    owner = owner || S.owner;
+    return seal(owner.key, where(owner, "items", item.id), item.body).then(function (box) {
       return withDb(function (db) {
-        return db.put("items", {
-          id: item.id, userId: S.user.id, kind: item.kind, state: item.state,
-          createdAt: item.createdAt, updatedAt: item.updatedAt, attempts: item.attempts, box: box,
-        });
+        var tx = db.transaction("items", "readwrite");
+        tx.store.put(itemRecord(owner, item, box));
+        tx.store.delete(oldId);
+        return tx.done;
       });
     });
   }
@@ -324,16 +373,22 @@
     });
   }
 
-  function fetchServerKey() {
+  // The signed-in user's key from the server, refused unless it is `userId`'s: a key is
+  // never wrapped or used for anyone but its owner.
+  function fetchServerKey(userId) {
     return api("/api/device-key").then(function (response) {
       if (!response.ok) throw new NetworkError();
       return response.json();
-    }).then(function (data) { return b64bytes(data.key); });
+    }).then(function (data) {
+      if (data.user_id !== userId) throw new Error("key of another user");
+      return b64bytes(data.key);
+    });
   }
 
   function unlocked(user, key) {
     S.user = user;
     S.key = key;
+    S.owner = { user: user, key: key };
     S.paused = null;
     return loadUserData().then(function () {
       show("home");
@@ -348,15 +403,31 @@
   function lock(message) {
     S.user = null;
     S.key = null;
+    S.owner = null;
+    S.session = null;
     S.pack = null;
     S.local = null;
     S.items = [];
     S.editing = null;
     S.pendingKey = null;
+    // Nothing of the user's stays in the page.
     $("assess-areas").textContent = "";
     $("child-list").textContent = "";
     $("outbox-list").textContent = "";
+    $("conflict-list").textContent = "";
+    $("pack-group-list").textContent = "";
+    ["assess-title", "assess-facts", "observe-title", "pack-info"].forEach(function (id) { $(id).textContent = ""; });
+    $("assess-form").reset();
+    $("observe-form").reset();
     showLock(message || t("locked"));
+  }
+
+  // Locking with an assessment form open keeps what was typed, as a draft on the device.
+  function lockKeepingForm(message) {
+    var keep = S.editing && S.editing.roundId && !$("view-assess").hidden
+      ? queueAssessment(Object.assign(readAssessment(), { submit: false })).catch(function () {})
+      : Promise.resolve();
+    return keep.then(function () { lock(message); });
   }
 
   // Views ---------------------------------------------------------------------------------------
@@ -443,20 +514,32 @@
 
   function baseKey(roundId, childId) { return roundId + ":" + childId; }
 
+  // The newest version of the user's assessment the device knows the server holds: from the
+  // last sync answer (with the content that produced it) or from the pack, whichever is newer.
+  function knownServerVersion(roundId, childId, entry) {
+    var base = S.local.bases[baseKey(roundId, childId)];
+    var packed = entry && entry.assessment;
+    if (base && (!packed || base.version >= packed.version)) {
+      return { version: base.version, itemId: base.itemId || null, payload: base.payload || null, submitted: !!base.submitted };
+    }
+    if (packed) return { version: packed.version, itemId: null, payload: packed, submitted: packed.status === "submitted" };
+    return null;
+  }
+
+  function hasConflict(roundId, childId) {
+    return S.local.conflicts.some(function (c) { return c.roundId === roundId && c.childId === childId; });
+  }
+
   function assessmentStatus(round, entry) {
     var local = latestItemFor(round.id, entry.child_id);
     if (local) {
       if (local.state === "invalid") return ["invalid", t("status_invalid")];
       return local.body.payload.submit ? ["final", t("status_local_final")] : ["draft", t("status_local_draft")];
     }
-    var base = S.local.bases[baseKey(round.id, entry.child_id)];
-    if (S.local.conflicts.some(function (c) { return c.roundId === round.id && c.childId === entry.child_id; })) {
-      return ["conflict", t("status_conflict")];
-    }
-    if ((base && base.submitted) || (entry.assessment && entry.assessment.status === "submitted")) {
-      return ["submitted", t("status_submitted")];
-    }
-    if (base || entry.assessment) return ["server-draft", t("status_server_draft")];
+    if (hasConflict(round.id, entry.child_id)) return ["conflict", t("status_conflict")];
+    var known = knownServerVersion(round.id, entry.child_id, entry);
+    if (known && known.submitted) return ["submitted", t("status_submitted")];
+    if (known) return ["server-draft", t("status_server_draft")];
     return [null, ""];
   }
 
@@ -475,7 +558,7 @@
       ? t("pack_info", { when: formatTime(pack.generated_at), expires: formatTime(pack.expires_at) })
       : t("pack_none");
     $("storage-info").textContent = S.persisted === undefined ? "" : S.persisted ? t("storage_persisted") : t("storage_not_persisted");
-    $("change-pin").hidden = !S.session;
+    $("change-pin").hidden = !(S.session && S.session.user.id === S.user.id);
     renderPackGroups();
     renderOutbox();
     renderConflicts();
@@ -494,7 +577,8 @@
     var error = S.error || (invalid ? t("invalid_some", { n: invalid }) : "");
     $("sync-error").textContent = error;
     $("sync-error").hidden = !error;
-    $("sync-signin").hidden = S.paused !== "signin";
+    // Not while a form is open: following the link would leave what was typed.
+    $("sync-signin").hidden = S.paused !== "signin" || !!S.editing;
     $("sync-now").disabled = S.syncing;
   }
 
@@ -522,10 +606,11 @@
       if (item.state === "invalid") {
         li.appendChild(h("p", { class: "field-error", text: t("reason", { reason: item.body.reason || "" }) }));
         var row = h("div", { class: "button-row" });
-        if (item.kind === "assessment") {
+        if (S.pack) {
           row.appendChild(h("button", { type: "button", class: "button button-secondary", text: t("edit"), onclick: function () {
             var p = item.body.payload;
-            openAssessment(p.round_id, p.child_id);
+            if (item.kind === "assessment") openAssessment(p.round_id, p.child_id);
+            else openObservation(p.child_id, item);
           } }));
         }
         row.appendChild(h("button", { type: "button", class: "button button-quiet", text: t("discard"), onclick: function () {
@@ -638,11 +723,15 @@
     if (!entry || !child) return;
     var status = assessmentStatus(round, entry);
     if (status[0] === "submitted") { flash(t("already_submitted")); return; }
+    // A conflict is settled online first; an edit on top of it would only add another.
+    if (status[0] === "conflict") { flash(t("conflict_open")); return; }
     var def = instrumentFor(entry.instrument);
     var local = latestItemFor(roundId, childId);
-    var start = local ? local.body.payload : (entry.assessment || {});
+    var known = knownServerVersion(roundId, childId, entry);
+    var start = local ? local.body.payload : (known && known.payload) || {};
     var answers = start.answers || {};
-    S.editing = { roundId: roundId, childId: childId };
+    // Everything the save needs is kept with the form: it still saves if the pack expires.
+    S.editing = { roundId: roundId, childId: childId, round: round, entry: entry, child: child };
     $("assess-title").textContent = child.first_name + " " + child.last_name + " – " + label(def.title);
     $("assess-facts").textContent = t("round") + ": " + round.name + " · " + ageText(child.birth_date, round.reference_date) + " · " + child.group;
     var areas = $("assess-areas");
@@ -768,43 +857,51 @@
   // it is and the change becomes a new item on top of it (base_id), so the server can tell
   // a follow-up from a conflicting edit.
   function queueAssessment(payload) {
-    var now = new Date().toISOString();
-    var child = childById(payload.child_id);
-    var round = S.pack.rounds.find(function (r) { return r.id === payload.round_id; });
-    var entry = round.children.find(function (e) { return e.child_id === payload.child_id; });
-    var previous = latestItemFor(payload.round_id, payload.child_id);
-    var item;
-    var label = { child: child.first_name + " " + child.last_name, round: round.name };
-    if (previous && previous.attempts === 0) {
-      item = previous;
-      item.body = Object.assign({}, previous.body, { payload: payload });
-      item.state = "pending";
-      item.updatedAt = now;
-    } else {
-      var base = S.local.bases[baseKey(payload.round_id, payload.child_id)];
-      var body = Object.assign({ payload: payload }, label);
+    return Promise.resolve().then(function () {
+      var now = new Date().toISOString();
+      var ed = S.editing && S.editing.roundId === payload.round_id && S.editing.childId === payload.child_id ? S.editing : null;
+      var round = ed ? ed.round : S.pack && S.pack.rounds.find(function (r) { return r.id === payload.round_id; });
+      var entry = ed ? ed.entry : round && round.children.find(function (e) { return e.child_id === payload.child_id; });
+      var child = ed ? ed.child : childById(payload.child_id);
+      if (!round || !entry || !child) throw new Error(t("pack_none"));
+      var previous = latestItemFor(payload.round_id, payload.child_id);
+      var names = { child: child.first_name + " " + child.last_name, round: round.name };
+      if (previous && previous.attempts === 0) {
+        // Never sent: changed in place.
+        previous.body = Object.assign({}, previous.body, { payload: payload });
+        previous.state = "pending";
+        previous.updatedAt = now;
+        return putItem(previous);
+      }
+      var body = Object.assign({ payload: payload }, names);
+      var item = { id: newId(), kind: "assessment", state: "pending", createdAt: now, updatedAt: now, attempts: 0, body: body };
+      if (previous && previous.state === "invalid") {
+        // The server refused it and stored nothing: the correction takes its place and its base.
+        body.base_version = previous.body.base_version;
+        body.base_id = previous.body.base_id || null;
+        S.items = S.items.filter(function (i) { return i.id !== previous.id; }).concat([item]);
+        return replaceItem(item, previous.id);
+      }
       if (previous) {
+        // Sent, answer not yet heard: the edit follows it.
         body.base_version = previous.body.base_version;
         body.base_id = previous.id;
-      } else if (base) {
-        body.base_version = base.version;
-        body.base_id = base.itemId || null;
       } else {
-        body.base_version = entry.assessment ? entry.assessment.version : null;
-        body.base_id = null;
+        var known = knownServerVersion(payload.round_id, payload.child_id, entry);
+        body.base_version = known ? known.version : null;
+        body.base_id = known ? known.itemId : null;
       }
-      item = { id: newId(), kind: "assessment", state: "pending", createdAt: now, updatedAt: now, attempts: 0, body: body };
       S.items.push(item);
-    }
-    return putItem(item);
+      return putItem(item);
+    });
   }
 
   // The observation form ----------------------------------------------------------------------
 
-  function openObservation(childId) {
+  function openObservation(childId, correcting) {
     var child = childById(childId);
     if (!child) return;
-    S.editing = { childId: childId };
+    S.editing = { childId: childId, child: child, replaces: correcting ? correcting.id : null };
     $("observe-title").textContent = t("observe") + ": " + child.first_name + " " + child.last_name;
     var sources = S.pack.observation_sources;
     var source = $("o-source");
@@ -821,9 +918,17 @@
         h("input", { type: "radio", name: "level", id: id, value: level }),
         h("label", { for: id, text: level + (word ? " – " + word : "") })));
     });
-    $("o-date").value = today();
     $("o-date").max = today();
-    $("o-note").value = "";
+    var was = correcting ? correcting.body.payload : null;
+    if (was) {
+      $("o-source").value = was.source;
+      fillCategories();
+      $("o-category").value = was.category;
+      var level = document.querySelector('#o-level input[value="' + was.level + '"]');
+      if (level) level.checked = true;
+    }
+    $("o-date").value = was ? was.observed_on : today();
+    $("o-note").value = was ? was.note : "";
     $("observe-errors").hidden = true;
     flash("");
     show("observe");
@@ -860,12 +965,13 @@
       errors.focus();
       return Promise.resolve(false);
     }
-    var child = childById(payload.child_id);
+    var child = S.editing.child;
+    var replaces = S.editing.replaces;
     var now = new Date().toISOString();
     var item = { id: newId(), kind: "observation", state: "pending", createdAt: now, updatedAt: now, attempts: 0,
       body: { payload: payload, base_version: null, base_id: null, child: child.first_name + " " + child.last_name } };
-    return putItem(item).then(function () {
-      S.items.push(item);
+    return (replaces ? replaceItem(item, replaces) : putItem(item)).then(function () {
+      S.items = S.items.filter(function (i) { return i.id !== replaces; }).concat([item]);
       flash(t("saved_observation"));
       S.editing = null;
       show("home");
@@ -883,6 +989,7 @@
   // Sync ------------------------------------------------------------------------------------------
 
   var retryTimer = null;
+  var reloadAfterSync = false;
 
   function scheduleRetry() {
     clearTimeout(retryTimer);
@@ -895,106 +1002,150 @@
     return fn();
   }
 
+  function Stopped() { this.name = "Stopped"; }
+
+  // A sync belongs to the user who was unlocked when it started (`owner`): it reads and
+  // writes only with that user's key and state, and stops as soon as the app is locked or
+  // another user unlocks it.
   function syncNow() {
-    if (!S.key || S.syncing) return Promise.resolve();
+    if (!S.owner || S.syncing) return Promise.resolve();
+    var owner = S.owner;
+    var local = S.local;
     S.syncing = true;
     S.error = "";
     S.message = "";
     renderSyncBar();
-    var user = S.user;
+    function finish() {
+      S.syncing = false;
+      if (isCurrent(owner)) {
+        render();
+        if (reloadAfterSync) {
+          reloadAfterSync = false;
+          loadUserData().then(render);
+        }
+      } else if (S.owner && pendingItems().length) {
+        syncNow(); // someone else unlocked meanwhile: their turn
+      }
+    }
     return withSyncLock(function () {
-      return syncBatches(user);
+      return syncBatches(owner, local);
     }).catch(function (error) {
-      if (S.user !== user) return;
+      if (!isCurrent(owner) || error instanceof Stopped) return;
       if (error instanceof NetworkError) {
         S.online = false;
         S.error = t("error_network");
       } else {
         S.error = String(error && error.message ? error.message : error);
       }
-      S.local.lastError = S.error;
+      local.lastError = S.error;
       scheduleRetry();
-      return saveLocal();
-    }).then(function () {
-      S.syncing = false;
-      if (S.user === user) render();
-    });
+      return saveLocal(owner, local);
+    }).then(finish, function () { finish(); });
   }
 
-  function syncBatches(user) {
+  function checkOwner(owner) {
+    if (!isCurrent(owner)) throw new Stopped();
+  }
+
+  function pause(kind, owner) {
+    S.paused = kind;
+    S.error = kind === "signin" ? t("paused_signin") : t("paused_other_user", { name: owner.user.name });
+  }
+
+  function syncBatches(owner, local) {
     return fetchSession().then(function (session) {
+      checkOwner(owner);
       S.online = true;
       S.session = session;
-      if (S.user !== user) return;
-      if (!session) { S.paused = "signin"; S.error = t("paused_signin"); return; }
-      if (session.user.id !== user.id) {
-        S.paused = "other_user";
-        S.error = t("paused_other_user", { name: user.name });
-        return;
-      }
+      if (!session) return pause("signin", owner);
+      if (session.user.id !== owner.user.id) return pause("other_user", owner);
       S.paused = null;
-      return sendNext(user, session.csrf_token, false).then(function () {
-        if (S.user === user && !S.paused) return refreshConflicts();
+      // Read the outbox again inside the lock: another tab may have changed it.
+      return readItems(owner).then(function (items) {
+        checkOwner(owner);
+        S.items = items;
+        return sendNext(owner, local, session.csrf_token, false);
+      }).then(function () {
+        if (isCurrent(owner) && !S.paused) return refreshConflicts(owner, local);
       });
     });
   }
 
   // The server's list of this user's open conflicts replaces the device's: one resolved on
   // the office PC disappears here too.
-  function refreshConflicts() {
+  function refreshConflicts(owner, local) {
     return api("/api/conflicts").then(function (response) {
       if (!response.ok) return null;
       return response.json().then(function (data) {
-        S.local.conflicts = (data.conflicts || []).filter(function (c) { return c.mine; }).map(function (c) {
-          var known = S.local.conflicts.find(function (k) { return k.id === c.id; });
+        checkOwner(owner);
+        local.conflicts = (data.conflicts || []).filter(function (c) {
+          return c.mine && c.user.id === owner.user.id;
+        }).map(function (c) {
+          var known = local.conflicts.find(function (k) { return k.id === c.id; });
           return {
             id: c.id,
             label: known ? known.label : c.child.first_name + " " + c.child.last_name,
-            roundId: known ? known.roundId : null,
+            roundId: c.round_id || (known ? known.roundId : null),
             childId: c.child.id,
           };
         });
-        return saveLocal();
+        return saveLocal(owner, local);
       });
     }).catch(function () { /* the list is refreshed at the next sync */ });
   }
 
-  function sendNext(user, token, retried) {
+  function wireItem(item) {
+    return {
+      id: item.id, kind: item.kind,
+      base_version: item.body.base_version === undefined ? null : item.body.base_version,
+      base_id: item.body.base_id || null, payload: item.body.payload,
+    };
+  }
+
+  function sendNext(owner, local, token, retried) {
+    checkOwner(owner);
     var batch = pendingItems().slice(0, BATCH_SIZE);
     if (!batch.length) {
-      S.local.lastSync = new Date().toISOString();
-      S.local.lastError = null;
+      local.lastSync = new Date().toISOString();
+      local.lastError = null;
       if (!S.items.length) S.message = t("sent_all");
-      return saveLocal();
+      return saveLocal(owner, local);
     }
     // Counted before sending: from now on the server may have it, so a later edit becomes a
     // new item on top of this one rather than a change of it.
     batch.forEach(function (item) { item.attempts += 1; });
-    return Promise.all(batch.map(putItem)).then(function () {
-      var body = JSON.stringify({
-        items: batch.map(function (item) {
-          return { id: item.id, kind: item.kind, base_version: item.body.base_version === undefined ? null : item.body.base_version,
-            base_id: item.body.base_id || null, payload: item.body.payload };
-        }),
+    return Promise.all(batch.map(function (item) { return putItem(item, owner); })).then(function () {
+      checkOwner(owner);
+      // The user the items belong to is named: the server refuses the batch if the browser's
+      // session is someone else's.
+      var body = JSON.stringify({ user_id: owner.user.id, items: batch.map(wireItem) });
+      return api("/api/sync", {
+        method: "POST", body: body, timeout: SYNC_TIMEOUT_MS,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token },
       });
-      return api("/api/sync", { method: "POST", body: body, headers: { "Content-Type": "application/json", "X-CSRFToken": token } });
     }).then(function (response) {
-      if (response.status === 401) { S.paused = "signin"; S.error = t("paused_signin"); return null; }
+      checkOwner(owner);
+      if (response.status === 401) return pause("signin", owner);
+      if (response.status === 409) return pause("other_user", owner);
       if (response.status === 400 && !retried) {
         // Most likely a CSRF token that expired: read a fresh one and try once more.
         return fetchSession().then(function (session) {
-          if (!session) { S.paused = "signin"; S.error = t("paused_signin"); return null; }
-          return sendNext(user, session.csrf_token, true).then(function () { return null; });
+          checkOwner(owner);
+          if (!session) return pause("signin", owner);
+          if (session.user.id !== owner.user.id) return pause("other_user", owner);
+          return sendNext(owner, local, session.csrf_token, true);
         });
       }
       if (!response.ok) { S.error = t("error_server", { code: response.status }); scheduleRetry(); return null; }
-      return response.json().then(function (data) { return applyResults(batch, data.results || []); }).then(function () {
-        return sendNext(user, token, false);
+      return response.json().then(function (data) {
+        return applyResults(owner, local, batch, data.results || []);
+      }).then(function () {
+        return sendNext(owner, local, token, false);
       });
     });
   }
 
-  function applyResults(batch, results) {
+  function applyResults(owner, local, batch, results) {
     var byId = {};
     results.forEach(function (r) { byId[r.id] = r; });
     var done = [];
@@ -1006,13 +1157,16 @@
       if (r.status === "stored" || r.status === "already_stored") {
         done.push(item.id);
         if (item.kind === "assessment") {
-          S.local.bases[baseKey(p.round_id, p.child_id)] = { version: r.server_version, itemId: item.id, submitted: !!p.submit };
+          // What the server now holds, so the form opens with it and the next edit builds on it.
+          local.bases[baseKey(p.round_id, p.child_id)] = {
+            version: r.server_version, itemId: item.id, submitted: !!p.submit, payload: p,
+          };
         }
       } else if (r.status === "conflict") {
         // The server keeps both versions; the device need not keep its copy.
         done.push(item.id);
-        if (!S.local.conflicts.some(function (c) { return c.id === r.conflict_id; })) {
-          S.local.conflicts.push({ id: r.conflict_id, label: itemTitle(item), roundId: p.round_id || null, childId: p.child_id });
+        if (!local.conflicts.some(function (c) { return c.id === r.conflict_id; })) {
+          local.conflicts.push({ id: r.conflict_id, label: itemTitle(item), roundId: p.round_id || null, childId: p.child_id });
         }
       } else if (r.status === "invalid") {
         item.state = "invalid";
@@ -1020,12 +1174,17 @@
         changed.push(item);
       }
     });
-    S.items = S.items.filter(function (i) { return done.indexOf(i.id) < 0; });
-    return Promise.all(changed.map(putItem)).then(function () {
+    if (isCurrent(owner)) S.items = S.items.filter(function (i) { return done.indexOf(i.id) < 0; });
+    // Deleted only now that the server has answered for them; the ids are this owner's.
+    return Promise.all(changed.map(function (item) { return putItem(item, owner); })).then(function () {
       return deleteItems(done);
-    }).then(saveLocal).then(function () {
-      render();
-      announceChange();
+    }).then(function () {
+      return saveLocal(owner, local);
+    }).then(function () {
+      if (isCurrent(owner)) {
+        render();
+        announceChange();
+      }
     });
   }
 
@@ -1050,6 +1209,7 @@
   }
 
   function downloadPack() {
+    var owner = S.owner;
     var button = $("download-pack");
     button.disabled = true;
     var groups = Array.prototype.map.call(
@@ -1062,12 +1222,14 @@
       if (!response.ok) throw new Error(t("pack_failed"));
       return response.json();
     }).then(function (pack) {
-      if (pack.user.id !== S.user.id) throw new Error(t("paused_other_user", { name: S.user.name }));
-      S.pack = pack;
-      return seal(S.key, where("packs", S.user.id), pack).then(function (box) {
+      if (pack.user.id !== owner.user.id) throw new Error(t("paused_other_user", { name: owner.user.name }));
+      return seal(owner.key, where(owner, "packs", owner.user.id), pack).then(function (box) {
         return withDb(function (db) {
-          return db.put("packs", { userId: S.user.id, box: box, expiresAt: pack.expires_at });
+          return db.put("packs", { userId: owner.user.id, box: box, expiresAt: pack.expires_at });
         });
+      }).then(function () {
+        if (!isCurrent(owner)) throw new Stopped();
+        S.pack = pack;
       });
     }).then(function () {
       flash(t("pack_loaded", { n: S.pack.children.length }));
@@ -1076,6 +1238,7 @@
         return navigator.storage.persist().then(function (yes) { S.persisted = yes; });
       }
     }).catch(function (error) {
+      if (error instanceof Stopped) return;
       flash(error instanceof NetworkError ? t("pack_failed") : error.message);
     }).then(function () {
       button.disabled = false;
@@ -1113,9 +1276,10 @@
   if (channel) {
     channel.onmessage = function (event) {
       var msg = event.data || {};
-      if (msg.type === "lock" && S.key) lock();
-      if (msg.type === "changed" && S.key && msg.userId === S.user.id && !S.syncing) {
-        loadUserData().then(render);
+      if (msg.type === "lock" && S.key) lockKeepingForm();
+      if (msg.type === "changed" && S.key && msg.userId === S.user.id) {
+        if (S.syncing) reloadAfterSync = true;
+        else if (!S.editing) loadUserData().then(render);
       }
     };
   }
@@ -1128,7 +1292,7 @@
       S.session = session;
       if (!session) return showLock("");
       return withDb(function (db) { return db.get("keys", session.user.id); }).then(function (row) {
-        return fetchServerKey().then(function (raw) {
+        return fetchServerKey(session.user.id).then(function (raw) {
           if (!row) {
             // First time on this device: choose a PIN that wraps the key.
             S.pendingKey = raw;
@@ -1180,7 +1344,7 @@
     error.hidden = true;
     var user = S.pendingUser || S.user;
     var raw = S.pendingKey;
-    var next = raw ? Promise.resolve(raw) : fetchServerKey();
+    var next = raw ? Promise.resolve(raw) : fetchServerKey(user.id);
     next.then(function (bytes) {
       return wrapAndStore(user, bytes, pin).then(function () { return importDataKey(bytes); });
     }).then(function (key) {
@@ -1214,10 +1378,19 @@
   $("download-pack").addEventListener("click", downloadPack);
   $("sync-now").addEventListener("click", function () { syncNow(); });
   $("export-button").addEventListener("click", exportItems);
+  // A new PIN wraps the server's copy of the key: only while this very user is signed in.
   $("change-pin").addEventListener("click", function () {
-    S.pendingUser = S.user;
-    S.pendingKey = null;
-    show("setpin");
+    var owner = S.owner;
+    fetchSession().then(function (session) {
+      if (!isCurrent(owner)) return;
+      if (!session || session.user.id !== owner.user.id) {
+        flash(t("paused_other_user", { name: owner.user.name }));
+        return;
+      }
+      S.pendingUser = owner.user;
+      S.pendingKey = null;
+      show("setpin");
+    }, function () { flash(t("pack_failed")); });
   });
 
   // Locks itself after a while without use, like the signed-in pages; and drops an expired
@@ -1230,8 +1403,8 @@
   setInterval(function () {
     if (!S.key) return;
     if (Date.now() - lastActivity > idleSeconds * 1000 && !S.syncing) {
-      lock(t("idle_locked"));
-    } else if (S.pack && new Date(S.pack.expires_at) < new Date()) {
+      lockKeepingForm(t("idle_locked"));
+    } else if (S.pack && new Date(S.pack.expires_at) < new Date() && !S.editing) {
       loadUserData().then(render);
     }
   }, Math.min(30, Math.max(1, idleSeconds / 4)) * 1000);

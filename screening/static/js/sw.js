@@ -63,6 +63,10 @@ async function navigate(request) {
     if (isShell && response.ok && !response.redirected) {
       const cache = await caches.open(CACHE);
       await cache.put(SHELL, response.clone());
+    } else if (isShell && !response.ok) {
+      // A proxy's error page while the server is down must not hide the app and its data.
+      const kept = await shellFromCache();
+      if (kept) return kept;
     }
     return response;
   } catch (error) {
