@@ -1050,6 +1050,7 @@
   function pause(kind, owner) {
     S.paused = kind;
     S.error = kind === "signin" ? t("paused_signin") : t("paused_other_user", { name: owner.user.name });
+    scheduleRetry(); // resumes by itself once the right user has signed in (e.g. in another tab)
   }
 
   function syncBatches(owner, local) {
