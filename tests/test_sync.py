@@ -787,3 +787,17 @@ def test_the_key_names_its_user_and_conflicts_name_their_round(browser, world):
     assert statuses(sync(browser, [stale])) == ["conflict"]
     (listed,) = conflicts_of(browser)
     assert listed["round_id"] == world["round"].id
+
+
+def test_a_resent_conflict_stays_the_same_conflict_after_the_rights_changed(browser, world):
+    browser.login("edu1@example.dk")
+    assert statuses(sync(browser, [assessment_item(world, "older")])) == ["stored"]
+    stale = assessment_item(world, "older", base=0)
+    first = results(sync(browser, [stale]))[0]
+    assert first["status"] == "conflict"
+    world["edu1"].institutions = []
+    db.session.commit()
+    again = results(sync(browser, [stale]))[0]
+    assert again["status"] == "conflict"
+    assert again["conflict_id"] == first["conflict_id"]
+    assert count(SyncConflict) == 1

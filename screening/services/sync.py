@@ -422,7 +422,7 @@ def apply_batch(user: User, items: list, *, today: date | None = None) -> list[d
 def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
     """Receipts already stored for the batch's ids (one query): an item received before is
     answered from its receipt before anything else is checked, so a re-send after a lost
-    answer is "already_stored" even if the user's rights changed since."""
+    answer is "already_stored" (or the same conflict) even if the user's rights changed."""
     ids = set()
     for raw in items:
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
@@ -436,7 +436,6 @@ def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
         sa.select(SyncReceipt).where(
             SyncReceipt.client_id.in_(ids),
             SyncReceipt.user_id == user.id,
-            SyncReceipt.outcome == SyncOutcome.STORED,
         )
     )
     return {r.client_id: r for r in rows}
@@ -448,12 +447,17 @@ def _apply_one(user: User, raw: Any, today: date, known: dict | None = None) -> 
         item = parse_item(raw)
         receipt = (known or {}).get(item.client_id)
         if receipt is not None and receipt.kind == item.kind and receipt.payload_hash == item.hash:
-            return _result(
-                item.raw_id,
-                "already_stored",
-                object_id=receipt.object_id,
-                server_version=receipt.result_version,
-            )
+            if receipt.outcome == SyncOutcome.CONFLICT:
+                kept = _conflict_for(item)
+                if kept is not None:
+                    return _conflict_result(item.raw_id, kept)
+            else:
+                return _result(
+                    item.raw_id,
+                    "already_stored",
+                    object_id=receipt.object_id,
+                    server_version=receipt.result_version,
+                )
         if item.kind == SyncKind.ASSESSMENT:
             target = check_assessment(user, parse_assessment(item.payload))
         else:

@@ -626,3 +626,45 @@ def test_sync_waits_while_another_user_is_signed_in_online(context, server, setu
     assert waiting(page) == 1
     assert count(SyncReceipt) == 0
     assert count(Assessment) == 0
+
+
+def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+
+    # A form with changes, locked: kept as a draft on the device.
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    page.get_by_label("Barnet virker glad", exact=False).first.check()
+    page.get_by_role("button", name="Lås").click()
+    unlock(page)
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Kladde gemt på enheden")
+    assert waiting(page) == 1
+
+    # A form only looked at: nothing saved.
+    child_card(page, "Ulla Åby").get_by_role("button", name="Vurdér").click()
+    page.get_by_role("button", name="Lås").click()
+    unlock(page)
+    assert waiting(page) == 1
+
+    # A finished one reopened and changed, locked: still finished.
+    assess(page, "Karla Krog")
+    child_card(page, "Karla Krog").get_by_role("button", name="Vurdér").click()
+    page.get_by_label("Bekymringer", exact=True).fill("Tilføjet før låsning")
+    page.get_by_role("button", name="Lås").click()
+    unlock(page)
+    expect(child_card(page, "Karla Krog")).to_contain_text("Færdig, venter på at blive sendt")
+    assert waiting(page) == 2
+
+    go_online(context, server)
+    sync_now(page)
+    assert waiting(page) == 0
+    assert count(Assessment, status=AssessmentStatus.DRAFT) == 1
+    assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 1
+    karla = db.session.scalar(
+        sa.select(Assessment).where(Assessment.child_id == setup["kids"][2].id)
+    )
+    assert karla.concerns == "Tilføjet før låsning"
+    assert errors == []

@@ -193,9 +193,17 @@
       redirect: "error",
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
-      clearTimeout(timer);
-      return response;
-    }, function () {
+      // The body is read within the same time limit: headers that arrive and a body that
+      // never does must not hold the sync forever.
+      return response.text().then(function (text) {
+        clearTimeout(timer);
+        return {
+          status: response.status,
+          ok: response.ok,
+          json: function () { return Promise.resolve().then(function () { return JSON.parse(text); }); },
+        };
+      });
+    }).catch(function () {
       clearTimeout(timer);
       throw new NetworkError();
     });
@@ -396,9 +404,11 @@
   function unlocked(user, key) {
     S.user = user;
     S.key = key;
-    S.owner = { user: user, key: key };
+    var owner = { user: user, key: key };
+    S.owner = owner;
     S.paused = null;
     return loadUserData().then(function () {
+      if (!isCurrent(owner)) return;
       show("home");
       render();
       if (navigator.storage && navigator.storage.persisted) {
@@ -431,10 +441,18 @@
   }
 
   // Locking with an assessment form open keeps what was typed, as a draft on the device.
+  // Only a form whose content changed since it was opened is kept, with the finished/draft
+  // state of what it was opened from (a finished assessment never becomes a draft), and not
+  // while a save of it is under way.
   function lockKeepingForm(message) {
-    var keep = S.editing && S.editing.roundId && !$("view-assess").hidden
-      ? queueAssessment(Object.assign(readAssessment(), { submit: false })).catch(function () {})
-      : Promise.resolve();
+    var keep = Promise.resolve();
+    if (S.editing && S.editing.roundId && !$("view-assess").hidden && !S.saving) {
+      var now = readAssessment();
+      if (JSON.stringify(now) !== S.editing.opened) {
+        now.submit = !!S.editing.submit;
+        keep = queueAssessment(now).catch(function () {});
+      }
+    }
     return keep.then(function () { lock(message); });
   }
 
@@ -528,7 +546,10 @@
     var base = S.local.bases[baseKey(roundId, childId)];
     var packed = entry && entry.assessment;
     if (base && (!packed || base.version >= packed.version)) {
-      return { version: base.version, itemId: base.itemId || null, payload: base.payload || null, submitted: !!base.submitted };
+      return {
+        version: base.version, itemId: base.itemId || null, submitted: !!base.submitted,
+        payload: base.payload || (packed && packed.version === base.version ? packed : null),
+      };
     }
     if (packed) return { version: packed.version, itemId: null, payload: packed, submitted: packed.status === "submitted" };
     return null;
@@ -583,6 +604,7 @@
     $("sync-message").textContent = S.syncing ? t("sending") : S.message;
     var invalid = S.items.filter(function (i) { return i.state === "invalid"; }).length;
     var error = S.error || (invalid ? t("invalid_some", { n: invalid }) : "");
+    if (S.owner && S.owner.unreadable) error = (error ? error + " " : "") + t("unreadable", { n: S.owner.unreadable });
     $("sync-error").textContent = error;
     $("sync-error").hidden = !error;
     // Not while a form is open: following the link would leave what was typed.
@@ -623,6 +645,7 @@
         }
         row.appendChild(h("button", { type: "button", class: "button button-quiet", text: t("discard"), onclick: function () {
           if (!window.confirm(t("discard_confirm"))) return;
+          itemsRevision += 1;
           deleteItems([item.id]).then(function () {
             S.items = S.items.filter(function (i) { return i.id !== item.id; });
             render();
@@ -732,7 +755,7 @@
     var status = assessmentStatus(round, entry);
     if (status[0] === "submitted") { flash(t("already_submitted")); return; }
     // A conflict is settled online first; an edit on top of it would only add another.
-    if (status[0] === "conflict") { flash(t("conflict_open")); return; }
+    if (hasConflict(roundId, childId)) { flash(t("conflict_open")); return; }
     var def = instrumentFor(entry.instrument);
     var local = latestItemFor(roundId, childId);
     var known = knownServerVersion(roundId, childId, entry);
@@ -788,6 +811,9 @@
     });
     $("assess-errors").hidden = true;
     S.editingDef = def;
+    // What the form opened with: an unchanged form is not saved when the app locks.
+    S.editing.opened = JSON.stringify(readAssessment());
+    S.editing.submit = !!(local && local.body.payload.submit);
     flash("");
     show("assess");
   }
@@ -842,8 +868,10 @@
     payload.submit = !!final;
     S.lastSaveMs = null;
     S.lastDrawnMs = null;
+    S.saving = true;
     return queueAssessment(payload).then(function () {
       // Stored: sealed and committed to IndexedDB.
+      S.saving = false;
       S.lastSaveMs = performance.now() - started;
       flash(final ? t("saved_final") : t("saved_draft"));
       S.editing = null;
@@ -857,6 +885,7 @@
       if (S.online) syncNow();
       return true;
     }, function (error) {
+      S.saving = false;
       errors.textContent = t("save_failed", { error: error && error.message ? error.message : String(error) });
       errors.hidden = false;
       return false;
@@ -869,6 +898,7 @@
   // a follow-up from a conflicting edit.
   function queueAssessment(payload) {
     return Promise.resolve().then(function () {
+      itemsRevision += 1;
       var now = new Date().toISOString();
       var ed = S.editing && S.editing.roundId === payload.round_id && S.editing.childId === payload.child_id ? S.editing : null;
       var round = ed ? ed.round : S.pack && S.pack.rounds.find(function (r) { return r.id === payload.round_id; });
@@ -981,6 +1011,7 @@
     var now = new Date().toISOString();
     var item = { id: newId(), kind: "observation", state: "pending", createdAt: now, updatedAt: now, attempts: 0,
       body: { payload: payload, base_version: null, base_id: null, child: child.first_name + " " + child.last_name } };
+    itemsRevision += 1;
     return (replaces ? replaceItem(item, replaces) : putItem(item)).then(function () {
       S.items = S.items.filter(function (i) { return i.id !== replaces; }).concat([item]);
       flash(t("saved_observation"));
@@ -1001,6 +1032,28 @@
 
   var retryTimer = null;
   var reloadAfterSync = false;
+  // Raised by every change of the outbox made in this tab: a read from IndexedDB that
+  // overlapped one is read again rather than trusted.
+  var itemsRevision = 0;
+
+  function readState(owner) {
+    var userId = owner.user.id;
+    return withDb(function (db) { return db.get("state", userId); }).then(function (row) {
+      if (!row) return emptyLocal();
+      return unseal(owner.key, where(owner, "state", userId), row.box).then(function (value) {
+        return Object.assign(emptyLocal(), value);
+      });
+    });
+  }
+
+  function readItemsSettled(owner, tries) {
+    var revision = itemsRevision;
+    return readItems(owner, S.items).then(function (items) {
+      checkOwner(owner);
+      if (revision !== itemsRevision && tries < 5) return readItemsSettled(owner, tries + 1);
+      return items;
+    });
+  }
 
   function scheduleRetry() {
     clearTimeout(retryTimer);
@@ -1021,7 +1074,7 @@
   function syncNow() {
     if (!S.owner || S.syncing) return Promise.resolve();
     var owner = S.owner;
-    var local = S.local;
+    var ctx = { local: S.local }; // replaced by the stored state once inside the lock
     S.syncing = true;
     S.error = "";
     S.message = "";
@@ -1032,14 +1085,14 @@
         render();
         if (reloadAfterSync) {
           reloadAfterSync = false;
-          loadUserData().then(render);
+          loadUserData().then(render, function () {});
         }
       } else if (S.owner && pendingItems().length) {
         syncNow(); // someone else unlocked meanwhile: their turn
       }
     }
     return withSyncLock(function () {
-      return syncBatches(owner, local);
+      return syncBatches(owner, ctx);
     }).catch(function (error) {
       if (!isCurrent(owner) || error instanceof Stopped) return;
       if (error instanceof NetworkError) {
@@ -1048,9 +1101,9 @@
       } else {
         S.error = String(error && error.message ? error.message : error);
       }
-      local.lastError = S.error;
+      ctx.local.lastError = S.error;
       scheduleRetry();
-      return saveLocal(owner, local);
+      return saveLocal(owner, ctx.local);
     }).then(finish, function () { finish(); });
   }
 
@@ -1064,7 +1117,7 @@
     scheduleRetry(); // resumes by itself once the right user has signed in (e.g. in another tab)
   }
 
-  function syncBatches(owner, local) {
+  function syncBatches(owner, ctx) {
     return fetchSession().then(function (session) {
       checkOwner(owner);
       S.online = true;
@@ -1072,13 +1125,18 @@
       if (!session) return pause("signin", owner);
       if (session.user.id !== owner.user.id) return pause("other_user", owner);
       S.paused = null;
-      // Read the outbox again inside the lock: another tab may have changed it.
-      return readItems(owner, S.items).then(function (items) {
+      // Read the outbox and the state again inside the lock: another tab of the same user
+      // may have synced or changed them meanwhile.
+      return readState(owner).then(function (stored) {
         checkOwner(owner);
+        ctx.local = stored;
+        S.local = stored;
+        return readItemsSettled(owner, 0);
+      }).then(function (items) {
         S.items = items;
-        return sendNext(owner, local, session.csrf_token, false);
+        return sendNext(owner, ctx.local, session.csrf_token, false);
       }).then(function () {
-        if (isCurrent(owner) && !S.paused) return refreshConflicts(owner, local);
+        if (isCurrent(owner) && !S.paused) return refreshConflicts(owner, ctx.local);
       });
     });
   }
@@ -1187,6 +1245,7 @@
       }
     });
     if (isCurrent(owner)) S.items = S.items.filter(function (i) { return done.indexOf(i.id) < 0; });
+    itemsRevision += 1;
     // Deleted only now that the server has answered for them; the ids are this owner's.
     return Promise.all(changed.map(function (item) { return putItem(item, owner); })).then(function () {
       return deleteItems(done);
@@ -1204,7 +1263,7 @@
 
   // The groups the user may narrow the pack to (online only); the last choice is kept.
   function renderPackGroups() {
-    var groups = (S.session && S.session.groups) || [];
+    var groups = (S.session && S.session.user.id === S.user.id && S.session.groups) || [];
     var box = $("pack-group-list");
     var shown = box.querySelectorAll("input");
     var chosen = shown.length
@@ -1245,7 +1304,7 @@
       });
     }).then(function () {
       flash(t("pack_loaded", { n: S.pack.children.length }));
-      saveLocal();
+      saveLocal(owner).catch(function () {});
       if (navigator.storage && navigator.storage.persist) {
         return navigator.storage.persist().then(function (yes) { S.persisted = yes; });
       }
@@ -1290,8 +1349,9 @@
       var msg = event.data || {};
       if (msg.type === "lock" && S.key) lockKeepingForm();
       if (msg.type === "changed" && S.key && msg.userId === S.user.id) {
+        // The open form is not touched by a reload; its next save sees the other tab's change.
         if (S.syncing) reloadAfterSync = true;
-        else if (!S.editing) loadUserData().then(render);
+        else loadUserData().then(render, function () {});
       }
     };
   }
@@ -1386,7 +1446,7 @@
   document.querySelectorAll("[data-back]").forEach(function (b) {
     b.addEventListener("click", function () { S.editing = null; show("home"); render(); });
   });
-  $("lock-button").addEventListener("click", function () { lock(); });
+  $("lock-button").addEventListener("click", function () { lockKeepingForm(); });
   $("download-pack").addEventListener("click", downloadPack);
   $("sync-now").addEventListener("click", function () { syncNow(); });
   $("export-button").addEventListener("click", exportItems);
@@ -1414,9 +1474,10 @@
   });
   setInterval(function () {
     if (!S.key) return;
-    if (Date.now() - lastActivity > idleSeconds * 1000 && !S.syncing) {
+    if (Date.now() - lastActivity > idleSeconds * 1000) {
+      // Safe during a sync: it stops at its next step (it belongs to its owner).
       lockKeepingForm(t("idle_locked"));
-    } else if (S.pack && new Date(S.pack.expires_at) < new Date() && !S.editing) {
+    } else if (S.pack && new Date(S.pack.expires_at) < new Date() && !S.editing && !S.syncing) {
       loadUserData().then(render);
     }
   }, Math.min(30, Math.max(1, idleSeconds / 4)) * 1000);
