@@ -643,7 +643,7 @@
             else openObservation(p.child_id, item);
           } }));
         }
-        row.appendChild(h("button", { type: "button", class: "button button-quiet", text: t("discard"), onclick: function () {
+        row.appendChild(h("button", { type: "button", class: "button button-danger", text: t("discard"), onclick: function () {
           if (!window.confirm(t("discard_confirm"))) return;
           itemsRevision += 1;
           deleteItems([item.id]).then(function () {
@@ -718,7 +718,7 @@
     var select = $("group-filter");
     var chosen = select.value;
     select.textContent = "";
-    select.appendChild(h("option", { value: "", text: t("choose") }));
+    select.appendChild(h("option", { value: "", text: t("all_groups") }));
     groups.forEach(function (g) { select.appendChild(h("option", { value: g, text: g, selected: g === chosen })); });
     $("group-filter-field").hidden = groups.length < 2;
     if (!children.length && S.pack) list.appendChild(h("li", { text: t("no_children") }));
