@@ -425,11 +425,11 @@ def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
     answer is "already_stored" (or the same conflict) even if the user's rights changed."""
     ids = set()
     for raw in items:
-        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        if isinstance(raw, dict):
             try:
-                ids.add(str(uuid.UUID(raw["id"])))
-            except ValueError:
-                continue
+                ids.add(_uuid(raw.get("id"), "id"))
+            except Invalid:
+                continue  # answered as malformed by _apply_one
     if not ids:
         return {}
     rows = db.session.scalars(
@@ -441,11 +441,11 @@ def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
     return {r.client_id: r for r in rows}
 
 
-def _apply_one(user: User, raw: Any, today: date, known: dict | None = None) -> dict:
+def _apply_one(user: User, raw: Any, today: date, known: dict[str, SyncReceipt]) -> dict:
     raw_id = raw.get("id") if isinstance(raw, dict) else None
     try:
         item = parse_item(raw)
-        receipt = (known or {}).get(item.client_id)
+        receipt = known.get(item.client_id)
         if receipt is not None and receipt.kind == item.kind and receipt.payload_hash == item.hash:
             if receipt.outcome == SyncOutcome.CONFLICT:
                 kept = _conflict_for(item)

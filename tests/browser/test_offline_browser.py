@@ -137,15 +137,17 @@ def sign_in(page, base: str, email: str):
     LoginPage(page, base).open().sign_in(email)
 
 
-def open_app_first_time(page, base: str):
-    """Open the offline app signed in, choose a PIN, download the pack, and wait until the
-    service worker controls the page."""
+def open_app_first_time(page, base: str, groups: tuple[str, ...] = ()):
+    """Open the offline app signed in, choose a PIN, download the pack (only `groups`, if
+    given, as labelled in the chooser), and wait until the service worker controls the page."""
     page.goto(f"{base}/offline/")
     expect(page.locator("#view-setpin")).to_be_visible()
     page.get_by_label("Ny PIN-kode").fill(PIN)
     page.get_by_label("Gentag PIN-koden").fill(PIN)
     page.get_by_role("button", name="Gem PIN-kode").click()
     expect(page.locator("#view-home")).to_be_visible()
+    for group in groups:
+        page.get_by_label(group).check()
     page.get_by_role("button", name="Hent offline-pakke").click()
     expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
     page.wait_for_function(
@@ -550,12 +552,7 @@ def test_the_pack_narrowed_to_a_group_and_a_database_closed_by_the_browser(conte
     page = context.new_page()
     errors = watch_errors(page)
     sign_in(page, server.url, "edu@example.dk")
-    page.goto(f"{server.url}/offline/")
-    page.get_by_label("Ny PIN-kode").fill(PIN)
-    page.get_by_label("Gentag PIN-koden").fill(PIN)
-    page.get_by_role("button", name="Gem PIN-kode").click()
-    page.get_by_label("Bierne (Børnehuset Mælkebøtten)").check()
-    page.get_by_role("button", name="Hent offline-pakke").click()
+    open_app_first_time(page, server.url, groups=("Bierne (Børnehuset Mælkebøtten)",))
     expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet: 1 børn")
     expect(page.locator(".child-card")).to_have_count(1)
     expect(child_card(page, "Bo Bi")).to_be_visible()

@@ -222,10 +222,9 @@
   // State -------------------------------------------------------------------------------------
 
   var S = {
-    user: null, // {id, name}
-    key: null, // the unlocked data key (non-extractable CryptoKey), in memory only
+    owner: null, // {user: {id, name}, key: the unlocked data key (non-extractable, in memory only)}
     pack: null,
-    local: null, // {bases: {"round:child": {version, itemId, submitted}}, conflicts: [], lastSync, lastError}
+    local: null, // {bases: {"round:child": {version, itemId, submitted, payload}}, conflicts: [], lastSync, lastError}
     items: [], // decrypted outbox: {id, kind, state, createdAt, updatedAt, attempts, reason, body}
     online: navigator.onLine,
     session: null,
@@ -238,6 +237,9 @@
     editing: null,
     pendingKey: null, // raw key bytes from the server while a PIN is being chosen
   };
+  // The unlocked user and key, read from the owner (one place to set, one to clear).
+  Object.defineProperty(S, "user", { get: function () { return S.owner ? S.owner.user : null; } });
+  Object.defineProperty(S, "key", { get: function () { return S.owner ? S.owner.key : null; } });
 
   var channel = "BroadcastChannel" in window ? new BroadcastChannel("trivselsspor") : null;
 
@@ -402,8 +404,6 @@
   }
 
   function unlocked(user, key) {
-    S.user = user;
-    S.key = key;
     var owner = { user: user, key: key };
     S.owner = owner;
     S.paused = null;
@@ -419,8 +419,6 @@
   }
 
   function lock(message) {
-    S.user = null;
-    S.key = null;
     S.owner = null;
     S.session = null;
     S.pack = null;
