@@ -53,15 +53,12 @@ def main() -> int:
     from werkzeug.serving import make_server
 
     from screening import create_app
-    from screening.extensions import db
-    from screening.models import (
-        Assessment,
-        Role,
-        RoundStatus,
-        ScreeningRound,
-        SyncReceipt,
-    )
-    from screening.services.catalogue import load_instrument_files, load_ruleset_files
+    from screening.accounts.models import Role
+    from screening.assessments.models import Assessment
+    from screening.catalogue.services import load_instrument_files, load_ruleset_files
+    from screening.core.extensions import db
+    from screening.offline.models import SyncReceipt
+    from screening.rounds.models import RoundStatus, ScreeningRound
     from tests import factories as f
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

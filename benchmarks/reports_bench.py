@@ -76,11 +76,15 @@ def main() -> int:
     from reports.letters import invitations
     from reports.plans import action_plan
     from screening import create_app
-    from screening.extensions import db
-    from screening.models import ActionPath, ActionPlan
-    from screening.services import action_paths, reports
-    from screening.services.action_paths import load_template_file
-    from screening.services.catalogue import load_instrument_files, load_ruleset_files
+    from screening.catalogue.services import (
+        load_instrument_files,
+        load_ruleset_files,
+        load_template_file,
+    )
+    from screening.core.extensions import db
+    from screening.paths import reports
+    from screening.paths import services as action_paths
+    from screening.paths.models import ActionPath, ActionPlan
 
     app = create_app()
     with app.app_context():
@@ -130,7 +134,7 @@ def main() -> int:
         ours = median_ms(plan_pdf, args.plan_runs)
 
         lh = reports.letterhead(today)
-        from screening.models import Meeting
+        from screening.paths.models import Meeting
 
         meeting = db.session.scalars(db.select(Meeting)).first()
         if meeting is None:

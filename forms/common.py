@@ -1,5 +1,8 @@
+"""Forms every area uses: the POST-only button form, the checkbox list, the language switch."""
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -12,3 +15,10 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(
+        _l("Sprog"), choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")]
+    )
+    next = HiddenField()

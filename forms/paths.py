@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,8 +23,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forms.common import MultiCheckboxField
-
-TEXT_MAX = 4000
+from screening.classifier import PROFESSIONS, profession_label
+from screening.core.db import TEXT_MAX
+from screening.core.i18n import lang
 
 PROGRESS_CHOICES = [
     SelectChoice("better", _l("Bedre")),
@@ -42,15 +44,9 @@ INFORMATION_KINDS = [
     SelectChoice("health", _l("Helbredsoplysninger")),
     SelectChoice("family", _l("Familiens situation")),
 ]
-# Recipients are professions (the classifier's profession keys).
-PROFESSION_LABELS = {
-    "psychologist": _l("Psykolog"),
-    "speech_therapist": _l("Tale-hørekonsulent / talepædagog"),
-    "physiotherapist": _l("Fysioterapeut"),
-    "occupational_therapist": _l("Ergoterapeut"),
-    "health_visitor": _l("Sundhedsplejerske"),
-    "dental_service": _l("Tandplejen"),
-    "social_worker": _l("Socialrådgiver"),
+# Recipients are professions: the classifier's keys and labels (in the user's language).
+PROFESSION_LABELS: dict[str, LazyString] = {
+    key: LazyString(lambda key=key: profession_label(key, lang())) for key in PROFESSIONS
 }
 PROFESSION_CHOICES = [SelectChoice(k, v) for k, v in PROFESSION_LABELS.items()]
 

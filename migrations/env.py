@@ -25,7 +25,7 @@ def get_metadata():
 def render_item(type_, obj, autogen_context):
     """Render our own column types as plain SQLAlchemy types, so that migrations never
     import application code."""
-    from screening.models.types import UTCDateTime
+    from screening.core.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

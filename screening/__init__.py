@@ -1,6 +1,8 @@
 """Trivselsspor: early-detection wellbeing screening for Danish daycares.
 
-`create_app` is the application factory; `flask --app screening ...` finds it.
+`create_app` is the application factory; `flask --app screening ...` finds it. It wires the
+core (configuration, extensions, request plumbing) and each area's blueprint and commands;
+the README's Architecture section tells where everything lives.
 """
 
 from __future__ import annotations
@@ -8,19 +10,20 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from screening.config import CONFIGS, env_overrides
-from screening.extensions import babel, csrf, db, login_manager, migrate
+from screening.core.config import CONFIGS, env_overrides
+from screening.core.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -43,18 +46,37 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    from screening.i18n import select_locale
+    from screening.core.i18n import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
 
-    from screening import web
+    from screening import models  # noqa: F401  (every table on the metadata)
+    from screening.core import web
 
     web.init_app(app)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
 
     from screening.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _blueprints() -> list[Blueprint]:
+    """Each area's pages (see the README's Architecture section)."""
+    from screening.accounts.views import bp as accounts
+    from screening.assessments.views import bp as assessments
+    from screening.children.views import bp as children
+    from screening.core.views import bp as core
+    from screening.documents.views import bp as documents
+    from screening.offline.api import bp as api
+    from screening.offline.shell import bp as offline
+    from screening.org.views import bp as org
+    from screening.paths.views import bp as paths
+    from screening.rounds.views import bp as rounds
+
+    return [core, accounts, children, org, rounds, assessments, paths, documents, api, offline]
 
 
 def _finish_config(app: Flask) -> None:
@@ -73,7 +95,7 @@ def _finish_config(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

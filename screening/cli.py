@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from screening.extensions import db
+from screening.core.extensions import db
 
 
 def register_cli(app: Flask) -> None:
@@ -41,9 +41,11 @@ def register_cli(app: Flask) -> None:
 @click.password_option(help="Asked for when not given")
 def create_user(email, name, roles, institutions, password):
     """Create a user (for example the first admin)."""
-    from screening import accounts
-    from screening.models import Institution, Role
-    from screening.services.admin import DuplicateError, save_user
+    from screening.accounts import services as accounts
+    from screening.accounts.models import Role
+    from screening.accounts.services import save_user
+    from screening.core.errors import DomainError
+    from screening.org.models import Institution
 
     try:
         role_values = [Role(r).value for r in roles]
@@ -74,7 +76,7 @@ def create_user(email, name, roles, institutions, password):
             active=True,
             password=password,
         )
-    except DuplicateError as exc:
+    except DomainError as exc:
         raise click.ClickException(f"a user with e-mail {email!r} already exists") from exc
     db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}> with roles {', '.join(role_values)}")
@@ -84,8 +86,8 @@ def create_user(email, name, roles, institutions, password):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_roster_command(path: Path):
     """Import a roster CSV (children, guardians, groups). Nothing is written on any error."""
-    from screening import audit
-    from screening.services.roster import import_roster
+    from screening.core import audit
+    from screening.org.roster import import_roster
 
     result = import_roster(
         path.read_bytes(), today=date.today(), max_rows=current_app.config["ROSTER_MAX_ROWS"]
@@ -133,11 +135,11 @@ def import_roster_command(path: Path):
 )
 def load_catalogue(instruments_path, rules_path, paths_path):
     """Validate and load instruments and classifier rule sets. Nothing is stored on error."""
-    from screening.services.action_paths import load_template_file
-    from screening.services.catalogue import (
+    from screening.catalogue.services import (
         CatalogueError,
         load_instrument_files,
         load_ruleset_files,
+        load_template_file,
     )
 
     try:
@@ -157,8 +159,11 @@ def load_catalogue(instruments_path, rules_path, paths_path):
 def seed_demo():
     """Fill an empty database with the demo municipality (see README for the sign-ins)."""
     from screening import demo
-    from screening.services.action_paths import load_template_file
-    from screening.services.catalogue import load_instrument_files, load_ruleset_files
+    from screening.catalogue.services import (
+        load_instrument_files,
+        load_ruleset_files,
+        load_template_file,
+    )
 
     load_instrument_files()
     load_ruleset_files()

@@ -14,20 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from screening import accounts
-from screening.extensions import db
-from screening.models import (
-    Child,
-    ChildGuardian,
-    Group,
-    GroupMembership,
-    Guardian,
-    Institution,
-    InstitutionKind,
-    Municipality,
-    Role,
-    User,
-)
+from screening.accounts import services as accounts
+from screening.accounts.models import Role, User
+from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
+from screening.core.extensions import db
+from screening.org.models import Group, Institution, InstitutionKind, Municipality
 
 DEMO_PASSWORD = "demo-adgangskode"  # noqa: S105 - documented in the README, demo only
 
@@ -218,9 +209,9 @@ def _season_name(day: date) -> str:
 def seed_rounds(today: date, rng: random.Random) -> None:
     """A closed earlier round with agreed positions, and an open current round part-way
     through: some children assessed by one or two professionals, some agreed jointly."""
-    from screening.models import RoundStatus, ScreeningRound
-    from screening.services import assessments as svc
-    from screening.services.catalogue import compiled_instrument
+    from screening.assessments import services as svc
+    from screening.catalogue.services import compiled_instrument
+    from screening.rounds.models import RoundStatus, ScreeningRound
 
     institutions = list(db.session.scalars(sa.select(Institution).order_by(Institution.id)))
     users = {u.email: u for u in db.session.scalars(sa.select(User))}
@@ -294,7 +285,7 @@ def seed_rounds(today: date, rng: random.Random) -> None:
 def _demo_path(joint, leader, today: date, rng: random.Random) -> None:
     """Open, escalate or prepare to close the child's action path, and do the steps that
     would be done by now (most of them; some are left overdue for the momentum view)."""
-    from screening.services import action_paths as paths
+    from screening.paths import services as paths
 
     _action, path = paths.apply_agreed_position(joint, leader)
     if path is None:
@@ -330,12 +321,13 @@ OFFERS = (
 def seed_meeting(today: date) -> None:
     """For the first red path: a consent, a cross-disciplinary meeting with the family and a
     psychologist, and an action plan, so every part of the action path shows in the demo."""
-    from screening.models import ActionPath, Offer, PathStatus, PositionValue
-    from screening.services import action_paths as paths
+    from screening.classifier import Position
+    from screening.paths import services as paths
+    from screening.paths.models import ActionPath, Offer, PathStatus
 
     path = db.session.scalars(
         sa.select(ActionPath)
-        .where(ActionPath.position == PositionValue.RED, ActionPath.status == PathStatus.OPEN)
+        .where(ActionPath.position == Position.RED, ActionPath.status == PathStatus.OPEN)
         .order_by(ActionPath.id)
     ).first()
     if path is None:
@@ -398,7 +390,7 @@ def seed_meeting(today: date) -> None:
 
 
 def seed_offers() -> None:
-    from screening.models import Offer
+    from screening.paths.models import Offer
 
     for name, step, lo, hi, text in OFFERS:
         db.session.add(

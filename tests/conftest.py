@@ -19,12 +19,15 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from screening import create_app
-from screening.config import normalise_database_url
-from screening.extensions import db
+from screening.catalogue.services import (
+    load_instrument_files,
+    load_ruleset_files,
+    load_template_file,
+)
+from screening.core.config import normalise_database_url
+from screening.core.extensions import db
+from screening.documents import jobs
 from screening.models import Role, RoundStatus, ScreeningRound
-from screening.services import jobs
-from screening.services.action_paths import load_template_file
-from screening.services.catalogue import load_instrument_files, load_ruleset_files
 
 from . import factories as f
 from .factories import DEFAULT_PASSWORD

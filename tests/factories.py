@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from itertools import count
 
-from screening import accounts
-from screening.extensions import db
+from screening.accounts import services as accounts
+from screening.core.extensions import db
 from screening.models import (
     Child,
     ChildGuardian,

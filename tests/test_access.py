@@ -7,10 +7,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from screening.extensions import db
+from screening.core.extensions import db
+from screening.core.policy import Action, can
+from screening.core.web import PUBLIC_ENDPOINTS
 from screening.models import AuditEvent, Outcome, Role
-from screening.policy import Action, can
-from screening.web import PUBLIC_ENDPOINTS
 
 from . import factories as f
 
@@ -45,7 +45,7 @@ def test_allow_list_is_small_and_public_pages_work(client):
     # The offline app's shell, worker and manifest hold no personal data (tests/test_offline_app.py
     # shows the shell is the same bytes signed in and out).
     offline = {"offline.app_page", "offline.service_worker", "offline.manifest"}
-    assert {"auth.login", "static", "main.healthz", "main.set_language"} | offline == set(
+    assert {"accounts.login", "static", "core.healthz", "core.set_language"} | offline == set(
         PUBLIC_ENDPOINTS
     )
     assert client.get("/login").status_code == 200
@@ -209,6 +209,7 @@ def test_policy_matrix(two_institutions):
             Action.DECIDE_NOTIFY,
             Action.VIEW_MOMENTUM,
             Action.PARENTS_COPY,
+            Action.OVERSEE_CONFLICTS,
         },
         "educator_b": set(),
         "dental": {Action.VIEW_CHILD, Action.ADD_OBSERVATION, Action.LIST_CHILDREN},

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import yaml
 
-from screening import actionpaths as rules
+from screening.paths import rules as rules
 
 TEMPLATES = rules.load_templates()
 MONDAY = date(2026, 11, 23)

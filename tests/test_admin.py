@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import Group, Institution, Municipality, Role, User
 
 from . import factories as f

@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from screening.extensions import db
+from screening.assessments import services as svc
+from screening.catalogue.services import (
+    DATA_DIR,
+    CatalogueError,
+    load_instrument_files,
+    load_ruleset_files,
+)
+from screening.core.extensions import db
 from screening.models import (
     Assessment,
     AssessmentContext,
@@ -20,13 +27,6 @@ from screening.models import (
     JointAssessment,
     RoundStatus,
     ScreeningRound,
-)
-from screening.services import assessments as svc
-from screening.services.catalogue import (
-    DATA_DIR,
-    CatalogueError,
-    load_instrument_files,
-    load_ruleset_files,
 )
 
 from .conftest import TODAY, months_ago  # noqa: F401 - re-exported for browser tests

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from screening import accounts
-from screening.extensions import db
+from screening.accounts import services as accounts
+from screening.core.extensions import db
+from screening.core.urls import safe_next
 from screening.models import AuditEvent, Role, User
 
 from . import factories as f
@@ -106,7 +107,7 @@ def test_password_is_rehashed_on_login_when_parameters_change(browser, leader):
     ],
 )
 def test_safe_next(target, expected):
-    assert accounts.safe_next(target) == expected
+    assert safe_next(target) == expected
 
 
 def test_next_redirect_after_sign_in(browser, leader):

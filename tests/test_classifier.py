@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from screening.catalogue.services import DATA_DIR
 from screening.classifier import (
     AnswerError,
     Observation,
@@ -24,7 +25,6 @@ from screening.classifier import (
     load_ruleset,
     suggest_joint,
 )
-from screening.services.catalogue import DATA_DIR
 
 INSTRUMENTS = {i.key: i for i in load_instruments()}
 RULESETS = {

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from screening import demo
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import Child, Group, Guardian, Institution, Role, User
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import Role
 
 from . import factories as f

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import Role
 
 from . import factories as f

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import AuditEvent
 
 from .conftest import PG_URL, is_postgres, make_app
@@ -36,7 +36,7 @@ def migration_app(tmp_path):
 
 
 def _pg() -> str:
-    from screening.config import normalise_database_url
+    from screening.core.config import normalise_database_url
 
     return normalise_database_url(PG_URL)
 

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from screening.views.offline import PRECACHE_STATIC
+from screening.offline.shell import PRECACHE_STATIC
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "screening" / "static"
@@ -62,7 +62,7 @@ def test_the_service_worker_is_versioned_and_keeps_only_existing_files(app, clie
 def test_the_version_follows_the_cached_files(app, tmp_path, monkeypatch):
     import shutil
 
-    from screening.views.offline import app_version
+    from screening.offline.shell import app_version
 
     monkeypatch.delitem(app.extensions, "offline_app_version", raising=False)
     first = app_version()

@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from screening.actionpaths import add_working_days
-from screening.extensions import db
+from screening.assessments import services as svc
+from screening.core.errors import DomainError
+from screening.core.extensions import db
 from screening.models import (
     ActionPath,
     ActionPlan,
@@ -28,8 +29,8 @@ from screening.models import (
     ScreeningRound,
     StepKind,
 )
-from screening.services import action_paths as paths
-from screening.services import assessments as svc
+from screening.paths import services as paths
+from screening.paths.rules import add_working_days
 
 from . import factories as f
 from .conftest import TODAY
@@ -154,7 +155,7 @@ def test_red_path_requires_the_notify_assessment(browser, new_browser, world):
     assert notify.kind == StepKind.NOTIFY
     assert notify.required
     assert notify.due_on == add_working_days(TODAY, 1)
-    with pytest.raises(paths.PathError, match="notify_decision_required"):
+    with pytest.raises(DomainError, match="notify_decision_required"):
         paths.complete_step(notify, world["leader"], TODAY)
     db.session.rollback()
     url = f"/paths/{path.id}/steps/{notify.id}/notify"
@@ -289,7 +290,7 @@ def test_consent_must_come_from_a_custody_holder(world, meeting):
     g2 = f.guardian(name="Far uden myndighed")
     world["older"].guardian_links.append(ChildGuardian(guardian=g2, has_custody=False))
     db.session.flush()
-    with pytest.raises(paths.PathError, match="not_custody_holder"):
+    with pytest.raises(DomainError, match="not_custody_holder"):
         paths.record_consent(
             world["older"],
             g2,

@@ -20,10 +20,10 @@ from reports.letters import guardian_letter, professional_letter
 from reports.overviews import municipal_overview, round_overview
 from reports.parents import parents_copy
 from reports.plans import action_plan
-from screening.extensions import db
+from screening.core.extensions import db
+from screening.documents import queries as data
 from screening.models import AuditEvent, ChildGuardian, Municipality, Role
-from screening.services import action_paths as paths
-from screening.services import reports as data
+from screening.paths import services as paths
 
 from . import factories as f
 from .conftest import TODAY

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import AuditEvent, Child, ChildGuardian, GroupMembership, Guardian, Role
-from screening.services.roster import import_roster
+from screening.org.roster import import_roster
 
 from . import factories as f
 

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import (
     Assessment,
     AssessmentStatus,
     AuditEvent,
     ChildObservation,
     ConflictStatus,
+    DeviceKey,
     Outcome,
     RoundStatus,
     ScreeningRound,
@@ -28,7 +29,7 @@ from screening.models import (
     SyncKind,
     SyncReceipt,
 )
-from screening.services import sync as sync_svc
+from screening.offline import parsing
 
 from . import factories as f
 from .conftest import TODAY
@@ -198,7 +199,7 @@ def test_a_receipt_inserted_before_the_batch_is_caught_by_the_unique_constraint(
             client_id=item["id"],
             user_id=world["edu1"].id,
             kind=SyncKind.ASSESSMENT,
-            payload_hash=sync_svc.payload_hash("assessment", item["payload"]),
+            payload_hash=parsing.payload_hash("assessment", item["payload"]),
         )
     )
     db.session.commit()
@@ -228,7 +229,7 @@ def test_a_racing_insert_of_the_same_id_is_decided_by_the_constraint(browser, wo
                     client_id=item["id"],
                     user_id=user_id,
                     kind="observation",
-                    payload_hash=sync_svc.payload_hash("observation", item["payload"]),
+                    payload_hash=parsing.payload_hash("observation", item["payload"]),
                     outcome="stored",
                     received_at=datetime.now(UTC),
                 )
@@ -618,10 +619,10 @@ def test_malformed_bodies_and_too_many_items(browser, world):
     for r, text in cases:
         assert r.status_code == 400
         assert text in r.get_json()["error"]
-    too_many = [observation_item(world) for _ in range(sync_svc.MAX_BATCH + 1)]
+    too_many = [observation_item(world) for _ in range(parsing.MAX_BATCH + 1)]
     r = post("/api/sync", json={"items": too_many}, headers=headers)
     assert r.status_code == 413
-    assert r.get_json()["max_items"] == sync_svc.MAX_BATCH
+    assert r.get_json()["max_items"] == parsing.MAX_BATCH
     assert count(ChildObservation) == 0
     assert results(post("/api/sync", json={"items": []}, headers=headers)) == []
 
@@ -727,7 +728,7 @@ def test_device_key_is_stable_per_user_and_differs_between_users(browser, new_br
     again = new_browser()
     again.login("edu1@example.dk")
     assert again.get("/api/device-key").get_json()["key"] == first
-    assert count(sync_svc.DeviceKey) == 2
+    assert count(DeviceKey) == 2
     reads = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "device_key.read")
     ).all()

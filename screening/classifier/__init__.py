@@ -88,6 +88,7 @@ from screening.classifier.positions import (
     VULNERABILITY_LABELS,
     Position,
     Vulnerability,
+    profession_label,
 )
 from screening.classifier.results import Classification, Reason
 from screening.classifier.rules import RuleSet, load_default_ruleset, load_ruleset, load_rulesets
@@ -133,5 +134,6 @@ __all__ = [
     "load_observation_categories",
     "load_ruleset",
     "load_rulesets",
+    "profession_label",
     "suggest_joint",
 ]

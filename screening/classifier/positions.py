@@ -145,6 +145,14 @@ PROFESSIONS: dict[str, tuple[str, str]] = {
 }
 PROFESSION_ORDER: dict[str, int] = {key: i for i, key in enumerate(PROFESSIONS)}
 
+
+def profession_label(key: str, lang: str = "da") -> str:
+    """A profession's label in Danish ("da") or English ("en"); an unknown key as it is."""
+    labels = PROFESSIONS.get(key)
+    if labels is None:
+        return key
+    return labels[1] if lang == "en" else labels[0]
+
 DEFAULT_PROFESSIONS_BY_DOMAIN: dict[str, tuple[str, ...]] = {
     "emotional": ("psychologist",),
     "behaviour": ("psychologist",),

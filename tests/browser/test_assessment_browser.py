@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import Assessment, AssessmentStatus, Role
 from tests import factories as f
 from tests.test_assessments import TODAY, months_ago
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def setup(app):
+    from screening.catalogue.services import load_instrument_files, load_ruleset_files
     from screening.models import RoundStatus, ScreeningRound
-    from screening.services.catalogue import load_instrument_files, load_ruleset_files
 
     load_instrument_files()
     load_ruleset_files()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import Role
 from tests import factories as f
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from screening.extensions import db
+from screening.core.extensions import db
 from screening.models import (
     Assessment,
     AssessmentStatus,
@@ -96,7 +96,7 @@ def context(chromium):
 
 @pytest.fixture
 def setup(app):
-    from screening.services.catalogue import load_instrument_files, load_ruleset_files
+    from screening.catalogue.services import load_instrument_files, load_ruleset_files
 
     load_instrument_files()
     load_ruleset_files()
@@ -288,7 +288,7 @@ def test_replayed_batch_and_lost_answer_mid_batch_neither_duplicate_nor_lose(
 
 
 def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, server, setup):
-    from screening.services import assessments as svc
+    from screening.assessments import services as svc
 
     page = context.new_page()
     sign_in(page, server.url, "edu@example.dk")

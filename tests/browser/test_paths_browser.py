@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from screening.extensions import db
+from screening.assessments import services as svc
+from screening.core.extensions import db
 from screening.models import ActionPlan, ChildGuardian, Meeting, MeetingParticipant
-from screening.services import assessments as svc
 from tests import factories as f
 
 from .pages import LoginPage

@@ -1,0 +1,1 @@
+"""Staff users, roles, sign-in, passwords, throttling and the user administration."""

@@ -1,0 +1,186 @@
+"""Sign-in, sign-out, the password change and the user administration (/admin/users).
+
+The sign-in machinery (Flask-Login's user loader and what a signed-out request gets) is set
+up here too, when `create_app` registers this blueprint.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from wtforms import SelectChoice
+
+from forms.accounts import ROLE_LABELS, ChangePasswordForm, LoginForm, UserForm
+from forms.common import EmptyForm
+from screening.accounts import services as accounts
+from screening.accounts.models import User
+from screening.core import audit, flow
+from screening.core.access import require
+from screening.core.extensions import db, login_manager
+from screening.core.policy import Action
+from screening.core.urls import safe_next
+from screening.org.models import Institution
+
+bp = Blueprint("accounts", __name__)
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = _l("Log ind for at fortsætte.")
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _sep, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    # A changed password rotates the token and so ends every older session.
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> ResponseReturnValue:
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(error="authentication required"), 401
+    flash(str(login_manager.login_message), "info")
+    # After signing in, come back here; for a form post, to the form's page (the browser
+    # has kept what was typed, see draft-keeper.js).
+    target: str | None
+    if request.method == "GET":
+        target = request.full_path.rstrip("?")
+    elif request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        target = request.path
+    else:
+        target = None
+    return redirect(url_for("accounts.login", next=target))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data) or url_for("children.index"))
+    if form.validate_on_submit():
+        result = accounts.authenticate(
+            form.email.data, form.password.data, request.remote_addr or "unknown"
+        )
+        if result.throttled:
+            flash(_("For mange mislykkede forsøg. Vent et kvarter, og prøv igen."), "error")
+        elif result.user is None:
+            flash(_("E-mail eller adgangskode er forkert."), "error")
+        else:
+            lang = session.get("lang")
+            session.clear()  # a fresh session on sign-in
+            if lang:
+                session["lang"] = lang
+            session.permanent = True
+            login_user(result.user)
+            audit.record("user.login", "user", result.user.id)
+            return redirect(safe_next(form.next.data) or url_for("children.index"))
+        form.password.data = ""
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    form = EmptyForm()
+    if form.validate_on_submit():
+        audit.record("user.logout", "user", current_user.id)
+        logout_user()
+        session.clear()
+        flash(_("Du er logget ud."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not accounts.verify_password(current_user, form.current.data):
+            form.current.errors.append(_("Den nuværende adgangskode er forkert."))
+        else:
+            accounts.set_password(current_user, form.new.data)
+            audit.record("user.password_changed", "user", current_user.id)
+            # Every other session of this user ends; this one continues with the new token.
+            login_user(current_user._get_current_object())
+            flash(_("Din adgangskode er ændret. Andre enheder er logget ud."), "success")
+            return redirect(url_for("children.index"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+# User administration ------------------------------------------------------------------
+
+
+def _user_form(user: User | None) -> UserForm:
+    form = UserForm(obj=user)
+    form.institutions.choices = [
+        SelectChoice(i.id, i.name)
+        for i in db.session.scalars(sa.select(Institution).order_by(Institution.name))
+    ]
+    if user is not None and not form.is_submitted():
+        form.roles.data = sorted(r.value for r in user.roles)
+        form.institutions.data = sorted(user.institution_ids)
+    return form
+
+
+@bp.route("/admin/users")
+def users() -> ResponseReturnValue:
+    require(Action.MANAGE_USERS)
+    rows = db.session.scalars(sa.select(User).order_by(User.name)).all()
+    return render_template("accounts/users.html", users=rows, role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int | None = None) -> ResponseReturnValue:
+    require(Action.MANAGE_USERS)
+    obj = None
+    if user_id is not None:
+        obj = db.session.get(User, user_id) or abort(404)
+    form = _user_form(obj)
+
+    def page(error: object = None) -> ResponseReturnValue:
+        return render_template("accounts/user.html", user=obj, form=form)
+
+    if not form.validate_on_submit():
+        return page()
+    return flow.perform(
+        lambda: accounts.save_user(
+            obj,
+            name=form.name.data,
+            email=form.email.data,
+            roles=form.roles.data,
+            institution_ids=form.institutions.data,
+            active=form.active.data,
+            password=form.password.data or None,
+        ),
+        record=lambda saved: audit.record(
+            "user.create" if obj is None else "user.update",
+            "user",
+            saved.id,
+            roles=sorted(saved.roles),
+        ),
+        success=_("Brugeren er gemt."),
+        redirect_to=url_for("accounts.users"),
+        fields={"email_taken": form.email, "password_required": form.password},
+        failed=page,
+    )

@@ -1,0 +1,1 @@
+"""Individual and joint assessments, delegates, observations, progress and the timeline."""

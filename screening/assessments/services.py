@@ -1,0 +1,467 @@
+"""Individual and joint wellbeing assessments, observations, progress and the timeline.
+
+State changes flush and never commit. Nothing here reads the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from screening.accounts.models import Role, User, user_institution
+from screening.assessments.models import (
+    Assessment,
+    AssessmentContext,
+    AssessmentStatus,
+    ChildObservation,
+    JointAssessment,
+    JointDelegate,
+)
+from screening.catalogue.models import InstrumentVersion
+from screening.catalogue.services import active_ruleset, compiled_instrument, instrument_for
+from screening.children.models import Child, GroupMembership
+from screening.classifier import (
+    Classification,
+    Instrument,
+    JointSuggestion,
+    Observation,
+    OverrideError,
+    Position,
+    Vulnerability,
+    apply_override,
+    classify,
+    suggest_joint,
+)
+from screening.core.db import utcnow
+from screening.core.errors import DomainError
+from screening.core.extensions import db
+from screening.core.policy import HEALTH_VISITOR_MAX_MONTHS
+from screening.org.models import Group, Institution
+from screening.rounds.models import RoundStatus, ScreeningRound
+
+# Instruments and context -----------------------------------------------------------------
+
+
+def instrument_for_child(round_: ScreeningRound, child: Child) -> InstrumentVersion | None:
+    """The instrument the child is assessed with in the round (by age at the reference
+    date), or None when the round does not cover the child."""
+    group = child.current_group
+    if group is None or not round_.covers(group.institution_id):
+        return None
+    return instrument_for(round_, child.age_in_months(round_.reference_date))
+
+
+def context_for(user: User, instrument: InstrumentVersion) -> AssessmentContext:
+    """An infant instrument filled in by someone outside the daycare staff (a health
+    visitor) is the first assessment at a home visit; everything else is in the daycare."""
+    if instrument.max_months <= HEALTH_VISITOR_MAX_MONTHS and not user.has_role(
+        Role.EDUCATOR, Role.LEADER
+    ):
+        return AssessmentContext.HOME_VISIT
+    return AssessmentContext.DAYCARE
+
+
+# Individual assessments --------------------------------------------------------------
+
+
+@dataclass
+class AssessmentInput:
+    answers: dict = field(default_factory=dict)
+    resources: str = ""
+    concerns: str = ""
+    justification: str = ""
+    vulnerability: str | None = None
+
+
+def own_assessment(round_id: int, child_id: int, user_id: int) -> Assessment | None:
+    return db.session.scalar(
+        sa.select(Assessment).where(
+            Assessment.round_id == round_id,
+            Assessment.child_id == child_id,
+            Assessment.assessor_id == user_id,
+        )
+    )
+
+
+def start(
+    round_: ScreeningRound,
+    child: Child,
+    user: User,
+    instrument: InstrumentVersion,
+    context: AssessmentContext = AssessmentContext.DAYCARE,
+) -> Assessment:
+    """The user's assessment of the child in the round, created as an empty draft."""
+    if round_.status != RoundStatus.OPEN:
+        raise DomainError("round_not_open")
+    existing = own_assessment(round_.id, child.id, user.id)
+    if existing is not None:
+        return existing
+    assessment = Assessment(
+        round=round_, child=child, assessor=user, instrument=instrument, context=context, answers={}
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
+
+
+def clean_answers(instrument: Instrument, raw: dict) -> dict:
+    """Keep only answers the instrument knows, in its types; drop unticked and empty ones."""
+    out: dict = {}
+    for item in instrument.items:
+        value = raw.get(item.key)
+        if item.kind == "indicator":
+            if value is True:
+                out[item.key] = True
+        elif item.kind == "rated":
+            in_scale = item.scale is None or (
+                isinstance(value, int) and item.scale.min <= value <= item.scale.max
+            )
+            if isinstance(value, int) and not isinstance(value, bool) and in_scale:
+                out[item.key] = value
+        elif isinstance(value, str) and value.strip():
+            out[item.key] = value.strip()
+    return out
+
+
+def missing_ratings(instrument: Instrument, answers: dict) -> list[str]:
+    return [i.key for i in instrument.items if i.kind == "rated" and i.key not in answers]
+
+
+def save(
+    assessment: Assessment, data: AssessmentInput, *, submit: bool, today: date | None = None
+) -> Classification | None:
+    """Save a draft, or submit: classify, store the suggestion with the rule-set version.
+
+    Raises DomainError("missing_ratings" | "justification_required" | "not_draft" |
+    "round_not_open") without changing anything.
+    """
+    if assessment.status != AssessmentStatus.DRAFT:
+        raise DomainError("not_draft")
+    if assessment.round.status != RoundStatus.OPEN:
+        raise DomainError("round_not_open")
+    instrument = compiled_instrument(assessment.instrument)
+    answers = clean_answers(instrument, data.answers)
+    result = None
+    if submit:
+        if missing_ratings(instrument, answers):
+            raise DomainError("missing_ratings")
+        result = classify_assessment(assessment, answers, data.vulnerability, today=today)
+        if result.position != Position.GREEN and not data.justification.strip():
+            raise DomainError("justification_required")
+    assessment.answers = answers
+    assessment.resources = data.resources.strip()
+    assessment.concerns = data.concerns.strip()
+    assessment.justification = data.justification.strip()
+    assessment.vulnerability = Vulnerability(data.vulnerability) if data.vulnerability else None
+    assessment.version += 1
+    if result is not None:
+        ruleset_row, _ = active_ruleset()
+        assessment.status = AssessmentStatus.SUBMITTED
+        assessment.submitted_at = utcnow()
+        assessment.classification = result.to_dict()
+        assessment.suggested_position = Position(result.position.value)
+        assessment.ruleset_key = ruleset_row.key
+        assessment.ruleset_version = ruleset_row.version
+    db.session.flush()
+    return result
+
+
+def classify_assessment(
+    assessment: Assessment, answers: dict, vulnerability: str | None, *, today: date | None = None
+) -> Classification:
+    _, ruleset = active_ruleset()
+    instrument = compiled_instrument(assessment.instrument)
+    as_of = min(today or date.today(), assessment.round.ends_on)
+    return classify(
+        instrument,
+        ruleset,
+        answers,
+        observations=classifier_observations(assessment.child_id),
+        history=agreed_history(assessment.child_id, before=assessment.round),
+        vulnerability=Vulnerability(vulnerability) if vulnerability else None,
+        as_of=as_of,
+    )
+
+
+def classifier_observations(child_id: int) -> list[Observation]:
+    rows = db.session.scalars(
+        sa.select(ChildObservation).where(ChildObservation.child_id == child_id)
+    )
+    return [Observation(r.source.value, r.category, r.level, r.observed_on) for r in rows]
+
+
+def agreed_history(child_id: int, *, before: ScreeningRound) -> list[Position]:
+    """The child's agreed positions in earlier rounds, oldest first."""
+    rows = db.session.execute(
+        sa.select(JointAssessment.agreed_position)
+        .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
+        .where(
+            JointAssessment.child_id == child_id,
+            ScreeningRound.reference_date < before.reference_date,
+        )
+        .order_by(ScreeningRound.reference_date)
+    ).scalars()
+    return [Position(p.value) for p in rows]
+
+
+def latest_agreed(child_id: int) -> JointAssessment | None:
+    """The child's current position: the agreed position of the latest round."""
+    return db.session.scalar(
+        sa.select(JointAssessment)
+        .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
+        .where(JointAssessment.child_id == child_id)
+        .order_by(ScreeningRound.reference_date.desc())
+        .limit(1)
+    )
+
+
+def submitted_for(round_id: int, child_id: int) -> list[Assessment]:
+    return list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .where(
+                Assessment.round_id == round_id,
+                Assessment.child_id == child_id,
+                Assessment.status == AssessmentStatus.SUBMITTED,
+            )
+            .options(selectinload(Assessment.assessor), selectinload(Assessment.instrument))
+            .order_by(Assessment.submitted_at)
+        )
+    )
+
+
+# Joint assessment ----------------------------------------------------------------------
+
+
+def joint_suggestion(assessments: list[Assessment]) -> JointSuggestion:
+    if not assessments:
+        raise DomainError("no_submitted_assessments")
+    _, ruleset = active_ruleset()
+    return suggest_joint([a.classification for a in assessments], ruleset)
+
+
+def joint_for(round_id: int, child_id: int) -> JointAssessment | None:
+    return db.session.scalar(
+        sa.select(JointAssessment).where(
+            JointAssessment.round_id == round_id, JointAssessment.child_id == child_id
+        )
+    )
+
+
+def record_joint(
+    round_: ScreeningRound,
+    child: Child,
+    user: User,
+    *,
+    agreed: str,
+    justification: str,
+    override_reason: str = "",
+) -> JointAssessment:
+    """Record (or revise) the agreed position. An override of the suggestion needs a reason
+    (DomainError("override_reason_required")); a justification is always required."""
+    if round_.status != RoundStatus.OPEN:
+        raise DomainError("round_not_open")
+    if not justification.strip():
+        raise DomainError("justification_required")
+    assessments = submitted_for(round_.id, child.id)
+    suggestion = joint_suggestion(assessments)
+    try:
+        override = apply_override(suggestion, agreed, override_reason.strip() or None)
+    except OverrideError:
+        raise DomainError("override_reason_required") from None
+    history = agreed_history(child.id, before=round_)
+    joint = joint_for(round_.id, child.id)
+    if joint is None:
+        joint = JointAssessment(round=round_, child=child)
+        db.session.add(joint)
+    joint.previous_position = Position(history[-1].value) if history else None
+    joint.suggested_position = Position(suggestion.position.value)
+    joint.suggestion = suggestion.to_dict() | {"assessment_ids": [a.id for a in assessments]}
+    joint.agreed_position = Position(override.position.value)
+    joint.justification = justification.strip()
+    joint.override_reason = override.reason if override.overridden else ""
+    joint.decided_by = user
+    joint.decided_at = utcnow()
+    db.session.flush()
+    return joint
+
+
+def record_parents_informed(joint: JointAssessment, user: User, on: date, note: str) -> None:
+    joint.parents_informed_on = on
+    joint.parents_informed_by = user
+    joint.parents_informed_note = note.strip()
+    db.session.flush()
+
+
+# Progress ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChildProgress:
+    child: Child
+    instrument: InstrumentVersion | None
+    submitted: int
+    drafts: int
+    joint: JointAssessment | None
+    own_status: AssessmentStatus | None = None
+
+
+@dataclass
+class GroupProgress:
+    group: Group
+    children: list[ChildProgress]
+
+    @property
+    def eligible(self) -> list[ChildProgress]:
+        return [c for c in self.children if c.instrument is not None]
+
+    @property
+    def with_individual(self) -> int:
+        return sum(1 for c in self.eligible if c.submitted >= 1)
+
+    @property
+    def with_two(self) -> int:
+        return sum(1 for c in self.eligible if c.submitted >= 2)
+
+    @property
+    def with_joint(self) -> int:
+        return sum(1 for c in self.eligible if c.joint is not None)
+
+    @property
+    def missing_individual(self) -> list[ChildProgress]:
+        return [c for c in self.eligible if c.submitted == 0]
+
+    @property
+    def missing_joint(self) -> list[ChildProgress]:
+        return [c for c in self.eligible if c.joint is None]
+
+
+def group_progress(
+    round_: ScreeningRound, groups: list[Group], user: User | None = None
+) -> list[GroupProgress]:
+    """For each group: every current child, its instrument in the round, counts of submitted
+    and draft assessments, the joint assessment, and the user's own status. Four queries."""
+    group_ids = [g.id for g in groups]
+    members = db.session.execute(
+        sa.select(GroupMembership.group_id, Child)
+        .join(Child, Child.id == GroupMembership.child_id)
+        .where(GroupMembership.group_id.in_(group_ids), GroupMembership.end_date.is_(None))
+        .options(selectinload(Child.memberships).selectinload(GroupMembership.group))
+        .order_by(Child.first_name, Child.last_name)
+    ).all()
+    child_ids = [c.id for _, c in members]
+    counts: dict[tuple[int, AssessmentStatus], int] = {}
+    own: dict[int, AssessmentStatus] = {}
+    for child_id, status, assessor_id in db.session.execute(
+        sa.select(Assessment.child_id, Assessment.status, Assessment.assessor_id).where(
+            Assessment.round_id == round_.id, Assessment.child_id.in_(child_ids)
+        )
+    ):
+        counts[(child_id, status)] = counts.get((child_id, status), 0) + 1
+        if user is not None and assessor_id == user.id:
+            own[child_id] = status
+    joints = {
+        j.child_id: j
+        for j in db.session.scalars(
+            sa.select(JointAssessment).where(
+                JointAssessment.round_id == round_.id, JointAssessment.child_id.in_(child_ids)
+            )
+        )
+    }
+    instruments: dict[int, InstrumentVersion | None] = {}
+    by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
+    for group_id, child in members:
+        months = child.age_in_months(round_.reference_date)
+        if months not in instruments:
+            instruments[months] = instrument_for(round_, months)
+        covered = round_.covers(groups[group_ids.index(group_id)].institution_id)
+        by_group[group_id].append(
+            ChildProgress(
+                child=child,
+                instrument=instruments[months] if covered else None,
+                submitted=counts.get((child.id, AssessmentStatus.SUBMITTED), 0),
+                drafts=counts.get((child.id, AssessmentStatus.DRAFT), 0),
+                joint=joints.get(child.id),
+                own_status=own.get(child.id),
+            )
+        )
+    return [GroupProgress(g, by_group[g.id]) for g in groups]
+
+
+def next_child(round_: ScreeningRound, child: Child, user: User) -> Child | None:
+    """The next child in the same group (alphabetical, wrapping) the user has not submitted
+    an assessment for in this round and who is covered by the round."""
+    group = child.current_group
+    if group is None:
+        return None
+    progress = group_progress(round_, [group], user)[0].eligible
+    ids = [c.child.id for c in progress]
+    if child.id not in ids:
+        return None
+    start_at = ids.index(child.id)
+    ordered = progress[start_at + 1 :] + progress[:start_at]
+    return next((c.child for c in ordered if c.own_status != AssessmentStatus.SUBMITTED), None)
+
+
+# Observations -------------------------------------------------------------------------
+
+
+def add_observation(
+    child: Child,
+    author: User,
+    *,
+    source: str,
+    category: str,
+    level: int,
+    observed_on: date,
+    note: str,
+) -> ChildObservation:
+    obs = ChildObservation(
+        child=child,
+        author=author,
+        source=source,
+        category=category,
+        level=level,
+        observed_on=observed_on,
+        note=note.strip(),
+    )
+    db.session.add(obs)
+    db.session.flush()
+    return obs
+
+
+# Delegates ------------------------------------------------------------------------------
+
+
+def institution_staff(inst: Institution) -> list[User]:
+    """The institution's active users, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(user_institution, user_institution.c.user_id == User.id)
+            .where(user_institution.c.institution_id == inst.id, User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def delegates_of(inst: Institution) -> list[JointDelegate]:
+    return list(
+        db.session.scalars(sa.select(JointDelegate).where(JointDelegate.institution_id == inst.id))
+    )
+
+
+def add_delegate(inst: Institution, user_id: int, by: User) -> JointDelegate:
+    """Let a user record joint assessments for the institution."""
+    row = JointDelegate(institution_id=inst.id, user_id=user_id, granted_by_id=by.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def remove_delegate(row: JointDelegate) -> None:
+    db.session.delete(row)
+    db.session.flush()

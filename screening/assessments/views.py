@@ -1,0 +1,478 @@
+"""A round's progress, individual and joint assessments, delegates, observations and the
+timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from forms.assessments import (
+    DelegateForm,
+    JointForm,
+    ObservationForm,
+    ParentsInformedForm,
+    answers_from,
+    assessment_form_class,
+    field_name,
+    fill_from_answers,
+)
+from forms.common import EmptyForm
+from screening.assessments import services as svc
+from screening.assessments.models import Assessment, ChildObservation, JointAssessment
+from screening.catalogue.services import compiled_instrument
+from screening.children.models import Child
+from screening.classifier import Instrument, load_observation_categories
+from screening.core import audit, flow
+from screening.core.access import load
+from screening.core.extensions import db
+from screening.core.i18n import lang
+from screening.core.policy import (
+    Action,
+    can,
+    may_assess_with,
+    observation_sources,
+    writable_observation_sources,
+)
+from screening.org.models import Group, Institution
+from screening.paths import services as action_paths
+from screening.paths.models import ActionPath
+from screening.rounds.models import RoundStatus, ScreeningRound
+
+bp = Blueprint("assessments", __name__)
+
+
+def _round(round_id: int) -> ScreeningRound:
+    return db.get_or_404(ScreeningRound, round_id)
+
+
+# Progress of a round ------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>")
+def round_overview(round_id: int) -> ResponseReturnValue:
+    """The institutions of a round the user may follow, with progress per institution."""
+    round_ = _round(round_id)
+    if round_.status == RoundStatus.PLANNED and not can(current_user, Action.MANAGE_ROUNDS):
+        abort(404)
+    institutions = [i for i in round_.institutions if can(current_user, Action.VIEW_ASSESSMENTS, i)]
+    progress = {
+        i.id: svc.group_progress(round_, [g for g in i.groups if g.active]) for i in institutions
+    }
+    audit.record("round.progress", "round", round_.id)
+    return render_template(
+        "assessments/round.html", round=round_, institutions=institutions, progress=progress
+    )
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:group_id>")
+def worklist(round_id: int, group_id: int) -> ResponseReturnValue:
+    """A group's children in a round: who has been assessed, by me and by others."""
+    round_ = _round(round_id)
+    group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
+    if not round_.covers(group.institution_id) or round_.status == RoundStatus.PLANNED:
+        abort(404)
+    progress = svc.group_progress(round_, [group], current_user)[0]
+    audit.record("round.worklist", "group", group.id, round_id=round_.id)
+    return render_template(
+        "assessments/worklist.html",
+        round=round_,
+        group=group,
+        progress=progress,
+        may_assess=can(current_user, Action.ASSESS, group),
+        may_joint=can(current_user, Action.RECORD_JOINT, group),
+    )
+
+
+# Individual assessment ------------------------------------------------------------------
+
+
+PATH_MESSAGES = {
+    "open": lambda: _("En handlevej er åbnet med trin og frister."),
+    "escalate": lambda: _("Handlevejen er eskaleret til rød med de nye trin."),
+    "prepare_close": lambda: _(
+        "Positionen er grøn. Handlevejen kan afsluttes efter en afsluttende opfølgning."
+    ),
+}
+
+
+@bp.route("/rounds/<int:round_id>/children/<int:child_id>/assess", methods=["GET", "POST"])
+def assess(round_id: int, child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.ASSESS)
+    round_ = _round(round_id)
+    own = svc.own_assessment(round_.id, child.id, current_user.id)
+    instrument_row = own.instrument if own else svc.instrument_for_child(round_, child)
+    if instrument_row is None or round_.status == RoundStatus.PLANNED:
+        abort(404)  # the round does not cover this child
+    if own is not None and own.submitted:
+        return redirect(url_for("assessments.view_assessment", assessment_id=own.id))
+    if not may_assess_with(current_user, instrument_row.max_months):
+        audit.refused("assessment.edit", "child", child.id, child_id=child.id)
+        abort(403)
+    if round_.status != RoundStatus.OPEN:
+        flash(_("Runden er ikke åben."), "error")
+        return redirect(url_for("children.child", child_id=child.id))
+
+    instrument = compiled_instrument(instrument_row)
+    form_class = assessment_form_class(instrument, lang())
+    form = form_class()
+    if request.method == "GET" and own is not None:
+        fill_from_answers(form, instrument, own.answers)
+        form.resources.data = own.resources
+        form.concerns.data = own.concerns
+        form.justification.data = own.justification
+        form.vulnerability.data = own.vulnerability.value if own.vulnerability else ""
+    if request.method == "GET":
+        form.version.data = str(own.version if own else 0)
+
+    def page(error: object = None) -> ResponseReturnValue:
+        audit.record("assessment.open", "child", child.id, child_id=child.id, round_id=round_.id)
+        return render_template(
+            "assessments/assess.html",
+            form=form,
+            round=round_,
+            child=child,
+            instrument=instrument,
+            instrument_row=instrument_row,
+            assessment=own,
+            areas=_area_fields(instrument, form),
+            next_child=svc.next_child(round_, child, current_user),
+            result=None,
+            lang=lang(),
+            draft_key=draft_key(round_.id, child.id),
+        ), (400 if form.errors or error is not None else 200)
+
+    if not form.validate_on_submit():
+        if form.is_submitted():
+            flash(_("Formularen har fejl. Ret dem, og prøv igen."), "error")
+        return page()
+    if own is not None and form.version.data != str(own.version):
+        flash(
+            _(
+                "Vurderingen er blevet gemt et andet sted (fx i en anden fane), siden du "
+                "åbnede den. Dine ændringer er ikke gemt; de står stadig i formularen. "
+                "Tjek dem, og gem igen."
+            ),
+            "error",
+        )
+        form.version.data = str(own.version)
+        return page(error="changed_meanwhile")
+    submit = bool(form.submit_assessment.data)
+    data = svc.AssessmentInput(
+        answers=answers_from(form, instrument),
+        resources=form.resources.data or "",
+        concerns=form.concerns.data or "",
+        justification=form.justification.data or "",
+        vulnerability=form.vulnerability.data or None,
+    )
+
+    def save() -> Assessment:
+        context = svc.context_for(current_user, instrument_row)
+        assessment = own or svc.start(round_, child, current_user, instrument_row, context)
+        svc.save(assessment, data, submit=submit)
+        return assessment
+
+    def saved(assessment: Assessment) -> None:
+        audit.record(
+            "assessment.submit" if submit else "assessment.save_draft",
+            "assessment",
+            assessment.id,
+            child_id=child.id,
+        )
+        session["clear_draft"] = draft_key(round_.id, child.id)
+
+    return flow.perform(
+        save,
+        record=saved,
+        success=_("Vurderingen er indsendt.") if submit else _("Kladden er gemt."),
+        redirect_to=lambda a: (
+            url_for("assessments.view_assessment", assessment_id=a.id)
+            if submit
+            else url_for("assessments.assess", round_id=round_.id, child_id=child.id)
+        ),
+        failed=page,
+    )
+
+
+def draft_key(round_id: int, child_id: int) -> str:
+    """The browser's key for its copy of an unsaved assessment (see draft-keeper.js)."""
+    return f"assessment-{round_id}-{child_id}-{current_user.id}"
+
+
+def _area_fields(instrument: Instrument, form: Any) -> list[dict[str, Any]]:
+    return [
+        {"area": area, "fields": [(item, form[field_name(item.key)]) for item in area.items]}
+        for area in instrument.areas
+    ]
+
+
+@bp.route("/assessments/<int:assessment_id>")
+def view_assessment(assessment_id: int) -> ResponseReturnValue:
+    assessment = load(
+        Assessment, assessment_id, Action.VIEW_ASSESSMENTS, audited_as="assessment.view"
+    )
+    instrument = compiled_instrument(assessment.instrument)
+    audit.record("assessment.view", "assessment", assessment.id, child_id=assessment.child_id)
+    round_ = assessment.round
+    return render_template(
+        "assessments/view.html",
+        assessment=assessment,
+        instrument=instrument,
+        lang=lang(),
+        next_child=svc.next_child(round_, assessment.child, current_user)
+        if assessment.assessor_id == current_user.id and round_.is_open
+        else None,
+    )
+
+
+# Joint assessment (fælles vurdering) -----------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/children/<int:child_id>/joint", methods=["GET", "POST"])
+def joint(round_id: int, child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.RECORD_JOINT)
+    round_ = _round(round_id)
+    if (
+        svc.instrument_for_child(round_, child) is None
+        and svc.joint_for(round_.id, child.id) is None
+    ):
+        abort(404)
+    own = svc.own_assessment(round_.id, child.id, current_user.id)
+    if own is not None and not own.submitted:
+        flash(_("Indsend din egen vurdering af barnet, før du ser de andres."), "error")
+        return redirect(url_for("assessments.assess", round_id=round_.id, child_id=child.id))
+    assessments = svc.submitted_for(round_.id, child.id)
+    existing = svc.joint_for(round_.id, child.id)
+    suggestion = svc.joint_suggestion(assessments) if assessments else None
+    form = JointForm(obj=existing)
+    if request.method == "GET" and existing is None and suggestion is not None:
+        form.agreed_position.data = suggestion.position.value
+    if request.method == "GET" and existing is not None:
+        form.agreed_position.data = existing.agreed_position.value
+
+    def page(error: object = None) -> ResponseReturnValue:
+        audit.record(
+            "joint.open",
+            "child",
+            child.id,
+            child_id=child.id,
+            round_id=round_.id,
+            assessments=len(assessments),
+        )
+        parents_form = ParentsInformedForm(formdata=None)
+        if existing is not None and existing.parents_informed_on is None:
+            parents_form.informed_on.data = date.today()
+        return render_template(
+            "assessments/joint.html",
+            round=round_,
+            child=child,
+            assessments=[(a, compiled_instrument(a.instrument)) for a in assessments],
+            suggestion=suggestion,
+            joint=existing,
+            form=form,
+            parents_form=parents_form,
+            lang=lang(),
+        ), (400 if form.errors or error is not None else 200)
+
+    if not form.validate_on_submit():
+        return page()
+
+    def record() -> tuple[JointAssessment, str, ActionPath | None]:
+        joint_row = svc.record_joint(
+            round_,
+            child,
+            current_user,
+            agreed=form.agreed_position.data,
+            justification=form.justification.data,
+            override_reason=form.override_reason.data or "",
+        )
+        return (joint_row, *action_paths.apply_agreed_position(joint_row, current_user))
+
+    def recorded(result: tuple[JointAssessment, str, ActionPath | None]) -> None:
+        joint_row, action, path_row = result
+        audit.record(
+            "joint.record",
+            "joint_assessment",
+            joint_row.id,
+            child_id=child.id,
+            overridden=joint_row.overridden,
+        )
+        flash(_("Den fælles vurdering er gemt."), "success")
+        if action in PATH_MESSAGES and path_row is not None:
+            audit.record(f"path.{action}", "action_path", path_row.id, child_id=child.id)
+            flash(PATH_MESSAGES[action](), "info")
+
+    return flow.perform(
+        record,
+        record=recorded,
+        redirect_to=url_for("assessments.joint", round_id=round_.id, child_id=child.id),
+        fields={"override_reason_required": form.override_reason},
+        failed=page,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/children/<int:child_id>/parents-informed", methods=["POST"])
+def parents_informed(round_id: int, child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.RECORD_JOINT)
+    joint_row = svc.joint_for(round_id, child.id) or abort(404)
+    form = ParentsInformedForm()
+    if form.validate_on_submit():
+        svc.record_parents_informed(
+            joint_row, current_user, form.informed_on.data, form.note.data or ""
+        )
+        audit.record("joint.parents_informed", "joint_assessment", joint_row.id, child_id=child.id)
+        flash(_("Det er noteret, at forældrene er orienteret."), "success")
+    else:
+        flash(_("Skriv en gyldig dato for, hvornår forældrene blev orienteret."), "error")
+    return redirect(url_for("assessments.joint", round_id=round_id, child_id=child.id))
+
+
+@bp.route("/institutions/<int:institution_id>/delegates", methods=["GET", "POST"])
+def delegates(institution_id: int) -> ResponseReturnValue:
+    inst = load(Institution, institution_id, Action.DELEGATE_JOINT)
+    form = DelegateForm()
+    staff = [u for u in svc.institution_staff(inst) if u.id != current_user.id]
+    current = svc.delegates_of(inst)
+    delegated = {d.user_id for d in current}
+    form.user_id.choices = [SelectChoice(u.id, u.name) for u in staff if u.id not in delegated]
+    remove_form = EmptyForm(prefix="remove")
+    here = url_for("assessments.delegates", institution_id=inst.id)
+    if request.method == "POST" and request.form.get("remove"):
+        row = next((d for d in current if str(d.id) == request.form["remove"]), None)
+        if remove_form.validate_on_submit() and row is not None:
+            svc.remove_delegate(row)
+            audit.record("delegate.remove", "institution", inst.id, user=row.user_id)
+            flash(_("Tilladelsen er fjernet."), "success")
+        return redirect(here)
+    if form.validate_on_submit():
+        return flow.perform(
+            lambda: svc.add_delegate(inst, form.user_id.data, current_user),
+            record=lambda row: audit.record(
+                "delegate.add", "institution", inst.id, user=row.user_id
+            ),
+            success=_("Medarbejderen kan nu registrere fælles vurderinger."),
+            redirect_to=here,
+        )
+    return render_template(
+        "assessments/delegates.html",
+        institution=inst,
+        form=form,
+        delegates=current,
+        remove_form=remove_form,
+    )
+
+
+# Observations ---------------------------------------------------------------------------
+
+
+@bp.route("/children/<int:child_id>/observations/new", methods=["GET", "POST"])
+def new_observation(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.ADD_OBSERVATION)
+    catalogue = load_observation_categories()
+    language = lang()
+    sources = writable_observation_sources(current_user)
+    if not sources:
+        abort(403)
+    form = ObservationForm()
+    form.source.choices = [
+        SelectChoice(s.value, catalogue.sources[s.value].title.get(language)) for s in sources
+    ]
+    chosen = (
+        form.source.data if form.source.data in {s.value for s in sources} else (sources[0].value)
+    )
+    form.category.choices = [
+        SelectChoice(
+            c.key, c.title.get(language), optgroup=catalogue.sources[s.value].title.get(language)
+        )
+        for s in sources
+        for c in catalogue.sources[s.value].categories.values()
+    ]
+    if request.method == "GET":
+        form.observed_on.data = date.today()
+        form.source.data = chosen
+    if form.validate_on_submit():
+        if not catalogue.has(form.source.data, form.category.data):
+            form.category.errors.append(_("Kategorien passer ikke til den valgte kilde."))
+        elif form.observed_on.data > date.today():
+            form.observed_on.errors.append(_("Datoen må ikke ligge i fremtiden."))
+        else:
+            obs = svc.add_observation(
+                child,
+                current_user,
+                source=form.source.data,
+                category=form.category.data,
+                level=int(form.level.data),
+                observed_on=form.observed_on.data,
+                note=form.note.data or "",
+            )
+            audit.record("observation.add", "observation", obs.id, child_id=child.id)
+            flash(_("Observationen er gemt."), "success")
+            return redirect(url_for("children.child", child_id=child.id))
+    return render_template("assessments/observation_form.html", form=form, child=child), (
+        400 if form.errors else 200
+    )
+
+
+# Timeline ---------------------------------------------------------------------------------
+
+
+@bp.route("/children/<int:child_id>/timeline")
+def timeline(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.VIEW_CHILD)
+    catalogue = load_observation_categories()
+    events = []
+    joints = []
+    if can(current_user, Action.VIEW_ASSESSMENTS, child):
+        joints = db.session.scalars(
+            sa.select(JointAssessment)
+            .join(ScreeningRound)
+            .where(JointAssessment.child_id == child.id)
+            .order_by(ScreeningRound.reference_date)
+        ).all()
+        for j in joints:
+            events.append(("joint", j.decided_at.date(), j))
+        assessments = db.session.scalars(
+            sa.select(Assessment).where(Assessment.child_id == child.id)
+        ).all()
+        for a in assessments:
+            if can(current_user, Action.VIEW_ASSESSMENTS, a) and (
+                a.submitted or a.assessor_id == current_user.id
+            ):
+                events.append(("assessment", (a.submitted_at or a.updated_at).date(), a))
+    sources = observation_sources(current_user, child)
+    stmt = sa.select(ChildObservation).where(ChildObservation.child_id == child.id)
+    if sources is not None:
+        stmt = stmt.where(ChildObservation.source.in_(sources))
+    for obs in db.session.scalars(stmt):
+        events.append(("observation", obs.observed_on, obs))
+    events.sort(key=lambda e: e[1], reverse=True)
+    audit.record("child.timeline", "child", child.id, child_id=child.id)
+    return render_template(
+        "assessments/timeline.html",
+        child=child,
+        events=events,
+        chart=_chart(joints),
+        catalogue=catalogue,
+        lang=lang(),
+    )
+
+
+def _chart(joints: list[JointAssessment]) -> list[dict[str, object]]:
+    """Points for a small server-rendered SVG: one per round, y by position."""
+    points = []
+    for i, j in enumerate(joints):
+        points.append(
+            {
+                "x": 40 + i * 90,
+                "y": 20 + (2 - j.agreed_position.severity) * 30,
+                "position": j.agreed_position.value,
+                "label": j.round.name,
+            }
+        )
+    return points

@@ -1,0 +1,265 @@
+"""Instruments, rule sets and action-path templates: loaded from YAML files into versioned
+rows, compiled once.
+
+A definition row never changes: loading a file whose key and version exist with different
+content is refused (give the changed instrument a new version). Assessments point at the
+exact row they were made with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+from screening.catalogue.models import (
+    ActionPathTemplateVersion,
+    InstrumentVersion,
+    RuleSetVersion,
+)
+from screening.classifier import (
+    Instrument,
+    InstrumentError,
+    RuleSet,
+    RuleSetError,
+    load_instrument,
+    load_ruleset,
+)
+from screening.core.extensions import db
+from screening.org.models import Municipality
+from screening.paths import rules
+from screening.paths.models import ActionPath
+from screening.rounds.models import ScreeningRound
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class CatalogueError(ValueError):
+    """A definition file cannot be loaded; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    kind: str  # "instrument" | "ruleset"
+    key: str
+    version: int
+    status: str  # "added" | "unchanged"
+
+
+def _yaml_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise CatalogueError(f"{path}: no such file or directory")
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    if not files:
+        raise CatalogueError(f"{path}: no *.yaml files")
+    return files
+
+
+def load_instrument_files(path: Path | None = None) -> list[Loaded]:
+    """Validate and store every instrument file (flush only). All or nothing."""
+    out = []
+    for file in _yaml_files(path or DATA_DIR / "instruments"):
+        try:
+            inst = load_instrument(file)
+        except InstrumentError as exc:
+            raise CatalogueError(str(exc)) from exc
+        text = file.read_text(encoding="utf-8")
+        row = db.session.scalar(
+            sa.select(InstrumentVersion).where(
+                InstrumentVersion.key == inst.key, InstrumentVersion.version == inst.version
+            )
+        )
+        if row is not None:
+            if not _same(row.source_yaml, text):
+                raise CatalogueError(
+                    f"{file}: instrument {inst.key} version {inst.version} is already loaded "
+                    "with different content; give the changed instrument a new version"
+                )
+            out.append(Loaded("instrument", inst.key, inst.version, "unchanged"))
+            continue
+        db.session.add(
+            InstrumentVersion(
+                key=inst.key,
+                version=inst.version,
+                kind=inst.kind,
+                title_da=inst.title.da,
+                title_en=inst.title.en,
+                min_months=inst.min_months,
+                max_months=inst.max_months,
+                source_yaml=text,
+            )
+        )
+        out.append(Loaded("instrument", inst.key, inst.version, "added"))
+    db.session.flush()
+    return out
+
+
+def load_ruleset_files(path: Path | None = None) -> list[Loaded]:
+    """Validate every rule-set file against the newest instruments, then store it."""
+    instruments = [compiled_instrument(row) for row in newest_instruments()]
+    out = []
+    for file in _yaml_files(path or DATA_DIR / "rules"):
+        try:
+            rs = load_ruleset(file, instruments=instruments)
+        except RuleSetError as exc:
+            raise CatalogueError(str(exc)) from exc
+        text = file.read_text(encoding="utf-8")
+        row = db.session.scalar(
+            sa.select(RuleSetVersion).where(
+                RuleSetVersion.key == rs.key, RuleSetVersion.version == rs.version
+            )
+        )
+        if row is not None:
+            if not _same(row.source_yaml, text):
+                raise CatalogueError(
+                    f"{file}: rule set {rs.key} version {rs.version} is already loaded with "
+                    "different content; give the changed rule set a new version"
+                )
+            out.append(Loaded("ruleset", rs.key, rs.version, "unchanged"))
+            continue
+        db.session.add(
+            RuleSetVersion(key=rs.key, version=rs.version, title_da=rs.title.da, source_yaml=text)
+        )
+        out.append(Loaded("ruleset", rs.key, rs.version, "added"))
+    db.session.flush()
+    return out
+
+
+def _same(stored: str, new: str) -> bool:
+    """Same content, whatever the comments and layout."""
+    return yaml.safe_load(stored) == yaml.safe_load(new)
+
+
+def newest_instruments() -> list[InstrumentVersion]:
+    newest = (
+        sa.select(InstrumentVersion.key, sa.func.max(InstrumentVersion.version).label("v"))
+        .group_by(InstrumentVersion.key)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(InstrumentVersion)
+            .join(
+                newest,
+                sa.and_(
+                    InstrumentVersion.key == newest.c.key, InstrumentVersion.version == newest.c.v
+                ),
+            )
+            .order_by(InstrumentVersion.min_months, InstrumentVersion.key)
+        )
+    )
+
+
+# Definitions are immutable per row, so a compiled object can be kept for the process's
+# life. The key includes the load time: a test database reset may reuse ids.
+_INSTRUMENTS: dict[tuple, Instrument] = {}
+_RULESETS: dict[tuple, RuleSet] = {}
+
+
+def compiled_instrument(row: InstrumentVersion) -> Instrument:
+    cache_key = (row.id, row.key, row.version, row.loaded_at)
+    inst = _INSTRUMENTS.get(cache_key)
+    if inst is None:
+        inst = _INSTRUMENTS[cache_key] = load_instrument(yaml.safe_load(row.source_yaml))
+    return inst
+
+
+def active_ruleset() -> tuple[RuleSetVersion, RuleSet]:
+    """The newest version of the rule set the municipality has chosen."""
+    muni = db.session.scalar(sa.select(Municipality).limit(1))
+    key = muni.ruleset_key if muni else "default"
+    row = db.session.scalar(
+        sa.select(RuleSetVersion)
+        .where(RuleSetVersion.key == key)
+        .order_by(RuleSetVersion.version.desc())
+        .limit(1)
+    )
+    if row is None:
+        raise CatalogueError(f"no rule set {key!r} is loaded; run `flask load-catalogue`")
+    cache_key = (row.id, row.key, row.version, row.loaded_at)
+    rs = _RULESETS.get(cache_key)
+    if rs is None:
+        rs = _RULESETS[cache_key] = load_ruleset(yaml.safe_load(row.source_yaml))
+    return row, rs
+
+
+def instrument_for(round_: ScreeningRound, age_months: int) -> InstrumentVersion | None:
+    """The newest version of the round's instrument whose age band covers the child."""
+    if not round_.instrument_keys:
+        return None
+    return db.session.scalar(
+        sa.select(InstrumentVersion)
+        .where(
+            InstrumentVersion.key.in_(round_.instrument_keys),
+            InstrumentVersion.min_months <= age_months,
+            InstrumentVersion.max_months > age_months,
+        )
+        .order_by(InstrumentVersion.version.desc(), InstrumentVersion.key)
+        .limit(1)
+    )
+
+
+# Action-path templates -------------------------------------------------------------------
+
+_TEMPLATES: dict[tuple, rules.Templates] = {}
+
+
+def load_template_file(path: Path | None = None) -> str:
+    """Validate and store the action-path templates (flush only). Returns the status."""
+    path = path or rules.DATA_FILE
+    try:
+        templates = rules.load_templates(path)
+    except rules.TemplateError as exc:
+        raise CatalogueError(str(exc)) from exc
+    text = path.read_text(encoding="utf-8")
+    row = db.session.scalar(
+        sa.select(ActionPathTemplateVersion).where(
+            ActionPathTemplateVersion.key == templates.key,
+            ActionPathTemplateVersion.version == templates.version,
+        )
+    )
+    if row is not None:
+        if yaml.safe_load(row.source_yaml) != yaml.safe_load(text):
+            raise CatalogueError(
+                f"{path}: action paths {templates.key} version {templates.version} are already "
+                "loaded with different content; give the changed file a new version"
+            )
+        return "unchanged"
+    db.session.add(
+        ActionPathTemplateVersion(key=templates.key, version=templates.version, source_yaml=text)
+    )
+    db.session.flush()
+    return "added"
+
+
+def active_templates() -> tuple[ActionPathTemplateVersion, rules.Templates]:
+    row = db.session.scalar(
+        sa.select(ActionPathTemplateVersion)
+        .order_by(
+            ActionPathTemplateVersion.loaded_at.desc(), ActionPathTemplateVersion.version.desc()
+        )
+        .limit(1)
+    )
+    if row is None:
+        raise CatalogueError("no action-path templates are loaded; run `flask load-catalogue`")
+    key = (row.id, row.key, row.version, row.loaded_at)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = rules.load_templates(yaml.safe_load(row.source_yaml))
+    return row, _TEMPLATES[key]
+
+
+def templates_for(path: ActionPath) -> rules.Templates:
+    row = db.session.scalar(
+        sa.select(ActionPathTemplateVersion).where(
+            ActionPathTemplateVersion.key == path.template_key,
+            ActionPathTemplateVersion.version == path.template_version,
+        )
+    )
+    key = (row.id, row.key, row.version, row.loaded_at)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = rules.load_templates(yaml.safe_load(row.source_yaml))
+    return _TEMPLATES[key]

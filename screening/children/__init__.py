@@ -1,0 +1,1 @@
+"""Children, their guardians and group membership; browsing institution → group → child."""

@@ -1,0 +1,118 @@
+"""Children (børn), their group membership history and their guardians (forældre)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from screening.core.db import UTCDateTime, utcnow
+from screening.core.extensions import db
+from screening.org.models import Group
+
+
+class Child(db.Model):
+    """A child. No CPR number is stored: the roster's own id (``external_ref``) links imports."""
+
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    birth_date: Mapped[date]
+    left_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        back_populates="child",
+        order_by="GroupMembership.start_date.desc()",
+        cascade="all, delete-orphan",
+    )
+    guardian_links: Mapped[list[ChildGuardian]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="ChildGuardian.id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def current_membership(self) -> GroupMembership | None:
+        return next((m for m in self.memberships if m.end_date is None), None)
+
+    @property
+    def current_group(self) -> Group | None:
+        membership = self.current_membership
+        return membership.group if membership else None
+
+    def age_in_months(self, on: date) -> int:
+        months = (on.year - self.birth_date.year) * 12 + (on.month - self.birth_date.month)
+        if on.day < self.birth_date.day:
+            months -= 1
+        return months
+
+
+class GroupMembership(db.Model):
+    """A child's stay in one group; the open one (no end date) is the current group."""
+
+    __tablename__ = "group_membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("child_group.id"), index=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+
+    child: Mapped[Child] = relationship(back_populates="memberships")
+    group: Mapped[Group] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        # At most one open membership per child, enforced by the database.
+        sa.Index(
+            "uq_group_membership_open",
+            "child_id",
+            unique=True,
+            sqlite_where=sa.text("end_date IS NULL"),
+            postgresql_where=sa.text("end_date IS NULL"),
+        ),
+    )
+
+
+class Guardian(db.Model):
+    """A parent or other custody holder (forælder / forældremyndighedsindehaver)."""
+
+    __tablename__ = "guardian"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(200), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    # ISO 639-1 code of the guardian's preferred language, e.g. "da", "ar", "uk".
+    language: Mapped[str] = mapped_column(sa.String(8), default="da")
+    needs_interpreter: Mapped[bool] = mapped_column(default=False)
+    # Navne- og adressebeskyttelse: the address must never reach anyone else.
+    protected_address: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    child_links: Mapped[list[ChildGuardian]] = relationship(back_populates="guardian")
+
+
+class ChildGuardian(db.Model):
+    """Links a child to a guardian, with whether that guardian holds custody."""
+
+    __tablename__ = "child_guardian"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    guardian_id: Mapped[int] = mapped_column(sa.ForeignKey("guardian.id"), index=True)
+    has_custody: Mapped[bool] = mapped_column(default=True)
+
+    child: Mapped[Child] = relationship(back_populates="guardian_links")
+    guardian: Mapped[Guardian] = relationship(back_populates="child_links")
+
+    __table_args__ = (sa.UniqueConstraint("child_id", "guardian_id"),)

@@ -1,0 +1,84 @@
+"""The one audit writer: every read and change of child data, and every refusal, is written
+through `record` or `refused`.
+
+Successful actions are written in the request's own transaction, so they commit (or roll
+back) with the change they describe. Refusals are kept aside and written when the request
+ends: after the rollback of an error response, or with the commit of a successful one (a
+sync batch answers 200 while refusing single items). Outside a request they are added to
+the session at once. Each event carries the signed-in user and the client address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+
+from screening.core.extensions import db
+from screening.core.models import AuditEvent, Outcome
+
+
+def _actor_id() -> int | None:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return int(current_user.id)
+    return None
+
+
+def _event(
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    child_id: int | None,
+    outcome: Outcome,
+    details: dict[str, Any],
+) -> AuditEvent:
+    return AuditEvent(
+        user_id=_actor_id(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        child_id=child_id,
+        outcome=outcome,
+        remote_addr=request.remote_addr if has_request_context() else None,
+        details=details,
+    )
+
+
+def record(
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    child_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Record a successful read or change, in the current transaction."""
+    db.session.add(_event(action, object_type, object_id, child_id, Outcome.OK, details))
+
+
+def refused(
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    outcome: Outcome = Outcome.DENIED,
+    child_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Record a refused attempt; written when the request ends, whatever its answer."""
+    event = _event(action, object_type, object_id, child_id, outcome, details)
+    if has_request_context():
+        g.setdefault("audit_refusals", []).append(event)
+    else:
+        db.session.add(event)
+
+
+def write_refusals(*, commit: bool) -> None:
+    """Called by the app at the end of a request: add the refusals kept aside to the
+    session, and commit them on their own after an error response's rollback."""
+    events = g.pop("audit_refusals", [])
+    if events:
+        db.session.add_all(events)
+        if commit:
+            db.session.commit()

@@ -1,0 +1,431 @@
+"""Authorization, answered in one place: may this user do this action to this object?
+
+Views never test roles themselves. They ask `can(user, action, obj)` or use the loaders in
+`screening.core.access`, which also turn "not visible" into 404 so that a user cannot learn
+that a child of another institution exists.
+
+Roles (DOMAIN.md) and what they are granted:
+
+* educator (pædagog) and leader (leder): children of their own institutions; only the
+  leader sees a protected guardian address (needed to send that guardian's own letters).
+* health visitor (sundhedsplejerske): children of the institutions assigned to them.
+* dental staff (tandplejen): find children of assigned institutions and add observations,
+  without reading assessments or guardians.
+* coordinator (koordinator): every institution; rounds and key figures.
+* PPR and social workers: nothing by default; later access follows meeting invitations.
+* admin: users, institutions, groups and roster import, but no child data.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+
+from screening.accounts.models import Role, User
+from screening.assessments.models import (
+    Assessment,
+    AssessmentStatus,
+    ChildObservation,
+    JointAssessment,
+    JointDelegate,
+    ObservationSourceValue,
+)
+from screening.children.models import Child, GroupMembership
+from screening.core.extensions import db
+from screening.documents.models import ReportJob
+from screening.offline.models import SyncConflict, SyncKind
+from screening.org.models import Group, Institution
+from screening.paths.models import (
+    ActionPath,
+    ActionPlan,
+    ActionStep,
+    Consent,
+    Meeting,
+    MeetingParticipant,
+)
+
+
+class Action(enum.StrEnum):
+    LIST_CHILDREN = "list_children"  # an institution's groups and children
+    VIEW_CHILD = "view_child"  # name, birth date, group history
+    VIEW_GUARDIANS = "view_guardians"  # guardians' names and contact details
+    VIEW_PROTECTED_ADDRESS = "view_protected_address"
+    ADD_OBSERVATION = "add_observation"
+    VIEW_OBSERVATIONS = "view_observations"
+    VIEW_ASSESSMENTS = "view_assessments"  # the child's positions, timeline and progress
+    ASSESS = "assess"  # fill in one's own individual assessment
+    RECORD_JOINT = "record_joint"  # record the joint assessment (fælles vurdering)
+    DELEGATE_JOINT = "delegate_joint"  # let another user record joint assessments
+    VIEW_PATHS = "view_paths"  # action paths, plans, meetings, consents
+    MANAGE_PATHS = "manage_paths"  # steps, plans, follow-ups, meetings, consents
+    DECIDE_NOTIFY = "decide_notify"  # record the duty-to-notify assessment; leader signs
+    VIEW_MOMENTUM = "view_momentum"  # open steps and overdue counts across children
+    MANAGE_OFFERS = "manage_offers"  # the catalogue of offers (tilbudsviften)
+    PARENTS_COPY = "parents_copy"  # print everything about a child for a guardian who asks
+    MUNICIPAL_OVERVIEW = "municipal_overview"  # anonymous key figures across institutions
+    MANAGE_ROUNDS = "manage_rounds"
+    MANAGE_SETTINGS = "manage_settings"  # municipality name, colour labels, retention
+    MANAGE_USERS = "manage_users"
+    MANAGE_INSTITUTIONS = "manage_institutions"
+    IMPORT_ROSTER = "import_roster"
+    # Sync conflicts (an offline item that disagreed with the server).
+    VIEW_CONFLICT = "view_conflict"  # open the conflict page
+    RESOLVE_CONFLICT = "resolve_conflict"  # keep the device's or the server's version
+    OVERSEE_CONFLICTS = "oversee_conflicts"  # see other users' conflicts in one's institutions
+    FOLLOW_JOB = "follow_job"  # a background PDF job's progress and result: its owner only
+
+
+A = Action
+
+# Actions each role may take on objects within its institutions.
+SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
+    Role.EDUCATOR: frozenset(
+        {
+            A.LIST_CHILDREN,
+            A.VIEW_CHILD,
+            A.VIEW_GUARDIANS,
+            A.ADD_OBSERVATION,
+            A.VIEW_OBSERVATIONS,
+            A.VIEW_ASSESSMENTS,
+            A.ASSESS,
+            A.VIEW_PATHS,
+            A.MANAGE_PATHS,
+        }
+    ),
+    Role.LEADER: frozenset(
+        {
+            A.LIST_CHILDREN,
+            A.VIEW_CHILD,
+            A.VIEW_GUARDIANS,
+            A.VIEW_PROTECTED_ADDRESS,
+            A.ADD_OBSERVATION,
+            A.VIEW_OBSERVATIONS,
+            A.VIEW_ASSESSMENTS,
+            A.ASSESS,
+            A.RECORD_JOINT,
+            A.DELEGATE_JOINT,
+            A.VIEW_PATHS,
+            A.MANAGE_PATHS,
+            A.DECIDE_NOTIFY,
+            A.VIEW_MOMENTUM,
+            A.PARENTS_COPY,
+            # The leader of the child's institution oversees other users' sync conflicts.
+            A.OVERSEE_CONFLICTS,
+        }
+    ),
+    # Health visitors assess infants (0–1 year band) at home visits; see `may_assess_with`.
+    Role.HEALTH_VISITOR: frozenset(
+        {
+            A.LIST_CHILDREN,
+            A.VIEW_CHILD,
+            A.VIEW_GUARDIANS,
+            A.ADD_OBSERVATION,
+            A.VIEW_OBSERVATIONS,
+            A.VIEW_ASSESSMENTS,
+            A.ASSESS,
+        }
+    ),
+    Role.DENTAL: frozenset({A.LIST_CHILDREN, A.VIEW_CHILD, A.ADD_OBSERVATION}),
+}
+
+# Actions each role may take everywhere in the municipality.
+GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
+    Role.COORDINATOR: frozenset(
+        {
+            A.LIST_CHILDREN,
+            A.VIEW_CHILD,
+            A.VIEW_GUARDIANS,
+            A.VIEW_OBSERVATIONS,
+            A.VIEW_ASSESSMENTS,
+            A.MANAGE_ROUNDS,
+            A.MANAGE_SETTINGS,
+            A.VIEW_PATHS,
+            A.VIEW_MOMENTUM,
+            A.MANAGE_OFFERS,
+            A.MUNICIPAL_OVERVIEW,
+        }
+    ),
+    Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),
+}
+
+
+def _global(user: User, action: Action) -> bool:
+    return any(action in GLOBAL_GRANTS.get(role, ()) for role in user.roles)
+
+
+def _scoped(user: User, action: Action) -> bool:
+    return any(action in SCOPED_GRANTS.get(role, ()) for role in user.roles)
+
+
+def institution_of(obj: Any) -> int | None:
+    """The institution an object belongs to, for scoping."""
+    if isinstance(obj, Institution):
+        return obj.id
+    if isinstance(obj, Group):
+        return obj.institution_id
+    if isinstance(obj, Child):
+        group = obj.current_group
+        return group.institution_id if group else None
+    raise TypeError(f"no institution scope for {type(obj).__name__}")
+
+
+def child_of(obj: Any) -> Child | None:
+    """The child an object is about, for objects whose access follows their child."""
+    if isinstance(obj, ActionPath | JointAssessment):
+        return obj.child
+    if isinstance(obj, ActionStep | ActionPlan | Meeting):
+        return obj.path.child
+    if isinstance(obj, MeetingParticipant):
+        return obj.meeting.path.child
+    if isinstance(obj, Consent):
+        return obj.child
+    return None
+
+
+def can(user: User | None, action: Action, obj: Any = None) -> bool:
+    """May `user` do `action` to `obj` (or in general, when `obj` is None)?"""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if isinstance(obj, Assessment):
+        return _can_assessment(user, action, obj)
+    if isinstance(obj, ChildObservation):
+        return action == Action.VIEW_OBSERVATIONS and _can_read_observation(user, obj)
+    if isinstance(obj, SyncConflict):
+        return _can_conflict(user, action, obj)
+    if isinstance(obj, ReportJob):
+        return action == Action.FOLLOW_JOB and obj.user_id == user.id
+    child = child_of(obj)
+    if child is not None:
+        return can(user, action, child)
+    if _global(user, action):
+        return True
+    if action in INVITED_GRANTS and isinstance(obj, Child) and _invited(user, obj):
+        return True
+    if action == Action.RECORD_JOINT and obj is not None and _is_delegate(user, obj):
+        return True
+    if not _scoped(user, action):
+        return False
+    if obj is None:
+        # "Somewhere": the user holds the grant for at least one institution.
+        return bool(user.institution_ids)
+    inst = institution_of(obj)
+    return inst is not None and inst in user.institution_ids
+
+
+def can_see(user: User | None, obj: Any) -> bool:
+    """May the user know that `obj` exists? When not, it answers 404 exactly like an id that
+    does not exist (see `screening.core.access.load`)."""
+    if isinstance(obj, Child):
+        return can(user, Action.VIEW_CHILD, obj)
+    if isinstance(obj, Group | Institution):
+        return can(user, Action.LIST_CHILDREN, obj)
+    if isinstance(obj, Assessment):
+        return can(user, Action.VIEW_ASSESSMENTS, obj)
+    if isinstance(obj, SyncConflict):
+        return can(user, Action.VIEW_CONFLICT, obj)
+    if isinstance(obj, ReportJob):
+        return can(user, Action.FOLLOW_JOB, obj)
+    child = child_of(obj)
+    if child is None:
+        raise TypeError(f"no visibility rule for {type(obj).__name__}")
+    return can(user, Action.VIEW_CHILD, child)
+
+
+# PPR and social workers read a child they are invited to a meeting about, while the
+# invitation's basis (a consent that names them, or a stated legal basis) holds.
+INVITED_GRANTS = frozenset({Action.VIEW_CHILD, Action.VIEW_PATHS})
+INVITED_ROLES = (Role.PPR, Role.SOCIAL_WORKER)
+
+
+def invited_children(user: User) -> sa.Select:
+    """Children the user is invited about (as a user or by their e-mail address)."""
+    from screening.paths.models import ActionPath, Consent, Meeting, MeetingParticipant
+
+    today = sa.func.current_date()
+    consent_ok = sa.or_(
+        MeetingParticipant.consent_id.is_(None),
+        sa.exists().where(
+            Consent.id == MeetingParticipant.consent_id,
+            sa.or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
+        ),
+    )
+    return (
+        sa.select(ActionPath.child_id)
+        .join(Meeting, Meeting.path_id == ActionPath.id)
+        .join(MeetingParticipant, MeetingParticipant.meeting_id == Meeting.id)
+        .where(
+            sa.or_(
+                MeetingParticipant.user_id == user.id,
+                sa.func.lower(MeetingParticipant.email) == user.email.lower(),
+            ),
+            consent_ok,
+        )
+    )
+
+
+def _invited(user: User, child: Child) -> bool:
+    if not user.has_role(*INVITED_ROLES):
+        return False
+    from screening.paths.models import ActionPath
+
+    stmt = invited_children(user).where(ActionPath.child_id == child.id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
+def _is_delegate(user: User, obj: Any) -> bool:
+    inst = institution_of(obj)
+    if inst is None or inst not in user.institution_ids:
+        return False
+    return (
+        db.session.scalar(
+            sa.select(JointDelegate.id).where(
+                JointDelegate.institution_id == inst, JointDelegate.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+# Instruments a health visitor may use: the infant band only (first assessment at a home
+# visit). Other roles with ASSESS may use any instrument the round covers.
+HEALTH_VISITOR_MAX_MONTHS = 12
+
+
+def may_assess_with(user: User, max_months: int) -> bool:
+    """May `user` fill in an instrument whose age band ends at `max_months`?"""
+    if user.has_role(Role.EDUCATOR, Role.LEADER):
+        return True
+    return user.has_role(Role.HEALTH_VISITOR) and max_months <= HEALTH_VISITOR_MAX_MONTHS
+
+
+def _can_assessment(user: User, action: Action, assessment: Assessment) -> bool:
+    """Independent assessments: one's own is always readable and, as a draft, editable.
+    Another assessor's submitted assessment is readable only
+
+    * after the reader has submitted their own for that child and round, or
+    * by whoever records the joint assessment (if not assessing the child themselves), or
+    * by a coordinator, or once the joint assessment has been recorded.
+
+    Nobody ever reads another person's draft.
+    """
+    child = assessment.child
+    if assessment.assessor_id == user.id:
+        if action == Action.ASSESS:
+            return assessment.status == AssessmentStatus.DRAFT and can(user, Action.ASSESS, child)
+        return action == Action.VIEW_ASSESSMENTS and can(user, Action.VIEW_CHILD, child)
+    if action != Action.VIEW_ASSESSMENTS or not can(user, Action.VIEW_ASSESSMENTS, child):
+        return False
+    if assessment.status != AssessmentStatus.SUBMITTED:
+        return False
+    if _global(user, Action.VIEW_ASSESSMENTS):
+        return True
+    own = db.session.scalar(
+        sa.select(Assessment.status).where(
+            Assessment.round_id == assessment.round_id,
+            Assessment.child_id == assessment.child_id,
+            Assessment.assessor_id == user.id,
+        )
+    )
+    if own is not None:
+        return own == AssessmentStatus.SUBMITTED
+    if can(user, Action.RECORD_JOINT, child):
+        return True
+    return (
+        db.session.scalar(
+            sa.select(JointAssessment.id).where(
+                JointAssessment.round_id == assessment.round_id,
+                JointAssessment.child_id == assessment.child_id,
+            )
+        )
+        is not None
+    )
+
+
+def observation_sources(user: User, child: Child) -> frozenset[ObservationSourceValue] | None:
+    """The observation sources the user may read for the child (None: all of them).
+
+    Dental staff read only dental observations; they do not read the daycare's notes."""
+    if can(user, Action.VIEW_OBSERVATIONS, child):
+        return None
+    if user.has_role(Role.DENTAL) and can(user, Action.VIEW_CHILD, child):
+        return frozenset({ObservationSourceValue.DENTAL})
+    return frozenset()
+
+
+def _can_read_observation(user: User, obs: ChildObservation) -> bool:
+    sources = observation_sources(user, obs.child)
+    return sources is None or obs.source in sources
+
+
+def writable_observation_sources(user: User) -> list[ObservationSourceValue]:
+    """The sources a user may write observations as, from their roles."""
+    by_role = {
+        Role.EDUCATOR: ObservationSourceValue.DAYCARE,
+        Role.LEADER: ObservationSourceValue.DAYCARE,
+        Role.HEALTH_VISITOR: ObservationSourceValue.HEALTH_VISITOR,
+        Role.DENTAL: ObservationSourceValue.DENTAL,
+        Role.PPR: ObservationSourceValue.PPR,
+    }
+    found = {by_role[r] for r in user.roles if r in by_role}
+    return [s for s in ObservationSourceValue if s in found]
+
+
+def visible_institution_ids(user: User, action: Action = Action.LIST_CHILDREN) -> list[int] | None:
+    """Institutions where the user may do `action`; None means all of them."""
+    if _global(user, action):
+        return None
+    if _scoped(user, action):
+        return sorted(user.institution_ids)
+    return []
+
+
+def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Select:
+    """A query for the children the user may act on, by current group membership."""
+    stmt = (
+        sa.select(Child)
+        .join(
+            GroupMembership,
+            sa.and_(GroupMembership.child_id == Child.id, GroupMembership.end_date.is_(None)),
+        )
+        .join(Group, Group.id == GroupMembership.group_id)
+    )
+    ids = visible_institution_ids(user, action)
+    if ids is None:
+        return stmt
+    return stmt.where(Group.institution_id.in_(ids))
+
+
+# Sync conflicts ---------------------------------------------------------------------------
+
+
+def _can_conflict(user: User, action: Action, conflict: SyncConflict) -> bool:
+    """The user who sent the item sees their conflict (while they may see the child). The
+    leader of the child's institution also sees other users' observation conflicts (never
+    another person's assessment: nobody reads another's draft). Resolving needs the right
+    to write what the device's version would write."""
+    child = conflict.child
+    if conflict.user_id == user.id:
+        visible = can(user, Action.VIEW_CHILD, child)
+    else:
+        visible = (
+            conflict.kind == SyncKind.OBSERVATION
+            and can(user, Action.OVERSEE_CONFLICTS, child)
+            and can(user, Action.VIEW_OBSERVATIONS, child)
+        )
+    if action == Action.VIEW_CONFLICT:
+        return visible
+    if action == Action.RESOLVE_CONFLICT:
+        write = Action.ASSESS if conflict.kind == SyncKind.ASSESSMENT else Action.ADD_OBSERVATION
+        return visible and can(user, write, child)
+    return False
+
+
+def may_list_conflict(user: User, conflict: SyncConflict) -> bool:
+    """Is the conflict in the user's list of open conflicts? Their own (while they may see
+    the child), and any of a child in an institution they oversee (the list names them;
+    opening one still needs `Action.VIEW_CONFLICT`)."""
+    if conflict.user_id == user.id:
+        return can(user, Action.VIEW_CHILD, conflict.child)
+    return can(user, Action.OVERSEE_CONFLICTS, conflict.child)

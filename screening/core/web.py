@@ -1,0 +1,149 @@
+"""Request plumbing: deny-by-default sign-in, one transaction per request, security
+headers, error pages and the template helpers every page uses."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, flash, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+
+from screening.classifier import profession_label
+from screening.core import audit
+from screening.core.extensions import db, login_manager
+from screening.core.i18n import lang
+from screening.core.policy import Action, can, may_assess_with
+from screening.core.time import to_local
+
+# Endpoints reachable without signing in. Everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "accounts.login",
+        "core.set_language",
+        "core.healthz",
+        # The offline app's shell: no personal data, the same for everyone (its data comes
+        # through the signed-in API).
+        "offline.app_page",
+        "offline.service_worker",
+        "offline.manifest",
+    }
+)
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    """The request plumbing every area relies on (the areas' blueprints are registered by
+    `create_app`; accounts sets up the sign-in itself)."""
+    app.before_request(_deny_by_default)
+    app.after_request(_finish_request)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        return render_template("errors/csrf.html"), 400
+
+    for code in (400, 403, 404, 405, 413):
+        app.register_error_handler(code, _error_page)
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+    @app.template_filter("localtime")
+    def localtime(value: datetime | None) -> datetime | None:
+        """An aware UTC datetime shown in Danish time."""
+        return to_local(value) if value is not None else None
+
+    @app.template_filter("profession_label")
+    def profession_label_filter(key: str) -> str:
+        return profession_label(key, lang())
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {
+            "can": lambda action, obj=None: can(current_user, action, obj),
+            # May the user fill in this instrument (health visitors: infants only)?
+            "may_use_instrument": lambda row: may_assess_with(current_user, row.max_months),
+            "instrument_title": _instrument_title,
+            "Action": Action,
+            # Set by a view after the server saved a form the browser kept a copy of.
+            "clear_draft": session.pop("clear_draft", None),
+        }
+
+
+def _instrument_title(row: Any) -> str:
+    """An instrument's title (an `InstrumentVersion` row) in the user's language."""
+    return str(row.title_en if lang() == "en" else row.title_da)
+
+
+def _error_page(error: Exception) -> ResponseReturnValue:
+    code = getattr(error, "code", 500)
+    return render_template("errors/error.html", code=code), code
+
+
+def _deny_by_default() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    timeout = current_app.config["INACTIVITY_TIMEOUT"].total_seconds()
+    now = time.time()
+    last_seen = session.get("seen")
+    if last_seen is not None and now - last_seen > timeout:
+        logout_user()
+        session.clear()
+        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid."), "info")
+        return login_manager.unauthorized()
+    session["seen"] = now
+    return None
+
+
+def _finish_request(response: Response) -> Response:
+    """One transaction per request: commit on success, roll back on any error response.
+    Refusals are written either way (after the rollback of an error response)."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        audit.write_refusals(commit=True)
+    else:
+        audit.write_refusals(commit=False)
+        db.session.commit()
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static":
+        # Pages carry personal data: never keep them in shared caches or the back-forward cache.
+        h["Cache-Control"] = "no-store"
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response

@@ -1,0 +1,225 @@
+"""PDF downloads and background PDF jobs. Every download is written to the audit trail."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from forms.common import EmptyForm
+from reports.base import Letterhead
+from reports.letters import guardian_letter, professional_letter
+from reports.overviews import municipal_overview, round_overview
+from reports.parents import parents_copy
+from reports.plans import action_plan
+from screening.children.models import Child, Guardian
+from screening.core import audit
+from screening.core.access import load, require
+from screening.core.extensions import db
+from screening.core.policy import Action, can
+from screening.documents import jobs
+from screening.documents import queries as data
+from screening.documents.models import JobStatus, ReportJob
+from screening.org.models import Institution
+from screening.paths.models import ActionPath, Meeting, MeetingParticipant
+from screening.rounds.models import ScreeningRound
+
+bp = Blueprint("documents", __name__)
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return send_file(
+        io.BytesIO(content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+    )
+
+
+def _lh(today: date) -> Letterhead:
+    return data.letterhead(today, current_app.config.get("MUNICIPALITY_LOGO"))
+
+
+@bp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>/letter.pdf")
+def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
+    meeting = load(Meeting, meeting_id, Action.VIEW_PATHS)
+    pt = db.session.get(MeetingParticipant, participant_id)
+    if pt is None or pt.meeting_id != meeting.id:
+        abort(404)
+    if pt.kind.value == "staff":
+        abort(404)  # colleagues get no letter
+    today = date.today()
+    lh = _lh(today)
+    info, child, to = data.meeting_letter(pt, lh, today)
+    content = (
+        guardian_letter(lh, info, child, to)
+        if pt.kind.value == "guardian"
+        else professional_letter(lh, info, child, to)
+    )
+    audit.record(
+        "pdf.download",
+        "meeting",
+        meeting.id,
+        child_id=meeting.path.child_id,
+        document="invitation",
+        participant=pt.id,
+    )
+    return _pdf(content, f"invitation-{meeting.id}-{pt.id}.pdf")
+
+
+@bp.route("/paths/<int:path_id>/plan.pdf")
+def plan_pdf(path_id: int) -> ResponseReturnValue:
+    load(ActionPath, path_id, Action.VIEW_PATHS)
+    path = data.load_path(path_id) or abort(404)
+    today = date.today()
+    content = action_plan(_lh(today), data.plan_data(path, today))
+    audit.record(
+        "pdf.download", "action_path", path.id, child_id=path.child_id, document="action_plan"
+    )
+    return _pdf(content, f"handleplan-{path.id}.pdf")
+
+
+@bp.route("/rounds/<int:round_id>/institutions/<int:institution_id>/overview.pdf")
+def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValue:
+    round_ = db.get_or_404(ScreeningRound, round_id)
+    inst = load(Institution, institution_id, Action.VIEW_PATHS)
+    if not round_.covers(inst.id):
+        abort(404)
+    today = date.today()
+    content = round_overview(_lh(today), data.round_overview_data(round_, inst, today))
+    audit.record(
+        "pdf.download", "institution", inst.id, document="round_overview", round_id=round_.id
+    )
+    return _pdf(content, f"rundeoversigt-{round_.id}-{inst.id}.pdf")
+
+
+@bp.route("/rounds/<int:round_id>/municipal.pdf")
+def municipal_pdf(round_id: int) -> ResponseReturnValue:
+    require(Action.MUNICIPAL_OVERVIEW)
+    round_ = db.get_or_404(ScreeningRound, round_id)
+    today = date.today()
+    content = municipal_overview(_lh(today), data.municipal_overview_data(round_, today))
+    audit.record("pdf.download", "round", round_.id, document="municipal_overview")
+    return _pdf(content, f"kommunal-oversigt-{round_.id}.pdf")
+
+
+@bp.route("/children/<int:child_id>/guardians/<int:guardian_id>/copy.pdf")
+def parents_copy_pdf(child_id: int, guardian_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.PARENTS_COPY)
+    guardian = db.session.get(Guardian, guardian_id)
+    if guardian is None or guardian_id not in {gl.guardian_id for gl in child.guardian_links}:
+        abort(404)
+    today = date.today()
+    content = parents_copy(_lh(today), data.parents_copy_data(child, guardian, today))
+    audit.record(
+        "pdf.download",
+        "child",
+        child.id,
+        child_id=child.id,
+        document="parents_copy",
+        guardian=guardian.id,
+    )
+    return _pdf(content, f"indsigt-{child.id}.pdf")
+
+
+# Combined PDFs, built in the background ------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/invitations", methods=["POST"])
+def meeting_invitations(meeting_id: int) -> ResponseReturnValue:
+    meeting = load(Meeting, meeting_id, Action.VIEW_PATHS)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    total = sum(1 for pt in meeting.participants if pt.kind.value != "staff")
+    job = jobs.create(
+        "meeting_invitations",
+        _params(meeting_id=meeting.id),
+        current_user.id,
+        total,
+        f"invitationer-{meeting.id}.pdf",
+    )
+    return _start(job, meeting.path.child_id)
+
+
+@bp.route("/rounds/<int:round_id>/institutions/<int:institution_id>/plans", methods=["POST"])
+def round_plans(round_id: int, institution_id: int) -> ResponseReturnValue:
+    round_ = db.get_or_404(ScreeningRound, round_id)
+    inst = load(Institution, institution_id, Action.VIEW_PATHS)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    total = len(data.round_plans(round_, inst))
+    job = jobs.create(
+        "round_plans",
+        _params(round_id=round_.id, institution_id=inst.id),
+        current_user.id,
+        total,
+        f"handleplaner-{round_.id}-{inst.id}.pdf",
+    )
+    return _start(job, None)
+
+
+def _params(**kw) -> dict:
+    return {
+        **kw,
+        "today": date.today().isoformat(),
+        "logo": current_app.config.get("MUNICIPALITY_LOGO"),
+    }
+
+
+def _start(job: ReportJob, child_id: int | None) -> ResponseReturnValue:
+    audit.record("pdf.batch_start", "report_job", job.id, child_id=child_id, kind=job.kind)
+    # The thread reads the job row, so it must be committed first: the one place where a
+    # view commits itself.
+    db.session.commit()
+    jobs.start(job.id)
+    return redirect(url_for("documents.job", token=job.token))
+
+
+def _job(token: str) -> ReportJob:
+    """A job by its token, for its owner only (404 for anyone else)."""
+    job = db.session.scalar(sa.select(ReportJob).where(ReportJob.token == token))
+    if job is None or not can(current_user, Action.FOLLOW_JOB, job):
+        abort(404)
+    return job
+
+
+@bp.route("/jobs/<token>")
+def job(token: str) -> ResponseReturnValue:
+    return render_template("documents/job.html", job=_job(token))
+
+
+@bp.route("/jobs/<token>/status")
+def job_status(token: str) -> ResponseReturnValue:
+    j = _job(token)
+    return jsonify(
+        status=j.status.value,
+        done=j.done,
+        total=j.total,
+        download=url_for("documents.job_download", token=j.token)
+        if j.status == JobStatus.DONE and j.pdf
+        else None,
+    )
+
+
+@bp.route("/jobs/<token>/download")
+def job_download(token: str) -> ResponseReturnValue:
+    j = _job(token)
+    if j.status != JobStatus.DONE or j.pdf is None:
+        abort(404)
+    audit.record("pdf.download", "report_job", j.id, document=j.kind, **j.params)
+    return _pdf(j.pdf, j.filename)

@@ -1,0 +1,250 @@
+"""The offline pack: what a tablet needs to assess and observe offline, and nothing more;
+and the user's data key, which the device wraps with a PIN-derived key."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from screening.accounts.models import User
+from screening.assessments.models import Assessment, AssessmentStatus
+from screening.catalogue.models import InstrumentVersion
+from screening.catalogue.services import compiled_instrument, instrument_for
+from screening.children.models import Child, GroupMembership
+from screening.classifier import load_observation_categories
+from screening.core.db import utcnow
+from screening.core.extensions import db
+from screening.core.policy import (
+    Action,
+    can,
+    may_assess_with,
+    visible_institution_ids,
+    writable_observation_sources,
+)
+from screening.offline.models import DeviceKey
+from screening.offline.parsing import assessment_snapshot
+from screening.org.models import Group, Institution
+from screening.rounds.models import RoundStatus, ScreeningRound
+
+DEFAULT_PACK_DAYS = 14
+
+
+# Data keys -----------------------------------------------------------------------------------
+
+
+def device_key(user: User) -> DeviceKey:
+    """The user's data key, made on first use (32 random bytes); the same key afterwards."""
+    stmt = sa.select(DeviceKey).where(DeviceKey.user_id == user.id)
+    row = db.session.scalar(stmt)
+    if row is not None:
+        return row
+    row = DeviceKey(user_id=user.id, key=secrets.token_bytes(32))
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # a concurrent first request made it
+        row = db.session.scalar(stmt)
+    return row
+
+
+# The offline pack ------------------------------------------------------------------------------
+
+
+def pack_institution_ids(user: User) -> list[int]:
+    """Institutions whose children the user may assess or add observations about."""
+    ids: set[int] = set()
+    for action in (Action.ASSESS, Action.ADD_OBSERVATION):
+        found = visible_institution_ids(user, action)
+        ids.update(user.institution_ids if found is None else found)
+    return sorted(ids)
+
+
+def pack_groups(user: User) -> list[dict]:
+    """The groups a pack may be narrowed to: those of the user's pack institutions."""
+    institution_ids = pack_institution_ids(user)
+    if not institution_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Group.id, Group.name, Institution.name)
+        .join(Institution, Institution.id == Group.institution_id)
+        .where(Group.institution_id.in_(institution_ids))
+        .order_by(Institution.name, Group.name, Group.id)
+    ).all()
+    return [{"id": gid, "name": name, "institution": inst} for gid, name, inst in rows]
+
+
+def offline_pack(
+    user: User,
+    today: date,
+    *,
+    days: int = DEFAULT_PACK_DAYS,
+    group_ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """What a tablet needs to assess and observe offline, and nothing more: the children
+    (id, names, birth date, group name; no guardians, no addresses), the open rounds that
+    cover them with each child's instrument and the user's own assessment, the instrument
+    definitions, the observation categories the user may write, and when it expires."""
+    now = now or utcnow()
+    institution_ids = pack_institution_ids(user)
+    stmt = (
+        sa.select(Child, Group)
+        .join(
+            GroupMembership,
+            sa.and_(GroupMembership.child_id == Child.id, GroupMembership.end_date.is_(None)),
+        )
+        .join(Group, Group.id == GroupMembership.group_id)
+        .where(Group.institution_id.in_(institution_ids))
+        .options(selectinload(Child.memberships).selectinload(GroupMembership.group))
+        .order_by(Group.name, Child.first_name, Child.last_name, Child.id)
+    )
+    if group_ids:
+        stmt = stmt.where(Group.id.in_(group_ids))
+    rows = [
+        (child, group)
+        for child, group in db.session.execute(stmt).all()
+        if can(user, Action.ASSESS, child) or can(user, Action.ADD_OBSERVATION, child)
+    ]
+    children = [
+        {
+            "id": child.id,
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "birth_date": child.birth_date.isoformat(),
+            "group": group.name,
+        }
+        for child, group in rows
+    ]
+    rounds, instruments = _pack_rounds(user, rows, institution_ids)
+    return {
+        "generated_at": now.isoformat(),
+        "expires_at": (now + timedelta(days=days)).isoformat(),
+        "user": {"id": user.id, "name": user.name},
+        "children": children,
+        "rounds": rounds,
+        "instruments": [
+            {
+                "key": row.key,
+                "version": row.version,
+                "definition": compiled_instrument(row).to_dict()
+                | {"scale_labels": _scale_labels(row)},
+            }
+            for row in sorted(instruments.values(), key=lambda r: (r.key, r.version))
+        ],
+        "observation_sources": _pack_sources(user),
+        "observation_levels": {
+            str(level): label.to_dict()
+            for level, label in load_observation_categories().levels.items()
+        },
+    }
+
+
+def _pack_rounds(
+    user: User, rows: list[tuple[Child, Group]], institution_ids: list[int]
+) -> tuple[list[dict], dict[int, InstrumentVersion]]:
+    instruments: dict[int, InstrumentVersion] = {}
+    if not rows:
+        return [], instruments
+    rounds = db.session.scalars(
+        sa.select(ScreeningRound)
+        .where(
+            ScreeningRound.status == RoundStatus.OPEN,
+            ScreeningRound.institutions.any(Institution.id.in_(institution_ids)),
+        )
+        .order_by(ScreeningRound.reference_date.desc(), ScreeningRound.id)
+    ).all()
+    if not rounds:
+        return [], instruments
+    own = {
+        (a.round_id, a.child_id): a
+        for a in db.session.scalars(
+            sa.select(Assessment)
+            .where(
+                Assessment.assessor_id == user.id,
+                Assessment.round_id.in_([r.id for r in rounds]),
+            )
+            .options(selectinload(Assessment.instrument))
+        )
+    }
+    out = []
+    for round_ in rounds:
+        by_months: dict[int, InstrumentVersion | None] = {}
+        entries = []
+        for child, group in rows:
+            if not round_.covers(group.institution_id) or not can(user, Action.ASSESS, child):
+                continue
+            mine = own.get((round_.id, child.id))
+            if mine is not None:
+                row = mine.instrument
+            else:
+                months = child.age_in_months(round_.reference_date)
+                if months not in by_months:
+                    by_months[months] = instrument_for(round_, months)
+                row = by_months[months]
+            if row is None or not may_assess_with(user, row.max_months):
+                continue
+            instruments[row.id] = row
+            entries.append(
+                {
+                    "child_id": child.id,
+                    "instrument": {"key": row.key, "version": row.version},
+                    "assessment": _own_entry(mine),
+                }
+            )
+        if entries:
+            out.append(
+                {
+                    "id": round_.id,
+                    "name": round_.name,
+                    "starts_on": round_.starts_on.isoformat(),
+                    "ends_on": round_.ends_on.isoformat(),
+                    "reference_date": round_.reference_date.isoformat(),
+                    "children": entries,
+                }
+            )
+    return out, instruments
+
+
+def _own_entry(a: Assessment | None) -> dict | None:
+    """The user's own assessment: its version (the device's base_version) and status, and
+    for a draft its content, so the device can continue it."""
+    if a is None:
+        return None
+    entry = {"id": a.id, "version": a.version, "status": a.status.value}
+    if a.status == AssessmentStatus.DRAFT:
+        snap = assessment_snapshot(a)
+        entry.update(
+            {k: snap[k] for k in ("answers", "resources", "concerns", "justification")}
+            | {"vulnerability": snap["vulnerability"]}
+        )
+    return entry
+
+
+def _scale_labels(row: InstrumentVersion) -> dict:
+    scale = compiled_instrument(row).scale
+    if scale is None:
+        return {}
+    return {str(value): label.to_dict() for value, label in scale.labels.items()}
+
+
+def _pack_sources(user: User) -> list[dict]:
+    catalogue = load_observation_categories()
+    out = []
+    for source in writable_observation_sources(user):
+        src = catalogue.sources.get(source.value)
+        if src is None:
+            continue
+        out.append(
+            {
+                "key": src.key,
+                "title": src.title.to_dict(),
+                "categories": [
+                    {"key": c.key, "title": c.title.to_dict()} for c in src.categories.values()
+                ],
+            }
+        )
+    return out

@@ -1,0 +1,1 @@
+"""The municipality's settings, institutions (dagtilbud), groups (stuer) and the roster import."""

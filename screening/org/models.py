@@ -1,0 +1,79 @@
+"""Municipality settings, institutions (dagtilbud) and their groups (stuer)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from screening.core.db import UTCDateTime, enum_column, utcnow
+from screening.core.extensions import db
+
+
+class Municipality(db.Model):
+    """The municipality's settings. One row per deployment."""
+
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # Colour labels as the municipality words them, e.g. "Trivsel / Bekymring / Stærk bekymring".
+    label_green: Mapped[str] = mapped_column(sa.String(60), default="Trivsel")
+    label_yellow: Mapped[str] = mapped_column(sa.String(60), default="Bekymring")
+    label_red: Mapped[str] = mapped_column(sa.String(60), default="Stærk bekymring")
+    # Delete a child's data this many years after the child leaves.
+    retention_years: Mapped[int] = mapped_column(default=5)
+    # The classifier rule set in force (its newest loaded version is used).
+    ruleset_key: Mapped[str] = mapped_column(sa.String(64), default="default")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("retention_years BETWEEN 1 AND 20", name="retention_years_range"),
+    )
+
+    def label_for(self, position: str) -> str:
+        return {"green": self.label_green, "yellow": self.label_yellow, "red": self.label_red}[
+            position
+        ]
+
+
+class InstitutionKind(enum.StrEnum):
+    VUGGESTUE = "vuggestue"
+    BOERNEHAVE = "boernehave"
+    INTEGRERET = "integreret"
+    DAGPLEJE = "dagpleje"
+
+
+class Institution(db.Model):
+    """A daycare (dagtilbud)."""
+
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    kind: Mapped[InstitutionKind] = mapped_column(enum_column(InstitutionKind, "kind"))
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="institution", order_by="Group.name", cascade="all, delete-orphan"
+    )
+
+
+class Group(db.Model):
+    """A group (stue) within an institution; for a dagpleje, one childminder's group."""
+
+    __tablename__ = "child_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    institution: Mapped[Institution] = relationship(back_populates="groups")
+
+    __table_args__ = (sa.UniqueConstraint("institution_id", "name"),)

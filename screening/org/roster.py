@@ -1,0 +1,361 @@
+"""Roster import (børneliste) from CSV: children, their guardians and their group.
+
+The whole file is validated first; every bad row is reported (row, column, reason) and
+nothing is written unless the file is valid. Importing the same file twice changes
+nothing: children are matched by the roster's own id (``barn_id``), guardians by name
+within the child, and a group move closes the old membership and opens a new one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from screening.accounts.services import EMAIL_PATTERN
+from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
+from screening.core.extensions import db
+from screening.org.models import Group, Institution
+
+REQUIRED = ("barn_id", "fornavn", "efternavn", "fødselsdato", "institution", "stue")
+GUARDIAN_FIELDS = ("navn", "email", "telefon", "adresse", "sprog", "tolk", "myndighed", "beskyttet")
+GUARDIAN_SLOTS = (1, 2)
+OPTIONAL = tuple(f"forælder{i}_{f}" for i in GUARDIAN_SLOTS for f in GUARDIAN_FIELDS)
+KNOWN = REQUIRED + OPTIONAL
+MAX_AGE_YEARS = 7
+
+_YES = {"ja", "j", "yes", "y", "1", "x", "sand", "true"}
+_NO = {"nej", "n", "no", "0", "", "falsk", "false"}
+_LANG = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # line number in the file; the header is row 1
+    column: str
+    message: str
+
+
+@dataclass
+class GuardianRow:
+    name: str
+    email: str
+    phone: str
+    address: str
+    language: str
+    needs_interpreter: bool
+    has_custody: bool
+    protected_address: bool
+
+
+@dataclass
+class ChildRow:
+    row: int
+    external_ref: str
+    first_name: str
+    last_name: str
+    birth_date: date
+    institution: str
+    group: str
+    guardians: list[GuardianRow] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+    children_created: int = 0
+    children_updated: int = 0
+    children_moved: int = 0
+    guardians_created: int = 0
+    guardians_updated: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (
+                self.children_created,
+                self.children_updated,
+                self.children_moved,
+                self.guardians_created,
+                self.guardians_updated,
+            )
+        )
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM); Windows-1252 as exported by older Danish systems."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _header_key(name: str) -> str:
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    return key.replace("foedselsdato", "fødselsdato").replace("foraelder", "forælder")
+
+
+def parse_date(value: str) -> date | None:
+    value = value.strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
+    """Parse and check the file on its own (no database). Returns rows and every error."""
+    errors: list[RowError] = []
+    if not text.strip():
+        return [], [RowError(1, "", _("Filen er tom."))]
+    first_line = text.splitlines()[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [_header_key(h) for h in next(reader)]
+    missing = [h for h in REQUIRED if h not in header]
+    if missing:
+        return [], [RowError(1, h, _("Kolonnen mangler i overskriften.")) for h in missing]
+    for name in header:
+        if name and name not in KNOWN:
+            errors.append(RowError(1, name, _("Ukendt kolonne.")))
+    dupes = {h for h in header if header.count(h) > 1}
+    for name in sorted(dupes):
+        errors.append(RowError(1, name, _("Kolonnen står mere end én gang.")))
+    if errors:
+        return [], errors
+
+    rows: list[ChildRow] = []
+    seen: dict[str, int] = {}
+    for line_no, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(rows) >= max_rows:
+            errors.append(RowError(line_no, "", _("Filen har mere end %(n)d rækker.", n=max_rows)))
+            break
+        if len(cells) != len(header):
+            errors.append(
+                RowError(
+                    line_no,
+                    "",
+                    _(
+                        "Rækken har %(got)d felter, men overskriften har %(want)d.",
+                        got=len(cells),
+                        want=len(header),
+                    ),
+                )
+            )
+            continue
+        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        row_errors: list[RowError] = []
+
+        def err(column: str, message: str, _line=line_no, _errs=row_errors) -> None:
+            _errs.append(RowError(_line, column, message))
+
+        for col in REQUIRED:
+            if not values[col]:
+                err(col, _("Feltet skal udfyldes."))
+        ref = values["barn_id"]
+        if ref:
+            if len(ref) > 64:
+                err("barn_id", _("Højst 64 tegn."))
+            elif ref in seen:
+                err("barn_id", _("Samme barn_id står også i række %(row)d.", row=seen[ref]))
+            else:
+                seen[ref] = line_no
+        for col, limit in (("fornavn", 80), ("efternavn", 80), ("institution", 120), ("stue", 80)):
+            if len(values[col]) > limit:
+                err(col, _("Højst %(n)d tegn.", n=limit))
+        birth = None
+        if values["fødselsdato"]:
+            birth = parse_date(values["fødselsdato"])
+            if birth is None:
+                err("fødselsdato", _("Ugyldig dato. Brug formen ÅÅÅÅ-MM-DD eller DD-MM-ÅÅÅÅ."))
+            elif birth > today:
+                err("fødselsdato", _("Datoen ligger i fremtiden."))
+            elif (today.year - birth.year) > MAX_AGE_YEARS:
+                err("fødselsdato", _("Barnet er ældre end %(n)d år.", n=MAX_AGE_YEARS))
+        guardians = [
+            g for slot in GUARDIAN_SLOTS if (g := _guardian(values, slot, err)) is not None
+        ]
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        rows.append(
+            ChildRow(
+                row=line_no,
+                external_ref=ref,
+                first_name=values["fornavn"],
+                last_name=values["efternavn"],
+                birth_date=birth,
+                institution=values["institution"],
+                group=values["stue"],
+                guardians=guardians,
+            )
+        )
+    if not rows and not errors:
+        errors.append(RowError(2, "", _("Filen indeholder ingen børn.")))
+    return rows, errors
+
+
+def _guardian(values: dict[str, str], slot: int, err) -> GuardianRow | None:
+    p = f"forælder{slot}_"
+
+    def get(name: str) -> str:
+        return values.get(p + name, "")
+
+    if not get("navn"):
+        others = [f for f in GUARDIAN_FIELDS if f != "navn" and get(f)]
+        if others:
+            err(p + "navn", _("Navnet mangler, men der står andre oplysninger om forælderen."))
+        return None
+
+    def flag(name: str, default: bool) -> bool:
+        raw = get(name).lower()
+        if not raw:
+            return default
+        if raw in _YES:
+            return True
+        if raw in _NO:
+            return False
+        err(p + name, _("Skriv ja eller nej."))
+        return default
+
+    if len(get("navn")) > 120:
+        err(p + "navn", _("Højst %(n)d tegn.", n=120))
+    email = get("email")
+    if email and (len(email) > 200 or not EMAIL_PATTERN.match(email)):
+        err(p + "email", _("Ugyldig e-mailadresse."))
+    if len(get("telefon")) > 40:
+        err(p + "telefon", _("Højst %(n)d tegn.", n=40))
+    if len(get("adresse")) > 200:
+        err(p + "adresse", _("Højst %(n)d tegn.", n=200))
+    language = get("sprog").lower() or "da"
+    if not _LANG.match(language):
+        err(p + "sprog", _("Brug en sprogkode på to eller tre bogstaver, fx da, en, ar."))
+    return GuardianRow(
+        name=get("navn"),
+        email=email,
+        phone=get("telefon"),
+        address=get("adresse"),
+        language=language,
+        needs_interpreter=flag("tolk", False),
+        has_custody=flag("myndighed", True),
+        protected_address=flag("beskyttet", False),
+    )
+
+
+def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportResult:
+    """Validate the whole file, then apply it in the caller's transaction (flush only)."""
+    result = ImportResult()
+    rows, errors = parse(decode(data), max_rows, today)
+    result.rows = len(rows)
+    groups = _resolve_groups(rows, errors)
+    if errors:
+        result.errors = sorted(errors, key=lambda e: (e.row, e.column))
+        return result
+
+    existing = {
+        c.external_ref: c
+        for c in db.session.scalars(
+            sa.select(Child)
+            .where(Child.external_ref.in_([r.external_ref for r in rows]))
+            .options(
+                selectinload(Child.memberships),
+                selectinload(Child.guardian_links).selectinload(ChildGuardian.guardian),
+            )
+        )
+    }
+    for row in rows:
+        group = groups[(row.institution.casefold(), row.group.casefold())]
+        child = existing.get(row.external_ref)
+        if child is None:
+            child = Child(
+                external_ref=row.external_ref,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                birth_date=row.birth_date,
+            )
+            child.memberships.append(GroupMembership(group=group, start_date=today))
+            db.session.add(child)
+            result.children_created += 1
+        else:
+            if _assign(
+                child, first_name=row.first_name, last_name=row.last_name, birth_date=row.birth_date
+            ):
+                result.children_updated += 1
+            current = child.current_membership
+            if current is None or current.group_id != group.id:
+                if current is not None:
+                    current.end_date = today
+                    db.session.flush()  # close the old one before the unique open index sees two
+                child.memberships.append(GroupMembership(group=group, start_date=today))
+                result.children_moved += 1
+        _apply_guardians(child, row.guardians, result)
+    db.session.flush()
+    return result
+
+
+def _resolve_groups(rows: list[ChildRow], errors: list[RowError]) -> dict:
+    institutions = {
+        i.name.casefold(): i
+        for i in db.session.scalars(
+            sa.select(Institution).options(selectinload(Institution.groups))
+        )
+    }
+    groups: dict[tuple[str, str], Group] = {}
+    for row in rows:
+        inst = institutions.get(row.institution.casefold())
+        if inst is None:
+            errors.append(RowError(row.row, "institution", _("Institutionen findes ikke.")))
+            continue
+        group = next((g for g in inst.groups if g.name.casefold() == row.group.casefold()), None)
+        if group is None:
+            errors.append(RowError(row.row, "stue", _("Stuen findes ikke i institutionen.")))
+            continue
+        groups[(row.institution.casefold(), row.group.casefold())] = group
+    return groups
+
+
+def _assign(obj, **values) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportResult) -> None:
+    by_name = {link.guardian.name.casefold(): link for link in child.guardian_links}
+    for g in guardians:
+        link = by_name.get(g.name.casefold())
+        fields = {
+            "email": g.email,
+            "phone": g.phone,
+            "address": g.address,
+            "language": g.language,
+            "needs_interpreter": g.needs_interpreter,
+            "protected_address": g.protected_address,
+        }
+        if link is None:
+            guardian = Guardian(name=g.name, **fields)
+            child.guardian_links.append(ChildGuardian(guardian=guardian, has_custody=g.has_custody))
+            result.guardians_created += 1
+        else:
+            changed = _assign(link.guardian, name=g.name, **fields)
+            changed = _assign(link, has_custody=g.has_custody) or changed
+            if changed:
+                result.guardians_updated += 1

@@ -1,0 +1,66 @@
+"""The offer catalogue (tilbudsviften) and the momentum view (open and overdue steps)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.paths import OfferForm
+from screening.core import audit, flow
+from screening.core.access import require
+from screening.core.extensions import db
+from screening.core.i18n import lang
+from screening.core.policy import Action, can, visible_institution_ids
+from screening.paths import services as svc
+from screening.paths.models import Offer
+from screening.paths.views import bp
+
+
+@bp.route("/offers", methods=["GET", "POST"])
+@bp.route("/offers/<int:offer_id>", methods=["GET", "POST"])
+def offers(offer_id: int | None = None) -> ResponseReturnValue:
+    editing = db.get_or_404(Offer, offer_id) if offer_id else None
+    manage = can(current_user, Action.MANAGE_OFFERS)
+    if not manage and not can(current_user, Action.VIEW_PATHS):
+        require(Action.MANAGE_OFFERS)
+    form = OfferForm(obj=editing)
+    if form.is_submitted():
+        require(Action.MANAGE_OFFERS)
+
+    def page(error: object = None) -> ResponseReturnValue:
+        return render_template(
+            "paths/offers.html", offers=svc.all_offers(), form=form, editing=editing, manage=manage
+        ), (400 if form.errors else 200)
+
+    if not form.validate_on_submit():
+        return page()
+    return flow.perform(
+        lambda: svc.save_offer(
+            editing,
+            name=form.name.data,
+            description=form.description.data or "",
+            staircase_step=form.staircase_step.data,
+            min_age_months=form.min_age_months.data,
+            max_age_months=form.max_age_months.data,
+            active=form.active.data,
+        ),
+        record=lambda offer: audit.record("offer.save", "offer", offer.id),
+        success=_("Tilbuddet er gemt."),
+        redirect_to=url_for("paths.offers"),
+        fields={"offer_ages": form.max_age_months, "offer_name_taken": form.name},
+        failed=page,
+    )
+
+
+@bp.route("/momentum")
+def momentum() -> ResponseReturnValue:
+    require(Action.VIEW_MOMENTUM)
+    ids = visible_institution_ids(current_user, Action.VIEW_MOMENTUM)
+    today = date.today()
+    data = svc.momentum(ids, today)
+    audit.record("momentum.view", "app", count=len(data.steps))
+    return render_template("paths/momentum.html", momentum=data, today=today, lang=lang())

@@ -1,0 +1,1 @@
+"""Screening rounds (vurderingsrunder): the windows in which children are assessed."""

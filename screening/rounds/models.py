@@ -1,0 +1,60 @@
+"""Screening rounds (vurderingsrunder)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from screening.core.db import UTCDateTime, enum_column, utcnow
+from screening.core.extensions import db
+from screening.org.models import Institution
+
+round_institution = sa.Table(
+    "round_institution",
+    db.metadata,
+    sa.Column(
+        "round_id", sa.ForeignKey("screening_round.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("institution_id", sa.ForeignKey("institution.id"), primary_key=True),
+)
+
+
+class RoundStatus(enum.StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ScreeningRound(db.Model):
+    """A window in which children are assessed, e.g. "Efterår 2026"."""
+
+    __tablename__ = "screening_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    # The child's age on this date chooses the instrument.
+    reference_date: Mapped[date]
+    status: Mapped[RoundStatus] = mapped_column(
+        enum_column(RoundStatus, "status", length=16), default=RoundStatus.PLANNED
+    )
+    # The instrument keys (age bands) this round covers, e.g. ["topi-0-1", "topi-1-3"].
+    instrument_keys: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    institutions: Mapped[list[Institution]] = relationship(
+        secondary=round_institution, order_by="Institution.name"
+    )
+
+    __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="window_ordered"),)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RoundStatus.OPEN
+
+    def covers(self, institution_id: int) -> bool:
+        return any(i.id == institution_id for i in self.institutions)

@@ -1,1 +1,0 @@
-"""Domain services: state changes that flush, never commit (the request commits once)."""

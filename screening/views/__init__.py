@@ -1,1 +1,0 @@
-"""Blueprints. Views are thin: load, authorize (screening.access), act (services), render."""
