@@ -19,6 +19,7 @@ from screening.classifier.errors import AnswerError, ObservationError, RuleSetEr
 from screening.classifier.instruments import BandSet, Instrument, Item, Scale, parse_bands
 from screening.classifier.observations import Observation, ObservationCatalogue
 from screening.classifier.positions import (
+    _SEVERITY,
     DOMAINS,
     POSITIONS,
     PROFESSION_ORDER,
@@ -35,10 +36,11 @@ from screening.classifier.rules import (
     ScoreBandRule,
     StatementsRule,
     VulnerabilityRule,
+    register_compiler,
     rule_applies,
 )
 
-_SEV: dict[str, int] = {"green": 0, "yellow": 1, "red": 2}
+_SEV: dict[str, int] = _SEVERITY
 _SEV_KEYS = frozenset(_SEV)
 DOMAIN_BITS: dict[str, int] = {d: 1 << i for i, d in enumerate(DOMAINS)}
 _VULN: dict[str, int] = {"not": 0, "potentially": 1, "clearly": 2}
@@ -1119,3 +1121,6 @@ def _compile_statements(rule: StatementsRule, plan: Plan, fail: Any) -> _CStatem
             f"{rule.min_areas} areas but only {n_areas} area(s) have matching statements",
         )
     return _CStatements(rule, plan, matching)
+
+
+register_compiler(compile_plan)

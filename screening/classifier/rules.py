@@ -9,7 +9,7 @@ them up front, `RuleSet.check_against(instrument)` for one. See docs/CLASSIFIER.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -31,6 +31,17 @@ from screening.classifier.positions import (
 
 if TYPE_CHECKING:
     from screening.classifier.engine import Plan
+
+# The engine compiles a rule set for one instrument. It registers itself here when it is
+# imported (`screening.classifier` imports it first), so that this module, which the engine
+# imports, never imports the engine: no import cycle.
+_compiler: Callable[[RuleSet, Instrument], Plan] | None = None
+
+
+def register_compiler(compiler: Callable[[RuleSet, Instrument], Plan]) -> None:
+    global _compiler
+    _compiler = compiler
+
 
 RULE_TYPES = ("statements", "score_band", "observations", "vulnerability", "history")
 JOINT_METHODS = ("shared", "most_concerned")
@@ -138,9 +149,9 @@ class RuleSet:
         """The precompiled plan for one instrument (cached). Raises RuleSetError."""
         plan = self._plans.get(instrument)
         if plan is None:
-            from screening.classifier.engine import compile_plan
-
-            plan = compile_plan(self, instrument)
+            if _compiler is None:  # pragma: no cover - the package imports the engine
+                raise RuntimeError("the classifier engine is not loaded")
+            plan = _compiler(self, instrument)
             self._plans[instrument] = plan
         return plan
 

@@ -12,8 +12,9 @@ import hashlib
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
+
+from screening.core.i18n import lang as current_lang
 
 bp = Blueprint("offline", __name__)
 
@@ -53,8 +54,7 @@ def app_version() -> str:
 
 @bp.route("/offline/")
 def app_page():
-    locale = get_locale()
-    lang = "en" if locale is not None and locale.language == "en" else "da"
+    lang = current_lang()
     idle = int(current_app.config["INACTIVITY_TIMEOUT"].total_seconds())
     return render_template(
         "offline/app.html",

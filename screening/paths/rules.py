@@ -1,5 +1,6 @@
 """Action-path rules (handleveje), as pure Python: templates as data, due dates, opening,
-escalating and closing. Knows nothing of Flask or the database.
+escalating and closing. Knows nothing of Flask or the database (the position vocabulary is
+the classifier's).
 
 A template document (YAML, see screening/data/action_paths.yaml) maps a position (yellow,
 red) to ordered steps with a deadline relative to the agreed assessment, a responsible
@@ -16,11 +17,12 @@ from typing import Any
 
 import yaml
 
+from screening.classifier import Position
+
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "action_paths.yaml"
 STEP_KINDS = ("step", "notify", "meeting", "plan", "follow_up")
 ROLES = ("educator", "leader", "health_visitor", "coordinator", "dental", "ppr", "social_worker")
 POSITIONS = ("yellow", "red")
-SEVERITY = {"green": 0, "yellow": 1, "red": 2}
 
 
 class TemplateError(ValueError):
@@ -135,7 +137,7 @@ def decide(
         if open_path_position is None:
             tpl = templates.for_position(agreed)
             return Decision("open", agreed, tuple(plan_steps(tpl, agreed_on)), tpl.escalation_level)
-        if SEVERITY[agreed] > SEVERITY[open_path_position]:
+        if Position(agreed).severity > Position(open_path_position).severity:
             tpl = templates.for_position(agreed)
             steps = tuple(
                 p for p in plan_steps(tpl, agreed_on) if p.template.key not in existing_step_keys
