@@ -73,7 +73,7 @@ def assessment_form_class(instrument: Instrument, lang: str) -> type[AssessmentB
         label = item.text.get(lang)
         if item.kind == "indicator":
             attrs[field_name(item.key)] = BooleanField(label)
-        elif item.kind == "rated":
+        elif item.kind == "rated" and item.scale is not None:
             scale = item.scale
             choices = [
                 SelectChoice(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -110,7 +112,7 @@ class PlanForm(FlaskForm):
         _l("Dato for evaluering"), validators=[InputRequired(_l("Skriv en dato for evaluering."))]
     )
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         for entry in self.items:
             if (entry.who.data or entry.by_when.data) and not (entry.what.data or "").strip():

@@ -39,7 +39,9 @@ def register_cli(app: Flask) -> None:
     "--institution", "institutions", multiple=True, help="Institution name; repeat for several"
 )
 @click.password_option(help="Asked for when not given")
-def create_user(email, name, roles, institutions, password):
+def create_user(
+    email: str, name: str, roles: tuple[str, ...], institutions: tuple[str, ...], password: str
+) -> None:
     """Create a user (for example the first admin)."""
     from screening.accounts import services as accounts
     from screening.accounts.models import Role
@@ -84,7 +86,7 @@ def create_user(email, name, roles, institutions, password):
 
 @click.command("import-roster")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_roster_command(path: Path):
+def import_roster_command(path: Path) -> None:
     """Import a roster CSV (children, guardians, groups). Nothing is written on any error."""
     from screening.core import audit
     from screening.org.roster import import_roster
@@ -133,7 +135,9 @@ def import_roster_command(path: Path):
     type=click.Path(path_type=Path),
     help="The action-path templates YAML (default: the shipped one)",
 )
-def load_catalogue(instruments_path, rules_path, paths_path):
+def load_catalogue(
+    instruments_path: Path | None, rules_path: Path | None, paths_path: Path | None
+) -> None:
     """Validate and load instruments and classifier rule sets. Nothing is stored on error."""
     from screening.catalogue.services import (
         CatalogueError,
@@ -156,7 +160,7 @@ def load_catalogue(instruments_path, rules_path, paths_path):
 
 
 @click.command("seed-demo")
-def seed_demo():
+def seed_demo() -> None:
     """Fill an empty database with the demo municipality (see README for the sign-ins)."""
     from screening import demo
     from screening.catalogue.services import (

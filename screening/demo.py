@@ -11,12 +11,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from screening.accounts import services as accounts
 from screening.accounts.models import Role, User
+from screening.assessments.models import JointAssessment
 from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
+from screening.classifier import Instrument
 from screening.core.extensions import db
 from screening.org.models import Group, Institution, InstitutionKind, Municipality
 
@@ -152,7 +155,14 @@ def seed(today: date, *, password: str = DEMO_PASSWORD, seed_value: int = 2026) 
     return True
 
 
-def _memberships(child, group, all_groups, birth, today, rng) -> None:
+def _memberships(
+    child: Child,
+    group: Group,
+    all_groups: list[tuple[Group, int, int]],
+    birth: date,
+    today: date,
+    rng: random.Random,
+) -> None:
     joined = birth + timedelta(days=rng.randint(180, 300))
     joined = min(joined, today - timedelta(days=14))
     # Children over three in the integrated institution moved up from its nursery side.
@@ -171,7 +181,7 @@ def _memberships(child, group, all_groups, birth, today, rng) -> None:
     child.memberships.append(GroupMembership(group=group, start_date=joined))
 
 
-def _guardians(child, rng) -> None:
+def _guardians(child: Child, rng: random.Random) -> None:
     family = child.last_name
     protected_family = rng.random() < 0.06
     language = "da"
@@ -247,7 +257,10 @@ def seed_rounds(today: date, rng: random.Random) -> None:
                 continue
             instrument = compiled_instrument(instrument_row)
             concern = rng.random()
-            inst_id = child.current_group.institution_id
+            group = child.current_group
+            if group is None:
+                continue
+            inst_id = group.institution_id
             submitted = []
             for n, user in enumerate(assessors[inst_id]):
                 if n > 0 and rng.random() < 0.35:
@@ -282,7 +295,7 @@ def seed_rounds(today: date, rng: random.Random) -> None:
             round_.status = RoundStatus.CLOSED
 
 
-def _demo_path(joint, leader, today: date, rng: random.Random) -> None:
+def _demo_path(joint: JointAssessment, leader: User, today: date, rng: random.Random) -> None:
     """Open, escalate or prepare to close the child's action path, and do the steps that
     would be done by now (most of them; some are left overdue for the momentum view)."""
     from screening.paths import services as paths
@@ -404,12 +417,12 @@ def seed_offers() -> None:
         )
 
 
-def _demo_answers(instrument, concern: float, rng: random.Random) -> dict:
+def _demo_answers(instrument: Instrument, concern: float, rng: random.Random) -> dict[str, Any]:
     """Mostly green children; about one in five with a yellow and one in fifteen with a red
     statement ticked; score instruments get ratings to match."""
-    answers: dict = {}
+    answers: dict[str, Any] = {}
     for item in instrument.items:
-        if item.kind == "indicator":
+        if item.kind == "indicator" and item.position is not None:
             p = item.position.value
             if (
                 (p == "green" and rng.random() < 0.7)
@@ -417,7 +430,7 @@ def _demo_answers(instrument, concern: float, rng: random.Random) -> dict:
                 or (p == "red" and concern > 0.93 and rng.random() < 0.3)
             ):
                 answers[item.key] = True
-        elif item.kind == "rated":
+        elif item.kind == "rated" and item.scale is not None:
             lo, hi = item.scale.min, item.scale.max
             good = hi if item.direction == "higher_is_better" else lo
             answers[item.key] = good if concern < 0.8 else rng.randint(lo, hi)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model, db
 from screening.org.models import Institution
 
 
@@ -38,7 +39,7 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +63,7 @@ class User(UserMixin, db.Model):
 
     # Flask-Login
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
@@ -75,7 +76,7 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
 
-    def set_roles(self, roles) -> None:
+    def set_roles(self, roles: Iterable[Role]) -> None:
         wanted = set(roles)
         self.role_rows = [r for r in self.role_rows if r.role in wanted]
         have = {r.role for r in self.role_rows}
@@ -87,7 +88,7 @@ class User(UserMixin, db.Model):
         return frozenset(i.id for i in self.institutions)
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_role"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,7 +102,7 @@ class UserRole(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "role"),)
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Sign-in attempts, for throttling. The e-mail is stored only as a keyed hash."""
 
     __tablename__ = "login_attempt"

@@ -10,11 +10,13 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from screening.accounts.models import LoginAttempt, Role, User, new_session_token
 from screening.core.db import utcnow
@@ -57,12 +59,13 @@ class SignIn:
     throttled: bool = False
 
 
-def _recent_failures(column, value: str, since: datetime) -> int:
-    return db.session.scalar(
+def _recent_failures(column: Any, value: str, since: datetime) -> int:
+    count = db.session.scalar(
         sa.select(sa.func.count(LoginAttempt.id)).where(
             column == value, LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= since
         )
     )
+    return count or 0
 
 
 def authenticate(email: str, password: str, remote_addr: str) -> SignIn:
@@ -89,10 +92,10 @@ def authenticate(email: str, password: str, remote_addr: str) -> SignIn:
                 ok = ph.verify(user.password_hash, password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
-    if ok and not user.active:
+    if ok and user is not None and not user.active:
         ok = False
     db.session.add(LoginAttempt(email_key=key, remote_addr=remote_addr, success=ok))
-    if not ok:
+    if not ok or user is None:
         return SignIn(None)
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = ph.hash(password)
@@ -100,7 +103,7 @@ def authenticate(email: str, password: str, remote_addr: str) -> SignIn:
     return SignIn(user)
 
 
-_DUMMY: dict[tuple, str] = {}
+_DUMMY: dict[tuple[int, int, int], str] = {}
 
 
 def _verify_dummy(ph: PasswordHasher, password: str) -> None:
@@ -138,7 +141,7 @@ def prune_login_attempts(older_than: timedelta = timedelta(days=30)) -> int:
     result = db.session.execute(
         sa.delete(LoginAttempt).where(LoginAttempt.attempted_at < utcnow() - older_than)
     )
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 # User administration -----------------------------------------------------------------

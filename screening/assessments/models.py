@@ -14,7 +14,7 @@ from screening.catalogue.models import InstrumentVersion
 from screening.children.models import Child
 from screening.classifier import Position, Vulnerability
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 from screening.rounds.models import ScreeningRound
 
 
@@ -28,7 +28,7 @@ class AssessmentContext(enum.StrEnum):
     HOME_VISIT = "home_visit"  # a health visitor's first assessment of an infant
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     """One professional's independent view of one child in one round."""
 
     __tablename__ = "assessment"
@@ -83,7 +83,7 @@ class Assessment(db.Model):
         return self.status == AssessmentStatus.SUBMITTED
 
 
-class JointAssessment(db.Model):
+class JointAssessment(Model):
     """The team's agreed position for a child in a round: the child's position."""
 
     __tablename__ = "joint_assessment"
@@ -139,7 +139,7 @@ class ObservationSourceValue(enum.StrEnum):
     PPR = "ppr"
 
 
-class ChildObservation(db.Model):
+class ChildObservation(Model):
     """A dated note from a source (daycare, health visitor, dental, PPR) with a category
     and a level of concern (1 little, 2 some, 3 serious)."""
 
@@ -163,7 +163,7 @@ class ChildObservation(db.Model):
     __table_args__ = (sa.CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
 
 
-class JointDelegate(db.Model):
+class JointDelegate(Model):
     """A user the leader lets record joint assessments for an institution."""
 
     __tablename__ = "joint_delegate"

@@ -5,8 +5,10 @@ State changes flush and never commit. Nothing here reads the request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -69,7 +71,7 @@ def context_for(user: User, instrument: InstrumentVersion) -> AssessmentContext:
 
 @dataclass
 class AssessmentInput:
-    answers: dict = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
     resources: str = ""
     concerns: str = ""
     justification: str = ""
@@ -107,9 +109,9 @@ def start(
     return assessment
 
 
-def clean_answers(instrument: Instrument, raw: dict) -> dict:
+def clean_answers(instrument: Instrument, raw: dict[str, Any]) -> dict[str, Any]:
     """Keep only answers the instrument knows, in its types; drop unticked and empty ones."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for item in instrument.items:
         value = raw.get(item.key)
         if item.kind == "indicator":
@@ -126,7 +128,7 @@ def clean_answers(instrument: Instrument, raw: dict) -> dict:
     return out
 
 
-def missing_ratings(instrument: Instrument, answers: dict) -> list[str]:
+def missing_ratings(instrument: Instrument, answers: dict[str, Any]) -> list[str]:
     return [i.key for i in instrument.items if i.kind == "rated" and i.key not in answers]
 
 
@@ -170,7 +172,11 @@ def save(
 
 
 def classify_assessment(
-    assessment: Assessment, answers: dict, vulnerability: str | None, *, today: date | None = None
+    assessment: Assessment,
+    answers: dict[str, Any],
+    vulnerability: str | None,
+    *,
+    today: date | None = None,
 ) -> Classification:
     _, ruleset = active_ruleset()
     instrument = compiled_instrument(assessment.instrument)
@@ -240,7 +246,8 @@ def joint_suggestion(assessments: list[Assessment]) -> JointSuggestion:
     if not assessments:
         raise DomainError("no_submitted_assessments")
     _, ruleset = active_ruleset()
-    return suggest_joint([a.classification for a in assessments], ruleset)
+    classifications = [cast(Mapping[str, Any], a.classification) for a in assessments]
+    return suggest_joint(classifications, ruleset)
 
 
 def joint_for(round_id: int, child_id: int) -> JointAssessment | None:

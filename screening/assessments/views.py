@@ -3,6 +3,7 @@ timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -426,8 +427,8 @@ def new_observation(child_id: int) -> ResponseReturnValue:
 def timeline(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.VIEW_CHILD)
     catalogue = load_observation_categories()
-    events = []
-    joints = []
+    events: list[tuple[str, date, Assessment | JointAssessment | ChildObservation]] = []
+    joints: Sequence[JointAssessment] = []
     if can(current_user, Action.VIEW_ASSESSMENTS, child):
         joints = db.session.scalars(
             sa.select(JointAssessment)
@@ -463,7 +464,7 @@ def timeline(child_id: int) -> ResponseReturnValue:
     )
 
 
-def _chart(joints: list[JointAssessment]) -> list[dict[str, object]]:
+def _chart(joints: Sequence[JointAssessment]) -> list[dict[str, int | str]]:
     """Points for a small server-rendered SVG: one per round, y by position."""
     points = []
     for i, j in enumerate(joints):

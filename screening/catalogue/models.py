@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.core.db import UTCDateTime, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 
 
-class InstrumentVersion(db.Model):
+class InstrumentVersion(Model):
     __tablename__ = "instrument_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +37,7 @@ class InstrumentVersion(db.Model):
     )
 
 
-class RuleSetVersion(db.Model):
+class RuleSetVersion(Model):
     __tablename__ = "ruleset_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +50,7 @@ class RuleSetVersion(db.Model):
     __table_args__ = (sa.UniqueConstraint("key", "version"),)
 
 
-class ActionPathTemplateVersion(db.Model):
+class ActionPathTemplateVersion(Model):
     """A loaded version of the action-path templates (YAML source kept as is)."""
 
     __tablename__ = "action_path_template_version"

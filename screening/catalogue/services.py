@@ -9,6 +9,7 @@ exact row they were made with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -131,7 +132,7 @@ def load_ruleset_files(path: Path | None = None) -> list[Loaded]:
 
 def _same(stored: str, new: str) -> bool:
     """Same content, whatever the comments and layout."""
-    return yaml.safe_load(stored) == yaml.safe_load(new)
+    return bool(yaml.safe_load(stored) == yaml.safe_load(new))
 
 
 def newest_instruments() -> list[InstrumentVersion]:
@@ -156,8 +157,9 @@ def newest_instruments() -> list[InstrumentVersion]:
 
 # Definitions are immutable per row, so a compiled object can be kept for the process's
 # life. The key includes the load time: a test database reset may reuse ids.
-_INSTRUMENTS: dict[tuple, Instrument] = {}
-_RULESETS: dict[tuple, RuleSet] = {}
+_CacheKey = tuple[int, str, int, datetime]
+_INSTRUMENTS: dict[_CacheKey, Instrument] = {}
+_RULESETS: dict[_CacheKey, RuleSet] = {}
 
 
 def compiled_instrument(row: InstrumentVersion) -> Instrument:
@@ -205,7 +207,7 @@ def instrument_for(round_: ScreeningRound, age_months: int) -> InstrumentVersion
 
 # Action-path templates -------------------------------------------------------------------
 
-_TEMPLATES: dict[tuple, rules.Templates] = {}
+_TEMPLATES: dict[_CacheKey, rules.Templates] = {}
 
 
 def load_template_file(path: Path | None = None) -> str:
@@ -253,12 +255,13 @@ def active_templates() -> tuple[ActionPathTemplateVersion, rules.Templates]:
 
 
 def templates_for(path: ActionPath) -> rules.Templates:
-    row = db.session.scalar(
+    """The template version a path was opened with (its rows are never deleted)."""
+    row = db.session.execute(
         sa.select(ActionPathTemplateVersion).where(
             ActionPathTemplateVersion.key == path.template_key,
             ActionPathTemplateVersion.version == path.template_version,
         )
-    )
+    ).scalar_one()
     key = (row.id, row.key, row.version, row.loaded_at)
     if key not in _TEMPLATES:
         _TEMPLATES[key] = rules.load_templates(yaml.safe_load(row.source_yaml))

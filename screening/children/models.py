@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.core.db import UTCDateTime, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 from screening.org.models import Group
 
 
-class Child(db.Model):
+class Child(Model):
     """A child. No CPR number is stored: the roster's own id (``external_ref``) links imports."""
 
     __tablename__ = "child"
@@ -55,7 +55,7 @@ class Child(db.Model):
         return months
 
 
-class GroupMembership(db.Model):
+class GroupMembership(Model):
     """A child's stay in one group; the open one (no end date) is the current group."""
 
     __tablename__ = "group_membership"
@@ -82,7 +82,7 @@ class GroupMembership(db.Model):
     )
 
 
-class Guardian(db.Model):
+class Guardian(Model):
     """A parent or other custody holder (forælder / forældremyndighedsindehaver)."""
 
     __tablename__ = "guardian"
@@ -102,7 +102,7 @@ class Guardian(db.Model):
     child_links: Mapped[list[ChildGuardian]] = relationship(back_populates="guardian")
 
 
-class ChildGuardian(db.Model):
+class ChildGuardian(Model):
     """Links a child to a guardian, with whether that guardian holds custody."""
 
     __tablename__ = "child_guardian"

@@ -3,6 +3,7 @@ group (stue) → child."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -99,7 +100,7 @@ def child(child_id: int) -> ResponseReturnValue:
         .options(selectinload(GroupMembership.group).selectinload(Group.institution))
         .order_by(GroupMembership.start_date.desc())
     ).all()
-    guardians = []
+    guardians: Sequence[ChildGuardian] = []
     if can(current_user, Action.VIEW_GUARDIANS, kid):
         guardians = db.session.scalars(
             sa.select(ChildGuardian)

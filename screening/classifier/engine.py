@@ -41,6 +41,16 @@ from screening.classifier.rules import (
 )
 
 _SEV: dict[str, int] = _SEVERITY
+
+
+def _details(reason: Reason) -> Mapping[str, Any]:
+    """The facts of a reason whose rule always records some (score bands, vulnerability,
+    history)."""
+    if reason.details is None:
+        raise ValueError(f"reason {reason.rule_id!r} has no details")
+    return reason.details
+
+
 _SEV_KEYS = frozenset(_SEV)
 DOMAIN_BITS: dict[str, int] = {d: 1 << i for i, d in enumerate(DOMAINS)}
 _VULN: dict[str, int] = {"not": 0, "potentially": 1, "clearly": 2}
@@ -288,8 +298,8 @@ class _CStatements(_Compiled):
                 return self.single_reason[item]
             return Reason(self.id, position, areas, keys, (), details, domains, self)
         area_keys = self.plan.area_keys
-        domains = tuple(dict.fromkeys(i.domain for i in group))
-        for d in domains:
+        group_domains = tuple(dict.fromkeys(i.domain for i in group))
+        for d in group_domains:
             st.dmask |= DOMAIN_BITS[d]
         return Reason(
             self.id,
@@ -298,7 +308,7 @@ class _CStatements(_Compiled):
             tuple(i.key for i in group),
             (),
             details,
-            domains,
+            group_domains,
             self,
         )
 
@@ -379,7 +389,7 @@ class _BandEntry:
         rated = list(plan.rated_items.values())[start:end]
         # For higher_is_worse bands: score = flip - (the higher_is_better sum)
         self.flip = (
-            sum(i.scale.min + i.scale.max for i in rated)  # type: ignore[union-attr]
+            sum(i.scale.min + i.scale.max for i in rated)  # type: ignore[union-attr,misc]
             if bandset.direction == "higher_is_worse"
             else None
         )
@@ -477,7 +487,7 @@ class _CScoreBand(_Compiled):
 
     def sentence(self, reason: Reason) -> tuple[str, str]:
         inst = self.plan.instrument
-        d = reason.details
+        d = _details(reason)
         sev = reason.position.severity
         lo, hi = d["band"]
         if reason.areas:
@@ -656,9 +666,9 @@ class _CVulnerability(_Compiled):
         return new
 
     def sentence(self, reason: Reason) -> tuple[str, str]:
-        v = reason.details["vulnerability"]
+        v = _details(reason)["vulnerability"]
         vda, ven = VULNERABILITY_LABELS[v]
-        b = _SEV[reason.details["from"]]
+        b = _SEV[_details(reason)["from"]]
         s = reason.position.severity
         if s > b:
             da = (
@@ -725,7 +735,7 @@ class _CHistory(_Compiled):
         return new if new > pos else pos
 
     def sentence(self, reason: Reason) -> tuple[str, str]:
-        d = reason.details
+        d = _details(reason)
         n = d["rounds"]
         seq = [_SEV[p] for p in d["positions"]]
         if self.min_sev == 2:
@@ -783,7 +793,7 @@ class Plan:
             area_rated = [i for i in rated if i.area_index == area.index]
             better = sum(1 for i in area_rated if i.direction == "higher_is_better")
             const = sum(
-                i.scale.min + i.scale.max  # type: ignore[union-attr]
+                i.scale.min + i.scale.max  # type: ignore[union-attr,misc]
                 for i in area_rated
                 if i.direction != "higher_is_better"
             )

@@ -454,7 +454,7 @@ def parse_bands(
             area_bands[akey] = parse_band_set(r, raw_set, spath, lo, hi, default_dir)
     total = None
     if "total" in m:
-        rated = [i for a in areas for i in a.rated_items]
+        rated = tuple(i for a in areas for i in a.rated_items)
         if not rated:
             r.fail(join(path, "total"), "the instrument has no rated items to score")
         lo = sum(i.scale.min for i in rated if i.scale)

@@ -153,6 +153,7 @@ def profession_label(key: str, lang: str = "da") -> str:
         return key
     return labels[1] if lang == "en" else labels[0]
 
+
 DEFAULT_PROFESSIONS_BY_DOMAIN: dict[str, tuple[str, ...]] = {
     "emotional": ("psychologist",),
     "behaviour": ("psychologist",),

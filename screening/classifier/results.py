@@ -94,8 +94,6 @@ class Reason(NamedTuple):
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         cause = ", ".join(
             f"{k}={v!r}"
@@ -107,6 +105,11 @@ class Reason(NamedTuple):
             if v
         )
         return f"Reason({self.rule_id!r}, {self.position.value}{', ' if cause else ''}{cause})"
+
+
+# Reasons compare by content (see __eq__), so they are not hashable; set after the class,
+# since a NamedTuple body may hold only fields and methods.
+Reason.__hash__ = None  # type: ignore[assignment]
 
 
 class Classification(NamedTuple):

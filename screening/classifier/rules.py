@@ -471,8 +471,8 @@ def _parse_observations_rule(
             r.fail(join(p, "categories"), "categories need a 'source' (keys are per source)")
         categories = _key_tuple(r, m["categories"], join(p, "categories"))
         for i, c in enumerate(categories):
-            if not cats.has(source, c):  # type: ignore[arg-type]
-                known = ", ".join(cats.sources[source].categories)  # type: ignore[index]
+            if not cats.has(source, c):
+                known = ", ".join(cats.sources[source].categories)
                 r.fail(
                     join(join(p, "categories"), i),
                     f"unknown category {c!r} for source {source!r} (categories: {known})",

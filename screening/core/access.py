@@ -29,7 +29,7 @@ _OBJECT_TYPES = {
 
 def object_type(obj_or_model: Any) -> str:
     """The audit trail's name for an object's kind, e.g. "child", "action_path"."""
-    table = obj_or_model.__tablename__
+    table = str(obj_or_model.__tablename__)
     return _OBJECT_TYPES.get(table, table)
 
 

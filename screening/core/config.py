@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -21,7 +22,7 @@ def _bool(name: str, default: bool) -> bool:
 class BaseConfig:
     # Database: SQLite in the instance folder unless DATABASE_URL says otherwise.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 
     SECRET_KEY: str | None = None
 
@@ -102,9 +103,9 @@ CONFIGS = {
 }
 
 
-def env_overrides() -> dict:
+def env_overrides() -> dict[str, Any]:
     """Settings read from the environment (documented in the README)."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     if url := os.environ.get("DATABASE_URL"):
         out["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if key := os.environ.get("SECRET_KEY"):

@@ -1,4 +1,7 @@
-"""Every Flask extension instance, created unbound and initialised in `create_app`."""
+"""Every Flask extension instance, created unbound and initialised in `create_app`; and
+`Model`, the base class of every model."""
+
+from typing import TYPE_CHECKING
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -22,6 +25,10 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    Model = Base  # what type checkers see: the typed declarative base
+else:
+    Model = db.Model  # Flask-SQLAlchemy's model class, built on `Base`
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

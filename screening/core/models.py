@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from screening.core.db import BigIntId, UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 
 
 class Outcome(enum.StrEnum):
@@ -20,7 +21,7 @@ class Outcome(enum.StrEnum):
     INVALID = "invalid"
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One audited action. Rows are never updated or deleted (guarded in the ORM and by
     database triggers created in the migration)."""
 
@@ -38,7 +39,7 @@ class AuditEvent(db.Model):
     outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome, "outcome", length=16))
     remote_addr: Mapped[str | None] = mapped_column(sa.String(45))
     # Non-personal detail only (field names changed, counts), never child data.
-    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     __table_args__ = (sa.Index("ix_audit_event_object", "object_type", "object_id"),)
 

@@ -239,10 +239,8 @@ INVITED_GRANTS = frozenset({Action.VIEW_CHILD, Action.VIEW_PATHS})
 INVITED_ROLES = (Role.PPR, Role.SOCIAL_WORKER)
 
 
-def invited_children(user: User) -> sa.Select:
+def invited_children(user: User) -> sa.Select[int]:
     """Children the user is invited about (as a user or by their e-mail address)."""
-    from screening.paths.models import ActionPath, Consent, Meeting, MeetingParticipant
-
     today = sa.func.current_date()
     consent_ok = sa.or_(
         MeetingParticipant.consent_id.is_(None),
@@ -381,7 +379,7 @@ def visible_institution_ids(user: User, action: Action = Action.LIST_CHILDREN) -
     return []
 
 
-def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Select:
+def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Select[Child]:
     """A query for the children the user may act on, by current group membership."""
     stmt = (
         sa.select(Child)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, flash, render_template, request, session
 from flask.typing import ResponseReturnValue
@@ -108,7 +108,7 @@ def _deny_by_default() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        return cast(ResponseReturnValue, login_manager.unauthorized())
     timeout = current_app.config["INACTIVITY_TIMEOUT"].total_seconds()
     now = time.time()
     last_seen = session.get("seen")
@@ -116,7 +116,7 @@ def _deny_by_default() -> ResponseReturnValue | None:
         logout_user()
         session.clear()
         flash(_("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid."), "info")
-        return login_manager.unauthorized()
+        return cast(ResponseReturnValue, login_manager.unauthorized())
     session["seen"] = now
     return None
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.engine import CursorResult
 
 from reports.letters import invitations
 from reports.plans import action_plans
@@ -27,7 +30,7 @@ KEEP_FOR = timedelta(hours=1)
 _running: set[threading.Thread] = set()
 
 
-def create(kind: str, params: dict, user_id: int, total: int, filename: str) -> ReportJob:
+def create(kind: str, params: dict[str, Any], user_id: int, total: int, filename: str) -> ReportJob:
     job = ReportJob(
         token=secrets.token_urlsafe(18),
         kind=kind,
@@ -43,7 +46,7 @@ def create(kind: str, params: dict, user_id: int, total: int, filename: str) -> 
 
 def start(job_id: int) -> threading.Thread:
     """Run the job in a thread (the job row must be committed first)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=run, args=(app, job_id), daemon=True, name=f"report-job-{job_id}"
     )
@@ -67,7 +70,7 @@ def run(app: Flask, job_id: int) -> None:
 
 def _run(app: Flask, job_id: int) -> None:
     with app.app_context():
-        job = db.session.get(ReportJob, job_id)
+        job = db.session.get_one(ReportJob, job_id)
         job.status = JobStatus.RUNNING
         db.session.commit()
         try:
@@ -77,7 +80,7 @@ def _run(app: Flask, job_id: int) -> None:
         except Exception:  # the job fails visibly; the log names the job, never a child
             log.exception("report job %s (%s) failed", job.id, job.kind)
             db.session.rollback()
-            job = db.session.get(ReportJob, job_id)
+            job = db.session.get_one(ReportJob, job_id)
             job.status = JobStatus.FAILED
             job.error = "build failed"
         job.finished_at = utcnow()
@@ -85,7 +88,7 @@ def _run(app: Flask, job_id: int) -> None:
         db.session.remove()
 
 
-def _progress(job_id: int):
+def _progress(job_id: int) -> Callable[[int], None]:
     def update(n: int) -> None:
         # A short separate transaction, so the browser sees progress while we work.
         with db.engine.begin() as conn:
@@ -94,23 +97,26 @@ def _progress(job_id: int):
     return update
 
 
-def _meeting_invitations(job: ReportJob, progress) -> bytes:
-    meeting = db.session.get(Meeting, job.params["meeting_id"])
+def _meeting_invitations(job: ReportJob, progress: Callable[[int], None]) -> bytes:
+    meeting = db.session.get_one(Meeting, job.params["meeting_id"])
     today = date.fromisoformat(job.params["today"])
     lh = reports.letterhead(today, job.params.get("logo"))
-    return invitations(lh, reports.meeting_letters(meeting, lh, today), progress)
+    return bytes(invitations(lh, reports.meeting_letters(meeting, lh, today), progress))
 
 
-def _round_plans(job: ReportJob, progress) -> bytes:
-    round_ = db.session.get(ScreeningRound, job.params["round_id"])
-    institution = db.session.get(Institution, job.params["institution_id"])
+def _round_plans(job: ReportJob, progress: Callable[[int], None]) -> bytes:
+    round_ = db.session.get_one(ScreeningRound, job.params["round_id"])
+    institution = db.session.get_one(Institution, job.params["institution_id"])
     today = date.fromisoformat(job.params["today"])
     lh = reports.letterhead(today, job.params.get("logo"))
     data = [reports.plan_data(path, today) for path in reports.round_plans(round_, institution)]
-    return action_plans(lh, data, progress)
+    return bytes(action_plans(lh, data, progress))
 
 
-BUILDERS = {"meeting_invitations": _meeting_invitations, "round_plans": _round_plans}
+BUILDERS: dict[str, Callable[[ReportJob, Callable[[int], None]], bytes]] = {
+    "meeting_invitations": _meeting_invitations,
+    "round_plans": _round_plans,
+}
 
 
 def purge_expired() -> int:
@@ -120,4 +126,4 @@ def purge_expired() -> int:
         .where(ReportJob.pdf.is_not(None), ReportJob.finished_at < utcnow() - KEEP_FOR)
         .values(pdf=None)
     )
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 
 
 class JobStatus(enum.StrEnum):
@@ -19,7 +19,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class ReportJob(db.Model):
+class ReportJob(Model):
     """A combined PDF built in the background, with progress the browser can follow.
     The finished PDF is kept only until it is fetched or expires."""
 

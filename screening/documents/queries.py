@@ -36,7 +36,7 @@ from screening.assessments.models import (
     ChildObservation,
     JointAssessment,
 )
-from screening.assessments.services import group_progress
+from screening.assessments.services import ChildProgress, GroupProgress, group_progress
 from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
 from screening.classifier import load_observation_categories, profession_label
 from screening.core.extensions import db
@@ -56,6 +56,9 @@ from screening.paths.models import (
     PathStatus,
 )
 from screening.rounds.models import ScreeningRound
+
+# A letter's data: the meeting, the child and the one recipient.
+Letter = tuple[MeetingInfo, ChildInfo, GuardianRecipient | ProfessionalRecipient]
 
 MEETING_KINDS = {
     "parent_talk": "Samtale med forældrene",
@@ -166,7 +169,7 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
     position = lh.label(joint.agreed_position.value) if joint else None
     wellbeing = f"Aftalt position: {position}. " + " ".join(_reasons(joint)) if joint else None
     if pt.consent_id is not None:
-        consent = db.session.get(Consent, pt.consent_id)
+        consent = db.session.get_one(Consent, pt.consent_id)
         if not consent.covers(pt.profession, today):
             return None, "Samtykket er trukket tilbage; der deles ingen oplysninger."
         basis = (
@@ -184,8 +187,10 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
     return wellbeing, f"Hjemmel: {pt.legal_basis}"
 
 
-def _recipient(pt: MeetingParticipant, lh: Letterhead, today: date):
-    if pt.kind == ParticipantKind.GUARDIAN:
+def _recipient(
+    pt: MeetingParticipant, lh: Letterhead, today: date
+) -> GuardianRecipient | ProfessionalRecipient:
+    if pt.kind == ParticipantKind.GUARDIAN and pt.guardian is not None:
         return guardian_recipient(pt.guardian)
     summary, basis = concern_summary(pt, lh, today)
     return ProfessionalRecipient(
@@ -197,13 +202,13 @@ def _recipient(pt: MeetingParticipant, lh: Letterhead, today: date):
     )
 
 
-def meeting_letter(pt: MeetingParticipant, lh: Letterhead, today: date) -> tuple:
+def meeting_letter(pt: MeetingParticipant, lh: Letterhead, today: date) -> Letter:
     """(MeetingInfo, ChildInfo, recipient) for one guardian or external professional."""
     child = child_info(pt.meeting.path.child, today)
     return meeting_info(pt.meeting), child, _recipient(pt, lh, today)
 
 
-def meeting_letters(meeting: Meeting, lh: Letterhead, today: date) -> list[tuple]:
+def meeting_letters(meeting: Meeting, lh: Letterhead, today: date) -> list[Letter]:
     """A letter's data for each guardian and external professional (colleagues get none)."""
     info = meeting_info(meeting)
     child = child_info(meeting.path.child, today)
@@ -320,7 +325,9 @@ def round_plans(round_: ScreeningRound, institution: Institution) -> list[Action
     )
 
 
-def _group_row(name: str, gp_list, today: date):
+def _group_row(
+    name: str, gp_list: list[GroupProgress], today: date
+) -> tuple[GroupRow, list[ChildProgress], list[ActionPath]]:
     children = [c for gp in gp_list for c in gp.eligible]
     ids = [c.child.id for c in children]
     by_position = {"green": 0, "yellow": 0, "red": 0}
@@ -356,7 +363,7 @@ def _group_row(name: str, gp_list, today: date):
         open_paths=len(paths),
         overdue_steps=overdue or 0,
     )
-    return row, children, paths
+    return row, children, list(paths)
 
 
 def round_overview_data(
@@ -372,7 +379,7 @@ def round_overview_data(
         for c in children:
             path = by_child.get(c.child.id)
             overdue = sum(1 for s in path.steps if s.overdue(today)) if path else 0
-            if overdue:
+            if overdue and path is not None:
                 needing.append(
                     ChildNeedingAction(
                         c.child.full_name,
@@ -427,11 +434,13 @@ def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> Pare
         .where(Assessment.child_id == child.id, Assessment.status == AssessmentStatus.SUBMITTED)
         .order_by(Assessment.submitted_at)
     ):
+        suggested = a.suggested_position.value if a.suggested_position else ""
         text = (
-            f"{a.assessor.name}: forslag {a.suggested_position.value}. {a.resources} "
+            f"{a.assessor.name}: forslag {suggested}. {a.resources} "
             f"{a.concerns} {a.justification}".strip()
         )
-        data.assessments.append(TimelineEntry(a.submitted_at.date(), "Trivselsvurdering", text))
+        submitted = (a.submitted_at or a.updated_at).date()
+        data.assessments.append(TimelineEntry(submitted, "Trivselsvurdering", text))
     catalogue = load_observation_categories()
     for o in db.session.scalars(
         sa.select(ChildObservation)
@@ -470,6 +479,10 @@ def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> Pare
         .order_by(AuditEvent.occurred_at)
     ):
         data.access_log.append(
-            (e.occurred_at.astimezone(LOCAL_TZ), users.get(e.user_id, "System"), e.action)
+            (
+                e.occurred_at.astimezone(LOCAL_TZ),
+                users.get(e.user_id, "System") if e.user_id is not None else "System",
+                e.action,
+            )
         )
     return data

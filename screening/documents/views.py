@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -173,7 +174,7 @@ def round_plans(round_id: int, institution_id: int) -> ResponseReturnValue:
     return _start(job, None)
 
 
-def _params(**kw) -> dict:
+def _params(**kw: Any) -> dict[str, Any]:
     return {
         **kw,
         "today": date.today().isoformat(),

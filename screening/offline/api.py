@@ -260,24 +260,24 @@ def _conflict_context(row: SyncConflict, form: EmptyForm, may_resolve: bool) -> 
     else:
         catalogue = load_observation_categories()
 
-        def source_title(key):
+        def source_title(key: str) -> str:
             src = catalogue.sources.get(key)
             return src.title.get(language) if src is not None else key
 
-        def category_title(source, key):
+        def category_title(source: str, key: str) -> str:
             src = catalogue.sources.get(source)
             cat = src.categories.get(key) if src is not None else None
             return cat.title.get(language) if cat is not None else key
 
-        def level_title(level):
+        def level_title(level: int) -> str | int:
             label = catalogue.levels.get(level)
             return label.get(language) if label is not None else level
 
         ctx.update(
             source_title=source_title, category_title=category_title, level_title=level_title
         )
-        current = db.session.get(ChildObservation, row.object_id) if row.object_id else None
+        stored = db.session.get(ChildObservation, row.object_id) if row.object_id else None
         ctx["server_changed"] = (
-            current is not None and server is not None and (observation_snapshot(current) != server)
+            stored is not None and server is not None and (observation_snapshot(stored) != server)
         )
     return ctx

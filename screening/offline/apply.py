@@ -121,10 +121,13 @@ def check_observation(user: User, payload: ObservationPayload) -> ObservationTar
     return ObservationTarget(payload, child)
 
 
+Target = AssessmentTarget | ObservationTarget
+
+
 # Applying a batch ------------------------------------------------------------------------------
 
 
-def apply_batch(user: User, items: list, *, today: date | None = None) -> list[dict]:
+def apply_batch(user: User, items: list[Any], *, today: date | None = None) -> list[dict[str, Any]]:
     """Apply each item in its own savepoint and answer for each, in order.
 
     An item: {"id": uuid made on the device, "kind": "assessment" | "observation",
@@ -140,7 +143,7 @@ def apply_batch(user: User, items: list, *, today: date | None = None) -> list[d
     return [_apply_one(user, raw, today, known) for raw in items]
 
 
-def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
+def _known_receipts(user: User, items: list[Any]) -> dict[str, SyncReceipt]:
     """Receipts already stored for the batch's ids (one query): an item received before is
     answered from its receipt before anything else is checked, so a re-send after a lost
     answer is "already_stored" (or the same conflict) even if the user's rights changed."""
@@ -162,7 +165,7 @@ def _known_receipts(user: User, items: list) -> dict[str, SyncReceipt]:
     return {r.client_id: r for r in rows}
 
 
-def _apply_one(user: User, raw: Any, today: date, known: dict[str, SyncReceipt]) -> dict:
+def _apply_one(user: User, raw: Any, today: date, known: dict[str, SyncReceipt]) -> dict[str, Any]:
     raw_id = raw.get("id") if isinstance(raw, dict) else None
     try:
         item = parse_item(raw)
@@ -179,6 +182,7 @@ def _apply_one(user: User, raw: Any, today: date, known: dict[str, SyncReceipt])
                     object_id=receipt.object_id,
                     server_version=receipt.result_version,
                 )
+        target: Target
         if item.kind == SyncKind.ASSESSMENT:
             target = check_assessment(user, parse_assessment(item.payload))
         else:
@@ -194,7 +198,7 @@ def _apply_one(user: User, raw: Any, today: date, known: dict[str, SyncReceipt])
     raise AssertionError("unreachable")
 
 
-def _apply_checked(user: User, item: Item, target, today: date) -> dict:
+def _apply_checked(user: User, item: Item, target: Target, today: date) -> dict[str, Any]:
     savepoint = db.session.begin_nested()
     receipt = SyncReceipt(
         client_id=item.client_id,
@@ -212,8 +216,12 @@ def _apply_checked(user: User, item: Item, target, today: date) -> dict:
         return _received_before(user, item, target)
     try:
         if item.kind == SyncKind.ASSESSMENT:
+            if not isinstance(target, AssessmentTarget):
+                raise TypeError("an assessment item needs an assessment target")
             result = _apply_assessment(user, item, target, receipt, today)
         else:
+            if not isinstance(target, ObservationTarget):
+                raise TypeError("an observation item needs an observation target")
             result = _apply_observation(user, item, target, receipt)
     except Invalid as exc:
         savepoint.rollback()
@@ -234,7 +242,7 @@ def _apply_checked(user: User, item: Item, target, today: date) -> dict:
 
 def _apply_assessment(
     user: User, item: Item, target: AssessmentTarget, receipt: SyncReceipt, today: date
-) -> dict:
+) -> dict[str, Any]:
     p = target.payload
     if target.round.status != RoundStatus.OPEN:
         raise DomainError("round_not_open")
@@ -288,7 +296,7 @@ def _follows(user: User, item: Item, own: Assessment) -> bool:
 
 def _apply_observation(
     user: User, item: Item, target: ObservationTarget, receipt: SyncReceipt
-) -> dict:
+) -> dict[str, Any]:
     p = target.payload
     obs = svc.add_observation(
         target.child,
@@ -305,7 +313,7 @@ def _apply_observation(
     return item_result(item.raw_id, "stored", object_id=obs.id)
 
 
-def _received_before(user: User, item: Item, target) -> dict:
+def _received_before(user: User, item: Item, target: Target) -> dict[str, Any]:
     """The receipt's unique constraint refused a second insert of this id."""
     receipt = db.session.scalar(
         sa.select(SyncReceipt).where(SyncReceipt.client_id == item.client_id)
@@ -327,10 +335,12 @@ def _received_before(user: User, item: Item, target) -> dict:
             server_version=receipt.result_version,
         )
     # The same id with other content: keep it as a conflict against what was stored.
-    server_object = None
+    server_object: Assessment | ChildObservation | None = None
     if receipt.object_id is not None:
-        model = Assessment if item.kind == SyncKind.ASSESSMENT else ChildObservation
-        server_object = db.session.get(model, receipt.object_id)
+        if item.kind == SyncKind.ASSESSMENT:
+            server_object = db.session.get(Assessment, receipt.object_id)
+        else:
+            server_object = db.session.get(ChildObservation, receipt.object_id)
     savepoint = db.session.begin_nested()
     try:
         result = new_conflict(

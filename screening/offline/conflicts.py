@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from screening.accounts.models import User
 from screening.assessments import services as svc
-from screening.assessments.models import Assessment, ChildObservation
+from screening.assessments.models import Assessment, ChildObservation, ObservationSourceValue
 from screening.children.models import Child, GroupMembership
 from screening.core import audit
 from screening.core.db import utcnow
@@ -41,7 +41,7 @@ from screening.org.models import Group
 from screening.rounds.models import RoundStatus, ScreeningRound
 
 
-def _snapshot(kind: SyncKind, object_id: int | None) -> tuple[dict | None, int | None]:
+def _snapshot(kind: SyncKind, object_id: int | None) -> tuple[dict[str, Any] | None, int | None]:
     """The server's version of an object, and its version number (assessments only)."""
     if object_id is None:
         return None, None
@@ -57,9 +57,9 @@ def new_conflict(
     item: Item,
     receipt: SyncReceipt | None,
     child_id: int,
-    server_object,
+    server_object: Assessment | ChildObservation | None,
     reason: ConflictReason,
-) -> dict:
+) -> dict[str, Any]:
     """Keep the device's version and the server's, change nothing else."""
     object_id = server_object.id if server_object is not None else None
     snapshot, server_version = _snapshot(item.kind, object_id)
@@ -93,7 +93,7 @@ def new_conflict(
     return conflict_result(item.raw_id, conflict)
 
 
-def conflict_result(item_id: Any, conflict: SyncConflict) -> dict:
+def conflict_result(item_id: Any, conflict: SyncConflict) -> dict[str, Any]:
     return item_result(
         item_id,
         "conflict",
@@ -229,7 +229,7 @@ def _apply_device_observation(conflict: SyncConflict, today: date) -> int:
         )
         action = "observation.add"
     else:
-        obs.source = p.source
+        obs.source = ObservationSourceValue(p.source)
         obs.category = p.category
         obs.level = p.level
         obs.observed_on = p.observed_on

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from screening.accounts.models import User
 from screening.children.models import Child
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 
 
 class SyncKind(enum.StrEnum):
@@ -46,7 +46,7 @@ class ConflictReason(enum.StrEnum):
     DIFFERENT_PAYLOAD = "different_payload"  # the same item id came with other content
 
 
-class DeviceKey(db.Model):
+class DeviceKey(Model):
     """A user's data key (32 random bytes). The device wraps it with a key derived from
     the user's PIN and encrypts its offline data with it; signing in online fetches it again."""
 
@@ -62,7 +62,7 @@ class DeviceKey(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SyncReceipt(db.Model):
+class SyncReceipt(Model):
     """One item received from a device, by the id the device gave it."""
 
     __tablename__ = "sync_receipt"
@@ -84,7 +84,7 @@ class SyncReceipt(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SyncConflict(db.Model):
+class SyncConflict(Model):
     """A device's version that disagreed with the server's, kept with the server's version
     at the time, for a person to resolve."""
 

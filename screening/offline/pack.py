@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,7 @@ def device_key(user: User) -> DeviceKey:
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:  # a concurrent first request made it
-        row = db.session.scalar(stmt)
+        return db.session.execute(stmt).scalar_one()
     return row
 
 
@@ -63,7 +64,7 @@ def pack_institution_ids(user: User) -> list[int]:
     return sorted(ids)
 
 
-def pack_groups(user: User) -> list[dict]:
+def pack_groups(user: User) -> list[dict[str, Any]]:
     """The groups a pack may be narrowed to: those of the user's pack institutions."""
     institution_ids = pack_institution_ids(user)
     if not institution_ids:
@@ -84,7 +85,7 @@ def offline_pack(
     days: int = DEFAULT_PACK_DAYS,
     group_ids: list[int] | None = None,
     now: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """What a tablet needs to assess and observe offline, and nothing more: the children
     (id, names, birth date, group name; no guardians, no addresses), the open rounds that
     cover them with each child's instrument and the user's own assessment, the instrument
@@ -145,7 +146,7 @@ def offline_pack(
 
 def _pack_rounds(
     user: User, rows: list[tuple[Child, Group]], institution_ids: list[int]
-) -> tuple[list[dict], dict[int, InstrumentVersion]]:
+) -> tuple[list[dict[str, Any]], dict[int, InstrumentVersion]]:
     instruments: dict[int, InstrumentVersion] = {}
     if not rows:
         return [], instruments
@@ -178,6 +179,7 @@ def _pack_rounds(
             if not round_.covers(group.institution_id) or not can(user, Action.ASSESS, child):
                 continue
             mine = own.get((round_.id, child.id))
+            row: InstrumentVersion | None
             if mine is not None:
                 row = mine.instrument
             else:
@@ -209,7 +211,7 @@ def _pack_rounds(
     return out, instruments
 
 
-def _own_entry(a: Assessment | None) -> dict | None:
+def _own_entry(a: Assessment | None) -> dict[str, Any] | None:
     """The user's own assessment: its version (the device's base_version) and status, and
     for a draft its content, so the device can continue it."""
     if a is None:
@@ -224,14 +226,14 @@ def _own_entry(a: Assessment | None) -> dict | None:
     return entry
 
 
-def _scale_labels(row: InstrumentVersion) -> dict:
+def _scale_labels(row: InstrumentVersion) -> dict[str, Any]:
     scale = compiled_instrument(row).scale
     if scale is None:
         return {}
     return {str(value): label.to_dict() for value, label in scale.labels.items()}
 
 
-def _pack_sources(user: User) -> list[dict]:
+def _pack_sources(user: User) -> list[dict[str, Any]]:
     catalogue = load_observation_categories()
     out = []
     for source in writable_observation_sources(user):

@@ -57,7 +57,7 @@ def canonical_json(value: Any) -> str:
     )
 
 
-def payload_hash(kind: str, payload: dict) -> str:
+def payload_hash(kind: str, payload: dict[str, Any]) -> str:
     text = canonical_json({"kind": kind, "payload": payload})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -71,7 +71,7 @@ class Item:
     client_id: str
     kind: SyncKind
     base_version: int | None
-    payload: dict
+    payload: dict[str, Any]
     hash: str
     # The id of the item this edit was made on top of, when the device has not yet heard
     # which version that item produced (e.g. its answer was lost).
@@ -117,7 +117,7 @@ def parse_uuid(value: Any, name: str) -> str:
         raise Invalid(f"malformed item: {name} must be a UUID (36 characters)") from None
 
 
-def _text(payload: dict, name: str) -> str:
+def _text(payload: dict[str, Any], name: str) -> str:
     value = payload.get(name, "")
     if value is None:
         value = ""
@@ -128,14 +128,14 @@ def _text(payload: dict, name: str) -> str:
     return value
 
 
-def _int(payload: dict, name: str) -> int:
+def _int(payload: dict[str, Any], name: str) -> int:
     value = payload.get(name)
-    if not _is_int(value):
+    if not isinstance(value, int) or isinstance(value, bool):
         raise Invalid(f"malformed payload: {name} must be a whole number")
     return value
 
 
-def _unknown_fields(payload: dict, allowed: frozenset[str]) -> None:
+def _unknown_fields(payload: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = set(payload) - allowed
     if unknown:
         raise Invalid(f"malformed payload: unknown field {sorted(unknown)[0]!r}")
@@ -149,7 +149,7 @@ class AssessmentPayload:
     submit: bool
 
 
-def parse_assessment(payload: dict) -> AssessmentPayload:
+def parse_assessment(payload: dict[str, Any]) -> AssessmentPayload:
     _unknown_fields(payload, ASSESSMENT_FIELDS)
     round_id = _int(payload, "round_id")
     child_id = _int(payload, "child_id")
@@ -184,7 +184,7 @@ class ObservationPayload:
     note: str
 
 
-def parse_observation(payload: dict, today: date) -> ObservationPayload:
+def parse_observation(payload: dict[str, Any], today: date) -> ObservationPayload:
     _unknown_fields(payload, OBSERVATION_FIELDS)
     child_id = _int(payload, "child_id")
     source, category = payload.get("source"), payload.get("category")
@@ -214,8 +214,8 @@ def parse_observation(payload: dict, today: date) -> ObservationPayload:
 # Answers and snapshots ---------------------------------------------------------------------------
 
 
-def item_result(item_id: Any, status: str, **extra) -> dict:
-    out = {"id": item_id, "status": status}
+def item_result(item_id: Any, status: str, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": item_id, "status": status}
     out.update({k: v for k, v in extra.items() if v is not None})
     return out
 
@@ -224,7 +224,7 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def assessment_snapshot(a: Assessment) -> dict:
+def assessment_snapshot(a: Assessment) -> dict[str, Any]:
     return {
         "id": a.id,
         "round_id": a.round_id,
@@ -241,7 +241,7 @@ def assessment_snapshot(a: Assessment) -> dict:
     }
 
 
-def observation_snapshot(o: ChildObservation) -> dict:
+def observation_snapshot(o: ChildObservation) -> dict[str, Any]:
     return {
         "id": o.id,
         "child_id": o.child_id,

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model
 
 
-class Municipality(db.Model):
+class Municipality(Model):
     """The municipality's settings. One row per deployment."""
 
     __tablename__ = "municipality"
@@ -46,7 +46,7 @@ class InstitutionKind(enum.StrEnum):
     DAGPLEJE = "dagpleje"
 
 
-class Institution(db.Model):
+class Institution(Model):
     """A daycare (dagtilbud)."""
 
     __tablename__ = "institution"
@@ -63,7 +63,7 @@ class Institution(db.Model):
     )
 
 
-class Group(db.Model):
+class Group(Model):
     """A group (stue) within an institution; for a dagpleje, one childminder's group."""
 
     __tablename__ = "child_group"

@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -161,7 +163,9 @@ def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[R
         values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
         row_errors: list[RowError] = []
 
-        def err(column: str, message: str, _line=line_no, _errs=row_errors) -> None:
+        def err(
+            column: str, message: str, _line: int = line_no, _errs: list[RowError] = row_errors
+        ) -> None:
             _errs.append(RowError(_line, column, message))
 
         for col in REQUIRED:
@@ -190,7 +194,7 @@ def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[R
         guardians = [
             g for slot in GUARDIAN_SLOTS if (g := _guardian(values, slot, err)) is not None
         ]
-        if row_errors:
+        if row_errors or birth is None:
             errors.extend(row_errors)
             continue
         rows.append(
@@ -210,7 +214,9 @@ def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[R
     return rows, errors
 
 
-def _guardian(values: dict[str, str], slot: int, err) -> GuardianRow | None:
+def _guardian(
+    values: dict[str, str], slot: int, err: Callable[[str, str], None]
+) -> GuardianRow | None:
     p = f"forælder{slot}_"
 
     def get(name: str) -> str:
@@ -308,7 +314,7 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
     return result
 
 
-def _resolve_groups(rows: list[ChildRow], errors: list[RowError]) -> dict:
+def _resolve_groups(rows: list[ChildRow], errors: list[RowError]) -> dict[tuple[str, str], Group]:
     institutions = {
         i.name.casefold(): i
         for i in db.session.scalars(
@@ -329,7 +335,7 @@ def _resolve_groups(rows: list[ChildRow], errors: list[RowError]) -> dict:
     return groups
 
 
-def _assign(obj, **values) -> bool:
+def _assign(obj: object, **values: Any) -> bool:
     changed = False
     for name, value in values.items():
         if getattr(obj, name) != value:

@@ -15,7 +15,7 @@ from screening.accounts.models import User
 from screening.children.models import Child, Guardian
 from screening.classifier import Position
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model, db
 
 
 class PathStatus(enum.StrEnum):
@@ -23,7 +23,7 @@ class PathStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class ActionPath(db.Model):
+class ActionPath(Model):
     __tablename__ = "action_path"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,7 +81,7 @@ class StepKind(enum.StrEnum):
     FOLLOW_UP = "follow_up"
 
 
-class ActionStep(db.Model):
+class ActionStep(Model):
     __tablename__ = "action_step"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,7 +115,7 @@ class NotifyDecisionValue(enum.StrEnum):
     NO_NOTIFY = "no_notify"
 
 
-class NotifyDecision(db.Model):
+class NotifyDecision(Model):
     """The recorded assessment of the duty to notify (Barnets lov § 133). The product
     prompts and records; people decide and send."""
 
@@ -145,7 +145,7 @@ class NotifyDecision(db.Model):
     )
 
 
-class Offer(db.Model):
+class Offer(Model):
     """An offer in the municipality's catalogue (tilbudsviften), with its step on the
     intervention staircase (Indsatstrappen, 1–6)."""
 
@@ -173,7 +173,7 @@ action_plan_offer = sa.Table(
 )
 
 
-class ActionPlan(db.Model):
+class ActionPlan(Model):
     """The action plan (handleplan), written with the parents."""
 
     __tablename__ = "action_plan"
@@ -201,7 +201,7 @@ class ActionPlan(db.Model):
     )
 
 
-class ActionPlanItem(db.Model):
+class ActionPlanItem(Model):
     """One action in the plan: what, who, by when."""
 
     __tablename__ = "action_plan_item"
@@ -222,7 +222,7 @@ class Progress(enum.StrEnum):
     WORSE = "worse"
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     __tablename__ = "follow_up"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,7 +243,7 @@ class MeetingKind(enum.StrEnum):
     NETWORK = "network"  # netværksmøde
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     __tablename__ = "meeting"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -272,7 +272,7 @@ class ParticipantKind(enum.StrEnum):
     EXTERNAL = "external"  # a professional outside the daycare
 
 
-class MeetingParticipant(db.Model):
+class MeetingParticipant(Model):
     __tablename__ = "meeting_participant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -301,7 +301,7 @@ class MeetingParticipant(db.Model):
     )
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A custody holder's written consent to share information (samtykke)."""
 
     __tablename__ = "consent"

@@ -9,11 +9,11 @@ role, whether the step is required, and a kind (step, notify, meeting, plan, fol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -176,7 +176,7 @@ def load_templates(src: str | Path | Mapping[str, Any] | None = None) -> Templat
         except (OSError, yaml.YAMLError) as exc:
             raise TemplateError(f"{name}: cannot read: {exc}") from exc
 
-    def fail(path: str, problem: str):
+    def fail(path: str, problem: str) -> NoReturn:
         raise TemplateError(f"{name}: {path}: {problem}")
 
     if not isinstance(doc, Mapping):
@@ -212,7 +212,7 @@ def load_templates(src: str | Path | Mapping[str, Any] | None = None) -> Templat
     return Templates(str(doc["key"]), doc["version"], tuple(levels), paths, closing)
 
 
-def _steps(raw, path: str, fail) -> tuple[StepTemplate, ...]:
+def _steps(raw: Any, path: str, fail: Callable[[str, str], NoReturn]) -> tuple[StepTemplate, ...]:
     if not isinstance(raw, list):
         fail(path, "must be a list of steps")
     out = []

@@ -5,6 +5,7 @@ the momentum view. Rules come from `screening.paths.rules` (pure); this module f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -50,7 +51,7 @@ def open_path_for(child_id: int) -> ActionPath | None:
     )
 
 
-def _add_steps(path: ActionPath, planned) -> None:
+def _add_steps(path: ActionPath, planned: Iterable[rules.PlannedStep]) -> None:
     for p in planned:
         t = p.template
         path.steps.append(
@@ -85,6 +86,8 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
         agreed_on,
     )
     if decision.action == "open":
+        if decision.position is None or decision.escalation_level is None:
+            raise ValueError("an opening decision names a position and a level")
         path = ActionPath(
             child_id=joint.child_id,
             position=Position(decision.position),
@@ -97,7 +100,11 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
         )
         db.session.add(path)
         _add_steps(path, decision.new_steps)
+    elif path is None:  # "none": green and no open path
+        pass
     elif decision.action == "escalate":
+        if decision.position is None or decision.escalation_level is None:
+            raise ValueError("an escalating decision names a position and a level")
         path.position = Position(decision.position)
         path.escalation_level = max(path.escalation_level, decision.escalation_level)
         path.may_close = False
@@ -551,14 +558,14 @@ def momentum(
     """Open steps of open paths for children currently in the given institutions (None:
     all), overdue first; overdue counts per institution; and paths open for more than
     `stalled_after_days` (about five months) with no follow-up recording progress."""
-    current = (
+    members = (
         sa.select(GroupMembership.child_id, Group.institution_id)
         .join(Group, Group.id == GroupMembership.group_id)
         .where(GroupMembership.end_date.is_(None))
     )
     if institution_ids is not None:
-        current = current.where(Group.institution_id.in_(institution_ids))
-    current = current.subquery()
+        members = members.where(Group.institution_id.in_(institution_ids))
+    current = members.subquery()
     steps = list(
         db.session.scalars(
             sa.select(ActionStep)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.core.db import UTCDateTime, enum_column, utcnow
-from screening.core.extensions import db
+from screening.core.extensions import Model, db
 from screening.org.models import Institution
 
 round_institution = sa.Table(
@@ -28,7 +28,7 @@ class RoundStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class ScreeningRound(db.Model):
+class ScreeningRound(Model):
     """A window in which children are assessed, e.g. "Efterår 2026"."""
 
     __tablename__ = "screening_round"

@@ -160,7 +160,7 @@ def invite(meeting_id: int) -> ResponseReturnValue:
         )
         call = lambda: svc.invite_guardian(m, link.guardian)  # noqa: E731
     elif kind == "staff" and staff_form.validate_on_submit():
-        staff = db.session.get(User, staff_form.user_id.data)
+        staff = db.get_or_404(User, staff_form.user_id.data)
         call = lambda: svc.invite_staff(m, staff)  # noqa: E731
     elif kind == "external" and external_form.validate_on_submit():
         call = lambda: svc.invite_external(  # noqa: E731
