@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make run    install, migrate, load the demo municipality and serve on http://127.0.0.1:5000
-#   make test   install (including Debian's Chromium for browser tests) and run the whole suite
+#   make test   install (including Debian's Chromium for browser tests), lint, run the whole suite
 # Set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL instead of SQLite.
 
 PYTHON ?= python3
@@ -46,11 +46,16 @@ run: install
 	SCREENING_CONFIG=development $(BIN)/flask --app screening seed-demo
 	SCREENING_CONFIG=development $(BIN)/flask --app screening run --host $(HOST) --port $(PORT)
 
-test: install test-deps
+test: install lint test-deps
 	$(BIN)/python -m pytest
 
+# Static checks, run first by `make test`: style and bugs (ruff), types (mypy; strict for
+# the rules: classifier, services, policy) and the import rules (lint-imports; the
+# contracts are in pyproject.toml).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Benchmarks (figures recorded in docs/PERFORMANCE.md).
 bench: bench-classifier bench-reports bench-offline

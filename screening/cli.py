@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
 
 from screening.core.extensions import db
 
@@ -177,10 +176,3 @@ def seed_demo() -> None:
         click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")
     else:
         click.echo("The database already has institutions; demo data not added.")
-
-
-def main() -> None:
-    """Entry point of the `screening` console script."""
-    from screening import create_app
-
-    FlaskGroup(create_app=lambda: create_app())(prog_name="screening")

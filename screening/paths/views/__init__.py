@@ -2,8 +2,7 @@
 duty-to-notify assessment, follow-ups, closing, the action plan), `meetings` (meetings,
 invitations, consents) and `offers` (the offer catalogue and the momentum view)."""
 
-from flask import Blueprint
+from screening.paths.views import meetings, offers, steps  # noqa: F401  (their routes)
+from screening.paths.views.blueprint import bp
 
-bp = Blueprint("paths", __name__)
-
-from screening.paths.views import meetings, offers, steps  # noqa: E402, F401  (routes on bp)
+__all__ = ["bp"]

@@ -34,7 +34,7 @@ from screening.core.policy import Action, can
 from screening.core.time import LOCAL_TZ, local_to_utc
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, Consent, Meeting, MeetingParticipant
-from screening.paths.views import bp
+from screening.paths.views.blueprint import bp
 
 InviteForms = tuple[InviteGuardianForm, InviteStaffForm, InviteExternalForm]
 

@@ -17,7 +17,7 @@ from screening.core.i18n import lang
 from screening.core.policy import Action, can, visible_institution_ids
 from screening.paths import services as svc
 from screening.paths.models import Offer
-from screening.paths.views import bp
+from screening.paths.views.blueprint import bp
 
 
 @bp.route("/offers", methods=["GET", "POST"])

@@ -29,7 +29,7 @@ from screening.core.i18n import lang
 from screening.core.policy import Action, can
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, StepKind
-from screening.paths.views import bp
+from screening.paths.views.blueprint import bp
 
 
 def _coordinator_form(
