@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from screening.core.extensions import db
 from screening.models import Assessment, AssessmentStatus, Role
 from tests import factories as f
-from tests.test_assessments import TODAY, months_ago
+from tests.assessments.test_assessments import TODAY, months_ago
 
 from .pages import LoginPage
 

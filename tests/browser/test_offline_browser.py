@@ -30,7 +30,7 @@ from screening.models import (
     SyncReceipt,
 )
 from tests import factories as f
-from tests.test_assessments import TODAY, months_ago
+from tests.assessments.test_assessments import TODAY, months_ago
 
 from .pages import LoginPage
 

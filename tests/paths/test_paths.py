@@ -32,8 +32,8 @@ from screening.models import (
 from screening.paths import services as paths
 from screening.paths.rules import add_working_days
 
-from . import factories as f
-from .conftest import TODAY
+from .. import factories as f
+from ..conftest import TODAY
 
 ANSWERS = {"green": {"emo-g1": True}, "yellow": {"emo-y1": True}, "red": {"emo-r1": True}}
 

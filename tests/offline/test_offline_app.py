@@ -11,7 +11,7 @@ from pathlib import Path
 
 from screening.offline.shell import PRECACHE_STATIC
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "screening" / "static"
 
 

@@ -12,7 +12,7 @@ from screening.core.policy import Action, can
 from screening.core.web import PUBLIC_ENDPOINTS
 from screening.models import AuditEvent, Outcome, Role
 
-from . import factories as f
+from .. import factories as f
 
 
 def _concrete(rule) -> str:

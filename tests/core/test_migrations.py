@@ -13,7 +13,7 @@ from flask_migrate import downgrade, upgrade
 from screening.core.extensions import db
 from screening.models import AuditEvent
 
-from .conftest import PG_URL, is_postgres, make_app
+from ..conftest import PG_URL, is_postgres, make_app
 
 
 @pytest.fixture

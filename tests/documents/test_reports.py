@@ -25,13 +25,13 @@ from screening.documents import queries as data
 from screening.models import AuditEvent, ChildGuardian, Municipality, Role
 from screening.paths import services as paths
 
-from . import factories as f
-from .conftest import TODAY
-from .test_paths import agree
+from .. import factories as f
+from ..conftest import TODAY
+from ..paths.test_paths import agree
 
 SECRET = "Hemmelig Allé 7, 8000 Aarhus"
 LONG = ("Barnet har brug for ro og forudsigelighed i hverdagen, især ved overgange. " * 30)[:2000]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def text_of(pdf: bytes) -> tuple[str, PdfReader]:

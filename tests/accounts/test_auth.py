@@ -13,7 +13,7 @@ from screening.core.extensions import db
 from screening.core.urls import safe_next
 from screening.models import AuditEvent, Role, User
 
-from . import factories as f
+from .. import factories as f
 
 GENERIC_ERROR = "E-mail eller adgangskode er forkert."
 

@@ -7,7 +7,7 @@ import re
 from screening.core.extensions import db
 from screening.models import Role
 
-from . import factories as f
+from .. import factories as f
 
 
 def test_every_post_endpoint_requires_a_csrf_token(app, browser):

@@ -29,7 +29,7 @@ from screening.models import (
     ScreeningRound,
 )
 
-from .conftest import TODAY, months_ago  # noqa: F401 - re-exported for browser tests
+from ..conftest import TODAY, months_ago  # noqa: F401 - re-exported for browser tests
 
 
 def assess_url(w, child="older"):

@@ -13,7 +13,7 @@ from screening.core.extensions import db
 from screening.models import AuditEvent, Child, ChildGuardian, GroupMembership, Guardian, Role
 from screening.org.roster import import_roster
 
-from . import factories as f
+from .. import factories as f
 
 TODAY = date(2026, 11, 23)
 HEADER = (

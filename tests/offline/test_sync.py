@@ -31,9 +31,9 @@ from screening.models import (
 )
 from screening.offline import parsing
 
-from . import factories as f
-from .conftest import TODAY
-from .test_assessments import own, post_assessment
+from .. import factories as f
+from ..assessments.test_assessments import own, post_assessment
+from ..conftest import TODAY
 
 # Helpers ----------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from screening.core.extensions import db
 from screening.models import Group, Institution, Municipality, Role, User
 
-from . import factories as f
+from .. import factories as f
 
 
 @pytest.fixture
