@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline clean
+.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,13 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o screening/translations/messages.pot .
 	$(BIN)/pybabel update -i screening/translations/messages.pot -d screening/translations
 
-# Debian packages the tests drive: chromium (browser tests) and pdftoppm (PDF pages to PNG).
+# Debian packages the tests drive: chromium (browser tests), pdftoppm (PDF pages to PNG) and
+# node (the offline app's JavaScript unit tests).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing"; \
 	  $(SUDO) apt-get install -y -q $$missing >/dev/null 2>&1 || \
@@ -46,8 +48,12 @@ run: install
 	SCREENING_CONFIG=development $(BIN)/flask --app screening seed-demo
 	SCREENING_CONFIG=development $(BIN)/flask --app screening run --host $(HOST) --port $(PORT)
 
-test: install lint test-deps
+test: install lint test-deps test-js
 	$(BIN)/python -m pytest
+
+# Unit tests of the offline app's pure JavaScript modules, with Node's own test runner.
+test-js: test-deps
+	node --test tests/js/
 
 # Static checks, run first by `make test`: style and bugs (ruff), types (mypy; strict for
 # the rules: classifier, services, policy) and the import rules (lint-imports; the

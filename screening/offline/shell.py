@@ -18,16 +18,28 @@ from screening.core.i18n import lang as current_lang
 
 bp = Blueprint("offline", __name__)
 
-# What the service worker keeps for offline use (all of it static, the same for everyone).
-PRECACHE_STATIC = (
+# What the service worker keeps for offline use (all of it static, the same for everyone):
+# the shell's own files, and every JavaScript file of the app's modules and of the vendored
+# libraries, found on disk, so a new module needs no edit here.
+SHELL_STATIC = (
     "app.css",
     "logo.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "js/sw-register.js",
-    "js/offline-app.js",
-    "vendor/idb-8.0.4/idb.umd.js",
 )
+MODULE_FOLDERS = ("js/offline", "vendor")
+
+
+def precache_static(static_folder: str | Path | None = None) -> list[str]:
+    """The static files the service worker keeps, as paths below the static folder."""
+    static = Path(static_folder or current_app.static_folder)
+    found = sorted(
+        path.relative_to(static).as_posix()
+        for folder in MODULE_FOLDERS
+        for path in (static / folder).rglob("*.js")
+    )
+    return [*SHELL_STATIC, *found]
 
 
 def app_version() -> str:
@@ -41,7 +53,7 @@ def app_version() -> str:
         digest = hashlib.sha256()
         static = Path(current_app.static_folder)
         template = Path(current_app.root_path).parent / "templates" / "offline" / "app.html"
-        for path in [static / name for name in PRECACHE_STATIC] + [
+        for path in [static / name for name in precache_static(static)] + [
             static / "js" / "sw.js",
             template,
         ]:
@@ -71,7 +83,7 @@ def service_worker():
     browser's HTTP cache, so a deployment is noticed at the next visit."""
     source = (Path(current_app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
     urls = [url_for("offline.app_page")] + [
-        url_for("static", filename=name) for name in PRECACHE_STATIC
+        url_for("static", filename=name) for name in precache_static()
     ]
     body = source.replace('"__VERSION__"', f'"{app_version()}"').replace(
         '["__PRECACHE__"]', "[" + ", ".join(f'"{u}"' for u in urls) + "]"

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from screening.offline.shell import PRECACHE_STATIC
+from screening.offline.shell import precache_static
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "screening" / "static"
@@ -48,7 +48,7 @@ def test_the_service_worker_is_versioned_and_keeps_only_existing_files(app, clie
     assert version != "__VERSION__"
     precache = json.loads(re.search(r"const PRECACHE = (\[[^\]]*\]);", body).group(1))
     assert precache[0] == "/offline/"
-    assert len(precache) == len(PRECACHE_STATIC) + 1
+    assert len(precache) == len(precache_static(STATIC)) + 1
     for url in precache:
         with client.get(url) as kept:
             assert kept.status_code == 200, url
@@ -133,4 +133,4 @@ def test_vendored_javascript_matches_its_pinned_checksum():
         path = STATIC / "vendor" / relative
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, relative
         assert (path.parent / "LICENSE").exists(), f"no licence beside {relative}"
-    assert "vendor/idb-8.0.4/idb.umd.js" in PRECACHE_STATIC
+    assert "vendor/idb-8.0.4/idb.umd.js" in precache_static(STATIC)

@@ -1,5 +1,5 @@
 /* Installs the offline app's service worker from any page, so one online visit is enough
-   for the app to open offline later; and tells open offline-app tabs to lock when the user
+   for the app to open offline later; and tells open offline app tabs to lock when the user
    signs out here. */
 (function () {
   "use strict";

@@ -2,7 +2,7 @@
    and icons) in a cache named by the app version, so the app opens with no network.
 
    It never keeps personal data: children, forms and unsent items live in IndexedDB,
-   encrypted (see offline-app.js). That is why a new version may replace the caches at
+   encrypted (see js/offline/store.js). That is why a new version may replace the caches at
    once: nothing saved offline is in them. The server writes VERSION and PRECACHE in. */
 "use strict";
 
