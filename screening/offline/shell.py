@@ -31,9 +31,14 @@ SHELL_STATIC = (
 MODULE_FOLDERS = ("js/offline", "vendor")
 
 
+def _static_folder() -> Path:
+    # The app is created with its static folder; str() only satisfies the type.
+    return Path(str(current_app.static_folder))
+
+
 def precache_static(static_folder: str | Path | None = None) -> list[str]:
     """The static files the service worker keeps, as paths below the static folder."""
-    static = Path(static_folder or current_app.static_folder)
+    static = Path(static_folder) if static_folder else _static_folder()
     found = sorted(
         path.relative_to(static).as_posix()
         for folder in MODULE_FOLDERS
@@ -51,7 +56,7 @@ def app_version() -> str:
     cached = current_app.extensions.get("offline_app_version")
     if cached is None:
         digest = hashlib.sha256()
-        static = Path(current_app.static_folder)
+        static = _static_folder()
         template = Path(current_app.root_path).parent / "templates" / "offline" / "app.html"
         for path in [static / name for name in precache_static(static)] + [
             static / "js" / "sw.js",
@@ -65,7 +70,7 @@ def app_version() -> str:
 
 
 @bp.route("/offline/")
-def app_page():
+def app_page() -> str:
     lang = current_lang()
     idle = int(current_app.config["INACTIVITY_TIMEOUT"].total_seconds())
     return render_template(
@@ -78,10 +83,10 @@ def app_page():
 
 
 @bp.route("/sw.js")
-def service_worker():
+def service_worker() -> Response:
     """The worker, with its version and the files to keep written in. Never cached by the
     browser's HTTP cache, so a deployment is noticed at the next visit."""
-    source = (Path(current_app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
+    source = (_static_folder() / "js" / "sw.js").read_text(encoding="utf-8")
     urls = [url_for("offline.app_page")] + [
         url_for("static", filename=name) for name in precache_static()
     ]
@@ -94,7 +99,7 @@ def service_worker():
 
 
 @bp.route("/manifest.webmanifest")
-def manifest():
+def manifest() -> Response:
     response = jsonify(
         {
             "name": _("Trivselsspor – offline-formularer"),
