@@ -10,6 +10,7 @@ import contextvars
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -68,6 +69,31 @@ def make_app(uri: str, **overrides):
     return app
 
 
+@dataclass
+class Templates:
+    """What each test's database is reset to, made once per session.
+
+    SQLite: two database files copied over the live one, `empty` (migrated) and
+    `catalogue` (the same with the shipped catalogue loaded). PostgreSQL: every table is
+    truncated and `catalogue_rows` (the rows that loading the catalogue wrote, by table)
+    are inserted again, ids and load times included, so the classifier's compiled-definition
+    caches keep hitting.
+    """
+
+    empty: Path | None
+    catalogue: Path | None
+    catalogue_rows: dict[str, list[dict]]
+    has_catalogue: bool = False  # what the live database holds now
+
+
+def load_catalogue() -> None:
+    """What `flask load-catalogue` stores: instruments, rule sets, action-path templates."""
+    load_instrument_files()
+    load_ruleset_files()
+    load_template_file()
+    db.session.commit()
+
+
 @pytest.fixture(scope="session")
 def _app_and_template(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("db")
@@ -80,42 +106,85 @@ def _app_and_template(tmp_path_factory):
                 conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
-    template = None
-    if not is_postgres():
-        live = Path(uri.removeprefix("sqlite:///"))
-        template = live.with_name("template.db")
-        shutil.copyfile(live, template)
-    yield app, template
+        empty = catalogue = None
+        if not is_postgres():
+            live = Path(uri.removeprefix("sqlite:///"))
+            empty = live.with_name("empty.db")
+            shutil.copyfile(live, empty)
+        load_catalogue()
+        with db.engine.connect() as conn:
+            rows = {
+                t.name: [dict(r) for r in conn.execute(t.select()).mappings()]
+                for t in db.metadata.sorted_tables
+            }
+        db.session.remove()
+        db.engine.dispose()
+        if not is_postgres():
+            catalogue = live.with_name("catalogue.db")
+            shutil.copyfile(live, catalogue)
+    templates = Templates(empty, catalogue, {name: r for name, r in rows.items() if r}, True)
+    yield app, templates
     with app.app_context():
         db.engine.dispose()  # close pooled connections before the interpreter exits
 
 
-def reset_database(app, template: Path | None) -> None:
+def insert_catalogue_rows(templates: Templates) -> None:
+    """Put the session's catalogue rows back into an empty database."""
+    tables = db.metadata.tables
+    with db.engine.begin() as conn:
+        for name, rows in templates.catalogue_rows.items():
+            table = tables[name]
+            conn.execute(table.insert(), rows)
+            if is_postgres() and "id" in table.c:  # the next id after the inserted ones
+                sequence = sa.func.pg_get_serial_sequence(name, "id")
+                conn.execute(sa.select(sa.func.setval(sequence, sa.func.max(table.c.id))))
+    templates.has_catalogue = True
+
+
+def reset_database(app, templates: Templates, *, catalogue: bool = False) -> None:
+    """Give the next test a fresh database: empty, or holding only the shipped catalogue."""
     with app.app_context():
         db.session.remove()
-        if template is None:
+        if is_postgres():
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
                 conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            templates.has_catalogue = False
+            if catalogue:
+                insert_catalogue_rows(templates)
         else:
             db.engine.dispose()
             live = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
             for suffix in ("-wal", "-shm"):
                 Path(str(live) + suffix).unlink(missing_ok=True)
-            shutil.copyfile(template, live)
+            shutil.copyfile(templates.catalogue if catalogue else templates.empty, live)
+            templates.has_catalogue = catalogue
 
 
 @pytest.fixture
-def app(_app_and_template):
-    """The app, with an empty migrated database and an app context pushed."""
-    app, template = _app_and_template
-    reset_database(app, template)
+def app(request, _app_and_template):
+    """The app with an app context pushed, on a freshly migrated database: empty, or holding
+    the shipped catalogue when the test uses the `catalogue` fixture (directly or through
+    another fixture such as `world`)."""
+    app, templates = _app_and_template
+    reset_database(app, templates, catalogue="catalogue" in request.fixturenames)
     app.config.update(WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
         jobs.wait_all()  # background PDF jobs must finish before the database is reset
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def reset_db(app, _app_and_template):
+    """Reset the database as between two tests: `reset_db(catalogue=True)`."""
+
+    def reset(*, catalogue: bool = False) -> None:
+        db.session.remove()  # the test's own session lets go of its connection first
+        reset_database(app, _app_and_template[1], catalogue=catalogue)
+
+    return reset
 
 
 @pytest.fixture
@@ -176,11 +245,14 @@ def months_ago(months: int) -> date:
 
 
 @pytest.fixture
-def catalogue(app):
-    load_instrument_files()
-    load_ruleset_files()
-    load_template_file()
-    db.session.commit()
+def catalogue(app, _app_and_template):
+    """The shipped instruments, rule sets and action-path templates, stored as `flask
+    load-catalogue` stores them. Loaded once per session; the `app` fixture resets the
+    database to a copy that holds them."""
+    _, templates = _app_and_template
+    if not templates.has_catalogue:  # asked for late, with request.getfixturevalue
+        db.session.remove()
+        insert_catalogue_rows(templates)
 
 
 @pytest.fixture
