@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+import screening
 from screening import create_app
 from screening.config import normalise_database_url
 from screening.extensions import db
@@ -31,6 +34,7 @@ from . import factories as f
 from .factories import DEFAULT_PASSWORD
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+TRANSLATIONS = Path(screening.__file__).resolve().parent / "translations"
 
 
 def database_url_for(tmp_path: Path, name: str = "test") -> str:
@@ -95,10 +99,25 @@ def load_catalogue() -> None:
 
 
 @pytest.fixture(scope="session")
-def _app_and_template(tmp_path_factory):
+def translations(tmp_path_factory) -> Path:
+    """The message catalogues compiled from the .po files in git, as `make translations`
+    does, into a temporary folder: the suite never reads stale or missing .mo files."""
+    out = tmp_path_factory.mktemp("translations")
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=po.parent.parent.name)
+        mo = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        mo.parent.mkdir(parents=True)
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog)  # without fuzzy entries, like pybabel compile
+    return out
+
+
+@pytest.fixture(scope="session")
+def _app_and_template(tmp_path_factory, translations):
     tmp = tmp_path_factory.mktemp("db")
     uri = database_url_for(tmp)
-    app = make_app(uri)
+    app = make_app(uri, BABEL_TRANSLATION_DIRECTORIES=str(translations))
     with app.app_context():
         if is_postgres():
             with db.engine.begin() as conn:
