@@ -7,7 +7,6 @@ import io
 import re
 import shutil
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from reports.plans import action_plan
 from screening.extensions import db
 from screening.models import AuditEvent, ChildGuardian, Municipality, Role
 from screening.services import action_paths as paths
+from screening.services import jobs
 from screening.services import reports as data
 
 from . import factories as f
@@ -331,12 +331,8 @@ def _run_job(browser, post_url, page):
     assert r.status_code == 302
     job_url = r.headers["Location"]
     assert "Hent PDF" in browser.get(job_url).get_data(as_text=True)
-    deadline = time.monotonic() + 60
-    while True:
-        status = browser.get(f"{job_url}/status").get_json()
-        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    jobs.wait_all(timeout=60)  # the job's thread has ended (or the status says why not)
+    status = browser.get(f"{job_url}/status").get_json()
     assert status["status"] == "done"
     assert status["done"] == status["total"]
     return browser.get(status["download"])
