@@ -34,7 +34,53 @@ from . import factories as f
 from .factories import DEFAULT_PASSWORD
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+# Hypothesis keeps its example database and caches in ./.hypothesis unless told otherwise;
+# tests write nothing into the checkout, so they go to the user's cache folder.
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(USER_CACHE / "trivselsspor-hypothesis"))
 TRANSLATIONS = Path(screening.__file__).resolve().parent / "translations"
+
+
+# Nothing the suite does may leave a file in the checkout (instance folders, compiled
+# catalogues, rendered pages, tool caches): the session fails if a path appears there.
+ROOT = Path(__file__).resolve().parent.parent
+NOT_CHECKED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+_BEFORE = pytest.StashKey[set[Path]]()
+_WRITTEN = pytest.StashKey[list[Path]]()
+
+
+def checkout_paths() -> set[Path]:
+    found: set[Path] = set()
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in NOT_CHECKED and not d.endswith(".egg-info")]
+        found.update(Path(folder, name) for name in (*dirs, *files))
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = checkout_paths()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    wanted = (os.environ.get("TEST_ARTIFACTS"), session.config.option.basetemp)
+    kept = [Path(p).resolve() for p in wanted if p]  # folders the user named
+    written = [
+        p
+        for p in sorted(checkout_paths() - session.config.stash[_BEFORE])
+        if not any(p.is_relative_to(k) for k in kept)
+    ]
+    if written:
+        session.config.stash[_WRITTEN] = written
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    written = config.stash.get(_WRITTEN, [])
+    if written:
+        terminalreporter.write_sep("=", "the tests wrote into the checkout", red=True)
+        for path in written[:20]:
+            terminalreporter.write_line(str(path.relative_to(ROOT)))
 
 
 def database_url_for(tmp_path: Path, name: str = "test") -> str:
