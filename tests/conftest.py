@@ -34,13 +34,12 @@ from . import factories as f
 from .factories import DEFAULT_PASSWORD
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+TRANSLATIONS = Path(screening.__file__).resolve().parent / "translations"
 
 # Hypothesis keeps its example database and caches in ./.hypothesis unless told otherwise;
 # tests write nothing into the checkout, so they go to the user's cache folder.
 USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(USER_CACHE / "trivselsspor-hypothesis"))
-TRANSLATIONS = Path(screening.__file__).resolve().parent / "translations"
-
 
 # Nothing the suite does may leave a file in the checkout (instance folders, compiled
 # catalogues, rendered pages, tool caches): the session fails if a path appears there.
