@@ -80,8 +80,10 @@ def _blueprints() -> list[Blueprint]:
 
 
 def _finish_config(app: Flask) -> None:
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The instance folder is made only when something is kept there: an app given its
+    # database and secret key (tests, most deployments) writes nothing beside the code.
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         path = Path(app.instance_path) / "trivselsspor.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if not app.config.get("SECRET_KEY"):
@@ -89,6 +91,7 @@ def _finish_config(app: Flask) -> None:
             raise RuntimeError("SECRET_KEY must be set in production (environment variable)")
         key_file = Path(app.instance_path) / "secret_key"
         if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         app.config["SECRET_KEY"] = key_file.read_text().strip()

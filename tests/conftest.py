@@ -10,14 +10,18 @@ import contextvars
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+import screening
 from screening import create_app
 from screening.catalogue.services import (
     load_instrument_files,
@@ -33,6 +37,52 @@ from . import factories as f
 from .factories import DEFAULT_PASSWORD
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+TRANSLATIONS = Path(screening.__file__).resolve().parent / "translations"
+
+# Hypothesis keeps its example database and caches in ./.hypothesis unless told otherwise;
+# tests write nothing into the checkout, so they go to the user's cache folder.
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(USER_CACHE / "trivselsspor-hypothesis"))
+
+# Nothing the suite does may leave a file in the checkout (instance folders, compiled
+# catalogues, rendered pages, tool caches): the session fails if a path appears there.
+ROOT = Path(__file__).resolve().parent.parent
+NOT_CHECKED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+_BEFORE = pytest.StashKey[set[Path]]()
+_WRITTEN = pytest.StashKey[list[Path]]()
+
+
+def checkout_paths() -> set[Path]:
+    found: set[Path] = set()
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in NOT_CHECKED and not d.endswith(".egg-info")]
+        found.update(Path(folder, name) for name in (*dirs, *files))
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = checkout_paths()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    wanted = (os.environ.get("TEST_ARTIFACTS"), session.config.option.basetemp)
+    kept = [Path(p).resolve() for p in wanted if p]  # folders the user named
+    written = [
+        p
+        for p in sorted(checkout_paths() - session.config.stash[_BEFORE])
+        if not any(p.is_relative_to(k) for k in kept)
+    ]
+    if written:
+        session.config.stash[_WRITTEN] = written
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    written = config.stash.get(_WRITTEN, [])
+    if written:
+        terminalreporter.write_sep("=", "the tests wrote into the checkout", red=True)
+        for path in written[:20]:
+            terminalreporter.write_line(str(path.relative_to(ROOT)))
 
 
 def database_url_for(tmp_path: Path, name: str = "test") -> str:
@@ -71,11 +121,51 @@ def make_app(uri: str, **overrides):
     return app
 
 
+@dataclass
+class Templates:
+    """What each test's database is reset to, made once per session.
+
+    SQLite: two database files copied over the live one, `empty` (migrated) and
+    `catalogue` (the same with the shipped catalogue loaded). PostgreSQL: every table is
+    truncated and `catalogue_rows` (the rows that loading the catalogue wrote, by table)
+    are inserted again, ids and load times included, so the classifier's compiled-definition
+    caches keep hitting.
+    """
+
+    empty: Path | None
+    catalogue: Path | None
+    catalogue_rows: dict[str, list[dict]]
+    has_catalogue: bool = False  # what the live database holds now
+
+
+def load_catalogue() -> None:
+    """What `flask load-catalogue` stores: instruments, rule sets, action-path templates."""
+    load_instrument_files()
+    load_ruleset_files()
+    load_template_file()
+    db.session.commit()
+
+
 @pytest.fixture(scope="session")
-def _app_and_template(tmp_path_factory):
+def translations(tmp_path_factory) -> Path:
+    """The message catalogues compiled from the .po files in git, as `make translations`
+    does, into a temporary folder: the suite never reads stale or missing .mo files."""
+    out = tmp_path_factory.mktemp("translations")
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=po.parent.parent.name)
+        mo = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        mo.parent.mkdir(parents=True)
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog)  # without fuzzy entries, like pybabel compile
+    return out
+
+
+@pytest.fixture(scope="session")
+def _app_and_template(tmp_path_factory, translations):
     tmp = tmp_path_factory.mktemp("db")
     uri = database_url_for(tmp)
-    app = make_app(uri)
+    app = make_app(uri, BABEL_TRANSLATION_DIRECTORIES=str(translations))
     with app.app_context():
         if is_postgres():
             with db.engine.begin() as conn:
@@ -83,42 +173,85 @@ def _app_and_template(tmp_path_factory):
                 conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
-    template = None
-    if not is_postgres():
-        live = Path(uri.removeprefix("sqlite:///"))
-        template = live.with_name("template.db")
-        shutil.copyfile(live, template)
-    yield app, template
+        empty = catalogue = None
+        if not is_postgres():
+            live = Path(uri.removeprefix("sqlite:///"))
+            empty = live.with_name("empty.db")
+            shutil.copyfile(live, empty)
+        load_catalogue()
+        with db.engine.connect() as conn:
+            rows = {
+                t.name: [dict(r) for r in conn.execute(t.select()).mappings()]
+                for t in db.metadata.sorted_tables
+            }
+        db.session.remove()
+        db.engine.dispose()
+        if not is_postgres():
+            catalogue = live.with_name("catalogue.db")
+            shutil.copyfile(live, catalogue)
+    templates = Templates(empty, catalogue, {name: r for name, r in rows.items() if r}, True)
+    yield app, templates
     with app.app_context():
         db.engine.dispose()  # close pooled connections before the interpreter exits
 
 
-def reset_database(app, template: Path | None) -> None:
+def insert_catalogue_rows(templates: Templates) -> None:
+    """Put the session's catalogue rows back into an empty database."""
+    tables = db.metadata.tables
+    with db.engine.begin() as conn:
+        for name, rows in templates.catalogue_rows.items():
+            table = tables[name]
+            conn.execute(table.insert(), rows)
+            if is_postgres() and "id" in table.c:  # the next id after the inserted ones
+                sequence = sa.func.pg_get_serial_sequence(name, "id")
+                conn.execute(sa.select(sa.func.setval(sequence, sa.func.max(table.c.id))))
+    templates.has_catalogue = True
+
+
+def reset_database(app, templates: Templates, *, catalogue: bool = False) -> None:
+    """Give the next test a fresh database: empty, or holding only the shipped catalogue."""
     with app.app_context():
         db.session.remove()
-        if template is None:
+        if is_postgres():
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
                 conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            templates.has_catalogue = False
+            if catalogue:
+                insert_catalogue_rows(templates)
         else:
             db.engine.dispose()
             live = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
             for suffix in ("-wal", "-shm"):
                 Path(str(live) + suffix).unlink(missing_ok=True)
-            shutil.copyfile(template, live)
+            shutil.copyfile(templates.catalogue if catalogue else templates.empty, live)
+            templates.has_catalogue = catalogue
 
 
 @pytest.fixture
-def app(_app_and_template):
-    """The app, with an empty migrated database and an app context pushed."""
-    app, template = _app_and_template
-    reset_database(app, template)
+def app(request, _app_and_template):
+    """The app with an app context pushed, on a freshly migrated database: empty, or holding
+    the shipped catalogue when the test uses the `catalogue` fixture (directly or through
+    another fixture such as `world`)."""
+    app, templates = _app_and_template
+    reset_database(app, templates, catalogue="catalogue" in request.fixturenames)
     app.config.update(WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
         jobs.wait_all()  # background PDF jobs must finish before the database is reset
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def reset_db(app, _app_and_template):
+    """Reset the database as between two tests: `reset_db(catalogue=True)`."""
+
+    def reset(*, catalogue: bool = False) -> None:
+        db.session.remove()  # the test's own session lets go of its connection first
+        reset_database(app, _app_and_template[1], catalogue=catalogue)
+
+    return reset
 
 
 @pytest.fixture
@@ -179,11 +312,14 @@ def months_ago(months: int) -> date:
 
 
 @pytest.fixture
-def catalogue(app):
-    load_instrument_files()
-    load_ruleset_files()
-    load_template_file()
-    db.session.commit()
+def catalogue(app, _app_and_template):
+    """The shipped instruments, rule sets and action-path templates, stored as `flask
+    load-catalogue` stores them. Loaded once per session; the `app` fixture resets the
+    database to a copy that holds them."""
+    _, templates = _app_and_template
+    if not templates.has_catalogue:  # asked for late, with request.getfixturevalue
+        db.session.remove()
+        insert_catalogue_rows(templates)
 
 
 @pytest.fixture

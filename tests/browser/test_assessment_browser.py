@@ -19,12 +19,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def setup(app):
-    from screening.catalogue.services import load_instrument_files, load_ruleset_files
+def setup(app, catalogue):
     from screening.models import RoundStatus, ScreeningRound
 
-    load_instrument_files()
-    load_ruleset_files()
     inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene",))
     first = f.child(inst.groups[0], first_name="Otto", last_name="Ørn", birth_date=months_ago(50))
     second = f.child(inst.groups[0], first_name="Ulla", last_name="Å", birth_date=months_ago(55))

@@ -95,11 +95,7 @@ def context(chromium):
 
 
 @pytest.fixture
-def setup(app):
-    from screening.catalogue.services import load_instrument_files, load_ruleset_files
-
-    load_instrument_files()
-    load_ruleset_files()
+def setup(app, catalogue):
     inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene", "Bierne"))
     group = inst.groups[0]
     f.child(inst.groups[1], first_name="Bo", last_name="Bi", birth_date=months_ago(48))

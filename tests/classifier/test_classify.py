@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -287,3 +287,50 @@ def test_compiled_plan_is_cached(topi: Instrument, default: RuleSet) -> None:
     assert plan.run({"emo-y1": True}, (), (), None, None) == classify(
         topi, default, {"emo-y1": True}
     )
+
+
+# --------------------------------------------------------------------------- one behaviour each
+
+
+def _obs(source: str, category: str, level: int, days_ago: int = 10) -> Observation:
+    return Observation(source, category, level, AS_OF - timedelta(days=days_ago))
+
+
+def test_reasons_name_their_cause_in_danish_and_english(topi: Instrument, default: RuleSet) -> None:
+    result = classify(topi, default, {"soc-r1": True}, as_of=AS_OF)
+    reason = next(r for r in result.reasons if r.rule_id == "red-statement")
+    statement = topi.item("soc-r1").text
+    assert statement.da.rstrip(".") in reason.text_da
+    assert statement.en.rstrip(".") in reason.text_en
+    assert reason.items == ("soc-r1",)
+    dental = classify(topi, default, {}, [_obs("dental", "untreated_caries", 2)], as_of=AS_OF)
+    assert "caries" in dental.reasons[0].text_da.lower()
+
+
+def test_professions_follow_the_concern(topi: Instrument, default: RuleSet) -> None:
+    def professions(answers: dict[str, Any], observations: Any = ()) -> set[str]:
+        return set(classify(topi, default, answers, observations, as_of=AS_OF).professions)
+
+    assert professions({"phy-y1": True}) == {"physiotherapist", "occupational_therapist"}
+    assert professions({"cog-y1": True}) == {"speech_therapist"}
+    assert professions({"emo-y1": True}) == {"psychologist"}
+    assert professions({}, [_obs("dental", "untreated_caries", 2)]) == {"dental_service"}
+    assert "social_worker" in set(
+        classify(topi, default, {}, vulnerability="clearly", as_of=AS_OF).professions
+    )
+
+
+def test_action_path_key_and_round_trip(topi: Instrument, default: RuleSet) -> None:
+    red = classify(topi, default, {"soc-r1": True}, as_of=AS_OF)
+    assert red.action_path_key == "red"
+    assert classify(topi, default, {}, as_of=AS_OF).action_path_key is None
+    again = type(red).from_dict(red.to_dict())
+    assert again.to_dict() == red.to_dict()
+
+
+def test_answers_are_checked(topi: Instrument, rating: Instrument, default: RuleSet) -> None:
+    with pytest.raises(AnswerError, match="no-such-item"):
+        classify(topi, default, {"no-such-item": True})
+    every_rating_5 = dict.fromkeys((i.key for i in rating.rated_items), 5)  # raw values
+    with pytest.raises(AnswerError, match="emo-1"):
+        classify(rating, default, {**every_rating_5, "emo-1": 9})

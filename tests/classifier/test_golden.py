@@ -26,12 +26,18 @@ def _answers(case: dict[str, Any], inst: Instrument, make_ratings: Any) -> dict[
     if inst.kind == "score":
         spec = dict(case["ratings"])
         return make_ratings(inst, spec.pop("default"), spec)
-    for key in case["ticks"]:
+    for key in [*case["ticks"], *case.get("texts", {})]:
         assert inst.has_item(key), f"{case['id']}: {key} is not in {inst.key}"
-    return dict.fromkeys(case["ticks"], True)
+    return {**dict.fromkeys(case["ticks"], True), **case.get("texts", {})}
+
+
+COLUMNS = {"id", "rules", "inst", "ticks", "texts", "ratings", "obs", "history", "vuln",
+           "expect", "reasons", "flags", "prof", "wellbeing", "path", "note"}  # fmt: skip
 
 
 def test_the_table_has_at_least_30_distinct_cases() -> None:
+    for case in CASES:
+        assert set(case) <= COLUMNS, f"{case['id']}: unknown column {set(case) - COLUMNS}"
     ids = [c["id"] for c in CASES]
     assert len(ids) >= 30
     assert len(set(ids)) == len(ids)
@@ -58,6 +64,7 @@ def test_golden_case(
     )
     assert result.position == case["expect"]
     assert list(result.rule_ids) == case["reasons"]
+    assert (result.ruleset_key, result.ruleset_version) == (case["rules"], 1)  # as shipped
     assert list(result.flags) == case.get("flags", [])
     if "prof" in case:
         assert list(result.professions) == case["prof"]

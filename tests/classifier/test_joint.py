@@ -144,3 +144,28 @@ def test_override_of_a_single_classification(topi: Instrument, default: RuleSet)
     assert o.to_dict()["suggestion"]["reasons"][0]["rule_id"] == "yellow-statement"
     with pytest.raises(OverrideError, match="the reason must be text"):
         apply_override(c, "green", 42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("rules", "positions", "expected"),
+    [
+        ("default", [Y, G], G),  # no yellow-or-worse position shared by two
+        ("example-basic", [Y, G], Y),  # the basic variant takes the most concerned
+    ],
+)
+def test_joint_suggestion(
+    rulesets: dict[str, RuleSet], rules: str, positions: list[str], expected: str
+) -> None:
+    suggestion = suggest_joint(positions, rulesets[rules])
+    assert suggestion.position == expected
+    assert suggestion.reasons
+
+
+def test_override_needs_a_reason_and_keeps_both(default: RuleSet) -> None:
+    suggestion = suggest_joint([G, G], default)
+    with pytest.raises(OverrideError):
+        apply_override(suggestion, Y, "  ")
+    override = apply_override(suggestion, Y, "Set over flere uger")
+    assert (override.suggested.value, override.position.value) == (G, Y)
+    assert override.overridden
+    assert not apply_override(suggestion, G).overridden

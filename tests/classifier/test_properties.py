@@ -314,3 +314,125 @@ def test_valid_band_sets_load_and_map_every_score_to_its_band(
         (expected,) = [b["position"] for b in bands if b["min"] <= score <= b["max"]]
         assert bs.position_for(score) == expected
         assert bs.severity_for(score) == ORDER[expected]
+
+
+# --------------------------------------------------------------------------- the shipped forms
+
+TOPI = INSTRUMENTS["topi-3-6"]
+RATING = INSTRUMENTS["rating-3-6"]
+STATEMENTS = [i.key for i in TOPI.items if i.kind == "indicator"]
+CONCERNING = [i.key for i in TOPI.items if i.kind == "indicator" and i.position.value != "green"]
+RATED = [i.key for i in RATING.items if i.kind == "rated"]
+SOME_CATEGORIES = [
+    ("dental", "untreated_caries"),
+    ("dental", "missed_appointments"),
+    ("daycare", "behaviour"),
+    ("health_visitor", "home_environment"),
+    ("ppr", "emotional"),
+]
+some_observations = st.lists(
+    st.builds(
+        lambda c, lvl, d: Observation(c[0], c[1], lvl, AS_OF - timedelta(days=d)),
+        st.sampled_from(SOME_CATEGORIES),
+        st.integers(1, 3),
+        st.integers(0, 500),
+    ),
+    max_size=4,
+)
+histories = st.lists(st.sampled_from(list(Position)), max_size=3)
+vulnerabilities = st.sampled_from([None, "not", "potentially", "clearly"])
+shipped_rules = st.sampled_from(["default", "example-strict", "example-basic"])
+
+
+def classify_shipped(
+    rules: str,
+    answers: dict[str, Any],
+    observations: list[Observation],
+    history: list[Position],
+    vulnerability: str | None,
+    instrument: Instrument = TOPI,
+) -> Classification:
+    return classify(
+        instrument,
+        RULESETS[rules],
+        answers,
+        observations=observations,
+        history=history,
+        vulnerability=vulnerability,
+        as_of=AS_OF,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shipped_rules,
+    st.sets(st.sampled_from(STATEMENTS)),
+    some_observations,
+    histories,
+    vulnerabilities,
+)
+def test_exactly_one_position_deterministic_and_explained(
+    rules: str,
+    ticked: set[str],
+    observations: list[Observation],
+    history: list[Position],
+    vulnerability: str | None,
+) -> None:
+    answers = dict.fromkeys(ticked, True)
+    first = classify_shipped(rules, answers, observations, history, vulnerability)
+    second = classify_shipped(
+        rules, dict(answers), list(observations), list(history), vulnerability
+    )
+    assert first.position in set(Position)
+    assert first.to_dict() == second.to_dict()
+    if first.position != Position.GREEN:
+        assert first.reasons
+        assert all(r.rule_id and r.text_da and r.text_en for r in first.reasons)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shipped_rules,
+    st.sets(st.sampled_from(STATEMENTS)),
+    st.sampled_from(CONCERNING),
+    some_observations,
+    histories,
+    vulnerabilities,
+)
+def test_one_more_concerning_statement_is_never_greener(
+    rules: str,
+    ticked: set[str],
+    extra: str,
+    observations: list[Observation],
+    history: list[Position],
+    vulnerability: str | None,
+) -> None:
+    before = classify_shipped(
+        rules, dict.fromkeys(ticked, True), observations, history, vulnerability
+    )
+    after = classify_shipped(
+        rules, dict.fromkeys({*ticked, extra}, True), observations, history, vulnerability
+    )
+    assert ORDER[after.position] >= ORDER[before.position]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shipped_rules,
+    st.lists(st.integers(1, 5), min_size=len(RATED), max_size=len(RATED)),
+    st.sampled_from(RATED),
+)
+def test_a_rating_towards_the_concerning_end_is_never_greener(
+    rules: str, values: list[int], key: str
+) -> None:
+    answers = dict(zip(RATED, values, strict=True))
+    item = RATING.item(key)
+    assert item.scale is not None
+    step = -1 if item.direction == "higher_is_better" else 1  # towards the concerning end
+    moved = answers[key] + step
+    if not item.scale.min <= moved <= item.scale.max:
+        return
+    worse = {**answers, key: moved}
+    before = classify_shipped(rules, answers, [], [], None, RATING)
+    after = classify_shipped(rules, worse, [], [], None, RATING)
+    assert ORDER[after.position] >= ORDER[before.position]

@@ -18,6 +18,7 @@ from screening.classifier import (
     load_ruleset,
     load_rulesets,
 )
+from screening.classifier._load import DATA_DIR
 
 
 def test_shipped_rule_sets(rulesets: dict[str, RuleSet]) -> None:
@@ -367,3 +368,90 @@ def test_rule_set_files(tmp_path: Path, instruments: dict[str, Instrument]) -> N
     empty.mkdir()
     with pytest.raises(RuleSetError, match="no rule-set files"):
         load_rulesets(empty)
+
+
+def _default_rules() -> dict[str, Any]:
+    return yaml.safe_load((DATA_DIR / "rules" / "default.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            lambda d: d["rules"].append(
+                {"id": "g", "type": "statements", "position": "yellow", "then": "green"}
+            ),
+            "can never change a position",
+        ),
+        (
+            lambda d: d["rules"].append(
+                {
+                    "id": "n",
+                    "type": "statements",
+                    "position": "yellow",
+                    "min_areas": 9,
+                    "then": "red",
+                }
+            ),
+            "can never fire",
+        ),
+        (
+            lambda d: d["rules"].append(
+                {"id": "x", "type": "statements", "position": "purple", "then": "red"}
+            ),
+            "purple",
+        ),
+        (lambda d: d["rules"].append(dict(d["rules"][0])), "duplicate rule id"),
+        (
+            lambda d: d.update(
+                band_overrides={
+                    "rating-3-6": {"direction": "higher_is_better", "areas": {"no-area": []}}
+                }
+            ),
+            "no-area",
+        ),
+        (
+            lambda d: d.update(
+                band_overrides={
+                    "rating-3-6": {
+                        "direction": "higher_is_better",
+                        "areas": {
+                            "emotional": [
+                                {"position": "red", "min": 5, "max": 14},
+                                {"position": "yellow", "min": 13, "max": 16},
+                                {"position": "green", "min": 17, "max": 25},
+                            ]
+                        },
+                    }
+                }
+            ),
+            "overlap",
+        ),
+        (
+            lambda d: d.update(
+                band_overrides={
+                    "rating-3-6": {
+                        "direction": "higher_is_better",
+                        "areas": {
+                            "emotional": [
+                                {"position": "red", "min": 5, "max": 10},
+                                {"position": "yellow", "min": 13, "max": 16},
+                                {"position": "green", "min": 17, "max": 25},
+                            ]
+                        },
+                    }
+                }
+            ),
+            "no band covers scores 11–12",
+        ),
+    ],
+)
+def test_bad_rule_sets_are_refused_with_precise_errors(
+    change: Any, fragment: str, instruments: dict[str, Instrument]
+) -> None:
+    """Small mistakes in the shipped default rule set, each refused with a precise error."""
+    doc = copy.deepcopy(_default_rules())
+    change(doc)
+    with pytest.raises(RuleSetError) as info:
+        load_ruleset(doc, instruments=list(instruments.values()))
+    assert fragment in str(info.value).lower()

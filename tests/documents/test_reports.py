@@ -4,10 +4,10 @@ copy; protected addresses on no document; batches with progress; downloads audit
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from reports.overviews import municipal_overview, round_overview
 from reports.parents import parents_copy
 from reports.plans import action_plan
 from screening.core.extensions import db
+from screening.documents import jobs
 from screening.documents import queries as data
 from screening.models import AuditEvent, ChildGuardian, Municipality, Role
 from screening.paths import services as paths
@@ -31,7 +32,6 @@ from ..paths.test_paths import agree
 
 SECRET = "Hemmelig Allé 7, 8000 Aarhus"
 LONG = ("Barnet har brug for ro og forudsigelighed i hverdagen, især ved overgange. " * 30)[:2000]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def text_of(pdf: bytes) -> tuple[str, PdfReader]:
@@ -331,12 +331,8 @@ def _run_job(browser, post_url, page):
     assert r.status_code == 302
     job_url = r.headers["Location"]
     assert "Hent PDF" in browser.get(job_url).get_data(as_text=True)
-    deadline = time.monotonic() + 60
-    while True:
-        status = browser.get(f"{job_url}/status").get_json()
-        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    jobs.wait_all(timeout=60)  # the job's thread has ended (or the status says why not)
+    status = browser.get(f"{job_url}/status").get_json()
     assert status["status"] == "done"
     assert status["done"] == status["total"]
     return browser.get(status["download"])
@@ -378,18 +374,20 @@ def test_job_belongs_to_its_user(browser, new_browser, docs, world):
     assert other.get(r.headers["Location"]).status_code == 404
 
 
-def test_render_every_document_to_png_for_a_visual_check(docs, world):
-    """Writes test-artifacts/<document>-1.png; look at them after a change to the layout."""
+def test_render_every_document_to_png_for_a_visual_check(docs, world, tmp_path):
+    """Renders page 1 of every document to <document>-1.png. To look at them after a change
+    to the layout, name a folder to keep them in: TEST_ARTIFACTS=test-artifacts."""
     assert shutil.which("pdftoppm"), "pdftoppm is missing: `make test` installs poppler-utils"
-    ARTIFACTS.mkdir(exist_ok=True)
+    out = Path(os.environ.get("TEST_ARTIFACTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
     for name, pdf in every_document(docs, world).items():
-        src = ARTIFACTS / f"{name}.pdf"
+        src = out / f"{name}.pdf"
         src.write_bytes(pdf)
         subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(src), str(ARTIFACTS / name)],
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(src), str(out / name)],
             check=True,
         )
-        png = next(ARTIFACTS.glob(f"{name}-*1.png"))
+        png = next(out.glob(f"{name}-*1.png"))
         assert png.stat().st_size > 5000, name
 
 

@@ -33,7 +33,7 @@ from screening.offline import parsing
 
 from .. import factories as f
 from ..assessments.test_assessments import own, post_assessment
-from ..conftest import TODAY
+from ..conftest import TODAY, is_postgres
 
 # Helpers ----------------------------------------------------------------------------------------
 
@@ -211,18 +211,27 @@ def test_a_receipt_inserted_before_the_batch_is_caught_by_the_unique_constraint(
 
 @pytest.mark.parametrize("other_outcome", ["commit", "rollback"])
 def test_a_racing_insert_of_the_same_id_is_decided_by_the_constraint(browser, world, other_outcome):
-    """Another request inserts the same id and has not finished: this one waits on the
-    unique constraint, then answers "already stored" (the other committed) or stores the
-    item itself (the other rolled back). Never two copies, never none."""
+    """Another request inserts the same id and has not finished: this one goes ahead to its
+    own insert and waits on the unique constraint, then answers "already stored" (the other
+    committed) or stores the item itself (the other rolled back). Never two copies, never
+    none."""
     browser.login("edu1@example.dk")
     item = observation_item(world)
     csrf = token(browser)
     db.session.commit()
     engine, user_id = db.engine, world["edu1"].id
-    inserted, done = threading.Event(), threading.Event()
+    inserted, reached, done = threading.Event(), threading.Event(), threading.Event()
+    other: dict = {}
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if conn is not other.get("conn") and statement.lstrip().startswith(
+            "INSERT INTO sync_receipt"
+        ):
+            reached.set()
 
     def other_request():
         with engine.connect() as conn:
+            other["conn"] = conn
             tx = conn.begin()
             conn.execute(
                 sa.insert(SyncReceipt).values(
@@ -235,19 +244,26 @@ def test_a_racing_insert_of_the_same_id_is_decided_by_the_constraint(browser, wo
                 )
             )
             inserted.set()
-            time.sleep(1.0)
+            # Hold the row until the request has sent its own insert of the same id
+            # (and, on PostgreSQL, is seen waiting for this transaction).
+            other["reached"] = reached.wait(10)
+            other["blocked"] = waiting_for_a_lock(engine) if is_postgres() else None
             tx.commit() if other_outcome == "commit" else tx.rollback()
         done.set()
 
-    thread = threading.Thread(target=other_request)
-    thread.start()
-    assert inserted.wait(10)
-    started = time.monotonic()
-    (r,) = results(sync(browser, [item], csrf=csrf))
-    waited = time.monotonic() - started
-    thread.join(10)
+    sa.event.listen(engine, "before_cursor_execute", watch)
+    try:
+        thread = threading.Thread(target=other_request)
+        thread.start()
+        assert inserted.wait(10)
+        (r,) = results(sync(browser, [item], csrf=csrf))
+        thread.join(10)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", watch)
     assert done.is_set()
-    assert waited >= 0.5  # it waited for the other transaction instead of checking first
+    assert other["reached"]  # it went to the constraint instead of checking first
+    if is_postgres():
+        assert other["blocked"]  # and waited there for the other transaction
     if other_outcome == "commit":
         assert r["status"] == "already_stored"
         assert count(ChildObservation) == 0  # the other request owns applying it
@@ -255,6 +271,22 @@ def test_a_racing_insert_of_the_same_id_is_decided_by_the_constraint(browser, wo
         assert r["status"] == "stored"
         assert count(ChildObservation) == 1
     assert count(SyncReceipt) == 1
+
+
+def waiting_for_a_lock(engine, timeout: float = 10) -> bool:
+    """Wait until another session of this database waits for a lock (PostgreSQL)."""
+    deadline = time.monotonic() + timeout
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(query).scalar():
+                return True
+            conn.rollback()
+            threading.Event().wait(0.01)
+    return False
 
 
 def test_the_database_refuses_a_second_receipt_with_the_same_id(world):
