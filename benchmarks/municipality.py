@@ -186,7 +186,7 @@ class _Writer:
         rows = self.rows.setdefault(table, [])
         rows.append(row)
         if len(rows) >= CHUNK:
-            self.flush(table)
+            self.flush()  # every table, parents first: a row's parent may still be waiting
 
     def flush(self, table: str | None = None) -> None:
         """Write the collected rows of `table`, or of every table, parents first."""

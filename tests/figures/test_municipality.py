@@ -35,7 +35,8 @@ def test_small_municipality_has_the_promised_shape(app, catalogue):
     summary = build(db.session, SMALL)
     db.session.commit()
     assert not summary.reused
-    assert len(summary.rounds) == 3 and len(summary.institutions) == 2
+    assert len(summary.rounds) == 3
+    assert len(summary.institutions) == 2
     rounds = db.session.scalars(sa.select(ScreeningRound).order_by(ScreeningRound.reference_date))
     statuses = [r.status for r in rounds]
     assert statuses == [RoundStatus.CLOSED, RoundStatus.CLOSED, RoundStatus.OPEN]
@@ -83,7 +84,8 @@ def test_same_scale_same_rows_and_a_second_build_reuses_them(app, catalogue, res
     db.session.commit()
     names = db.session.scalars(sa.select(Child.first_name).order_by(Child.id)).all()
     again = build(db.session, SMALL)
-    assert again.reused and again.rounds == first.rounds
+    assert again.reused
+    assert again.rounds == first.rounds
     with pytest.raises(RuntimeError, match="another generated municipality"):
         build(db.session, replace(SMALL, seed=8))
     reset_db(catalogue=True)
