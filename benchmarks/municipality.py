@@ -334,7 +334,9 @@ def _build(conn: Connection, scale: Scale) -> Summary:
         .limit(1)
     ).one()
     template_row = conn.execute(
-        sa.select(m.ActionPathTemplateVersion.__table__).order_by(m.ActionPathTemplateVersion.id.desc())
+        sa.select(m.ActionPathTemplateVersion.__table__).order_by(
+            m.ActionPathTemplateVersion.id.desc()
+        )
     ).first()
     if template_row is None:
         raise RuntimeError("load the shipped action-path templates first")
@@ -822,18 +824,15 @@ def _build(conn: Connection, scale: Scale) -> Summary:
         if run:
             episodes.append((run[0][2], child_id, run, None))
     episodes.sort(key=lambda e: (e[0], e[1]), reverse=True)
-    chosen: list[tuple[date, int, list[tuple[int, str, date, int]], date | None]] = []
-    busy: set[int] = set()
-    for ep in episodes:
-        if len(chosen) >= scale.paths:
-            break
-        open_ = ep[3] is None
-        if open_ and ep[1] in busy:
-            continue
-        if open_:
-            busy.add(ep[1])
-        chosen.append(ep)
-    chosen.sort(key=lambda e: (e[0], e[1]))
+    chosen = sorted(episodes[: scale.paths], key=lambda e: (e[0], e[1]))
+    # A child's earlier path is closed before the next one opens (one open path per child).
+    next_start: dict[int, date] = {}
+    closes_before: dict[int, date] = {}
+    for n in range(len(chosen) - 1, -1, -1):
+        opened_on, child_id = chosen[n][0], chosen[n][1]
+        if child_id in next_start:
+            closes_before[n] = next_start[child_id]
+        next_start[child_id] = opened_on
 
     def done_day(due: date, opened: date) -> date | None:
         x = rng.random()
@@ -845,7 +844,7 @@ def _build(conn: Connection, scale: Scale) -> Summary:
             return None
         return day if day <= today else None
 
-    for opened, child_id, run, green_day in chosen:
+    for n, (opened, child_id, run, green_day) in enumerate(chosen):
         c = by_id[child_id]
         first_pos = run[0][1]
         gid = c.group_on(opened) or c.kg_group
@@ -856,6 +855,10 @@ def _build(conn: Connection, scale: Scale) -> Summary:
             closed_on = green_day + timedelta(days=rng.randint(20, 60))
             if closed_on > today:
                 closed_on = None
+        if n in closes_before:
+            limit = max(opened, closes_before[n] - timedelta(days=1))
+            closed_on = min(closed_on or limit, limit)
+            green_day = green_day or limit
         position = max((p for _, p, _, _ in run), key=_severity)
         pid = w.next_id("action_path")
         tpl = templates.for_position(first_pos)
@@ -900,8 +903,8 @@ def _build(conn: Connection, scale: Scale) -> Summary:
             step, since = queue.pop(0)
             st = step.template
             done = done_day(step.due_on, since)
-            if closed_on and done is None and step.due_on <= closed_on:
-                done = min(closed_on, max(since, step.due_on))
+            if closed_on and done is None:  # a path closes with every step done
+                done = max(since, min(step.due_on, closed_on))
             if done is not None and done > end:
                 done = None
             sid = w.next_id("action_step")
