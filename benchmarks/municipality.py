@@ -495,6 +495,9 @@ def _build(conn: Connection, scale: Scale) -> Summary:
             group_inst[gid] = iid
             (nurseries if g < nursery or scale.groups_per_institution == 1 else kgs).append(gid)
         groups.append((nurseries, kgs or nurseries))
+    for r in rounds:  # every round covers every institution
+        for iid in inst_ids:
+            w.add("round_institution", {"round_id": r.id, "institution_id": iid})
     w.flush()
 
     from argon2 import PasswordHasher

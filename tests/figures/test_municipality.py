@@ -38,6 +38,8 @@ def test_small_municipality_has_the_promised_shape(app, catalogue):
     assert len(summary.rounds) == 3
     assert len(summary.institutions) == 2
     rounds = db.session.scalars(sa.select(ScreeningRound).order_by(ScreeningRound.reference_date))
+    rounds = list(rounds)
+    assert all(len(r.institutions) == 2 for r in rounds)  # every round covers them all
     statuses = [r.status for r in rounds]
     assert statuses == [RoundStatus.CLOSED, RoundStatus.CLOSED, RoundStatus.OPEN]
     # About `children` children attend on each round's reference date.
@@ -100,6 +102,8 @@ def test_the_coordinator_can_sign_in_and_open_the_round(app, catalogue, browser)
     from benchmarks.municipality import PASSWORD
 
     assert browser.login(summary.coordinator_email, PASSWORD).status_code == 302
-    assert browser.get(f"/rounds/{summary.rounds[-1]}").status_code == 200
+    page = browser.get(f"/rounds/{summary.rounds[-1]}")
+    assert page.status_code == 200
+    assert "Børnehuset Solsikken" in page.get_data(as_text=True)
     assert browser.get("/momentum").status_code == 200
     assert browser.get(f"/rounds/{summary.rounds[-1]}/municipal.pdf").status_code == 200
