@@ -65,6 +65,15 @@ class MunicipalityForm(FlaskForm):
             NumberRange(min=1, max=20, message=_l("Vælg mellem 1 og 20 år.")),
         ],
     )
+    suppression_threshold = IntegerField(
+        _l("Mindste antal børn, der vises i nøgletal"),
+        validators=[
+            DataRequired(_l("Skriv et antal børn.")),
+            NumberRange(
+                min=3, max=100, message=_l("Vælg et tal mellem 3 og 100 (mindst 3 pr. celle).")
+            ),
+        ],
+    )
 
 
 class RosterUploadForm(FlaskForm):

@@ -9,7 +9,7 @@ exact row they were made with.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -203,6 +203,68 @@ def instrument_for(round_: ScreeningRound, age_months: int) -> InstrumentVersion
         .order_by(InstrumentVersion.version.desc(), InstrumentVersion.key)
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class AgeBand:
+    """One of a round's instruments as a range of birth dates: a child born after
+    `born_after` and on or before `born_by` is assessed with `instrument` (its age in whole
+    months at the round's reference date lies in the instrument's band)."""
+
+    instrument: InstrumentVersion
+    born_after: date
+    born_by: date
+
+    @property
+    def key(self) -> str:
+        return self.instrument.key
+
+
+def age_in_months(birth: date, on: date) -> int:
+    """Whole months from `birth` to `on` (as `Child.age_in_months`)."""
+    months = (on.year - birth.year) * 12 + (on.month - birth.month)
+    return months - 1 if on.day < birth.day else months
+
+
+def latest_birth_for_age(on: date, months: int) -> date:
+    """The latest birth date of a child who is at least `months` old on `on`."""
+    year, month = divmod(on.year * 12 + on.month - 1 - months, 12)
+    guess = date(year, month + 1, 1) + timedelta(days=on.day - 1)
+    while age_in_months(guess, on) < months:
+        guess -= timedelta(days=1)
+    while age_in_months(guess + timedelta(days=1), on) >= months:
+        guess += timedelta(days=1)
+    return guess
+
+
+def round_bands(round_: ScreeningRound) -> list[AgeBand]:
+    """The round's instruments (the newest version covering each age, as `instrument_for`
+    picks them) as birth-date ranges, youngest first. One query, whatever the number of
+    children: SQL can then place every child by comparing birth dates."""
+    if not round_.instrument_keys:
+        return []
+    rows = db.session.scalars(
+        sa.select(InstrumentVersion)
+        .where(InstrumentVersion.key.in_(round_.instrument_keys))
+        .order_by(InstrumentVersion.version.desc(), InstrumentVersion.key)
+    ).all()
+    ref = round_.reference_date
+    # Month by month, the instrument `instrument_for` would choose (first in this order).
+    top = max((r.max_months for r in rows), default=0)
+    chosen: list[tuple[int, InstrumentVersion | None]] = []
+    for months in range(0, top + 1):
+        inst = next((r for r in rows if r.min_months <= months < r.max_months), None)
+        if not chosen or chosen[-1][1] is not inst:
+            chosen.append((months, inst))
+    bands = []
+    for i, (start, inst) in enumerate(chosen):
+        if inst is None:
+            continue
+        end = chosen[i + 1][0] if i + 1 < len(chosen) else top + 1
+        bands.append(
+            AgeBand(inst, latest_birth_for_age(ref, end), latest_birth_for_age(ref, start))
+        )
+    return bands
 
 
 # Action-path templates -------------------------------------------------------------------

@@ -25,12 +25,18 @@ class Municipality(Model):
     label_red: Mapped[str] = mapped_column(sa.String(60), default="Stærk bekymring")
     # Delete a child's data this many years after the child leaves.
     retention_years: Mapped[int] = mapped_column(default=5)
+    # Key figures show counts below this as "< 5" (and hide a second cell where a total
+    # would give a hidden one away). Danmarks Statistik's rule is at least 3 per cell.
+    suppression_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
     # The classifier rule set in force (its newest loaded version is used).
     ruleset_key: Mapped[str] = mapped_column(sa.String(64), default="default")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("retention_years BETWEEN 1 AND 20", name="retention_years_range"),
+        sa.CheckConstraint(
+            "suppression_threshold BETWEEN 3 AND 100", name="suppression_threshold_range"
+        ),
     )
 
     def label_for(self, position: str) -> str:

@@ -1,0 +1,536 @@
+"""The coordinator's key figures (nøgletal), counted by the database.
+
+Every figure is an aggregate query: no child is loaded into Python, and the number of
+queries does not depend on the number of children, groups or institutions. The counts
+come back raw; `screening.figures.tables` turns them into tables and protects them with
+`screening.figures.suppression` before anything is shown.
+
+Who counts in a round (its *children*): every child who, on the round's *as-of day* (its
+last day, or today while it runs), is in a group of one of the round's institutions and
+whose age on the reference date falls in one of the round's instruments (age bands). So a
+past round keeps the children it had, and the open round has today's children.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from screening.assessments.models import (
+    Assessment,
+    AssessmentContext,
+    AssessmentStatus,
+    ChildObservation,
+    JointAssessment,
+)
+from screening.catalogue.services import AgeBand, round_bands
+from screening.children.models import Child, GroupMembership
+from screening.core.extensions import db
+from screening.core.time import LOCAL_TZ
+from screening.org.models import Group, Institution
+from screening.paths.models import (
+    ActionPath,
+    ActionPlan,
+    ActionStep,
+    Meeting,
+    MeetingParticipant,
+    Offer,
+    ParticipantKind,
+    StepKind,
+    action_plan_offer,
+)
+from screening.rounds.models import RoundStatus, ScreeningRound, round_institution
+
+POSITIONS = ("green", "yellow", "red")
+SOURCES = ("daycare", "health_visitor", "dental")
+OBSERVATION_SOURCES = ("daycare", "health_visitor", "dental", "ppr")
+STEP_KINDS = tuple(k.value for k in StepKind)
+TIMELINESS = ("on_time", "late", "overdue", "not_due")
+STAIRCASE = (1, 2, 3, 4, 5, 6)
+STAIR_MOVES = ("up", "same", "down", "started", "ended")
+TREND_ROUNDS = 6
+
+
+@dataclass(frozen=True)
+class Filters:
+    institution_id: int | None = None
+    group_id: int | None = None
+    band: str | None = None  # an instrument key of the round, e.g. "topi-1-3"
+    source: str | None = None  # "daycare" | "health_visitor" | "dental"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    name: str
+
+
+@dataclass
+class Counts:
+    """The raw counts of one round, by row (institution, or group when one institution is
+    chosen). Keys are row ids; every mapping is complete for the rows listed."""
+
+    round: ScreeningRound
+    previous: ScreeningRound | None
+    as_of: date
+    rows: list[Row]
+    row_kind: str  # "institution" | "group"
+    bands: list[AgeBand]
+    # row → {"green"|"yellow"|"red"|"none": children}
+    joint: dict[int, dict[str, int]] = field(default_factory=dict)
+    # row → {0 | 1 | 2: children with that many submitted assessments (2: two or more)}
+    assessed: dict[int, dict[int, int]] = field(default_factory=dict)
+    # row → {position: submitted individual assessments}
+    individual: dict[int, dict[str, int]] = field(default_factory=dict)
+    # source → {level: children whose highest level from that source in the round is it}
+    observations: dict[str, dict[int, int]] = field(default_factory=dict)
+    # row → {(from, to): children}, previous round's agreed position → this round's
+    movement: dict[int, dict[tuple[str, str], int]] = field(default_factory=dict)
+    period: tuple[date, date] | None = None  # the steps counted: due in this period
+    # row → {(kind, timeliness): steps}
+    steps: dict[int, dict[tuple[str, str], int]] = field(default_factory=dict)
+    # row → (paths opened in the round, [days to first talk], [days to action plan])
+    response: dict[int, tuple[int, list[int], list[int]]] = field(default_factory=dict)
+    # (staircase step, band key) → children in offers on the as-of day
+    staircase: dict[tuple[int, str], int] = field(default_factory=dict)
+    stair_moves: dict[str, int] = field(default_factory=dict)
+    # [(round, {"green"|"yellow"|"red"|"none": children})], oldest first, ending here
+    trend: list[tuple[ScreeningRound, dict[str, int]]] = field(default_factory=list)
+
+
+def as_of(round_: ScreeningRound, today: date) -> date:
+    return min(round_.ends_on, today)
+
+
+def rounds_before(round_: ScreeningRound) -> list[ScreeningRound]:
+    """Rounds that have started (not planned) up to and including `round_`, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(ScreeningRound)
+            .where(
+                ScreeningRound.status != RoundStatus.PLANNED,
+                ScreeningRound.reference_date <= round_.reference_date,
+            )
+            .order_by(ScreeningRound.reference_date, ScreeningRound.id)
+        )
+    )
+
+
+def band_case(bands: list[AgeBand]) -> sa.ColumnElement[str]:
+    """The child's age band in the round, from the birth date (NULL: not covered)."""
+    return sa.case(
+        *[
+            (sa.and_(Child.birth_date > b.born_after, Child.birth_date <= b.born_by), b.key)
+            for b in bands
+        ],
+        else_=sa.null(),
+    )
+
+
+def population(
+    round_: ScreeningRound, bands: list[AgeBand], filters: Filters, day: date
+) -> sa.Subquery:
+    """The round's children: (child_id, group_id, institution_id, band) on `day`."""
+    band = band_case(bands).label("band")
+    stmt = (
+        sa.select(
+            GroupMembership.child_id.label("child_id"),
+            Group.id.label("group_id"),
+            Group.institution_id.label("institution_id"),
+            band,
+        )
+        .join(Group, Group.id == GroupMembership.group_id)
+        .join(
+            round_institution,
+            sa.and_(
+                round_institution.c.institution_id == Group.institution_id,
+                round_institution.c.round_id == round_.id,
+            ),
+        )
+        .join(Child, Child.id == GroupMembership.child_id)
+        .where(
+            GroupMembership.start_date <= day,
+            sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date > day),
+        )
+    )
+    if bands:
+        wanted = [b for b in bands if filters.band in (None, b.key)]
+        stmt = stmt.where(
+            sa.or_(
+                *[
+                    sa.and_(Child.birth_date > b.born_after, Child.birth_date <= b.born_by)
+                    for b in wanted
+                ]
+            )
+            if wanted
+            else sa.false()
+        )
+    else:
+        stmt = stmt.where(sa.false())
+    if filters.institution_id is not None:
+        stmt = stmt.where(Group.institution_id == filters.institution_id)
+    if filters.group_id is not None:
+        stmt = stmt.where(Group.id == filters.group_id)
+    return stmt.subquery("population")
+
+
+def _rows(round_: ScreeningRound, filters: Filters) -> tuple[list[Row], str]:
+    if filters.institution_id is None:
+        stmt = (
+            sa.select(Institution.id, Institution.name)
+            .join(round_institution, round_institution.c.institution_id == Institution.id)
+            .where(round_institution.c.round_id == round_.id)
+            .order_by(Institution.name)
+        )
+        return [Row(i, n) for i, n in db.session.execute(stmt)], "institution"
+    stmt = sa.select(Group.id, Group.name).where(Group.institution_id == filters.institution_id)
+    if filters.group_id is not None:
+        stmt = stmt.where(Group.id == filters.group_id)
+    return [Row(i, n) for i, n in db.session.execute(stmt.order_by(Group.name))], "group"
+
+
+def counts(
+    round_: ScreeningRound, filters: Filters, today: date, *, trend: int = TREND_ROUNDS
+) -> Counts:
+    """Every raw count of the dashboard, in a fixed number of queries."""
+    rows, row_kind = _rows(round_, filters)
+    history = rounds_before(round_)
+    earlier = [r for r in history if r.id != round_.id]
+    previous = earlier[-1] if earlier else None
+    day = as_of(round_, today)
+    bands = round_bands(round_)
+    out = Counts(round_, previous, day, rows, row_kind, bands)
+    pop = population(round_, bands, filters, day)
+    row_col = pop.c.institution_id if row_kind == "institution" else pop.c.group_id
+    ids = [r.id for r in rows]
+
+    # Joint positions and how many individual assessments each child has.
+    submitted = (
+        sa.select(Assessment.child_id, sa.func.count().label("n"))
+        .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
+        .group_by(Assessment.child_id)
+        .subquery("submitted")
+    )
+    n_bucket = sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2).label(
+        "bucket"
+    )
+    position = sa.func.coalesce(
+        sa.type_coerce(JointAssessment.agreed_position, sa.String), "none"
+    ).label("position")
+    out.joint = {i: dict.fromkeys((*POSITIONS, "none"), 0) for i in ids}
+    out.assessed = {i: {0: 0, 1: 0, 2: 0} for i in ids}
+    stmt = (
+        sa.select(row_col, n_bucket, position, sa.func.count())
+        .select_from(pop)
+        .outerjoin(submitted, submitted.c.child_id == pop.c.child_id)
+        .outerjoin(
+            JointAssessment,
+            sa.and_(
+                JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == round_.id
+            ),
+        )
+        .group_by(row_col, n_bucket, position)
+    )
+    for row_id, bucket, pos, n in db.session.execute(stmt):
+        if row_id in out.joint:
+            key = pos.value if hasattr(pos, "value") else str(pos)
+            out.joint[row_id][key] += n
+            out.assessed[row_id][int(bucket)] += n
+
+    # Individual assessments by position (and source).
+    out.individual = {i: dict.fromkeys(POSITIONS, 0) for i in ids}
+    if filters.source != "dental":
+        ind = (
+            sa.select(row_col, Assessment.suggested_position, sa.func.count())
+            .select_from(pop)
+            .join(
+                Assessment,
+                sa.and_(
+                    Assessment.child_id == pop.c.child_id,
+                    Assessment.round_id == round_.id,
+                    Assessment.status == AssessmentStatus.SUBMITTED,
+                ),
+            )
+            .group_by(row_col, Assessment.suggested_position)
+        )
+        if filters.source == "daycare":
+            ind = ind.where(Assessment.context == AssessmentContext.DAYCARE)
+        elif filters.source == "health_visitor":
+            ind = ind.where(Assessment.context == AssessmentContext.HOME_VISIT)
+        for row_id, pos, n in db.session.execute(ind):
+            if row_id in out.individual and pos is not None:
+                out.individual[row_id][pos.value] += n
+
+    # Observations in the round's window: each child once per source, at its highest level.
+    sources = [s for s in OBSERVATION_SOURCES if filters.source in (None, s)]
+    out.observations = {s: {1: 0, 2: 0, 3: 0} for s in sources}
+    highest = (
+        sa.select(
+            ChildObservation.child_id,
+            ChildObservation.source,
+            sa.func.max(ChildObservation.level).label("level"),
+        )
+        .join(pop, pop.c.child_id == ChildObservation.child_id)
+        .where(ChildObservation.observed_on.between(round_.starts_on, day))
+        .group_by(ChildObservation.child_id, ChildObservation.source)
+        .subquery("highest")
+    )
+    for source, level, n in db.session.execute(
+        sa.select(highest.c.source, highest.c.level, sa.func.count()).group_by(
+            highest.c.source, highest.c.level
+        )
+    ):
+        key = source.value if hasattr(source, "value") else str(source)
+        if key in out.observations:
+            out.observations[key][int(level)] += n
+
+    # Movement from the previous round's agreed position to this round's.
+    out.movement = {i: {} for i in ids}
+    if previous is not None:
+        before = aliased(JointAssessment)
+        now = aliased(JointAssessment)
+        stmt = (
+            sa.select(row_col, before.agreed_position, now.agreed_position, sa.func.count())
+            .select_from(pop)
+            .join(now, sa.and_(now.child_id == pop.c.child_id, now.round_id == round_.id))
+            .join(
+                before, sa.and_(before.child_id == pop.c.child_id, before.round_id == previous.id)
+            )
+            .group_by(row_col, before.agreed_position, now.agreed_position)
+        )
+        for row_id, was, is_, n in db.session.execute(stmt):
+            if row_id in out.movement:
+                out.movement[row_id][(was.value, is_.value)] = n
+
+    _timeliness(out, round_, history, filters, bands, today)
+    _response(out, round_, pop, row_col, today)
+    _staircase(out, round_, previous, filters, bands, pop, today)
+    if trend:
+        _trend(out, history[-trend:], filters, today)
+    return out
+
+
+def _timeliness(
+    out: Counts,
+    round_: ScreeningRound,
+    history: list[ScreeningRound],
+    filters: Filters,
+    bands: list[AgeBand],
+    today: date,
+) -> None:
+    """Steps due from the round's first day until the next round starts (or today), by the
+    group the child was in on the step's due date."""
+    later = db.session.scalar(
+        sa.select(sa.func.min(ScreeningRound.starts_on)).where(
+            ScreeningRound.status != RoundStatus.PLANNED,
+            ScreeningRound.reference_date > round_.reference_date,
+        )
+    )
+    end = min(today, later - timedelta(days=1)) if later else today
+    out.period = (round_.starts_on, max(end, round_.starts_on))
+    status = sa.case(
+        (
+            ActionStep.done_on.is_not(None),
+            sa.case((ActionStep.done_on <= ActionStep.due_on, "on_time"), else_="late"),
+        ),
+        (ActionStep.due_on < today, "overdue"),
+        else_="not_due",
+    ).label("status")
+    group_on_due = sa.and_(
+        GroupMembership.child_id == ActionPath.child_id,
+        GroupMembership.start_date <= ActionStep.due_on,
+        sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date > ActionStep.due_on),
+    )
+    row_col = Group.institution_id if out.row_kind == "institution" else Group.id
+    stmt = (
+        sa.select(row_col, ActionStep.kind, status, sa.func.count())
+        .select_from(ActionStep)
+        .join(ActionPath, ActionPath.id == ActionStep.path_id)
+        .join(GroupMembership, group_on_due)
+        .join(Group, Group.id == GroupMembership.group_id)
+        .join(
+            round_institution,
+            sa.and_(
+                round_institution.c.institution_id == Group.institution_id,
+                round_institution.c.round_id == round_.id,
+            ),
+        )
+        .where(ActionStep.due_on.between(out.period[0], out.period[1]))
+        .group_by(row_col, ActionStep.kind, status)
+    )
+    if filters.institution_id is not None:
+        stmt = stmt.where(Group.institution_id == filters.institution_id)
+    if filters.group_id is not None:
+        stmt = stmt.where(Group.id == filters.group_id)
+    if filters.band is not None:
+        band = next((b for b in bands if b.key == filters.band), None)
+        stmt = stmt.join(Child, Child.id == ActionPath.child_id).where(
+            sa.and_(Child.birth_date > band.born_after, Child.birth_date <= band.born_by)
+            if band
+            else sa.false()
+        )
+    out.steps = {r.id: {} for r in out.rows}
+    for row_id, kind, state, n in db.session.execute(stmt):
+        if row_id in out.steps:
+            out.steps[row_id][(kind.value, state)] = n
+
+
+def _day(value: date | datetime | str | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _response(
+    out: Counts,
+    round_: ScreeningRound,
+    pop: sa.Subquery,
+    row_col: sa.ColumnElement[int],
+    today: date,
+) -> None:
+    """Paths opened by this round's agreed yellow/red positions: days from the position to
+    the first meeting with the parents that has taken place, and to the action plan."""
+    now = datetime.combine(today + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    first_talk = (
+        sa.select(sa.func.min(Meeting.starts_at))
+        .join(MeetingParticipant, MeetingParticipant.meeting_id == Meeting.id)
+        .where(
+            Meeting.path_id == ActionPath.id,
+            MeetingParticipant.kind == ParticipantKind.GUARDIAN,
+            Meeting.starts_at < now,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(row_col, ActionPath.opened_on, first_talk, ActionPlan.created_at)
+        .select_from(pop)
+        .join(
+            JointAssessment,
+            sa.and_(
+                JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == round_.id
+            ),
+        )
+        .join(ActionPath, ActionPath.opened_by_joint_id == JointAssessment.id)
+        .outerjoin(ActionPlan, ActionPlan.path_id == ActionPath.id)
+    )
+    found: dict[int, tuple[int, list[int], list[int]]] = {r.id: (0, [], []) for r in out.rows}
+    for row_id, opened, talk, plan in db.session.execute(stmt):
+        if row_id not in found:
+            continue
+        n, talks, plans = found[row_id]
+        talk_day, plan_day = _day(talk), _day(plan)
+        if talk_day is not None:
+            talks.append(max(0, (talk_day - opened).days))
+        if plan_day is not None:
+            plans.append(max(0, (plan_day - opened).days))
+        found[row_id] = (n + 1, talks, plans)
+    out.response = found
+
+
+def median(values: list[int]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _highest_step(day: date) -> sa.Subquery:
+    """Each child's highest staircase step among the offers in the plan of an action path
+    that was open on `day` (the plan written by then)."""
+    end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    return (
+        sa.select(
+            ActionPath.child_id.label("child_id"),
+            sa.func.max(Offer.staircase_step).label("step"),
+        )
+        .join(ActionPlan, ActionPlan.path_id == ActionPath.id)
+        .join(action_plan_offer, action_plan_offer.c.plan_id == ActionPlan.id)
+        .join(Offer, Offer.id == action_plan_offer.c.offer_id)
+        .where(
+            ActionPath.opened_on <= day,
+            sa.or_(ActionPath.closed_on.is_(None), ActionPath.closed_on > day),
+            ActionPlan.created_at < end_of_day,
+        )
+        .group_by(ActionPath.child_id)
+        .subquery()
+    )
+
+
+def _staircase(
+    out: Counts,
+    round_: ScreeningRound,
+    previous: ScreeningRound | None,
+    filters: Filters,
+    bands: list[AgeBand],
+    pop: sa.Subquery,
+    today: date,
+) -> None:
+    cur = _highest_step(out.as_of)
+    out.staircase = {}
+    for step, band, n in db.session.execute(
+        sa.select(cur.c.step, pop.c.band, sa.func.count())
+        .select_from(pop)
+        .join(cur, cur.c.child_id == pop.c.child_id)
+        .group_by(cur.c.step, pop.c.band)
+    ):
+        out.staircase[(int(step), str(band))] = n
+    out.stair_moves = dict.fromkeys(STAIR_MOVES, 0)
+    if previous is None:
+        return
+    before = _highest_step(as_of(previous, today))
+    move = sa.case(
+        (before.c.step.is_(None), "started"),
+        (cur.c.step.is_(None), "ended"),
+        (cur.c.step > before.c.step, "up"),
+        (cur.c.step < before.c.step, "down"),
+        else_="same",
+    )
+    for kind, n in db.session.execute(
+        sa.select(move, sa.func.count())
+        .select_from(pop)
+        .outerjoin(cur, cur.c.child_id == pop.c.child_id)
+        .outerjoin(before, before.c.child_id == pop.c.child_id)
+        .where(sa.or_(cur.c.step.is_not(None), before.c.step.is_not(None)))
+        .group_by(move)
+    ):
+        out.stair_moves[str(kind)] = n
+
+
+def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: date) -> None:
+    """Joint positions in each of the last rounds, each round with its own children."""
+    parts = []
+    for r in rounds:
+        pop = population(r, round_bands(r), filters, as_of(r, today))
+        parts.append(
+            sa.select(
+                sa.literal(r.id).label("round_id"),
+                sa.func.coalesce(
+                    sa.type_coerce(JointAssessment.agreed_position, sa.String), "none"
+                ).label("position"),
+                sa.func.count().label("n"),
+            )
+            .select_from(pop)
+            .outerjoin(
+                JointAssessment,
+                sa.and_(
+                    JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == r.id
+                ),
+            )
+            .group_by(
+                sa.func.coalesce(sa.type_coerce(JointAssessment.agreed_position, sa.String), "none")
+            )
+        )
+    found: dict[int, dict[str, int]] = {
+        r.id: dict.fromkeys((*POSITIONS, "none"), 0) for r in rounds
+    }
+    if parts:
+        union = sa.union_all(*parts).subquery()
+        for round_id, pos, n in db.session.execute(sa.select(union)):
+            key = pos.value if hasattr(pos, "value") else str(pos)
+            found[int(round_id)][key] += n
+    out.trend = [(r, found[r.id]) for r in rounds]

@@ -1,0 +1,317 @@
+"""Suppression of small counts, so that no individual can be picked out of a key figure.
+
+Pure Python: no Flask, no database. The dashboard, its exports and its PDF all publish what
+`protect` returns, so the same rule holds everywhere.
+
+The rule (DOMAIN.md: "Figures, not names"):
+
+* **Primary suppression.** A count ``n`` with ``0 < n < threshold`` is not shown (the
+  municipality's threshold, default 5, never below 3: Danmarks Statistik's rule is at least
+  3 per cell). Zero is shown: it points to nobody.
+* **Complementary suppression.** Where the published cells and totals would let a reader
+  work a hidden cell out (a row total minus the other cells of the row, or any combination
+  of rows and columns), more cells are hidden until none can be. Cells big enough to hide a
+  small one whatever its value (at least ``2 × threshold − 1``) are preferred, then other
+  non-zero cells, zeros last; among those, the smallest, so as little as possible is lost.
+
+How "can be worked out" is decided. A table with row totals, column totals and a grand total
+is a system of equations: each row and each column sums to its total. Seen as a graph, with
+one node per row and per column equation and one edge per cell, the hidden cells a reader
+cannot pin down are exactly those lying on a cycle of hidden cells (a hidden rectangle, or
+any longer loop, can shift values around it without changing a single sum); a hidden cell
+that is a bridge of the graph of hidden cells is pinned. So: hide the small cells, then,
+while a hidden cell is a bridge, hide the cheapest chain of published cells that closes a
+loop through it (a shortest path in the graph, published cells costing their value).
+Rows or columns without a total have no equation; their edges end in one shared free node.
+
+Tables that repeat each other's figures (the same count in two tables) are protected
+together by `protect_linked`: a cell hidden in one is hidden in every table that shows it,
+and each table is protected again until nothing changes.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+# A cell's place: (row, column). Row `rows` is the row of column totals, column `columns`
+# the column of row totals, so (rows, columns) is the grand total.
+Cell = tuple[int, int]
+
+MIN_THRESHOLD = 3
+DEFAULT_THRESHOLD = 5
+
+_ZERO_COST = 10**9
+_SMALL_COST = 10**6
+
+
+def valid_threshold(value: int) -> int:
+    """The threshold in force: never below 3."""
+    return max(MIN_THRESHOLD, int(value))
+
+
+@dataclass(frozen=True)
+class Table:
+    """Counts in rows and columns; the totals are computed here, never passed in, so they
+    always agree with the cells."""
+
+    cells: tuple[tuple[int, ...], ...]
+    row_totals: bool = True
+    column_totals: bool = True
+
+    @staticmethod
+    def of(
+        cells: Sequence[Sequence[int]], *, row_totals: bool = True, column_totals: bool = True
+    ) -> Table:
+        rows = tuple(tuple(int(v) for v in row) for row in cells)
+        if any(v < 0 for row in rows for v in row):
+            raise ValueError("counts are never negative")
+        if len({len(r) for r in rows}) > 1:
+            raise ValueError("every row needs the same number of columns")
+        return Table(rows, row_totals, column_totals)
+
+    @property
+    def rows(self) -> int:
+        return len(self.cells)
+
+    @property
+    def columns(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+    def value(self, cell: Cell) -> int:
+        r, c = cell
+        if r < self.rows and c < self.columns:
+            return self.cells[r][c]
+        if r < self.rows:  # row total
+            return sum(self.cells[r])
+        if c < self.columns:  # column total
+            return sum(row[c] for row in self.cells)
+        return sum(sum(row) for row in self.cells)
+
+    def positions(self) -> list[Cell]:
+        """Every published place: cells, then the totals the table has."""
+        out = [(r, c) for r in range(self.rows) for c in range(self.columns)]
+        if self.row_totals:
+            out += [(r, self.columns) for r in range(self.rows)]
+        if self.column_totals:
+            out += [(self.rows, c) for c in range(self.columns)]
+        if self.row_totals and self.column_totals:
+            out.append((self.rows, self.columns))
+        return out
+
+    def equations(self) -> list[list[Cell]]:
+        """Each equation as the places it ties together (parts and their total)."""
+        eqs: list[list[Cell]] = []
+        n_rows, n_cols = self.rows, self.columns
+        both = self.row_totals and self.column_totals
+        if self.row_totals:
+            for r in range(n_rows):
+                eqs.append([(r, c) for c in range(n_cols + 1)])
+        if both:
+            eqs.append([(n_rows, c) for c in range(n_cols + 1)])
+        if self.column_totals:
+            for c in range(n_cols):
+                eqs.append([(r, c) for r in range(n_rows + 1)])
+        if both:
+            eqs.append([(r, n_cols) for r in range(n_rows + 1)])
+        return eqs
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A table as it may be published: `shown(cell)` is the count, or None when hidden."""
+
+    table: Table
+    threshold: int
+    primary: frozenset[Cell]
+    complementary: frozenset[Cell]
+
+    @property
+    def hidden(self) -> frozenset[Cell]:
+        return self.primary | self.complementary
+
+    def shown(self, cell: Cell) -> int | None:
+        return None if cell in self.hidden else self.table.value(cell)
+
+    def row(self, r: int) -> list[int | None]:
+        """Row `r` as published, its total last when the table has row totals."""
+        width = self.table.columns + (1 if self.table.row_totals else 0)
+        return [self.shown((r, c)) for c in range(width)]
+
+    def totals(self) -> list[int | None]:
+        """The row of column totals (grand total last when there is one)."""
+        width = self.table.columns + (1 if self.table.row_totals else 0)
+        return [self.shown((self.table.rows, c)) for c in range(width)]
+
+    def share(self, cell: Cell, of: Cell) -> float | None:
+        """`cell` as a share of `of`, only when both are published (a share and its base
+        would give the hidden count back)."""
+        part, whole = self.shown(cell), self.shown(of)
+        if part is None or whole is None or whole == 0:
+            return None
+        return part / whole
+
+
+def protect(table: Table, threshold: int, *, also_hide: frozenset[Cell] = frozenset()) -> Protected:
+    """Hide the small counts and whatever would give them away. `also_hide`: places that
+    must be hidden anyway (because a linked table hides them)."""
+    threshold = valid_threshold(threshold)
+    places = table.positions()
+    primary = frozenset(p for p in places if 0 < table.value(p) < threshold)
+    hidden = set(primary) | (set(also_hide) & set(places))
+    graph = _Graph(table)
+    while True:
+        bridge = graph.first_bridge(hidden)
+        if bridge is None:
+            break
+        chain = graph.cheapest_loop(bridge, hidden, threshold)
+        if not chain:  # cannot happen for a consistent table; never loop forever
+            raise AssertionError(f"no way to protect cell {bridge}")
+        hidden.update(chain)
+    return Protected(table, threshold, primary, frozenset(hidden) - primary)
+
+
+def protect_linked(
+    tables: Sequence[Table],
+    links: Sequence[Mapping[Cell, str]],
+    threshold: int,
+) -> list[Protected]:
+    """Protect tables that show some of the same figures. ``links[i]`` names the places of
+    table ``i`` that appear elsewhere (the same name in two tables is the same figure)."""
+    if len(tables) != len(links):
+        raise ValueError("one link map per table")
+    hidden_names: set[str] = set()
+    while True:
+        out = []
+        for table, names in zip(tables, links, strict=True):
+            forced = frozenset(p for p, name in names.items() if name in hidden_names)
+            out.append(protect(table, threshold, also_hide=forced))
+        now = {
+            name
+            for prot, names in zip(out, links, strict=True)
+            for p, name in names.items()
+            if p in prot.hidden
+        }
+        if now <= hidden_names:
+            return out
+        hidden_names |= now
+
+
+class _Graph:
+    """Equations as nodes, places as edges; node 0 is the free node (no equation)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        n_rows, n_cols = table.rows, table.columns
+        both = table.row_totals and table.column_totals
+        node: dict[tuple[str, int], int] = {}
+
+        def add(kind: str, i: int) -> None:
+            node[(kind, i)] = len(node) + 1
+
+        if table.row_totals:
+            for r in range(n_rows):
+                add("r", r)
+        if both:
+            add("r", n_rows)
+        if table.column_totals:
+            for c in range(n_cols):
+                add("c", c)
+        if both:
+            add("c", n_cols)
+        self.nodes = len(node) + 1
+        self.edges: list[tuple[Cell, int, int]] = [
+            (p, node.get(("r", p[0]), 0), node.get(("c", p[1]), 0)) for p in table.positions()
+        ]
+        self.index = {p: i for i, (p, _, _) in enumerate(self.edges)}
+
+    def first_bridge(self, hidden: set[Cell]) -> Cell | None:
+        """A hidden place that is a bridge among the hidden places (it can be worked out),
+        the first in table order; None when every hidden place is safe."""
+        adj: list[list[tuple[int, int]]] = [[] for _ in range(self.nodes)]
+        for i, (p, u, v) in enumerate(self.edges):
+            if p in hidden and u != v:
+                adj[u].append((v, i))
+                adj[v].append((u, i))
+        disc = [-1] * self.nodes
+        low = [0] * self.nodes
+        bridges: set[int] = set()
+        clock = 0
+        for root in range(self.nodes):
+            if disc[root] != -1:
+                continue
+            disc[root] = low[root] = clock
+            clock += 1
+            stack: list[tuple[int, int, int]] = [(root, -1, 0)]  # node, edge in, next index
+            while stack:
+                node, via, k = stack[-1]
+                if k < len(adj[node]):
+                    stack[-1] = (node, via, k + 1)
+                    nxt, edge = adj[node][k]
+                    if edge == via:
+                        continue
+                    if disc[nxt] == -1:
+                        disc[nxt] = low[nxt] = clock
+                        clock += 1
+                        stack.append((nxt, edge, 0))
+                    else:
+                        low[node] = min(low[node], disc[nxt])
+                else:
+                    stack.pop()
+                    if stack:
+                        parent = stack[-1][0]
+                        low[parent] = min(low[parent], low[node])
+                        if low[node] > disc[parent]:
+                            bridges.add(via)
+        if not bridges:
+            return None
+        return self.edges[min(bridges)][0]
+
+    def cheapest_loop(self, bridge: Cell, hidden: set[Cell], threshold: int) -> list[Cell]:
+        """The published places to hide so that `bridge` lies on a loop of hidden places:
+        the cheapest path between its two ends that does not use it."""
+        skip = self.index[bridge]
+        _, start, goal = self.edges[skip]
+        adj: list[list[tuple[int, int]]] = [[] for _ in range(self.nodes)]
+        for i, (_p, u, v) in enumerate(self.edges):
+            if i != skip:
+                adj[u].append((v, i))
+                adj[v].append((u, i))
+
+        def cost(i: int) -> int:
+            p = self.edges[i][0]
+            if p in hidden:
+                return 0
+            value = self.table.value(p)
+            if value == 0:
+                return _ZERO_COST
+            if value < 2 * threshold - 1:
+                return _SMALL_COST + value
+            return value
+
+        best: dict[int, tuple[int, int]] = {start: (0, 0)}
+        came: dict[int, tuple[int, int]] = {}
+        heap = [(0, 0, start)]
+        while heap:
+            dist, hops, node = heapq.heappop(heap)
+            if (dist, hops) > best.get(node, (dist, hops)):
+                continue
+            if node == goal:
+                break
+            for nxt, edge in adj[node]:
+                candidate = (dist + cost(edge), hops + 1)
+                if nxt not in best or candidate < best[nxt]:
+                    best[nxt] = candidate
+                    came[nxt] = (node, edge)
+                    heapq.heappush(heap, (candidate[0], candidate[1], nxt))
+        if goal not in best:
+            return []
+        chain = []
+        node = goal
+        while node != start:
+            node, edge = came[node]
+            place = self.edges[edge][0]
+            if place not in hidden:
+                chain.append(place)
+        return chain

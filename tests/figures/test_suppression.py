@@ -1,0 +1,192 @@
+"""Suppression of small counts (screening/figures/suppression.py): hand-made cases whose
+answer was worked out by hand, and properties over generated tables."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from screening.figures.suppression import Protected, Table, protect, protect_linked
+
+
+def test_one_row_with_a_total_hides_the_next_cell_big_enough_to_cover_it():
+    # 3 is below 5. With the row total 25 and the others published, 3 = 25 - 10 - 12, so
+    # one more cell goes: 10 is the smallest at least 2 × 5 - 1 = 9.
+    p = protect(Table.of([[3, 10, 12]], column_totals=False), 5)
+    assert p.row(0) == [None, None, 12, 25]
+    assert p.primary == {(0, 0)}
+    assert p.complementary == {(0, 1)}
+
+
+def test_two_by_two_hides_the_whole_inside_and_keeps_every_total():
+    #       A   B |  T
+    #  r1   2  20 | 22
+    #  r2  30  40 | 70
+    #  T   32  60 | 92
+    # A loop through (r1, A) costs 20 + 40 + 30 = 90 inside the table; through the totals
+    # 22 + 92 + 32 = 146 or 20 + 60 + 32 = 112. So the four inner cells go.
+    p = protect(Table.of([[2, 20], [30, 40]]), 5)
+    assert p.row(0) == [None, None, 22]
+    assert p.row(1) == [None, None, 70]
+    assert p.totals() == [32, 60, 92]
+
+
+def test_two_small_cells_in_a_row_are_covered_by_their_column_totals():
+    #       G   Y   R |   T
+    #  i1  40   3   1 |  44
+    #  i2  50   8  10 |  68
+    #  T   90  11  11 | 112
+    # 3 and 1 hide each other within the row, but their sum (4 = 44 - 40) and the
+    # column totals would give each back (3 = 11 - 8). The cheapest loop closes through
+    # the two column totals (11 + 11 = 22; 8 is too small to cover a count under 5).
+    p = protect(Table.of([[40, 3, 1], [50, 8, 10]]), 5)
+    assert p.row(0) == [40, None, None, 44]
+    assert p.row(1) == [50, 8, 10, 68]
+    assert p.totals() == [90, None, None, 112]
+    assert p.complementary == {(2, 1), (2, 2)}
+
+
+def test_a_column_with_its_total_hides_one_more_and_never_a_zero():
+    # 0, 2, 7, 12 (total 21): 2 is hidden; 0 would protect nothing and 7 is smaller than
+    # 9, so 12 goes.
+    p = protect(Table.of([[0], [2], [7], [12]], row_totals=False), 5)
+    assert [p.row(r)[0] for r in range(4)] == [0, None, 7, None]
+    assert p.totals() == [21]
+
+
+def test_zero_and_large_counts_are_shown_and_nothing_is_hidden_without_need():
+    p = protect(Table.of([[0, 12], [5, 30]]), 5)
+    assert not p.hidden
+    assert p.share((0, 1), (0, 2)) == 1.0
+
+
+def test_a_table_without_totals_needs_no_second_cell():
+    p = protect(Table.of([[1, 50], [60, 70]], row_totals=False, column_totals=False), 5)
+    assert p.hidden == {(0, 0)}
+
+
+def test_the_threshold_is_never_below_three():
+    p = protect(Table.of([[2, 40], [40, 40]], row_totals=False, column_totals=False), 1)
+    assert p.threshold == 3
+    assert p.hidden == {(0, 0)}
+    p = protect(Table.of([[4, 40], [40, 40]], row_totals=False, column_totals=False), 3)
+    assert not p.hidden
+
+
+def test_a_share_is_hidden_with_its_count_or_its_base():
+    p = protect(Table.of([[3, 10, 12]], column_totals=False), 5)
+    assert p.share((0, 0), (0, 3)) is None
+    assert p.share((0, 2), (0, 3)) == 12 / 25
+
+
+def test_linked_tables_hide_a_shared_figure_in_both():
+    # A: [3, 6 | 9]: 3 is hidden; 6 is too small to cover it (< 9), the total 9 goes.
+    # B shows A's total as its first cell: [9, 20 | 29]. Hidden in A, so hidden in B, and
+    # then B needs a second cell: 20 (cheaper than the total 29).
+    a = Table.of([[3, 6]], column_totals=False)
+    b = Table.of([[9], [20]], row_totals=False)
+    pa, pb = protect_linked([a, b], [{(0, 2): "a-total"}, {(0, 0): "a-total"}], 5)
+    assert pa.row(0) == [None, 6, None]
+    assert [pb.row(0)[0], pb.row(1)[0], pb.totals()[0]] == [None, None, 29]
+
+
+# Properties ------------------------------------------------------------------------------
+
+
+def rank(rows: list[list[Fraction]]) -> int:
+    """Rank by exact Gaussian elimination (independent of the module's graph method)."""
+    m = [r[:] for r in rows]
+    rk = 0
+    cols = len(m[0]) if m else 0
+    for c in range(cols):
+        pivot = next((i for i in range(rk, len(m)) if m[i][c] != 0), None)
+        if pivot is None:
+            continue
+        m[rk], m[pivot] = m[pivot], m[rk]
+        for i in range(len(m)):
+            if i != rk and m[i][c] != 0:
+                f = m[i][c] / m[rk][c]
+                m[i] = [a - f * b for a, b in zip(m[i], m[rk], strict=True)]
+        rk += 1
+    return rk
+
+
+def recoverable(tables: list[Protected], links: list[dict]) -> list[tuple[int, tuple]]:
+    """The hidden places a reader can compute exactly from everything published: e_x lies
+    in the row space of the equations restricted to the hidden unknowns."""
+    unknowns: dict[tuple, int] = {}
+
+    def var(t: int, cell: tuple) -> tuple:
+        return ("link", links[t][cell]) if cell in links[t] else (t, cell)
+
+    for t, p in enumerate(tables):
+        for cell in p.hidden:
+            unknowns.setdefault(var(t, cell), len(unknowns))
+    if not unknowns:
+        return []
+    eqs = []
+    for t, p in enumerate(tables):
+        for eq in p.table.equations():
+            row = [Fraction(0)] * len(unknowns)
+            for k, cell in enumerate(eq):
+                coef = -1 if k == len(eq) - 1 else 1
+                if cell in p.hidden:
+                    row[unknowns[var(t, cell)]] += coef
+            if any(row):
+                eqs.append(row)
+    base = rank(eqs) if eqs else 0
+    found = []
+    for key, i in unknowns.items():
+        unit = [Fraction(int(j == i)) for j in range(len(unknowns))]
+        if rank([*eqs, unit]) == base:
+            found.append((i, key))
+    return found
+
+
+tables = st.builds(
+    lambda cells, rt, ct: Table.of(cells, row_totals=rt, column_totals=ct),
+    st.integers(1, 5).flatmap(
+        lambda ncols: st.lists(
+            st.lists(
+                st.one_of(st.integers(0, 6), st.integers(0, 60)), min_size=ncols, max_size=ncols
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables, st.integers(0, 8))
+def test_no_hidden_cell_can_be_worked_out_from_what_is_published(table, threshold):
+    p = protect(table, threshold)
+    t = max(3, threshold)
+    for cell in table.positions():
+        value = table.value(cell)
+        if 0 < value < t:
+            assert cell in p.primary
+        shown = p.shown(cell)
+        assert shown is None or shown == 0 or shown >= t
+    assert recoverable([p], [{}]) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables, st.integers(3, 6))
+def test_linked_tables_give_nothing_away_together(table, threshold):
+    # The row totals of `table` published again as a one-column table of their own, with
+    # its total (as the dashboard repeats the children per institution).
+    if not table.row_totals:
+        table = Table.of(table.cells, column_totals=table.column_totals)
+    again = Table.of([[sum(r)] for r in table.cells], row_totals=False)
+    links = [
+        {(r, table.columns): f"row{r}" for r in range(table.rows)}
+        | ({(table.rows, table.columns): "all"} if table.column_totals else {}),
+        {(r, 0): f"row{r}" for r in range(table.rows)} | {(table.rows, 0): "all"},
+    ]
+    protected = protect_linked([table, again], links, threshold)
+    assert recoverable(protected, links) == []
