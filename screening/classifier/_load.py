@@ -41,7 +41,7 @@ def _construct_mapping(
     return result
 
 
-PureStrictLoader.add_constructor(
+PureStrictLoader.add_constructor(  # type: ignore[type-var]
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,  # type: ignore[arg-type]
 )
@@ -52,7 +52,7 @@ if hasattr(yaml, "CSafeLoader"):  # PyYAML built with libyaml: parses several ti
     class CStrictLoader(yaml.CSafeLoader):
         """CSafeLoader (libyaml) that refuses duplicate mapping keys, like PureStrictLoader."""
 
-    CStrictLoader.add_constructor(
+    CStrictLoader.add_constructor(  # type: ignore[type-var]
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
         _construct_mapping,  # type: ignore[arg-type]
     )
