@@ -21,9 +21,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+def unstreamed(app):
+    """The WSGI app with each response body read (and its file closed) before sending.
+
+    Werkzeug's development server skips closing the response when the browser drops the
+    connection mid-body (a navigation, a service-worker fetch given up), which leaves a
+    static file open; the ResourceWarning then fails whichever test is running.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, unstreamed(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
