@@ -3,12 +3,20 @@ before it wrote, with or without the shipped catalogue."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 import yaml
 
 from screening.catalogue.services import DATA_DIR, load_instrument_files
 from screening.core.extensions import db
-from screening.models import ActionPathTemplateVersion, Child, InstrumentVersion, RuleSetVersion
+from screening.models import (
+    ActionPathTemplateVersion,
+    AuditEvent,
+    Child,
+    InstrumentVersion,
+    Outcome,
+    RuleSetVersion,
+)
 
 from . import factories as f
 
@@ -65,3 +73,22 @@ def test_the_catalogue_asked_for_late_is_loaded_then(app, request):
     request.getfixturevalue("catalogue")
     assert catalogue_keys() == {(k, 1) for k in SHIPPED_INSTRUMENTS}
     assert count(ActionPathTemplateVersion) == 1
+
+
+def test_ids_start_again_after_a_reset(app, reset_db):
+    f.institution()
+    db.session.commit()
+    f.institution()
+    db.session.rollback()  # a rolled-back insert moves the id sequence too
+    reset_db()
+    assert f.institution().id == 1
+
+
+def test_the_audit_trail_is_emptied_although_it_refuses_delete(app, reset_db):
+    db.session.add(AuditEvent(action="test", object_type="child", outcome=Outcome.OK))
+    db.session.commit()
+    with pytest.raises(sa.exc.DatabaseError):  # the database refuses to delete it ...
+        db.session.execute(sa.delete(AuditEvent))
+    db.session.rollback()
+    reset_db()  # ... the reset empties it all the same
+    assert count(AuditEvent) == 0

@@ -3,11 +3,8 @@ Debian's Chromium (`playwright install` cannot download browsers here)."""
 
 from __future__ import annotations
 
-import gc
 import os
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -24,39 +21,28 @@ CHROMIUM_ARGS = [
 ]
 
 
-STATIC = str(Path(__file__).resolve().parents[2] / "screening" / "static")
+def unstreamed(app):
+    """The WSGI app with each response body read (and its file closed) before sending.
 
+    Werkzeug's development server skips closing the response when the browser drops the
+    connection mid-body (a navigation, a service-worker fetch given up), which leaves a
+    static file open; the ResourceWarning then fails whichever test is running.
+    """
 
-@pytest.fixture(autouse=True)
-def _static_files_cut_off_by_a_stopped_server():
-    """A test server stopped while it still streams a static file to the browser (a test
-    taking the server down, or the end of a test) leaves that file to be closed by the
-    garbage collector, which reports an unclosed-file ResourceWarning as "unraisable".
-    That is the harness, not the app: only those reports are dropped; anything else
-    still fails the test."""
-    previous = sys.unraisablehook
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
 
-    def hook(unraisable):
-        obj = getattr(unraisable, "object", None)
-        if isinstance(unraisable.exc_value, ResourceWarning) or (
-            unraisable.exc_type is ResourceWarning
-        ):
-            name = str(getattr(obj, "name", ""))
-            if name.startswith(STATIC):
-                return
-        previous(unraisable)
-
-    sys.unraisablehook = hook
-    try:
-        yield
-        gc.collect()
-    finally:
-        sys.unraisablehook = previous
+    return wsgi
 
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, unstreamed(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -32,6 +32,7 @@ from screening.models import (
 from tests import factories as f
 from tests.assessments.test_assessments import TODAY, months_ago
 
+from .conftest import unstreamed
 from .pages import LoginPage
 
 pytestmark = pytest.mark.browser
@@ -56,7 +57,7 @@ class SwitchableServer:
         self.server = make_server(
             "127.0.0.1",
             self.port,
-            self.app,
+            unstreamed(self.app),
             threaded=True,
             request_handler=_OneRequestPerConnection,
         )
