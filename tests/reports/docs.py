@@ -1,0 +1,67 @@
+"""Every document type, built from data: one place for the tests that check them all."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+
+from pypdf import PdfReader
+
+from reports import letters, overviews, parents, plans
+
+from . import samples as s
+
+
+def builders(lh=None) -> dict[str, Callable[..., bytes]]:
+    """Document type → a function building it from (optional) overridden data."""
+    lh = lh or s.letterhead()
+    return {
+        "guardian_letter": lambda m=None, c=None, to=None: letters.guardian_letter(
+            lh, m or s.meeting(), c or s.CHILD, to or s.guardian()
+        ),
+        "professional_letter": lambda m=None, c=None, to=None: letters.professional_letter(
+            lh, m or s.meeting(), c or s.CHILD, to or s.professional()
+        ),
+        "invitations": lambda items=None: letters.invitations(
+            lh,
+            items
+            or [(s.meeting(), s.CHILD, s.guardian()), (s.meeting(), s.CHILD, s.professional())],
+        ),
+        "action_plan": lambda p=None: plans.action_plan(lh, p or s.plan()),
+        "action_plans": lambda ps=None: plans.action_plans(lh, ps or [s.plan(), s.plan()]),
+        "round_overview": lambda d=None: overviews.round_overview(lh, d or s.round_overview()),
+        "municipal_overview": lambda d=None: overviews.municipal_overview(
+            lh, d or s.municipal_overview()
+        ),
+        "parents_copy": lambda d=None: parents.parents_copy(lh, d or s.parents_copy()),
+    }
+
+
+def text_of(pdf: bytes) -> str:
+    """The text of the page bodies, without each page's header (municipality, title) and
+    footer (date, page number, "Fortroligt"), so a text running over a page boundary
+    reads on."""
+    reader = PdfReader(io.BytesIO(pdf))
+    bodies = []
+    for page in reader.pages:
+        lines = page.extract_text().strip().split("\n")
+        lines = lines[2:]  # the header: municipality and document title
+        while lines and FOOTER.search(lines[-1]):
+            lines.pop()
+        bodies.append("\n".join(lines))
+    return "\n".join(bodies)
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+FOOTER = re.compile(
+    r"^(Dannet \S+|Dato: .*|Date: .*|Side \d+ af \d+|Page \d+ of \d+|Fortroligt|Confidential)$"
+)
+
+
+def flat(text: str) -> str:
+    """Whitespace and line breaks as single spaces: wrapping must not matter."""
+    return re.sub(r"\s+", " ", text).strip()
