@@ -27,7 +27,7 @@ from reportlab.platypus import Flowable, Image, SimpleDocTemplate, Spacer, Table
 
 from reports.fonts import BOLD, REGULAR
 from reports.i18n import DANISH, N_, Language
-from reports.text import Measure, Text, clean
+from reports.text import Measure, Text, clean, has_rtl
 
 MARGIN = 20 * mm
 WIDTH = A4[0] - 2 * MARGIN  # the text column: 170 mm
@@ -167,7 +167,7 @@ def table(
                 continue
             text = clean(str(c))
             room = width - 2 * CELL_PADDING
-            if "\n" not in text and Measure.is_simple(text, st.fontName):
+            if "\n" not in text and not has_rtl(text) and Measure.is_simple(text, st.fontName):
                 m = Measure(st.fontName, st.fontSize, True)
                 if m.width(text) <= room:
                     cells.append(text)
@@ -206,6 +206,7 @@ def position_badge(letterhead: Letterhead, position: str | None) -> Flowable:
     badge.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), REGULAR, CELL_SIZE),  # not ReportLab's Helvetica
                 ("BACKGROUND", (0, 0), (-1, -1), POSITION_COLOURS.get(position, colors.grey)),
                 ("LEFTPADDING", (0, 0), (-1, -1), 5),
             ]
@@ -394,6 +395,7 @@ def build(
         creator="Trivselsspor",
         lang=lang.code,
         displayDocTitle=True,
+        initialFontName=REGULAR,  # else every page names Helvetica, a font never embedded
     )
     if not story or not isinstance(story[0], Section):
         story = [Section(confidential), *story]

@@ -7,7 +7,7 @@ there with all other strings. A document gets its language from the caller throu
 `Letterhead.language`; the builders never read a request or a global locale.
 
 Dates follow Babel (CLDR): "3. december 2026", "torsdag den 3. december 2026 kl. 9.00";
-English uses British forms ("Thursday 3 December 2026 at 09:00").
+English uses British forms ("Thursday, 3 December 2026 at 09:00").
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Language:
         return format_date(d, "long", locale=self._locale) if d else "–"
 
     def weekday_date(self, d: date) -> str:
-        """torsdag den 3. december 2026 / Thursday 3 December 2026."""
+        """torsdag den 3. december 2026 / Thursday, 3 December 2026."""
         return format_date(d, "full", locale=self._locale)
 
     def time(self, t: datetime) -> str:

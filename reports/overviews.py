@@ -47,23 +47,18 @@ def _longest_word(text: str, m: Measure) -> float:
     return max((m.width(w) for w in clean(text).split()), default=0.0)
 
 
-def _widths(first_values: list[str], headers: list[str], total: float) -> list[float]:
+def _widths(headers: list[str], total: float) -> list[float]:
     """Column widths: each count column as wide as its heading's longest word (so headings
     wrap between words), the first column the rest (at least 25 mm). If that cannot fit,
     the count columns share the room and a too-long word breaks inside its column."""
     head = Measure(STYLES["cellhead"].fontName, STYLES["cellhead"].fontSize, False)
     pad = 2 * PADDING + 1
     counts = [max(_longest_word(h, head), head.width("0000")) + pad for h in headers[1:]]
-    body = Measure(STYLES["cell"].fontName, STYLES["cell"].fontSize, False)
-    first_wanted = max(
-        [_longest_word(headers[0], head)] + [body.width(clean(v)) for v in first_values]
-    ) + pad
-    first_min = max(25 * mm, min(first_wanted, 45 * mm))
     room = total - sum(counts)
-    if room >= first_min:
+    if room >= 25 * mm:
         return [room, *counts]
-    share = (total - first_min) / sum(counts)
-    return [first_min, *(c * share for c in counts)]
+    share = (total - 25 * mm) / sum(counts)
+    return [25 * mm, *(c * share for c in counts)]
 
 
 def _cell(text: str, style: str) -> Text:
@@ -84,7 +79,7 @@ def _group_table(
         _("Åbne handleveje"),
         _("Overskredne trin"),
     ]
-    widths = _widths([r.group for r in rows], headers, WIDTH)
+    widths = _widths(headers, WIDTH)
     top = [
         _cell(first, "cellhead"),
         _cell(headers[1], "cellhead"),

@@ -19,6 +19,7 @@ from reports.base import (
     table,
 )
 from reports.data import ActionPlanData
+from reports.fonts import REGULAR
 from reports.i18n import N_
 from reports.wording import plain_reasons
 
@@ -127,7 +128,9 @@ def _signatures(lh: Letterhead, plan: ActionPlanData) -> list:
     rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
     data = [row + ([p("", "cell")] if len(row) == 1 else []) for row in rows]
     t = Table(data, colWidths=[85 * mm, 85 * mm], splitInRow=1)
-    t.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 18)]))
+    t.setStyle(
+        TableStyle([("FONT", (0, 0), (-1, -1), REGULAR, 9), ("TOPPADDING", (0, 0), (-1, -1), 18)])
+    )
     return [heading(_("Underskrifter"), 2), t]
 
 

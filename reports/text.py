@@ -7,9 +7,15 @@ need no markup at all (and ReportLab's `Paragraph` is used nowhere).
 `Text` wraps at spaces, breaks a word that is wider than its column, keeps line breaks,
 switches to the fallback font for characters the main font lacks, and splits across
 pages at any line.
+
+Right-to-left text (Arabic, Hebrew) is shaped (Arabic letters take their joined forms,
+`arabic-reshaper`) and each line is put in visual order (the Unicode bidi algorithm,
+`python-bidi`); lines stay left-aligned.
 """
 
 from __future__ import annotations
+
+import re
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -26,6 +32,30 @@ del _CLEAN[0x0A]
 _CLEAN.update({0x09: " ", 0x2028: "\n", 0x2029: "\n"})
 _CLEAN.update(dict.fromkeys(range(0xFE00, 0xFE10)))
 _CLEAN.update(dict.fromkeys(range(0xD800, 0xE000), "\ufffd"))
+
+
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+
+
+def has_rtl(text: str) -> bool:
+    return _RTL.search(text) is not None
+
+
+def shaped(text: str) -> str:
+    """Arabic letters in their contextual (joined) forms; other text unchanged."""
+    if not _ARABIC.search(text):
+        return text
+    import arabic_reshaper
+
+    return arabic_reshaper.reshape(text)
+
+
+def visual(line: str) -> str:
+    """One line in the order it is drawn (left to right)."""
+    from bidi import get_display
+
+    return get_display(line)
 
 
 def clean(text: str | None) -> str:
@@ -129,6 +159,9 @@ class Text(Flowable):
     ):
         super().__init__()
         self.text = clean(text) if _clean else (text or "")
+        self.rtl = has_rtl(self.text)
+        if self.rtl and _clean:
+            self.text = shaped(self.text)
         self.style = style
         self._measure = Measure(
             style.fontName, style.fontSize, Measure.is_simple(self.text, style.fontName)
@@ -186,6 +219,8 @@ class Text(Flowable):
         text.setFont(s.fontName, s.fontSize, s.leading)
         text.setFillColor(s.textColor)
         for line in self._lines:
+            if self.rtl:
+                line = visual(line)
             runs = m.runs(line)
             if len(runs) == 1:
                 text.textLine(line)

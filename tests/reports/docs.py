@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -62,6 +63,39 @@ FOOTER = re.compile(
 )
 
 
+def squash(text: str) -> str:
+    """Without any whitespace: where a line was wrapped or a long word broken must not
+    matter."""
+    return "".join(text.split())
+
+
 def flat(text: str) -> str:
     """Whitespace and line breaks as single spaces: wrapping must not matter."""
     return re.sub(r"\s+", " ", text).strip()
+
+
+# Fields that hold codes, not text a user typed.
+CODES = {"position", "language", "kind_code", "interpreter_languages"}
+
+
+def fill(obj, make: Callable[[str], str], name: str = ""):
+    """A copy of `obj` (data classes, lists, tuples) with every typed text replaced by
+    `make(field name)`; codes, dates and dictionary keys are kept."""
+    if isinstance(obj, str):
+        return obj if name in CODES else make(name)
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.replace(
+            obj,
+            **{
+                f.name: fill(getattr(obj, f.name), make, f.name)
+                for f in dataclasses.fields(obj)
+                if f.name not in CODES
+            },
+        )
+    if isinstance(obj, dict):
+        return {k: fill(v, make, name) for k, v in obj.items()}
+    if isinstance(obj, tuple) and name == "positions":  # (round, position code, why)
+        return (make("round"), obj[1], make("why"))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(fill(x, make, name) for x in obj)
+    return obj
