@@ -19,18 +19,21 @@ import reportlab
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import XMP
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from reports.fonts import BOLD, REGULAR
+from reports.fonts import BOLD, REGULAR, FixedTTFont
 from reports.i18n import DANISH, N_, Language
 from reports.text import Measure, Text, clean, has_rtl
 
 MARGIN = 20 * mm
 WIDTH = A4[0] - 2 * MARGIN  # the text column: 170 mm
+FRAME_PADDING = 6  # ReportLab's default frame padding
 POSITION_COLOURS = {
     "green": colors.HexColor("#1b7a3d"),
     "yellow": colors.HexColor("#8a6100"),
@@ -111,7 +114,8 @@ def p(text: str | None, style_name: str = "body") -> Text:
 
 class Heading(Text):
     """A heading: bold plain text that is also an entry in the PDF's outline (bookmarks),
-    so a reader (or a screen reader) can jump between the document's parts."""
+    so a reader (or a screen reader) can jump between the document's parts (see
+    `build(outline_levels=...)`)."""
 
     def __init__(self, text: str | None, level: int = 1, **kw):
         super().__init__(text, STYLES[f"h{level}"], **kw)
@@ -127,7 +131,7 @@ class Heading(Text):
 
     def draw(self):
         super().draw()
-        if self.level <= 2:
+        if self.level <= getattr(self.canv, "_outline_levels", 0):
             marks = getattr(self.canv, "_outline_marks", None)
             if marks is not None:
                 y = self.canv.absolutePosition(0, self.height)[1]
@@ -144,6 +148,42 @@ def spacer(h_mm: float = 4) -> Spacer:
 
 CELL_SIZE = 9
 CELL_PADDING = 4
+
+
+class FastTable(Table):
+    """A ReportLab table that draws its one-line plain-string cells itself when every
+    character is in the font's first subset (the same operators, written in one go);
+    everything else is drawn by ReportLab as usual."""
+
+    def _drawCell(self, cellval, cellstyle, pos, size):
+        if (
+            type(cellval) is str
+            and cellstyle.alignment in ("LEFT", "RIGHT")
+            and cellstyle.valign == "TOP"
+            and not (cellstyle.href or cellstyle.destination or cellstyle.direction)
+            and "\n" not in cellval
+        ):
+            font = pdfmetrics.getFont(cellstyle.fontname)
+            if isinstance(font, FixedTTFont) and font.in_first(cellval):
+                canv = self.canv
+                x = pos[0] + cellstyle.leftPadding
+                if cellstyle.alignment == "RIGHT":
+                    x = (
+                        pos[0]
+                        + size[0]
+                        - cellstyle.rightPadding
+                        - font.stringWidth(cellval, cellstyle.fontsize)
+                    )
+                y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+                c = colors.toColor(cellstyle.color)
+                canv._code.append(
+                    f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {fp_str(c.red, c.green, c.blue)} rg "
+                    f"{font.getSubsetInternalName(0, canv._doc)} {fp_str(cellstyle.fontsize)} Tf "
+                    f"({canv._escape(font.encode_first(cellval))}) Tj ET"
+                )
+                self._curcellstyle = None  # ReportLab sets its font and colour again
+                return
+        super()._drawCell(cellval, cellstyle, pos, size)
 
 
 def table(
@@ -168,13 +208,13 @@ def table(
             text = clean(str(c))
             room = width - 2 * CELL_PADDING
             if "\n" not in text and not has_rtl(text) and Measure.is_simple(text, st.fontName):
-                m = Measure(st.fontName, st.fontSize, True)
+                m = Measure.of(st.fontName, st.fontSize, True)
                 if m.width(text) <= room:
                     cells.append(text)
                     continue
             cells.append(Text(text, st, _clean=False))
         data.append(cells)
-    t = Table(
+    t = FastTable(
         data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=1
     )
     commands = [
@@ -189,9 +229,10 @@ def table(
         commands.append(("FONT", (0, 0), (-1, 0), hs.fontName, hs.fontSize, hs.leading))
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")))
     if zebra:
-        for r in range(1 if header else 0, len(data)):
-            if r % 2 == 0:
-                commands.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f7f9fb")))
+        first = 1 if header else 0
+        commands.append(
+            ("ROWBACKGROUNDS", (0, first), (-1, -1), [None, colors.HexColor("#f7f9fb")])
+        )
     t.setStyle(TableStyle(commands))
     return t
 
@@ -232,8 +273,9 @@ class _NumberedCanvas(canvas.Canvas):
     """Defers each page so "Side X af Y" can be written once the section's length is
     known; the headings' outline entries are written with their page."""
 
-    def __init__(self, *args, footer: Callable, **kwargs):
+    def __init__(self, *args, footer: Callable, outline_levels: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
+        self._outline_levels = outline_levels
         self._pages: list[dict] = []
         self._footer = footer
         self._section = 0
@@ -284,6 +326,22 @@ class _Doc(SimpleDocTemplate):
             self._progress(self._sections)
 
 
+def _one_line(text: str, font: str, size: float, width: float) -> str:
+    """`text` on one line no wider than `width`, cut with "…" if it must be."""
+    text = " ".join(clean(text).split())
+    m = Measure.of(font, size, Measure.is_simple(text, font))
+    if m.width(text) <= width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if m.width(text[:mid] + "…") <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
 def _xmp(title: str, author: str, subject: str, lang: str) -> Callable:
     """The XMP metadata packet (the same title, author, subject and language as the
     document information dictionary)."""
@@ -322,19 +380,24 @@ def build(
     subject: str = "",
     confidential: bool = True,
     progress: Callable[[int], None] | None = None,
+    outline_levels: int = 1,
 ) -> bytes:
     """Lay out `story` on A4 pages with header and footer and return the PDF bytes.
 
     `title` is the document's kind ("Handleplan"), never a person's name: it is shown in
     every page's header and in the reader's title bar. A story for a combined PDF starts
     each part with `Section(...)`; otherwise the whole document is one section.
-    `progress(n)` is called as sections are laid out."""
+    `progress(n)` is called as sections are laid out. Headings down to `outline_levels`
+    (1: the documents' titles; 2: their sections too) are the PDF's outline."""
     buf = io.BytesIO()
     page = A4
     lh = letterhead
     _ = lh.language.gettext
-    author = clean(author or lh.municipality)
-    municipality = clean(lh.municipality)
+    title = " ".join(clean(title).split())
+    author = " ".join(clean(author or lh.municipality).split())
+    room = page[0] - 2 * MARGIN - (15 * mm if lh.logo_path else 0)
+    municipality = _one_line(lh.municipality, BOLD, 10, room)
+    header_title = _one_line(title, REGULAR, 8, room)
     lang = lh.language
     dated = (
         f"Dannet {lang.date(lh.generated_on)}"
@@ -357,7 +420,7 @@ def build(
         c.drawString(x, top - 4 * mm, municipality)
         c.setFont(REGULAR, 8)
         c.setFillColor(colors.HexColor("#555555"))
-        c.drawString(x, top - 8 * mm, title)
+        c.drawString(x, top - 8 * mm, header_title)
         c.setStrokeColor(colors.HexColor("#c9ced6"))
         c.line(MARGIN, top - 11 * mm, page[0] - MARGIN, top - 11 * mm)
         c.restoreState()
@@ -377,7 +440,7 @@ def build(
         c.restoreState()
 
     def canvasmaker(*a, **k):
-        c = _NumberedCanvas(*a, footer=footer, **k)
+        c = _NumberedCanvas(*a, footer=footer, outline_levels=outline_levels, **k)
         c._doc.Catalog.Metadata = XMP(creator=_xmp(title, author, subject, lang.code))
         return c
 
@@ -385,8 +448,10 @@ def build(
         buf,
         progress=progress,
         pagesize=page,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
+        # The frame pads its content by 6 pt: the text column is then exactly the page
+        # less MARGIN on each side (WIDTH), in line with the header.
+        leftMargin=MARGIN - FRAME_PADDING,
+        rightMargin=MARGIN - FRAME_PADDING,
         topMargin=MARGIN + 8 * mm,
         bottomMargin=MARGIN,
         title=title,

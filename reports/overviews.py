@@ -12,11 +12,12 @@ import re
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Table, TableStyle
+from reportlab.platypus import TableStyle
 
 from reports.base import (
     STYLES,
     WIDTH,
+    FastTable,
     Letterhead,
     build,
     heading,
@@ -51,7 +52,7 @@ def _widths(headers: list[str], total: float) -> list[float]:
     """Column widths: each count column as wide as its heading's longest word (so headings
     wrap between words), the first column the rest (at least 25 mm). If that cannot fit,
     the count columns share the room and a too-long word breaks inside its column."""
-    head = Measure(STYLES["cellhead"].fontName, STYLES["cellhead"].fontSize, False)
+    head = Measure.of(STYLES["cellhead"].fontName, STYLES["cellhead"].fontSize, False)
     pad = 2 * PADDING + 1
     counts = [max(_longest_word(h, head), head.width("0000")) + pad for h in headers[1:]]
     room = total - sum(counts)
@@ -67,7 +68,7 @@ def _cell(text: str, style: str) -> Text:
 
 def _group_table(
     lh: Letterhead, rows: tuple[GroupRow, ...], first: str, suppress_below: int | None
-) -> Table:
+) -> FastTable:
     _ = lh.language.gettext
     labels = [lh.label(k) for k in POSITIONS]
     headers = [
@@ -100,7 +101,9 @@ def _group_table(
         ]
         for r in rows
     ]
-    t = Table([top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1)
+    t = FastTable(
+        [top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1
+    )
     grid = colors.HexColor("#c9ced6")
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -113,9 +116,7 @@ def _group_table(
         ("SPAN", (2, 0), (4, 0)),
         *(("SPAN", (c, 0), (c, 1)) for c in (0, 1, 5, 6, 7, 8)),
     ]
-    for r in range(2, len(body) + 2):
-        if r % 2 == 1:
-            commands.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f7f9fb")))
+    commands.append(("ROWBACKGROUNDS", (0, 2), (-1, -1), [None, colors.HexColor("#f7f9fb")]))
     t.setStyle(TableStyle(commands))
     return t
 

@@ -104,4 +104,6 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
         story.append(p(_("Ingen registreret adgang.")))
     for plan in data.plans:
         story += [PageBreak(), *plan_story(lh, plan)[1:]]
-    return build(story, lh, title=_("Oplysninger om barnet"), subject=_("Indsigt"))
+    return build(
+        story, lh, title=_("Oplysninger om barnet"), subject=_("Indsigt"), outline_levels=2
+    )

@@ -10,13 +10,14 @@ pages at any line.
 
 Right-to-left text (Arabic, Hebrew) is shaped (Arabic letters take their joined forms,
 `arabic-reshaper`) and each line is put in visual order (the Unicode bidi algorithm,
-`python-bidi`); lines stay left-aligned.
+`python-bidi`, left-to-right paragraphs); lines stay left-aligned.
 """
 
 from __future__ import annotations
 
 import re
 
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
@@ -52,10 +53,12 @@ def shaped(text: str) -> str:
 
 
 def visual(line: str) -> str:
-    """One line in the order it is drawn (left to right)."""
+    """One line in the order it is drawn (left to right). The paragraph direction is
+    left-to-right (the documents are Danish or English): right-to-left runs are reversed
+    in place, and the left-to-right text around them stays where it is."""
     from bidi import get_display
 
-    return get_display(line)
+    return get_display(line, base_dir="L")
 
 
 def clean(text: str | None) -> str:
@@ -66,7 +69,18 @@ def clean(text: str | None) -> str:
 
 
 class Measure:
-    """Widths and font runs of text in one font and size (with the fallback font)."""
+    """Widths and font runs of text in one font and size (with the fallback font). Use
+    `Measure.of(...)`: one instance per font, size and kind is kept."""
+
+    _cache: dict[tuple[str, float, bool], Measure] = {}
+
+    @classmethod
+    def of(cls, font_name: str, size: float, simple: bool) -> Measure:
+        key = (font_name, size, simple)
+        m = cls._cache.get(key)
+        if m is None:
+            m = cls._cache[key] = cls(font_name, size, simple)
+        return m
 
     def __init__(self, font_name: str, size: float, simple: bool):
         self.font_name = font_name
@@ -163,7 +177,7 @@ class Text(Flowable):
         if self.rtl and _clean:
             self.text = shaped(self.text)
         self.style = style
-        self._measure = Measure(
+        self._measure = Measure.of(
             style.fontName, style.fontSize, Measure.is_simple(self.text, style.fontName)
         )
         self._lines = _lines
@@ -214,6 +228,10 @@ class Text(Flowable):
 
     def draw(self):
         s = self.style
+        font = pdfmetrics.getFont(s.fontName)
+        if not self.rtl and isinstance(font, fonts.FixedTTFont) and font.in_first(self.text):
+            self._draw_fast(font)
+            return
         m = self._measure
         text = self.canv.beginText(0, self.height - s.fontSize)
         text.setFont(s.fontName, s.fontSize, s.leading)
@@ -222,7 +240,7 @@ class Text(Flowable):
             if self.rtl:
                 line = visual(line)
             runs = m.runs(line)
-            if len(runs) == 1:
+            if len(runs) == 1 and runs[0][0] == s.fontName:
                 text.textLine(line)
                 continue
             for name, piece in runs:
@@ -231,3 +249,18 @@ class Text(Flowable):
             text.setFont(s.fontName, s.fontSize, s.leading)
             text.textLine("")
         self.canv.drawText(text)
+
+    def _draw_fast(self, font: fonts.FixedTTFont) -> None:
+        """The same text operators ReportLab's text object writes for these lines, made
+        in one go (every character is in the font's first subset)."""
+        s = self.style
+        canv = self.canv
+        name = font.getSubsetInternalName(0, canv._doc)
+        c = s.textColor
+        escape = canv._escape
+        shown = " ".join(f"({escape(font.encode_first(line))}) Tj T*" for line in self._lines)
+        canv._code.append(
+            f"BT 1 0 0 1 0 {fp_str(self.height - s.fontSize)} Tm "
+            f"{fp_str(c.red, c.green, c.blue)} rg {name} {fp_str(s.fontSize)} Tf "
+            f"{fp_str(s.leading)} TL {shown} ET"
+        )

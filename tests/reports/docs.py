@@ -78,24 +78,28 @@ def flat(text: str) -> str:
 CODES = {"position", "language", "kind_code", "interpreter_languages"}
 
 
-def fill(obj, make: Callable[[str], str], name: str = ""):
+def fill(obj, make: Callable[[str], str], path: str = ""):
     """A copy of `obj` (data classes, lists, tuples) with every typed text replaced by
-    `make(field name)`; codes, dates and dictionary keys are kept."""
+    `make(path)`, the path naming the field ("plans.child.name", list indices left out);
+    codes, dates, numbers and dictionary keys are kept."""
+    name = path.rsplit(".", 1)[-1]
     if isinstance(obj, str):
-        return obj if name in CODES else make(name)
+        return obj if name in CODES else make(path)
     if dataclasses.is_dataclass(obj):
         return dataclasses.replace(
             obj,
             **{
-                f.name: fill(getattr(obj, f.name), make, f.name)
+                f.name: fill(getattr(obj, f.name), make, f"{path}.{f.name}".lstrip("."))
                 for f in dataclasses.fields(obj)
                 if f.name not in CODES
             },
         )
     if isinstance(obj, dict):
-        return {k: fill(v, make, name) for k, v in obj.items()}
+        return {k: fill(v, make, path) for k, v in obj.items()}
     if isinstance(obj, tuple) and name == "positions":  # (round, position code, why)
-        return (make("round"), obj[1], make("why"))
+        return (make(f"{path}.round"), obj[1], make(f"{path}.why"))
+    if isinstance(obj, tuple) and name == "access_log":  # (when, who, what)
+        return (obj[0], make(f"{path}.who"), make(f"{path}.what"))
     if isinstance(obj, (list, tuple)):
-        return type(obj)(fill(x, make, name) for x in obj)
+        return type(obj)(fill(x, make, path) for x in obj)
     return obj
