@@ -148,6 +148,37 @@ def spacer(h_mm: float = 4) -> Spacer:
 
 CELL_SIZE = 9
 CELL_PADDING = 4
+HEADING_LINES = 4  # a column heading longer than this is cut with "…"
+
+
+def line(
+    c: canvas.Canvas,
+    x: float,
+    y: float,
+    text: str,
+    font_name: str,
+    size: float,
+    colour,
+    align: str = "left",
+) -> None:
+    """One line of plain text at (x, y), left-aligned, right-aligned or centred on x."""
+    font = pdfmetrics.getFont(font_name)
+    if isinstance(font, FixedTTFont) and font.in_first(text):
+        if align != "left":
+            w = font.stringWidth(text, size)
+            x -= w if align == "right" else w / 2
+        c._code.append(
+            f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {fp_str(colour.red, colour.green, colour.blue)}"
+            f" rg {font.getSubsetInternalName(0, c._doc)} {fp_str(size)} Tf "
+            f"({c._escape(font.encode_first(text))}) Tj ET"
+        )
+        return
+    c.saveState()
+    c.setFont(font_name, size)
+    c.setFillColor(colour)
+    draw = {"left": c.drawString, "right": c.drawRightString, "centre": c.drawCentredString}
+    draw[align](x, y, text)
+    c.restoreState()
 
 
 class FastTable(Table):
@@ -203,7 +234,7 @@ def table(
         cells = []
         for c, width in zip(row, widths, strict=True):
             if isinstance(c, Flowable):
-                cells.append(c)
+                cells.append([c])  # in a list: ReportLab splits only listed flowables in a row
                 continue
             text = clean(str(c))
             room = width - 2 * CELL_PADDING
@@ -212,7 +243,7 @@ def table(
                 if m.width(text) <= room:
                     cells.append(text)
                     continue
-            cells.append(Text(text, st, _clean=False))
+            cells.append([Text(text, st, _clean=False, max_lines=HEADING_LINES if head else None)])
         data.append(cells)
     t = FastTable(
         data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=1
@@ -406,8 +437,10 @@ def build(
     )
     confidential_text = _("Fortroligt")
 
+    grey = colors.HexColor("#555555")
+    red = colors.HexColor("#b3261e")
+
     def header(c: canvas.Canvas, doc) -> None:
-        c.saveState()
         top = page[1] - 12 * mm
         x = MARGIN
         if lh.logo_path:
@@ -416,28 +449,19 @@ def build(
                 x += 15 * mm
             except OSError:
                 pass
-        c.setFont(BOLD, 10)
-        c.drawString(x, top - 4 * mm, municipality)
-        c.setFont(REGULAR, 8)
-        c.setFillColor(colors.HexColor("#555555"))
-        c.drawString(x, top - 8 * mm, header_title)
+        line(c, x, top - 4 * mm, municipality, BOLD, 10, colors.black)
+        line(c, x, top - 8 * mm, header_title, REGULAR, 8, grey)
+        c.saveState()
         c.setStrokeColor(colors.HexColor("#c9ced6"))
         c.line(MARGIN, top - 11 * mm, page[0] - MARGIN, top - 11 * mm)
         c.restoreState()
 
     def footer(c: canvas.Canvas, n: int, total: int, confidential: bool) -> None:
-        c.saveState()
-        c.setFont(REGULAR, 8)
-        c.setFillColor(colors.HexColor("#555555"))
-        c.drawString(MARGIN, 10 * mm, dated)
-        c.drawRightString(
-            page[0] - MARGIN, 10 * mm, _("Side %(page)d af %(pages)d") % {"page": n, "pages": total}
-        )
+        line(c, MARGIN, 10 * mm, dated, REGULAR, 8, grey)
+        pages = _("Side %(page)d af %(pages)d") % {"page": n, "pages": total}
+        line(c, page[0] - MARGIN, 10 * mm, pages, REGULAR, 8, grey, "right")
         if confidential:
-            c.setFont(BOLD, 9)
-            c.setFillColor(colors.HexColor("#b3261e"))
-            c.drawCentredString(page[0] / 2, 10 * mm, confidential_text)
-        c.restoreState()
+            line(c, page[0] / 2, 10 * mm, confidential_text, BOLD, 9, red, "centre")
 
     def canvasmaker(*a, **k):
         c = _NumberedCanvas(*a, footer=footer, outline_levels=outline_levels, **k)

@@ -148,7 +148,9 @@ class FixedTTFont(TTFont):
         return super().splitString(text, doc, encoding)
 
     def getSubsetInternalName(self, subset, doc):
-        self._state(doc)
+        state = self._state(doc)
+        if state.internalName is not None and 0 <= subset < len(state.subsets):
+            return f"/{state.internalName}+{subset}"
         return super().getSubsetInternalName(subset, doc)
 
     @functools.cached_property

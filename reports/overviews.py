@@ -15,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import TableStyle
 
 from reports.base import (
+    HEADING_LINES,
     STYLES,
     WIDTH,
     FastTable,
@@ -62,8 +63,11 @@ def _widths(headers: list[str], total: float) -> list[float]:
     return [25 * mm, *(c * share for c in counts)]
 
 
-def _cell(text: str, style: str) -> Text:
-    return Text(text, STYLES[style])
+def _cell(text: str, style: str) -> list[Text]:
+    """A cell (in a list: ReportLab splits it inside a row); headings at most
+    `HEADING_LINES` lines (the legend prints the colour labels in full)."""
+    lines = HEADING_LINES if style == "cellhead" else None
+    return [Text(text, STYLES[style], max_lines=lines)]
 
 
 def _group_table(

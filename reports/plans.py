@@ -126,7 +126,7 @@ def _signatures(lh: Letterhead, plan: ActionPlanData) -> list:
     sign = _("Dato og underskrift")
     cells = [p("_" * 34 + "\n" + n + "\n" + sign, "cell") for n in names]
     rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
-    data = [row + ([p("", "cell")] if len(row) == 1 else []) for row in rows]
+    data = [[[c] for c in row] + ([[p("", "cell")]] if len(row) == 1 else []) for row in rows]
     t = Table(data, colWidths=[85 * mm, 85 * mm], splitInRow=1)
     t.setStyle(
         TableStyle([("FONT", (0, 0), (-1, -1), REGULAR, 9), ("TOPPADDING", (0, 0), (-1, -1), 18)])

@@ -170,8 +170,10 @@ class Text(Flowable):
         _for_width: float | None = None,
         _space: tuple[float, float] | None = None,
         _clean: bool = True,
+        max_lines: int | None = None,
     ):
         super().__init__()
+        self.max_lines = max_lines  # more is cut with "…" (a table heading must fit a page)
         self.text = clean(text) if _clean else (text or "")
         self.rtl = has_rtl(self.text)
         if self.rtl and _clean:
@@ -189,7 +191,14 @@ class Text(Flowable):
 
     def _layout(self, width: float) -> list[str]:
         if self._lines is None or self._for_width != width:
-            self._lines = self._measure.lines(self.text, width)
+            lines = self._measure.lines(self.text, width)
+            if self.max_lines and len(lines) > self.max_lines:
+                lines = lines[: self.max_lines]
+                last = lines[-1]
+                while last and self._measure.width(last + "…") > width:
+                    last = last[:-1]
+                lines[-1] = last + "…"
+            self._lines = lines
             self._for_width = width
         return self._lines
 
@@ -200,7 +209,9 @@ class Text(Flowable):
         return self.width, self.height
 
     def split(self, avail_width, avail_height):
-        lines = self._layout(avail_width)
+        # Split the lines as last wrapped: a table passes its column's full width here,
+        # not the width inside the cell's padding that it wrapped the text at.
+        lines = self._layout(self._for_width if self._lines is not None else avail_width)
         fit = min(int((avail_height + 1e-6) // self.style.leading), len(lines) - 1)
         if fit <= 0:
             return []
@@ -218,6 +229,8 @@ class Text(Flowable):
             _clean=False,
         )
         part._measure = self._measure
+        # Laid out already: tables read `height` before wrapping a split cell again.
+        part.width, part.height = self._for_width, len(lines) * self.style.leading
         return part
 
     def getSpaceBefore(self):

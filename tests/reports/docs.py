@@ -48,7 +48,7 @@ def text_of(pdf: bytes) -> str:
     for page in reader.pages:
         lines = page.extract_text().strip().split("\n")
         lines = lines[2:]  # the header: municipality and document title
-        while lines and FOOTER.search(lines[-1]):
+        while lines and lines[-1].strip() and FOOTER.match(lines[-1].strip()):
             lines.pop()
         bodies.append("\n".join(lines))
     return "\n".join(bodies)
@@ -59,7 +59,8 @@ def page_texts(pdf: bytes) -> list[str]:
 
 
 FOOTER = re.compile(
-    r"^(Dannet \S+|Dato: .*|Date: .*|Side \d+ af \d+|Page \d+ of \d+|Fortroligt|Confidential)$"
+    r"^((Dannet \S+|Dato: .+?|Date: .+?)\s*)?((Side \d+ af|Page \d+ of) \d+\s*)?"
+    r"(Fortroligt|Confidential)?$"
 )
 
 

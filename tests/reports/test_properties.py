@@ -11,7 +11,9 @@ header row and the row's other cells come between). In a line that mixes
 left-to-right and right-to-left text the bidi algorithm moves digits, punctuation and
 emoji between the two directions, and pypdf puts the parts in its own order, so for text
 with RTL letters each run of letters of one direction is looked for on its own, and every
-character must be printed (as often as it was typed).
+character must be printed (as often as it was typed). pypdf reorders whole lines, across
+table cells, so this also applies to any text in a document that holds RTL letters
+when the text is not found in order.
 
 Emoji: DejaVu Sans and the Symbola fallback cover the emoji of Unicode 9 and earlier; the
 alphabet here is what they cover (newer emoji are drawn as an empty box and are missing
@@ -26,7 +28,7 @@ import unicodedata
 from collections import Counter
 from datetime import date, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
@@ -82,29 +84,31 @@ def found(needle: str, hay: str, pages: int) -> bool:
     needle = norm(clean(needle))
     if not needle:
         return True
-    if has_rtl(needle):
+    if has_rtl(needle) or (not _in_order(needle, hay, pages) and has_rtl(hay)):
         counts = Counter(hay)
         return all(counts[c] >= n for c, n in Counter(needle).items()) and all(
             run in hay for run in _STRONG.findall(needle)
         )
+    return _in_order(needle, hay, pages)
+
+
+def _in_order(needle: str, hay: str, pages: int) -> bool:
     if needle in hay:
         return True
     if len(needle) < 20:
         return False
+    # In order, in pieces: anchor each piece at the earliest place its first characters
+    # occur, then extend it as far as the document goes on with the same text.
     pos, pieces = 0, 0
     while needle:
-        lo, hi = 0, len(needle)  # the longest prefix found from `pos` on
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if hay.find(needle[:mid], pos) >= 0:
-                lo = mid
-            else:
-                hi = mid - 1
-        if lo == 0:
+        anchor = needle[:12]
+        at = hay.find(anchor, pos)
+        if at < 0:
             return False
-        pos = hay.find(needle[:lo], pos) + lo
-        needle = needle[lo:]
-        pieces += 1
+        n = len(anchor)
+        while n < len(needle) and at + n < len(hay) and hay[at + n] == needle[n]:
+            n += 1
+        pos, needle, pieces = at + n, needle[n:], pieces + 1
     return pieces <= 4 * pages + 2
 
 
@@ -144,7 +148,7 @@ def check(kind: str, build, args: dict, draw) -> None:
     typed_texts: list[tuple[str, str]] = []
 
     def make(path: str) -> str:
-        text = draw(typed(long=draw(st.integers(0, 9)) == 0))
+        text = draw(typed(long=draw(st.integers(0, 14)) == 0))
         typed_texts.append((path, text))
         return text
 
@@ -167,12 +171,15 @@ def check(kind: str, build, args: dict, draw) -> None:
             if kind == "guardian_letter" and pt.external:
                 shown.append(pt.basis)
             for text in shown:
-                assert found(text, hay, pages), (kind, "participant", text[:80])
+                        assert found(text, hay, pages), (kind, "participant", text[:80])
 
 
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
+    # Shrinking documents of many long texts takes minutes; a failure is reported as
+    # found (the example is printed and kept in the example database).
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
