@@ -1,276 +1,270 @@
 """Shared page layout for every PDF: A4, the municipality's name (and logo) in the header,
 "Fortroligt" on pages with personal data, page X of Y (per letter in a combined batch), the
-generated date, and title/author metadata. Fonts are Bitstream Vera (shipped with
-ReportLab) so that æ, ø, å and other Latin letters render everywhere.
+date, and the document's metadata (title without personal names, author, language, XMP,
+DisplayDocTitle, an outline of the headings).
+
+Every text goes through `reports.text.Text` (plain text, never markup) in the embedded
+fonts of `reports.fonts`.
 """
 
 from __future__ import annotations
 
-import functools
 import io
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import reportlab
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
-from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.pdfdoc import XMP
 from reportlab.pdfgen import canvas
-from reportlab.platypus import (
-    Flowable,
-    Image,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import Flowable, Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT_DIR = Path(reportlab.__file__).parent / "fonts"
-FONT = "Vera"
-FONT_BOLD = "Vera-Bold"
-
-
-def _register_fonts() -> None:
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "VeraBd.ttf")))
-    pdfmetrics.registerFont(TTFont("Vera-Italic", str(FONT_DIR / "VeraIt.ttf")))
-    pdfmetrics.registerFont(TTFont("Vera-BoldItalic", str(FONT_DIR / "VeraBI.ttf")))
-    addMapping(FONT, 0, 0, FONT)
-    addMapping(FONT, 1, 0, FONT_BOLD)
-    addMapping(FONT, 0, 1, "Vera-Italic")
-    addMapping(FONT, 1, 1, "Vera-BoldItalic")
-
-
-_register_fonts()
+from reports.fonts import BOLD, REGULAR, FixedTTFont
+from reports.i18n import DANISH, N_, Language
+from reports.text import Measure, Text, clean, has_rtl
 
 MARGIN = 20 * mm
+WIDTH = A4[0] - 2 * MARGIN  # the text column: 170 mm
+FRAME_PADDING = 6  # ReportLab's default frame padding
 POSITION_COLOURS = {
     "green": colors.HexColor("#1b7a3d"),
-    "yellow": colors.HexColor("#b58100"),
+    "yellow": colors.HexColor("#8a6100"),
     "red": colors.HexColor("#b3261e"),
 }
-
-# Two font families. Documents whose text fits Windows-1252 (Danish and most Western
-# European names) use the PDF standard fonts, which need no embedding and are fast;
-# anything else (e.g. Ł, ğ, Cyrillic) switches the whole document to embedded Vera.
-FAMILIES = {"base14": ("Helvetica", "Helvetica-Bold"), "unicode": (FONT, FONT_BOLD)}
-_FAMILY: ContextVar[str] = ContextVar("pdf_font_family", default="unicode")
+DEFAULT_LABELS = {"green": N_("Grøn"), "yellow": N_("Gul"), "red": N_("Rød")}
 
 
-def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
+def _styles() -> dict[str, ParagraphStyle]:
     return {
         "body": ParagraphStyle(
-            "body",
-            fontName=regular,
-            fontSize=10.5,
-            leading=14.5,
-            alignment=TA_LEFT,
-            spaceAfter=6,
+            "body", fontName=REGULAR, fontSize=10.5, leading=14.5, alignment=TA_LEFT, spaceAfter=6
         ),
-        "small": ParagraphStyle("small", fontName=regular, fontSize=8.5, leading=11),
-        "h1": ParagraphStyle("h1", fontName=bold, fontSize=17, leading=21, spaceAfter=8),
+        "small": ParagraphStyle("small", fontName=REGULAR, fontSize=8.5, leading=11, spaceAfter=3),
+        "h1": ParagraphStyle("h1", fontName=BOLD, fontSize=17, leading=21, spaceAfter=8),
         "h2": ParagraphStyle(
-            "h2", fontName=bold, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4
+            "h2", fontName=BOLD, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4
         ),
         "h3": ParagraphStyle(
-            "h3", fontName=bold, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=2
+            "h3", fontName=BOLD, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=2
         ),
-        "cell": ParagraphStyle("cell", fontName=regular, fontSize=9, leading=11.5),
-        "cellbold": ParagraphStyle("cellbold", fontName=bold, fontSize=9, leading=11.5),
-        "address": ParagraphStyle("address", fontName=regular, fontSize=10.5, leading=13.5),
+        "cell": ParagraphStyle("cell", fontName=REGULAR, fontSize=9, leading=11.5),
+        "cellbold": ParagraphStyle("cellbold", fontName=BOLD, fontSize=9, leading=11.5),
+        "cellhead": ParagraphStyle("cellhead", fontName=BOLD, fontSize=7.5, leading=9.5),
+        "address": ParagraphStyle("address", fontName=REGULAR, fontSize=10.5, leading=13.5),
+        "badge": ParagraphStyle(
+            "badge", fontName=BOLD, fontSize=9, leading=11.5, textColor=colors.white
+        ),
     }
 
 
-_STYLE_SETS = {name: _styles(*fonts) for name, fonts in FAMILIES.items()}
+STYLES = _styles()
 
 
 def style(name: str) -> ParagraphStyle:
-    return _STYLE_SETS[_FAMILY.get()][name]
-
-
-def fonts() -> tuple[str, str]:
-    """(regular, bold) of the current document's font family."""
-    return FAMILIES[_FAMILY.get()]
-
-
-def _strings(obj) -> Iterator[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif is_dataclass(obj):
-        for f in fields(obj):
-            yield from _strings(getattr(obj, f.name))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for x in obj:
-            yield from _strings(x)
-
-
-def _fits_cp1252(text: str) -> bool:
-    try:
-        text.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def with_fonts(fn):
-    """Run a document builder in the font family its data needs (see `fonts_for`)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)
-        with fonts_for(args, [v for v in kwargs.values() if not callable(v)]):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
-def fonts_for(*data) -> Iterator[None]:
-    """Choose the font family for a document from all the text it will hold."""
-    family = "base14" if all(_fits_cp1252(s) for s in _strings(data)) else "unicode"
-    token = _FAMILY.set(family)
-    try:
-        yield
-    finally:
-        _FAMILY.reset(token)
+    return STYLES[name]
 
 
 @dataclass(frozen=True)
 class Letterhead:
-    """What every document's header shows."""
+    """What every document's header shows, and the document's language.
+
+    `legacy_wording` (transitional) keeps the few phrasings that `tests/test_reports.py`
+    still asserts: numeric dates in letters ("torsdag den 03-12-2026 kl. 09.30"), the
+    footer "Dannet 23-11-2026", "Børn der kræver handling", "Positioner", "Adgangslog" and
+    "tage en person med". With False every document follows `shared/LANGUAGE.md`. The
+    documents phase sets it False where it builds the letterhead, updates that test, and
+    then removes the flag.
+    """
 
     municipality: str
     generated_on: date
     logo_path: str | None = None
     labels: dict[str, str] | None = None  # position → the municipality's colour label
+    language: Language = DANISH
+    legacy_wording: bool = True
+
+    @property
+    def legacy(self) -> bool:
+        return self.legacy_wording and self.language.code == "da"
 
     def label(self, position: str | None) -> str:
         if position is None:
             return "–"
-        default = {"green": "Grøn", "yellow": "Gul", "red": "Rød"}
-        return (self.labels or default).get(position, default.get(position, position))
+        if self.labels and self.labels.get(position):
+            return self.labels[position]
+        default = DEFAULT_LABELS.get(position)
+        return self.language.gettext(default) if default else position
+
+    def _(self, text: str) -> str:
+        return self.language.gettext(text)
 
 
-class Text(Flowable):
-    """Plain text in one style, wrapped and split across pages. Much cheaper to lay out
-    than a Paragraph, which parses markup; used for everything that is not markup."""
+def p(text: str | None, style_name: str = "body") -> Text:
+    """Plain text (never markup; line breaks kept)."""
+    return Text(text, STYLES[style_name])
 
-    def __init__(self, text: str, para_style: ParagraphStyle, lines: list[str] | None = None):
-        super().__init__()
-        self.text = text
-        self.style = para_style
-        self.lines = lines
 
-    def _split_lines(self, width: float) -> list[str]:
-        s = self.style
-        return simpleSplit(self.text, s.fontName, s.fontSize, width) or [""]
+class Heading(Text):
+    """A heading: bold plain text that is also an entry in the PDF's outline (bookmarks),
+    so a reader (or a screen reader) can jump between the document's parts (see
+    `build(outline_levels=...)`)."""
 
-    def wrap(self, avail_width, avail_height):
-        if self.lines is None or self.width != avail_width:
-            self.lines = self._split_lines(avail_width)
-        self.width = avail_width
-        self.height = len(self.lines) * self.style.leading
-        return self.width, self.height
+    def __init__(self, text: str | None, level: int = 1, **kw):
+        super().__init__(text, STYLES[f"h{level}"], **kw)
+        self.level = level
 
-    def split(self, avail_width, avail_height):
-        lines = self.lines if self.lines is not None else self._split_lines(avail_width)
-        fit = int(avail_height // self.style.leading)
-        if fit <= 0 or fit >= len(lines):
-            return [] if fit <= 0 else [self]
-        return [Text(self.text, self.style, lines[:fit]), Text(self.text, self.style, lines[fit:])]
-
-    def getSpaceBefore(self):
-        return self.style.spaceBefore
-
-    def getSpaceAfter(self):
-        return self.style.spaceAfter
+    def _part(self, lines, first):
+        part = super()._part(lines, first)
+        if not first:
+            return part
+        head = Heading(part.text, self.level, _lines=part._lines, _space=part._space, _clean=False)
+        head._for_width = part._for_width
+        return head
 
     def draw(self):
-        s = self.style
-        text = self.canv.beginText(0, self.height - s.fontSize)
-        text.setFont(s.fontName, s.fontSize, s.leading)
-        for line in self.lines:
-            text.textLine(line)
-        self.canv.drawText(text)
+        super().draw()
+        if self.level <= getattr(self.canv, "_outline_levels", 0):
+            marks = getattr(self.canv, "_outline_marks", None)
+            if marks is not None:
+                y = self.canv.absolutePosition(0, self.height)[1]
+                marks.append((self.level - 1, " ".join(self.text.split())[:200], y))
 
 
-def p(text: str | None, style_name: str = "body") -> Flowable:
-    """Plain text (no markup; line breaks kept)."""
-    return Text(text or "", style(style_name))
+def heading(text: str | None, level: int = 1) -> Heading:
+    return Heading(text, level)
 
 
-def markup(xml: str, style_name: str = "body") -> Paragraph:
-    """A paragraph with ReportLab markup; the caller escapes any data it inserts."""
-    return Paragraph(xml, style(style_name))
-
-
-def esc(text: str | None) -> str:
-    return escape(text or "")
-
-
-def fmt_date(d: date | None) -> str:
-    return d.strftime("%d-%m-%Y") if d else "–"
+def spacer(h_mm: float = 4) -> Spacer:
+    return Spacer(1, h_mm * mm)
 
 
 CELL_SIZE = 9
 CELL_PADDING = 4
+HEADING_LINES = 4  # a column heading longer than this is cut with "…"
+
+
+def line(
+    c: canvas.Canvas,
+    x: float,
+    y: float,
+    text: str,
+    font_name: str,
+    size: float,
+    colour,
+    align: str = "left",
+) -> None:
+    """One line of plain text at (x, y), left-aligned, right-aligned or centred on x."""
+    font = pdfmetrics.getFont(font_name)
+    if isinstance(font, FixedTTFont) and font.in_first(text):
+        if align != "left":
+            w = font.stringWidth(text, size)
+            x -= w if align == "right" else w / 2
+        c._code.append(
+            f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {fp_str(colour.red, colour.green, colour.blue)}"
+            f" rg {font.getSubsetInternalName(0, c._doc)} {fp_str(size)} Tf "
+            f"({c._escape(font.encode_first(text))}) Tj ET"
+        )
+        return
+    c.saveState()
+    c.setFont(font_name, size)
+    c.setFillColor(colour)
+    draw = {"left": c.drawString, "right": c.drawRightString, "centre": c.drawCentredString}
+    draw[align](x, y, text)
+    c.restoreState()
+
+
+class FastTable(Table):
+    """A ReportLab table that draws its one-line plain-string cells itself when every
+    character is in the font's first subset (the same operators, written in one go);
+    everything else is drawn by ReportLab as usual."""
+
+    def _drawCell(self, cellval, cellstyle, pos, size):
+        if (
+            type(cellval) is str
+            and cellstyle.alignment in ("LEFT", "RIGHT")
+            and cellstyle.valign == "TOP"
+            and not (cellstyle.href or cellstyle.destination or cellstyle.direction)
+            and "\n" not in cellval
+        ):
+            font = pdfmetrics.getFont(cellstyle.fontname)
+            if isinstance(font, FixedTTFont) and font.in_first(cellval):
+                canv = self.canv
+                x = pos[0] + cellstyle.leftPadding
+                if cellstyle.alignment == "RIGHT":
+                    x = (
+                        pos[0]
+                        + size[0]
+                        - cellstyle.rightPadding
+                        - font.stringWidth(cellval, cellstyle.fontsize)
+                    )
+                y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+                c = colors.toColor(cellstyle.color)
+                canv._code.append(
+                    f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {fp_str(c.red, c.green, c.blue)} rg "
+                    f"{font.getSubsetInternalName(0, canv._doc)} {fp_str(cellstyle.fontsize)} Tf "
+                    f"({canv._escape(font.encode_first(cellval))}) Tj ET"
+                )
+                self._curcellstyle = None  # ReportLab sets its font and colour again
+                return
+        super()._drawCell(cellval, cellstyle, pos, size)
 
 
 def table(
-    rows: Sequence[Sequence], widths: Sequence[float], header: bool = True, zebra: bool = True
+    rows: Sequence[Sequence],
+    widths: Sequence[float],
+    header: bool = True,
+    zebra: bool = True,
+    header_style: str = "cellbold",
 ) -> Table:
-    """A table repeating its header on each page. Text that fits its column on one line is
-    drawn as a plain string; longer text wraps in a paragraph (much slower to lay out)."""
-    regular, bold = fonts()
+    """A table repeating its header on each page; rows split across pages when they must.
+    Text that fits its column on one line is drawn as a plain string (fast); longer text
+    is a `Text` that wraps. Either way nothing is parsed as markup."""
     data = []
     for i, row in enumerate(rows):
-        font = bold if header and i == 0 else regular
+        head = header and i == 0
+        st = STYLES[header_style if head else "cell"]
         cells = []
         for c, width in zip(row, widths, strict=True):
             if isinstance(c, Flowable):
-                cells.append(c)
+                cells.append([c])  # in a list: ReportLab splits only listed flowables in a row
                 continue
-            text = str(c)
-            fits = "\n" not in text and (
-                stringWidth(text, font, CELL_SIZE) <= width - 2 * CELL_PADDING
-            )
-            cells.append(text if fits else p(text, "cellbold" if font == bold else "cell"))
+            text = clean(str(c))
+            room = width - 2 * CELL_PADDING
+            if "\n" not in text and not has_rtl(text) and Measure.is_simple(text, st.fontName):
+                m = Measure.of(st.fontName, st.fontSize, True)
+                if m.width(text) <= room:
+                    cells.append(text)
+                    continue
+            cells.append([Text(text, st, _clean=False, max_lines=HEADING_LINES if head else None)])
         data.append(cells)
-    t = Table(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    style = [
+    t = FastTable(
+        data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=1
+    )
+    commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONT", (0, 0), (-1, -1), regular, CELL_SIZE, 11.5),
+        ("FONT", (0, 0), (-1, -1), REGULAR, CELL_SIZE, 11.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9ced6")),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ]
     if header:
-        style.append(("FONT", (0, 0), (-1, 0), bold, CELL_SIZE, 11.5))
-        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")))
+        hs = STYLES[header_style]
+        commands.append(("FONT", (0, 0), (-1, 0), hs.fontName, hs.fontSize, hs.leading))
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")))
     if zebra:
-        for r in range(1 if header else 0, len(data)):
-            if r % 2 == 0:
-                style.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f7f9fb")))
-    t.setStyle(TableStyle(style))
+        first = 1 if header else 0
+        commands.append(
+            ("ROWBACKGROUNDS", (0, first), (-1, -1), [None, colors.HexColor("#f7f9fb")])
+        )
+    t.setStyle(TableStyle(commands))
     return t
 
 
@@ -278,14 +272,14 @@ def position_badge(letterhead: Letterhead, position: str | None) -> Flowable:
     """The position as a coloured label with the municipality's wording."""
     if position is None:
         return p("–", "cell")
-    label = Paragraph(
-        f'<font color="#ffffff"><b>{esc(letterhead.label(position))}</b></font>', style("cell")
+    badge = Table(
+        [[Text(letterhead.label(position), STYLES["badge"])]], colWidths=[60 * mm], hAlign="LEFT"
     )
-    badge = Table([[label]], colWidths=[40 * mm], hAlign="LEFT")
     badge.setStyle(
         TableStyle(
             [
-                ("BACKGROUND", (0, 0), (-1, -1), POSITION_COLOURS[position]),
+                ("FONT", (0, 0), (-1, -1), REGULAR, CELL_SIZE),  # not ReportLab's Helvetica
+                ("BACKGROUND", (0, 0), (-1, -1), POSITION_COLOURS.get(position, colors.grey)),
                 ("LEFTPADDING", (0, 0), (-1, -1), 5),
             ]
         )
@@ -307,17 +301,21 @@ class Section(Flowable):
 
 
 class _NumberedCanvas(canvas.Canvas):
-    """Defers each page so "Side X af Y" can be written once the section's length is known."""
+    """Defers each page so "Side X af Y" can be written once the section's length is
+    known; the headings' outline entries are written with their page."""
 
-    def __init__(self, *args, footer: Callable, **kwargs):
+    def __init__(self, *args, footer: Callable, outline_levels: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
+        self._outline_levels = outline_levels
         self._pages: list[dict] = []
         self._footer = footer
         self._section = 0
         self._confidential = True
+        self._outline_marks: list = []
 
     def showPage(self):
         self._pages.append(dict(self.__dict__))
+        self._outline_marks = []
         self._startPage()
 
     def save(self):
@@ -325,10 +323,16 @@ class _NumberedCanvas(canvas.Canvas):
         for state in self._pages:
             totals[state["_section"]] = totals.get(state["_section"], 0) + 1
         seen: dict[int, int] = {}
-        for state in self._pages:
+        level = -1
+        for n, state in enumerate(self._pages):
             self.__dict__.update(state)
             seen[self._section] = seen.get(self._section, 0) + 1
             self._footer(self, seen[self._section], totals[self._section], self._confidential)
+            for i, (lvl, title, y) in enumerate(state["_outline_marks"]):
+                key = f"h{n}.{i}"
+                self.bookmarkHorizontal(key, 0, y)
+                level = min(lvl, level + 1)
+                self.addOutlineEntry(title, key, level=level)
             super().showPage()
         super().save()
 
@@ -353,6 +357,51 @@ class _Doc(SimpleDocTemplate):
             self._progress(self._sections)
 
 
+def _one_line(text: str, font: str, size: float, width: float) -> str:
+    """`text` on one line no wider than `width`, cut with "…" if it must be."""
+    text = " ".join(clean(text).split())
+    m = Measure.of(font, size, Measure.is_simple(text, font))
+    if m.width(text) <= width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if m.width(text[:mid] + "…") <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
+def _xmp(title: str, author: str, subject: str, lang: str) -> Callable:
+    """The XMP metadata packet (the same title, author, subject and language as the
+    document information dictionary)."""
+
+    def packet(doc) -> bytes:
+        return (
+            '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            '<rdf:Description rdf:about=""'
+            ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+            ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
+            ' xmlns:xmp="http://ns.adobe.com/xap/1.0/">\n'
+            "<dc:format>application/pdf</dc:format>\n"
+            f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li>'
+            "</rdf:Alt></dc:title>\n"
+            f"<dc:creator><rdf:Seq><rdf:li>{escape(author)}</rdf:li></rdf:Seq></dc:creator>\n"
+            f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(subject)}'
+            "</rdf:li></rdf:Alt></dc:description>\n"
+            f"<dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>\n"
+            f"<pdf:Producer>ReportLab {reportlab.Version}</pdf:Producer>\n"
+            "<xmp:CreatorTool>Trivselsspor</xmp:CreatorTool>\n"
+            "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n"
+            '<?xpacket end="r"?>'
+        ).encode()
+
+    return packet
+
+
 def build(
     story: list,
     letterhead: Letterhead,
@@ -362,71 +411,82 @@ def build(
     subject: str = "",
     confidential: bool = True,
     progress: Callable[[int], None] | None = None,
+    outline_levels: int = 1,
 ) -> bytes:
     """Lay out `story` on A4 pages with header and footer and return the PDF bytes.
 
-    A story for a combined PDF starts each part with `Section(...)`; otherwise the whole
-    document is one section. `progress(n)` is called as sections are laid out."""
+    `title` is the document's kind ("Handleplan"), never a person's name: it is shown in
+    every page's header and in the reader's title bar. A story for a combined PDF starts
+    each part with `Section(...)`; otherwise the whole document is one section.
+    `progress(n)` is called as sections are laid out. Headings down to `outline_levels`
+    (1: the documents' titles; 2: their sections too) are the PDF's outline."""
     buf = io.BytesIO()
-    author = author or letterhead.municipality
-    regular, bold = fonts()
+    page = A4
+    lh = letterhead
+    _ = lh.language.gettext
+    title = " ".join(clean(title).split())
+    author = " ".join(clean(author or lh.municipality).split())
+    room = page[0] - 2 * MARGIN - (15 * mm if lh.logo_path else 0)
+    municipality = _one_line(lh.municipality, BOLD, 10, room)
+    header_title = _one_line(title, REGULAR, 8, room)
+    lang = lh.language
+    dated = (
+        f"Dannet {lang.date(lh.generated_on)}"
+        if lh.legacy
+        else _("Dato: %(date)s") % {"date": lang.long_date(lh.generated_on)}
+    )
+    confidential_text = _("Fortroligt")
+
+    grey = colors.HexColor("#555555")
+    red = colors.HexColor("#b3261e")
 
     def header(c: canvas.Canvas, doc) -> None:
-        c.saveState()
-        top = A4[1] - 12 * mm
+        top = page[1] - 12 * mm
         x = MARGIN
-        if letterhead.logo_path:
+        if lh.logo_path:
             try:
-                Image(letterhead.logo_path, width=12 * mm, height=12 * mm).drawOn(
-                    c, x, top - 10 * mm
-                )
+                Image(lh.logo_path, width=12 * mm, height=12 * mm).drawOn(c, x, top - 10 * mm)
                 x += 15 * mm
             except OSError:
                 pass
-        c.setFont(bold, 10)
-        c.drawString(x, top - 4 * mm, letterhead.municipality)
-        c.setFont(regular, 8)
-        c.setFillColor(colors.HexColor("#555555"))
-        c.drawString(x, top - 8 * mm, title)
+        line(c, x, top - 4 * mm, municipality, BOLD, 10, colors.black)
+        line(c, x, top - 8 * mm, header_title, REGULAR, 8, grey)
+        c.saveState()
         c.setStrokeColor(colors.HexColor("#c9ced6"))
-        c.line(MARGIN, top - 11 * mm, A4[0] - MARGIN, top - 11 * mm)
+        c.line(MARGIN, top - 11 * mm, page[0] - MARGIN, top - 11 * mm)
         c.restoreState()
 
-    def footer(c: canvas.Canvas, page: int, total: int, confidential: bool) -> None:
-        c.saveState()
-        c.setFont(regular, 8)
-        c.setFillColor(colors.HexColor("#555555"))
-        c.drawString(MARGIN, 10 * mm, f"Dannet {fmt_date(letterhead.generated_on)}")
-        c.drawRightString(A4[0] - MARGIN, 10 * mm, f"Side {page} af {total}")
+    def footer(c: canvas.Canvas, n: int, total: int, confidential: bool) -> None:
+        line(c, MARGIN, 10 * mm, dated, REGULAR, 8, grey)
+        pages = _("Side %(page)d af %(pages)d") % {"page": n, "pages": total}
+        line(c, page[0] - MARGIN, 10 * mm, pages, REGULAR, 8, grey, "right")
         if confidential:
-            c.setFont(bold, 9)
-            c.setFillColor(colors.HexColor("#b3261e"))
-            c.drawCentredString(A4[0] / 2, 10 * mm, "Fortroligt")
-        c.restoreState()
+            line(c, page[0] / 2, 10 * mm, confidential_text, BOLD, 9, red, "centre")
+
+    def canvasmaker(*a, **k):
+        c = _NumberedCanvas(*a, footer=footer, outline_levels=outline_levels, **k)
+        c._doc.Catalog.Metadata = XMP(creator=_xmp(title, author, subject, lang.code))
+        return c
 
     doc = _Doc(
         buf,
         progress=progress,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
+        pagesize=page,
+        # The frame pads its content by 6 pt: the text column is then exactly the page
+        # less MARGIN on each side (WIDTH), in line with the header.
+        leftMargin=MARGIN - FRAME_PADDING,
+        rightMargin=MARGIN - FRAME_PADDING,
         topMargin=MARGIN + 8 * mm,
         bottomMargin=MARGIN,
         title=title,
         author=author,
         subject=subject,
         creator="Trivselsspor",
+        lang=lang.code,
+        displayDocTitle=True,
+        initialFontName=REGULAR,  # else every page names Helvetica, a font never embedded
     )
     if not story or not isinstance(story[0], Section):
         story = [Section(confidential), *story]
-    doc.build(
-        story,
-        onFirstPage=header,
-        onLaterPages=header,
-        canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=footer, **k),
-    )
+    doc.build(story, onFirstPage=header, onLaterPages=header, canvasmaker=canvasmaker)
     return buf.getvalue()
-
-
-def spacer(h_mm: float = 4) -> Spacer:
-    return Spacer(1, h_mm * mm)

@@ -1,6 +1,10 @@
 """The plain data the PDF builders take. Built from the database by
 `screening.services.reports`; the builders never query anything themselves.
 
+Text fields hold plain text exactly as typed: the builders print it literally (nothing is
+ever read as markup), so callers must not escape anything. Optional fields with defaults
+are printed when given; a builder prints nothing for an empty one.
+
 Addresses are already resolved here: a guardian with a protected address
 (navne- og adressebeskyttelse) arrives with ``address=None`` and ``protected=True``, so no
 builder can print what it was never given.
@@ -26,6 +30,11 @@ class Person:
     name: str
     role: str  # e.g. "Forælder", "Pædagog", "Psykolog (PPR)"
     organisation: str = ""
+    # A professional from outside the daycare, and the basis on which they are told about
+    # the child, as a phrase for the guardian's letter: "dit samtykke af 1. november 2026",
+    # "reglerne om tidlig forebyggende indsats (Barnets lov § ...)".
+    external: bool = False
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,11 @@ class MeetingInfo:
     contact_name: str  # the tovholder
     contact_institution: str
     contact_phone: str = ""
+    contact_email: str = ""
+    contact_role: str = ""  # e.g. "pædagog", printed under the signature
+    address: str = ""  # the place's street address, e.g. "Engvej 2, 8000 Aarhus C"
+    kind_code: str = ""  # parent_talk / cross_disciplinary / network: picks the wording
+    interpreter_languages: tuple[str, ...] = ()  # language codes of booked interpreters
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,9 @@ class ChildNeedingAction:
     name: str
     group: str
     position: str | None
-    reason: str  # e.g. "2 overskredne trin", "Mangler fælles vurdering"
+    reason: str  # e.g. "Mangler fælles vurdering"
+    # When given, the reason is this many overdue steps, worded with the right plural.
+    overdue_steps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,3 +170,4 @@ class ParentsCopyData:
     meetings: list[TimelineEntry] = field(default_factory=list)
     consents: list[TimelineEntry] = field(default_factory=list)
     access_log: list[tuple[datetime, str, str]] = field(default_factory=list)  # when, who, what
+    contact_name: str = ""  # whom to ask to correct something, e.g. the leader

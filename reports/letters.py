@@ -1,5 +1,7 @@
 """Meeting invitation letters: one per recipient; each guardian separately, each invited
-professional separately; or all of them for a meeting as one combined PDF."""
+professional separately; or all of them for a meeting as one combined PDF.
+
+The guardian's letter follows the klarsprog model in `shared/LANGUAGE.md`."""
 
 from __future__ import annotations
 
@@ -7,158 +9,292 @@ from collections.abc import Iterable
 
 from reportlab.platypus import KeepTogether, PageBreak
 
-from reports.base import Letterhead, Section, build, esc, fmt_date, markup, p, spacer, with_fonts
+from reports.base import Letterhead, Section, build, heading, p, spacer
 from reports.data import ChildInfo, GuardianRecipient, MeetingInfo, ProfessionalRecipient
+from reports.i18n import N_
 
-WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+# What a meeting is called inside a sentence, with its article, by kind.
+MEETING_IN_SENTENCE = {
+    "parent_talk": N_("en samtale"),
+    "cross_disciplinary": N_("et tværfagligt møde"),
+    "network": N_("et netværksmøde"),
+}
+LEGACY_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
 
-def when(meeting: MeetingInfo) -> str:
+def when(lh: Letterhead, meeting: MeetingInfo) -> str:
+    """"torsdag den 3. december 2026 kl. 9.00" (the numeric form with legacy wording)."""
     t = meeting.starts_at
-    return f"{WEEKDAYS[t.weekday()]} den {fmt_date(t.date())} kl. {t:%H.%M}"
+    if lh.legacy:
+        return f"{LEGACY_WEEKDAYS[t.weekday()]} den {t:%d-%m-%Y} kl. {t:%H.%M}"
+    return lh.language.when(t)
 
 
-def _participants(meeting: MeetingInfo, exclude: str) -> list:
+def _lower_first(label: str) -> str:
+    """"Forælder" → "forælder" inside a sentence; "PPR" stays."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def _first_name(child: ChildInfo) -> str:
+    return (child.name.split() or [child.name])[0]
+
+
+def _meeting_phrase(lh: Letterhead, meeting: MeetingInfo, guardian: bool) -> str:
+    _ = lh.language.gettext
+    if guardian:
+        return _(N_("en samtale")) if meeting.kind_code == "parent_talk" else _("et møde")
+    if meeting.kind_code in MEETING_IN_SENTENCE:
+        return _(MEETING_IN_SENTENCE[meeting.kind_code])
+    return meeting.kind.lower()
+
+
+def _participants(lh: Letterhead, meeting: MeetingInfo, exclude: str) -> list:
+    _ = lh.language.gettext
     others = [pt for pt in meeting.participants if pt.name != exclude]
     if not others:
         return []
-    lines = "<br/>".join(
-        f"• {esc(pt.name)}, {esc(pt.role)}"
-        + (f" ({esc(pt.organisation)})" if pt.organisation else "")
+    lines = [
+        ", ".join(x for x in (f"• {pt.name}", _lower_first(pt.role), pt.organisation) if x)
         for pt in others
+    ]
+    return [heading(_("Hvem deltager?"), 3), p("\n".join(lines))]
+
+
+def _place(lh: Letterhead, meeting: MeetingInfo) -> list:
+    _ = lh.language.gettext
+    lines = [when(lh, meeting), meeting.place]
+    if meeting.address:
+        lines.append(meeting.address)
+    first = lines[0][:1].upper() + lines[0][1:]
+    return [heading(_("Hvornår og hvor?"), 3), p("\n".join([first, *lines[1:]]))]
+
+
+def _reach(lh: Letterhead, meeting: MeetingInfo) -> str:
+    """How to reach the contact person: phone and/or e-mail."""
+    _ = lh.language.gettext
+    ways = []
+    if meeting.contact_phone:
+        ways.append(_("tlf. %(phone)s") % {"phone": meeting.contact_phone})
+    if meeting.contact_email:
+        ways.append(_("e-mail %(email)s") % {"email": meeting.contact_email})
+    return _(" eller ").join(ways)
+
+
+def _signature(lh: Letterhead, meeting: MeetingInfo) -> list:
+    _ = lh.language.gettext
+    role = (
+        f"{meeting.contact_role[:1].upper()}{meeting.contact_role[1:]}, "
+        if meeting.contact_role
+        else ""
     )
-    return [markup("<b>Hvem deltager</b>"), markup(lines)]
+    return [
+        spacer(4),
+        p(_("Venlig hilsen")),
+        p(f"{meeting.contact_name}\n{role}{meeting.contact_institution}"),
+    ]
 
 
 def guardian_letter_story(
     lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: GuardianRecipient
 ) -> list:
-    story: list = [Section(confidential=True)]
+    _ = lh.language.gettext
+    story: list = [Section(confidential=True), p(to.name, "address")]
     if to.address:
-        story += [p(to.name, "address"), p(to.address, "address"), spacer(10)]
+        story += [p(to.address, "address"), spacer(10)]
     else:
         # A protected (or unknown) address is never printed; the letter goes digitally.
-        story += [p(to.name, "address"), p("Sendes digitalt", "small"), spacer(10)]
-    first_name = child.name.split(" ")[0]
+        story += [p(_("Sendes digitalt"), "small"), spacer(10)]
+    name = _first_name(child)
+    what = _meeting_phrase(lh, meeting, guardian=True)
     story += [
-        markup(f"Invitation til {esc(meeting.kind.lower())} om {esc(first_name)}", "h1"),
-        p(f"Kære {to.name}"),
+        heading(_("Invitation til %(meeting)s om %(name)s") % {"meeting": what, "name": name}),
+        p(_("Kære %(name)s") % {"name": to.name}),
         p(
-            f"Vi vil gerne invitere dig til en snak om {first_name}. Vi holder af at se "
-            f"{first_name} i {child.group}, og vi vil gerne tale med dig om, hvordan "
-            f"{first_name} har det, og hvad vi sammen kan gøre for at støtte {first_name} "
-            "godt på vej."
+            _(
+                "Vi vil gerne invitere dig til %(meeting)s om %(name)s. Vi vil gerne høre, "
+                "hvordan du oplever %(name)s derhjemme, og fortælle, hvad vi ser i hverdagen "
+                "på %(group)s. Sammen finder vi ud af, hvordan vi bedst støtter %(name)s."
+            )
+            % {"meeting": what, "name": name, "group": child.group}
         ),
-        markup("<b>Hvorfor mødes vi?</b>"),
-        p(meeting.purpose),
-        markup("<b>Hvornår og hvor?</b>"),
-        p(f"{when(meeting).capitalize()}, {meeting.place}."),
-        *_participants(meeting, exclude=to.name),
+        *_place(lh, meeting),
+        heading(_("Hvorfor vil vi mødes?"), 3),
+        p(meeting.purpose or "–"),
+        *_participants(lh, meeting, exclude=to.name),
     ]
+    externals = [pt for pt in meeting.participants if pt.external and pt.name != to.name]
+    if externals:
+        story.append(
+            p(
+                _(
+                    "De fagpersoner, der ikke arbejder i dagtilbuddet, får kun de oplysninger "
+                    "om %(name)s, som du har givet lov til, eller som loven tillader."
+                )
+                % {"name": name}
+            )
+        )
+        for pt in externals:
+            if pt.basis:
+                story.append(
+                    p(
+                        _("%(person)s får oplysninger på grundlag af %(basis)s.")
+                        % {"person": pt.name, "basis": pt.basis}
+                    )
+                )
     if meeting.agenda:
-        story += [markup("<b>Det vil vi tale om</b>"), p(meeting.agenda)]
-    story += [
-        p(
-            "Du er meget velkommen til at tage en person med, som du er tryg ved, "
-            "fx et familiemedlem eller en ven."
-        ),
-    ]
+        story += [heading(_("Det vil vi tale om"), 3), p(meeting.agenda)]
+    if lh.legacy:
+        story.append(
+            p(
+                "Du er meget velkommen til at tage en person med, som du er tryg ved, "
+                "fx et familiemedlem eller en ven."
+            )
+        )
+    else:
+        story.append(
+            p(
+                _(
+                    "Du er velkommen til at tage en med, som du er tryg ved, fx et "
+                    "familiemedlem eller en ven."
+                )
+            )
+        )
     if to.needs_interpreter:
-        story.append(p("Vi sørger for en tolk til mødet."))
-    story += [
-        p(
-            f"Passer tidspunktet ikke, så kontakt {meeting.contact_name} i "
-            f"{meeting.contact_institution}"
-            + (f" på {meeting.contact_phone}" if meeting.contact_phone else "")
-            + ", så finder vi en anden tid sammen."
-        ),
-        spacer(6),
-        p("Venlig hilsen"),
-        p(f"{meeting.contact_name}\n{meeting.contact_institution}"),
-    ]
+        if to.language and to.language != "da":
+            story.append(
+                p(
+                    _("Vi sørger for en tolk, der taler %(language)s.")
+                    % {"language": lh.language.language_name(to.language)}
+                )
+            )
+        else:
+            story.append(p(_("Vi sørger for en tolk til mødet.")))
+    reach = _reach(lh, meeting)
+    story.append(heading(_("Kan du ikke komme?"), 3))
+    if reach:
+        story.append(
+            p(
+                _("Ring eller skriv til %(name)s på %(reach)s, så finder vi et andet tidspunkt.")
+                % {"name": meeting.contact_name, "reach": reach}
+            )
+        )
+    else:
+        story.append(
+            p(
+                _("Kontakt %(name)s i %(place)s, så finder vi et andet tidspunkt.")
+                % {"name": meeting.contact_name, "place": meeting.contact_institution}
+            )
+        )
+    story += [p(_("Vi glæder os til at se dig.")), *_signature(lh, meeting)]
     return story
 
 
 def professional_letter_story(
     lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: ProfessionalRecipient
 ) -> list:
+    _ = lh.language.gettext
+    date = lh.language.date
+    t = meeting.starts_at
     story: list = [
         Section(confidential=True),
         p(to.name, "address"),
         p(f"{to.profession}" + (f", {to.organisation}" if to.organisation else ""), "address"),
         spacer(10),
-        markup(f"Invitation: {esc(meeting.kind)} den {fmt_date(meeting.starts_at.date())}", "h1"),
-        p(f"Kære {to.name}"),
-        p(
-            f"Du inviteres til {meeting.kind.lower()} om et barn i {child.institution}, "
-            f"{when(meeting)}, {meeting.place}."
+        heading(
+            _("Invitation: %(meeting)s den %(date)s")
+            % {
+                "meeting": meeting.kind,
+                "date": date(t.date()) if lh.legacy else lh.language.long_date(t.date()),
+            }
         ),
-        markup("<b>Formål</b>"),
-        p(meeting.purpose),
-        *_participants(meeting, exclude=to.name),
+        p(_("Kære %(name)s") % {"name": to.name}),
+        p(
+            _("Du inviteres til %(meeting)s om et barn i %(institution)s.")
+            % {
+                "meeting": _meeting_phrase(lh, meeting, guardian=False),
+                "institution": child.institution,
+            }
+        ),
+        *_place(lh, meeting),
+        heading(_("Formål"), 3),
+        p(meeting.purpose or "–"),
+        *_participants(lh, meeting, exclude=to.name),
     ]
     if meeting.agenda:
-        story += [markup("<b>Dagsorden</b>"), p(meeting.agenda)]
+        story += [heading(_("Dagsorden"), 3), p(meeting.agenda)]
     story += [
-        markup("<b>Barnet</b>"),
+        heading(_("Barnet"), 3),
         p(
-            f"{child.name}, født {fmt_date(child.birth_date)} ({child.age_text}), "
-            f"{child.group}, {child.institution}."
+            _("%(name)s, født %(date)s (%(age)s), %(group)s, %(institution)s.")
+            % {
+                "name": child.name,
+                "date": date(child.birth_date),
+                "age": child.age_text,
+                "group": child.group,
+                "institution": child.institution,
+            }
         ),
     ]
     if to.concern_summary:
-        story += [markup("<b>Baggrund for mødet</b>"), p(to.concern_summary)]
+        story.append(heading(_("Baggrund for mødet"), 3))
+        story += [p(part) for part in to.concern_summary.split("\n\n") if part.strip()]
     else:
         story.append(
             p(
-                "Oplysninger om baggrunden gives på mødet, i det omfang forældrenes "
-                "samtykke eller lovgivningen giver mulighed for det."
+                _(
+                    "Oplysninger om baggrunden gives på mødet, i det omfang forældrenes "
+                    "samtykke eller lovgivningen giver mulighed for det."
+                )
             )
         )
-    story += [
-        markup("<b>Grundlag for at dele oplysninger</b>"),
-        p(to.basis),
-        KeepTogether(
-            [
-                spacer(4),
-                p("Venlig hilsen"),
-                p(f"{meeting.contact_name}\n{meeting.contact_institution}"),
-            ]
-        ),
-    ]
+    if meeting.interpreter_languages:
+        names = ", ".join(lh.language.language_name(c) for c in meeting.interpreter_languages)
+        story.append(p(_("Der er bestilt tolk til mødet (%(languages)s).") % {"languages": names}))
+    story += [heading(_("Grundlag for at dele oplysninger"), 3), p(to.basis or "–")]
+    reach = _reach(lh, meeting)
+    if reach:
+        story.append(
+            p(
+                _("Kan du ikke komme, så kontakt %(name)s på %(reach)s.")
+                % {"name": meeting.contact_name, "reach": reach}
+            )
+        )
+    story.append(KeepTogether(_signature(lh, meeting)))
     return story
 
 
-@with_fonts
 def guardian_letter(
     lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: GuardianRecipient
 ) -> bytes:
+    _ = lh.language.gettext
     return build(
         guardian_letter_story(lh, meeting, child, to),
         lh,
-        title=f"Invitation – {meeting.kind}",
-        subject="Mødeinvitation",
+        title=_("Invitation"),
+        subject=_("Mødeinvitation"),
     )
 
 
-@with_fonts
 def professional_letter(
     lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: ProfessionalRecipient
 ) -> bytes:
+    _ = lh.language.gettext
     return build(
         professional_letter_story(lh, meeting, child, to),
         lh,
-        title=f"Invitation – {meeting.kind}",
-        subject="Mødeinvitation",
+        title=_("Invitation"),
+        subject=_("Mødeinvitation"),
     )
 
 
-@with_fonts
 def invitations(
     lh: Letterhead, items: Iterable[tuple[MeetingInfo, ChildInfo, object]], progress=None
 ) -> bytes:
     """Every letter as one PDF; page numbers restart for each letter. `progress(n)` is
     called after each letter is laid out."""
+    _ = lh.language.gettext
     story: list = []
     for meeting, child, to in items:
         if story:
@@ -167,4 +303,8 @@ def invitations(
             story += guardian_letter_story(lh, meeting, child, to)
         else:
             story += professional_letter_story(lh, meeting, child, to)
-    return build(story, lh, title="Mødeinvitationer", subject="Mødeinvitationer", progress=progress)
+    if not story:
+        story = [p(_("Ingen breve."))]
+    return build(
+        story, lh, title=_("Mødeinvitationer"), subject=_("Mødeinvitationer"), progress=progress
+    )

@@ -1,76 +1,109 @@
-"""The parents' copy: everything stored about one child, including who has read it."""
+"""The parents' copy (indsigt): what is stored about one child, including who has read it.
+
+Made for one guardian: that guardian's own address is printed; every other guardian only
+by name (their address is their data, GDPR art. 15(4))."""
 
 from __future__ import annotations
 
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak
 
-from reports.base import Letterhead, build, fmt_date, markup, p, table, with_fonts
+from reports.base import Letterhead, build, heading, p, table
 from reports.data import ParentsCopyData
 from reports.plans import plan_story
 
 
-@with_fonts
+def _guardian_lines(lh: Letterhead, data: ParentsCopyData) -> list[str]:
+    _ = lh.language.gettext
+    lines = []
+    for g in data.guardians:
+        if g.name == data.requested_by:
+            address = _("Adressebeskyttet") if g.protected else (g.address or "–")
+            lines.append(f"{g.name}: {address}")
+        elif lh.legacy and g.protected:
+            lines.append(f"{g.name}: Adressebeskyttet")
+        else:
+            lines.append(g.name)
+    return lines
+
+
 def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
+    _ = lh.language.gettext
+    lang = lh.language
     c = data.child
+    first = (c.name.split() or [c.name])[0]
+    intro = _(
+        "Kære %(name)s. Du har bedt om at se de oplysninger, vi har registreret om "
+        "%(child)s. Her er de, og en oversigt over, hvem der har set eller ændret dem. "
+        "Er noget forkert, kan du bede os rette det."
+    ) % {"name": data.requested_by, "child": first}
+    if data.contact_name:
+        intro += " " + _("Kontakt %(name)s.") % {"name": data.contact_name}
     story: list = [
-        markup(f"Oplysninger om {c.name}", "h1"),
-        p(
-            f"Udskrift til {data.requested_by}. Den indeholder alt, hvad Trivselsspor har "
-            "registreret om barnet, og en liste over, hvem der har set eller ændret "
-            "oplysningerne."
-        ),
+        heading(_("Oplysninger om %(name)s") % {"name": c.name}),
+        p(intro),
         table(
             [
-                ["Barn", "Født", "Stue", "Institution"],
-                [c.name, fmt_date(c.birth_date), c.group, c.institution],
+                [_("Barn"), _("Født"), _("Stue"), _("Dagtilbud")],
+                [c.name, lang.date(c.birth_date), c.group, c.institution],
             ],
             [50 * mm, 30 * mm, 40 * mm, 50 * mm],
             zebra=False,
         ),
-        markup("Forældre", "h2"),
+        heading(_("Forældre"), 2),
+        *(p(line) for line in _guardian_lines(lh, data)),
+        heading("Positioner" if lh.legacy else _("Barnets position i hver vurderingsrunde"), 2),
     ]
-    for g in data.guardians:
-        address = "Adressebeskyttet" if g.protected else (g.address or "–")
-        story.append(p(f"{g.name}: {address}"))
-    story.append(markup("Positioner", "h2"))
     story.append(
         table(
-            [["Runde", "Position", "Begrundelse"]]
+            [[_("Vurderingsrunde"), _("Position"), _("Begrundelse")]]
             + [[r, lh.label(pos), why] for r, pos, why in data.positions],
-            [40 * mm, 30 * mm, 100 * mm],
+            [40 * mm, 35 * mm, 95 * mm],
         )
         if data.positions
-        else p("Ingen fælles vurderinger endnu.")
+        else p(_("Ingen fælles vurderinger endnu."))
     )
     for title, entries in (
-        ("Vurderinger", data.assessments),
-        ("Observationer", data.observations),
-        ("Møder", data.meetings),
-        ("Samtykker", data.consents),
+        (_("Vurderinger"), data.assessments),
+        (_("Observationer"), data.observations),
+        (_("Møder"), data.meetings),
+        (_("Samtykker"), data.consents),
     ):
-        story.append(markup(title, "h2"))
+        story.append(heading(title, 2))
         if entries:
             story.append(
                 table(
-                    [["Dato", "Hvad", "Indhold"]]
-                    + [[fmt_date(e.on), e.kind, e.text] for e in entries],
+                    [[_("Dato"), _("Hvad"), _("Indhold")]]
+                    + [[lang.date(e.on), e.kind, e.text] for e in entries],
                     [22 * mm, 38 * mm, 110 * mm],
                 )
             )
         else:
-            story.append(p("Ingen."))
-    story.append(markup("Adgangslog", "h2"))
+            story.append(p(_("Ingen.")))
+    story.append(
+        heading("Adgangslog" if lh.legacy else _("Hvem har set eller ændret oplysningerne"), 2)
+    )
     if data.access_log:
+
+        def at(when) -> str:
+            if lh.legacy:
+                return f"{when:%d-%m-%Y %H.%M}"
+            return _("%(date)s kl. %(time)s") % {
+                "date": lang.long_date(when.date()),
+                "time": lang.time(when),
+            }
+
         story.append(
             table(
-                [["Tidspunkt", "Hvem", "Hvad"]]
-                + [[f"{when:%d-%m-%Y %H.%M}", who, what] for when, who, what in data.access_log],
-                [35 * mm, 55 * mm, 80 * mm],
+                [[_("Tidspunkt"), _("Hvem"), _("Hvad")]]
+                + [[at(when), who, what] for when, who, what in data.access_log],
+                [40 * mm, 55 * mm, 75 * mm],
             )
         )
     else:
-        story.append(p("Ingen registreret adgang."))
+        story.append(p(_("Ingen registreret adgang.")))
     for plan in data.plans:
         story += [PageBreak(), *plan_story(lh, plan)[1:]]
-    return build(story, lh, title=f"Forældrekopi – {c.name}", subject="Indsigt")
+    return build(
+        story, lh, title=_("Oplysninger om barnet"), subject=_("Indsigt"), outline_levels=2
+    )

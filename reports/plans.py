@@ -12,74 +12,81 @@ from reports.base import (
     Letterhead,
     Section,
     build,
-    esc,
-    fmt_date,
-    markup,
+    heading,
     p,
     position_badge,
     spacer,
     table,
-    with_fonts,
 )
 from reports.data import ActionPlanData
+from reports.fonts import REGULAR
+from reports.i18n import N_
+from reports.wording import plain_reasons
 
 STAIRCASE = {
-    1: "Tidlige indsatser i almenområdet",
-    2: "Forebyggende indsatser",
-    3: "Hjemmebaserede indsatser",
-    4: "Anbringelse i slægt eller netværk",
-    5: "Anbringelse i plejefamilie",
-    6: "Anbringelse på institution",
+    1: N_("Tidlige indsatser i almenområdet"),
+    2: N_("Forebyggende indsatser"),
+    3: N_("Hjemmebaserede indsatser"),
+    4: N_("Anbringelse i slægt eller netværk"),
+    5: N_("Anbringelse i plejefamilie"),
+    6: N_("Anbringelse på institution"),
 }
-WIDTH = 170 * mm
 
 
 def plan_story(lh: Letterhead, plan: ActionPlanData) -> list:
+    _ = lh.language.gettext
+    date = lh.language.date
     c = plan.child
     story: list = [
         Section(confidential=True),
-        markup(f"Handleplan for {esc(c.name)}", "h1"),
+        heading(_("Handleplan for %(name)s") % {"name": c.name}),
         table(
             [
-                ["Barn", "Alder", "Stue", "Institution"],
-                [c.name, f"{c.age_text} (født {fmt_date(c.birth_date)})", c.group, c.institution],
+                [_("Barn"), _("Alder"), _("Stue"), _("Dagtilbud")],
+                [
+                    c.name,
+                    _("%(age)s (født %(date)s)") % {"age": c.age_text, "date": date(c.birth_date)},
+                    c.group,
+                    c.institution,
+                ],
             ],
             [50 * mm, 45 * mm, 30 * mm, 45 * mm],
             zebra=False,
         ),
-        markup("Position", "h2"),
+        heading(_("Position"), 2),
         position_badge(lh, plan.position),
     ]
-    for reason in plan.reasons:
-        story.append(p(f"• {reason}", "cell"))
+    story += [p(f"• {reason}", "cell") for reason in plain_reasons(plan.reasons)]
     for title, text in (
-        ("Barnets ressourcer", plan.resources),
-        ("Bekymringer", plan.concerns),
-        ("Konkrete mål", plan.goals),
-        ("Forældrenes perspektiv", plan.parents_perspective),
-        ("Barnets perspektiv", plan.child_perspective),
+        (_("Barnets ressourcer"), plan.resources),
+        (_("Bekymringer"), plan.concerns),
+        (_("Konkrete mål"), plan.goals),
+        (_("Forældrenes perspektiv"), plan.parents_perspective),
+        (_("Barnets perspektiv"), plan.child_perspective),
     ):
-        story += [markup(title, "h2"), p(text or "–")]
-    story.append(markup("Handlinger", "h2"))
+        story += [heading(title, 2), p(text or "–")]
+    story.append(heading(_("Handlinger"), 2))
     if plan.actions:
         story.append(
             table(
-                [["Hvad", "Hvem", "Hvornår"]]
-                + [[a.what, a.who, fmt_date(a.by_when)] for a in plan.actions],
+                [[_("Hvad"), _("Hvem"), _("Hvornår")]]
+                + [[a.what, a.who, date(a.by_when)] for a in plan.actions],
                 [105 * mm, 40 * mm, 25 * mm],
             )
         )
     else:
-        story.append(p("Ingen handlinger aftalt endnu."))
-    story.append(markup("Aftalte tilbud", "h2"))
+        story.append(p(_("Ingen handlinger aftalt endnu.")))
+    story.append(heading(_("Aftalte tilbud"), 2))
     if plan.offers:
         story.append(
             table(
-                [["Tilbud", "Trin på indsatstrappen", "Beskrivelse"]]
+                [[_("Tilbud"), _("Trin på indsatstrappen"), _("Beskrivelse")]]
                 + [
                     [
                         o.name,
-                        f"{o.staircase_step}. {STAIRCASE.get(o.staircase_step, '')}",
+                        f"{o.staircase_step}. {_(STAIRCASE[o.staircase_step])}"
+                        if o.staircase_step in STAIRCASE
+                        else str(o.staircase_step),
                         o.description,
                     ]
                     for o in plan.offers
@@ -88,54 +95,59 @@ def plan_story(lh: Letterhead, plan: ActionPlanData) -> list:
             )
         )
     else:
-        story.append(p("Ingen tilbud aftalt."))
-    story.append(markup("Opfølgning", "h2"))
+        story.append(p(_("Ingen tilbud aftalt.")))
+    story.append(heading(_("Opfølgninger"), 2))
     if plan.follow_ups:
         story.append(
             table(
-                [["Dato", "Udvikling", "Hvad så vi", "Næste skridt"]]
-                + [[fmt_date(f.held_on), f.progress, f.note, f.next_step] for f in plan.follow_ups],
+                [[_("Dato"), _("Udvikling"), _("Hvad har vi set?"), _("Næste skridt")]]
+                + [[date(f.held_on), f.progress, f.note, f.next_step] for f in plan.follow_ups],
                 [22 * mm, 22 * mm, 66 * mm, 60 * mm],
             )
         )
     else:
-        story.append(p("Ingen opfølgninger endnu."))
+        story.append(p(_("Ingen opfølgninger endnu.")))
     story += [
-        markup(f"<b>Næste evaluering:</b> {esc(fmt_date(plan.evaluation_on))}"),
-        markup("Deltagere", "h2"),
+        heading(_("Næste evaluering"), 3),
+        p(lh.language.long_date(plan.evaluation_on) if not lh.legacy else date(plan.evaluation_on)),
+        heading(_("Deltagere"), 2),
         p(", ".join(f"{pt.name} ({pt.role})" for pt in plan.participants) or "–"),
         spacer(8),
-        KeepTogether(_signatures(plan)),
+        KeepTogether(_signatures(lh, plan)),
     ]
     return story
 
 
-def _signatures(plan: ActionPlanData) -> list:
-    names = [f"Leder: {plan.leader_name}"] + [f"Forælder: {g}" for g in plan.guardian_names]
-    cells = [["_" * 34 + "\n" + n + "\nDato og underskrift"] for n in names]
-    rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
-    data = [
-        [p(c[0], "cell") for c in row] + ([p("", "cell")] if len(row) == 1 else []) for row in rows
+def _signatures(lh: Letterhead, plan: ActionPlanData) -> list:
+    _ = lh.language.gettext
+    names = [_("Leder: %(name)s") % {"name": plan.leader_name}] + [
+        _("Forælder: %(name)s") % {"name": g} for g in plan.guardian_names
     ]
-    t = Table(data, colWidths=[85 * mm, 85 * mm])
-    t.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 18)]))
-    return [markup("Underskrifter", "h2"), t]
-
-
-@with_fonts
-def action_plan(lh: Letterhead, plan: ActionPlanData) -> bytes:
-    return build(
-        plan_story(lh, plan), lh, title=f"Handleplan – {plan.child.name}", subject="Handleplan"
+    sign = _("Dato og underskrift")
+    cells = [p("_" * 34 + "\n" + n + "\n" + sign, "cell") for n in names]
+    rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
+    data = [[[c] for c in row] + ([[p("", "cell")]] if len(row) == 1 else []) for row in rows]
+    t = Table(data, colWidths=[85 * mm, 85 * mm], splitInRow=1)
+    t.setStyle(
+        TableStyle([("FONT", (0, 0), (-1, -1), REGULAR, 9), ("TOPPADDING", (0, 0), (-1, -1), 18)])
     )
+    return [heading(_("Underskrifter"), 2), t]
 
 
-@with_fonts
+def action_plan(lh: Letterhead, plan: ActionPlanData) -> bytes:
+    _ = lh.language.gettext
+    return build(plan_story(lh, plan), lh, title=_("Handleplan"), subject=_("Handleplan"))
+
+
 def action_plans(lh: Letterhead, plans: Iterable[ActionPlanData], progress=None) -> bytes:
+    _ = lh.language.gettext
     story: list = []
     for plan in plans:
         if story:
             story.append(PageBreak())
         story += plan_story(lh, plan)
     if not story:
-        story = [p("Ingen handleplaner.")]
-    return build(story, lh, title="Handleplaner", subject="Handleplaner", progress=progress)
+        story = [p(_("Ingen handleplaner."))]
+    return build(
+        story, lh, title=_("Handleplaner"), subject=_("Handleplaner"), progress=progress
+    )

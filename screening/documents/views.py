@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from forms.common import EmptyForm
 from reports.base import Letterhead
+from reports.data import GuardianRecipient
 from reports.letters import guardian_letter, professional_letter
 from reports.overviews import municipal_overview, round_overview
 from reports.parents import parents_copy
@@ -69,7 +70,7 @@ def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
     info, child, to = data.meeting_letter(pt, lh, today)
     content = (
         guardian_letter(lh, info, child, to)
-        if pt.kind.value == "guardian"
+        if isinstance(to, GuardianRecipient)
         else professional_letter(lh, info, child, to)
     )
     audit.record(
