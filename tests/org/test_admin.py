@@ -133,11 +133,13 @@ def test_coordinator_sets_colour_labels(browser, app):
             "label_yellow": "Øget opmærksomhed",
             "label_red": "Mistrivsel",
             "retention_years": "5",
+            "suppression_threshold": "7",
         },
     )
     assert r.status_code == 302
     muni = db.session.scalar(sa.select(Municipality))
     assert muni.label_for("yellow") == "Øget opmærksomhed"
+    assert muni.suppression_threshold == 7
     r = browser.submit(
         "/admin/settings",
         {
