@@ -78,6 +78,10 @@ def app_page() -> str:
         app_version=app_version(),
         lang=lang,
         idle_seconds=max(idle, 1),
+        retry_seconds=(
+            float(current_app.config.get("OFFLINE_RETRY_MIN_SECONDS", 30)),
+            float(current_app.config.get("OFFLINE_RETRY_MAX_SECONDS", 300)),
+        ),
         test_hooks=bool(current_app.config.get("OFFLINE_TEST_HOOKS")),
     )
 

@@ -5,7 +5,8 @@
    createdAt, updatedAt, attempts, body: {payload, base_version, base_id, child, round,
    reason?}}. `local` (the user's sealed bookkeeping): {bases: {"round:child": {version,
    itemId, submitted, payload}}, conflicts: [{id, label, roundId, childId}], lastSync,
-   lastError, packGroups?}. */
+   lastError, packGroups?, packExpiredAt? (when a pack deleted as expired had expired, until
+   a new one is fetched)}. */
 
 /** Items sent per request (the server accepts up to 500). */
 export const BATCH_SIZE = 100;
