@@ -840,3 +840,63 @@ def test_an_expired_pack_is_explained_and_nothing_waiting_is_lost(
     expect(child_card(page, "Otto Ørn")).to_contain_text("Indsendt")
     assert count(Assessment) == 2
     assert errors == []
+
+
+def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
+    context, server, setup
+):
+    from screening.assessments import services as svc
+
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    page.goto(f"{server.url}/rounds/{setup['round'].id}/children/{setup['kids'][0].id}/assess")
+    page.get_by_label("Barnet virker glad", exact=False).first.check()
+    page.locator("#concerns").fill("Pakkens gamle tekst")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    open_app_first_time(page, server.url)
+
+    go_offline(context, server)
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    page.get_by_label("Bekymringer", exact=True).fill("Tablettens tekst")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator("#view-home")).to_be_visible()
+    a = db.session.scalar(sa.select(Assessment))
+    svc.save(
+        a,
+        svc.AssessmentInput(
+            answers=dict(a.answers), resources="", concerns="Kontorets tekst",
+            justification="", vulnerability=None,
+        ),
+        submit=False,
+    )
+    db.session.commit()
+    go_online(context, server)
+    sync_now(page)
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Konflikt")
+
+    # Settled online in favour of the tablet's text; the tablet hears of it at its next sync.
+    app_page = page.url
+    page.locator("#conflict-list a").click()
+    page.get_by_role("button", name="Brug tablettens version").click()
+    expect(page.locator(".flash-success")).to_contain_text("Konflikten er løst")
+    page.goto(app_page)
+    expect(page.locator("#view-home")).to_be_visible()
+    sync_now(page)
+    expect(page.locator("#conflicts")).to_be_hidden()
+
+    # The pack still holds the old draft: the form does not open with it.
+    card = child_card(page, "Otto Ørn")
+    expect(card).to_contain_text("Nyere version på serveren – hent en ny offline-pakke")
+    card.get_by_role("button", name="Vurdér").click()
+    expect(page.locator("#app-message")).to_contain_text("Serveren har en nyere version")
+    expect(page.locator("#view-assess")).to_be_hidden()
+
+    # A new pack brings the server's version, and the form opens with it.
+    page.get_by_role("button", name="Hent offline-pakke").click()
+    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    expect(page.get_by_label("Bekymringer", exact=True)).to_have_value("Tablettens tekst")
+    assert db.session.scalar(sa.select(Assessment.concerns)) == "Tablettens tekst"
+    assert errors == []

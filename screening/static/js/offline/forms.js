@@ -61,7 +61,11 @@ export function openAssessment(roundId, childId) {
   const { round, entry } = findEntry(roundId, childId);
   const child = childById(childId);
   if (!entry || !child) return;
-  if (assessmentState(S.items, S.local, roundId, entry) === "submitted") { flash(t("already_submitted")); return; }
+  const state = assessmentState(S.items, S.local, roundId, entry, S.pack);
+  if (state === "submitted") { flash(t("already_submitted")); return; }
+  // The server has a newer version than the device (a conflict was settled): the form
+  // would open with stale content, so a new pack comes first.
+  if (state === "stale") { flash(t("stale_version")); return; }
   // A conflict is settled online first; an edit on top of it would only add another.
   if (hasConflict(S.local, roundId, childId)) { flash(t("conflict_open")); return; }
   const def = instrumentFor(entry.instrument);

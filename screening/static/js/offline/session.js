@@ -29,7 +29,8 @@ export async function unlocked(user, key) {
   if (navigator.storage && navigator.storage.persisted) {
     navigator.storage.persisted().then((yes) => { S.persisted = yes; render(); });
   }
-  if (pendingItems(S.items).length) syncNow();
+  // Also with open conflicts only: the sync learns which of them were settled meanwhile.
+  if (pendingItems(S.items).length || S.local.conflicts.length) syncNow();
 }
 
 export function lock(message) {
@@ -182,6 +183,7 @@ export async function downloadPack() {
     if (!isCurrent(owner)) throw new Stopped();
     S.pack = pack;
     S.local.packExpiredAt = null;
+    S.local.stale = {}; // the new pack has the server's current version of everything
     flash(t("pack_loaded", { n: S.pack.children.length }));
     writeState(owner, S.local).catch(() => {});
     if (navigator.storage && navigator.storage.persist) S.persisted = await navigator.storage.persist();

@@ -10,7 +10,7 @@
 import { fetchConflicts, fetchSession, NetworkError, postSync } from "./api.js";
 import { announceChange } from "./channel.js";
 import { root, t } from "./dom.js";
-import { applyAnswers, mergeConflicts, nextBatch, pendingItems, wireItem } from "./outbox.js";
+import { applyAnswers, mergeConflicts, nextBatch, pendingItems, staleAfterConflicts, wireItem } from "./outbox.js";
 import { checkOwner, isCurrent, S, Stopped } from "./state.js";
 import { retryDelay, retrySchedule } from "./status.js";
 import { deleteItems, putItem, readItems, readState, writeState } from "./store.js";
@@ -208,7 +208,10 @@ async function refreshConflicts(owner, ctx) {
     const list = await fetchConflicts();
     if (list === null) return;
     checkOwner(owner);
-    await commitLocal(owner, ctx, { ...ctx.local, conflicts: mergeConflicts(ctx.local.conflicts, list, owner.user.id) });
+    // A conflict settled since (on the office PC, say) leaves the server with a version the
+    // device does not have: that assessment waits for a new pack before it is edited again.
+    const stale = staleAfterConflicts(ctx.local, list, owner.user.id, S.pack);
+    await commitLocal(owner, ctx, { ...ctx.local, stale, conflicts: mergeConflicts(ctx.local.conflicts, list, owner.user.id) });
   } catch {
     // The list is refreshed at the next sync.
   }

@@ -21,6 +21,7 @@ const STATUS_TEXT = {
   conflict: "status_conflict",
   submitted: "status_submitted",
   "server-draft": "status_server_draft",
+  stale: "status_stale",
 };
 
 const clock = clockFormatter(LANG);
@@ -206,7 +207,7 @@ function childCard(child) {
     h("h3", { text: child.first_name + " " + child.last_name }),
     h("p", { class: "field-hint", text: child.group }));
   for (const { round, entry } of roundsFor(child.id)) {
-    const state = assessmentState(S.items, S.local, round.id, entry);
+    const state = assessmentState(S.items, S.local, round.id, entry, S.pack);
     const row = h("p", { class: "child-round" },
       h("button", {
         type: "button", class: "button", "data-assess": round.id + ":" + child.id,
