@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -899,4 +900,54 @@ def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
     child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
     expect(page.get_by_label("Bekymringer", exact=True)).to_have_value("Tablettens tekst")
     assert db.session.scalar(sa.select(Assessment.concerns)) == "Tablettens tekst"
+    assert errors == []
+
+
+def wait_for_caches(page, names: list[str]):
+    """Until the worker's caches are `names` (wait_for_function takes a promise for true)."""
+    for _ in range(150):
+        if page.evaluate("caches.keys()") == names:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"caches are {page.evaluate('caches.keys()')}, not {names}")
+
+
+def test_page_and_scripts_always_come_from_the_same_version(
+    app, context, server, setup, monkeypatch, tmp_path
+):
+    # The app's files in a folder the test can deploy a new version into.
+    static = tmp_path / "static"
+    shutil.copytree(app.static_folder, static)
+    monkeypatch.setattr(app, "static_folder", str(static))
+    monkeypatch.delitem(app.extensions, "offline_app_version", raising=False)
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    main = page.locator("main")
+    first = main.get_attribute("data-version")
+    assert page.evaluate("() => window.scriptsOfVersion") is None
+
+    # A new version is deployed: its entry module says which it is.
+    entry = static / "js" / "offline" / "main.js"
+    entry.write_text(
+        entry.read_text(encoding="utf-8") + '\nwindow.scriptsOfVersion = "second";\n',
+        encoding="utf-8",
+    )
+    app.extensions.pop("offline_app_version")
+    page.reload()
+    expect(page.locator("#view-home")).to_be_visible()
+    second = main.get_attribute("data-version")
+    assert second != first
+    assert page.evaluate("() => window.scriptsOfVersion") == "second"
+
+    # Once the new worker has taken over, the kept page and scripts are the new ones too.
+    wait_for_caches(page, [f"trivselsspor-shell-{second}"])
+    go_offline(context, server)
+    response = page.reload()
+    assert response is not None
+    assert response.from_service_worker
+    unlock(page)
+    assert main.get_attribute("data-version") == second
+    assert page.evaluate("() => window.scriptsOfVersion") == "second"
     assert errors == []
