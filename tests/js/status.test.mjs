@@ -2,7 +2,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { DEFAULT_RETRY, retryDelay, retrySchedule, STATUS_TEXT, syncStatus } from "../../screening/static/js/offline/status.js";
+import { DEFAULT_RETRY, failuresAfter, retryDelay, retrySchedule, STATUS_TEXT, syncStatus } from "../../screening/static/js/offline/status.js";
+
+test("only error answers lengthen the wait; no answer keeps the first interval", () => {
+  let failures = 0;
+  for (let i = 0; i < 10; i++) failures = failuresAfter(failures, "unreachable");
+  assert.equal(retryDelay(failures), 30000);
+  for (let i = 0; i < 3; i++) failures = failuresAfter(failures, "server_error");
+  assert.equal(retryDelay(failures), 120000);
+  assert.equal(failuresAfter(failures, "unreachable"), 0);
+  assert.equal(failuresAfter(failures, "ok"), 0);
+});
 
 test("the retry schedule starts at 30 s and doubles up to 5 minutes", () => {
   const delays = [1, 2, 3, 4, 5, 6, 50].map((n) => retryDelay(n));

@@ -1,10 +1,14 @@
 /* What the sync bar says and when the outbox is tried again. Pure: no page, no storage, no
    network (unit-tested under Node); sync.js and views.js use it.
 
-   The retry schedule: whenever anything waits, the app tries again by itself, first after
-   `minMs` (30 s by default), then doubling up to `maxMs` (5 minutes by default) while the
-   tries keep failing. A save, the network returning, the app coming into view and a
-   successful try start the schedule again from the beginning. */
+   The retry schedule: whenever anything waits, the app tries again by itself.
+   - No answer at all (the server is down or cut off, the Wi-Fi has no way out): every
+     `minMs` (30 s by default). Such a try costs the server nothing, and the queue is sent
+     within about that time of the server's return, however long it was away.
+   - An error answer (the server is up but failing): `minMs`, then doubling up to `maxMs`
+     (5 minutes by default) while the errors go on, so a struggling server is not pressed.
+   A save, the network returning, the app coming into view and a successful try start the
+   schedule again from the beginning. */
 
 export const DEFAULT_RETRY = { minMs: 30000, maxMs: 300000 };
 
@@ -23,6 +27,12 @@ export function retryDelay(failures, schedule = DEFAULT_RETRY) {
   const n = Math.max(1, Math.floor(failures) || 1);
   // 2 ** 30 is far past any cap; it keeps the number finite.
   return Math.min(schedule.maxMs, schedule.minMs * 2 ** Math.min(n - 1, 30));
+}
+
+/** The count of error answers in a row after a try that came to `outcome`: only error
+    answers raise it (and so the wait); no answer keeps the first interval, success resets. */
+export function failuresAfter(failures, outcome) {
+  return outcome === "server_error" ? failures + 1 : 0;
 }
 
 /** What the last try came to, as kept by sync.js: "ok", "unreachable" (no answer: no

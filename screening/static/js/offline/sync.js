@@ -12,7 +12,7 @@ import { announceChange } from "./channel.js";
 import { root, t } from "./dom.js";
 import { applyAnswers, mergeConflicts, nextBatch, pendingItems, staleAfterConflicts, wireItem } from "./outbox.js";
 import { checkOwner, isCurrent, S, Stopped } from "./state.js";
-import { retryDelay, retrySchedule } from "./status.js";
+import { failuresAfter, retryDelay, retrySchedule } from "./status.js";
 import { deleteItems, putItem, readItems, readState, writeState } from "./store.js";
 import { loadUserData } from "./userdata.js";
 import { itemTitle, render, renderSyncBar } from "./views.js";
@@ -24,7 +24,8 @@ const SCHEDULE = retrySchedule(root && root.dataset.retryMinSeconds, root && roo
 let retryTimer = null;
 
 /** After a try: while anything of the unlocked user waits (also while the queue is paused
-    for a sign-in), the next try is planned, later after each failure in a row; else none. */
+    for a sign-in), the next try is planned (status.js: later after each error answer in a
+    row); else none. */
 function planNextTry() {
   clearTimeout(retryTimer);
   retryTimer = null;
@@ -95,7 +96,7 @@ export async function syncNow() {
   S.syncing = false;
   if (isCurrent(owner)) {
     S.outcome = outcome;
-    S.failures = outcome === "ok" ? 0 : S.failures + 1;
+    S.failures = failuresAfter(S.failures, outcome);
     planNextTry();
     render();
     if (S.reloadAfterSync) {
