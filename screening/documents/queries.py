@@ -208,14 +208,18 @@ def meeting_letter(pt: MeetingParticipant, lh: Letterhead, today: date) -> Lette
     return meeting_info(pt.meeting), child, _recipient(pt, lh, today)
 
 
-def meeting_letters(meeting: Meeting, lh: Letterhead, today: date) -> list[Letter]:
-    """A letter's data for each guardian and external professional (colleagues get none)."""
+def meeting_letters(
+    meeting: Meeting, lh: Letterhead, today: date, only: list[int] | None = None
+) -> list[Letter]:
+    """A letter's data for each guardian and external professional (colleagues get none);
+    with `only`, for those participants only (the ones the policy lets the reader have)."""
     info = meeting_info(meeting)
     child = child_info(meeting.path.child, today)
     return [
         (info, child, _recipient(pt, lh, today))
         for pt in meeting.participants
         if pt.kind in (ParticipantKind.GUARDIAN, ParticipantKind.EXTERNAL)
+        and (only is None or pt.id in only)
     ]
 
 
