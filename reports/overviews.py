@@ -105,9 +105,7 @@ def _group_table(
         ]
         for r in rows
     ]
-    t = FastTable(
-        [top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1
-    )
+    t = FastTable([top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1)
     grid = colors.HexColor("#c9ced6")
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -171,7 +169,7 @@ def round_overview(lh: Letterhead, data: RoundOverviewData) -> bytes:
         heading(_("Stuer"), 2),
         _group_table(lh, data.groups, _("Stue"), None),
         *_legend(lh, None),
-        heading("Børn der kræver handling" if lh.legacy else _("Børn, der kræver handling"), 2),
+        heading(_("Børn, der kræver handling"), 2),
     ]
     if data.children_needing_action:
         story.append(

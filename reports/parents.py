@@ -20,8 +20,6 @@ def _guardian_lines(lh: Letterhead, data: ParentsCopyData) -> list[str]:
         if g.name == data.requested_by:
             address = _("Adressebeskyttet") if g.protected else (g.address or "–")
             lines.append(f"{g.name}: {address}")
-        elif lh.legacy and g.protected:
-            lines.append(f"{g.name}: Adressebeskyttet")
         else:
             lines.append(g.name)
     return lines
@@ -52,7 +50,7 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
         ),
         heading(_("Forældre"), 2),
         *(p(line) for line in _guardian_lines(lh, data)),
-        heading("Positioner" if lh.legacy else _("Barnets position i hver vurderingsrunde"), 2),
+        heading(_("Barnets position i hver vurderingsrunde"), 2),
     ]
     story.append(
         table(
@@ -80,14 +78,10 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
             )
         else:
             story.append(p(_("Ingen.")))
-    story.append(
-        heading("Adgangslog" if lh.legacy else _("Hvem har set eller ændret oplysningerne"), 2)
-    )
+    story.append(heading(_("Hvem har set eller ændret oplysningerne"), 2))
     if data.access_log:
 
         def at(when) -> str:
-            if lh.legacy:
-                return f"{when:%d-%m-%Y %H.%M}"
             return _("%(date)s kl. %(time)s") % {
                 "date": lang.long_date(when.date()),
                 "time": lang.time(when),

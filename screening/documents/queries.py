@@ -29,6 +29,8 @@ from reports.data import (
     RoundOverviewData,
     TimelineEntry,
 )
+from reports.i18n import DANISH
+from reports.wording import plain_reasons
 from screening.accounts.models import Role, User, UserRole, user_institution
 from screening.assessments.models import (
     Assessment,
@@ -40,7 +42,6 @@ from screening.assessments.services import ChildProgress, GroupProgress, group_p
 from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
 from screening.classifier import load_observation_categories, profession_label
 from screening.core.extensions import db
-from screening.core.i18n import lang
 from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
 from screening.org.models import Group, Institution, Municipality
@@ -65,12 +66,20 @@ MEETING_KINDS = {
     "cross_disciplinary": "Tværfagligt møde",
     "network": "Netværksmøde",
 }
-PROGRESS = {"better": "Bedre", "unchanged": "Uændret", "worse": "Værre"}
+PROGRESS = {"better": "Bedre", "unchanged": "Uændret", "worse": "Dårligere"}
+# What a consent covers, as words inside a sentence (the labels of forms/paths.py).
+INFORMATION_KINDS = {
+    "wellbeing": "vurderinger af barnets trivsel",
+    "observations": "observationer",
+    "action_plan": "handleplanen",
+    "health": "helbredsoplysninger",
+    "family": "familiens situation",
+}
 ROLE_NAMES = {
     "educator": "Pædagog",
     "leader": "Leder",
     "health_visitor": "Sundhedsplejerske",
-    "dental": "Tandplejen",
+    "dental": "Tandplejer",
     "coordinator": "Koordinator",
     "ppr": "PPR",
     "social_worker": "Socialrådgiver",
@@ -91,10 +100,43 @@ def letterhead(today: date, logo_path: str | None = None) -> Letterhead:
 
 
 def age_text(months: int) -> str:
+    """ "4 år og 2 mdr.", "4 år og 1 md.", "3 år", "7 mdr." (LANGUAGE.md)."""
     years, rest = divmod(max(months, 0), 12)
+    rest_text = f"{rest} md." if rest == 1 else f"{rest} mdr."
     if years == 0:
-        return f"{rest} mdr."
-    return f"{years} år {rest} mdr." if rest else f"{years} år"
+        return rest_text
+    return f"{years} år og {rest_text}" if rest else f"{years} år"
+
+
+def _kinds(consent: Consent) -> str:
+    """ "trivselsvurderinger og position og handleplanen"."""
+    order = list(INFORMATION_KINDS)
+    kinds = sorted(consent.information_kinds, key=lambda k: order.index(k) if k in order else 99)
+    words = [INFORMATION_KINDS.get(k, k) for k in kinds]
+    return (
+        " og ".join(words[-2:]) if len(words) <= 2 else ", ".join(words[:-1]) + " og " + words[-1]
+    )
+
+
+def _role_label(user: User | None) -> str:
+    if user is None:
+        return ""
+    roles = sorted(user.roles)
+    return ROLE_NAMES.get(roles[0].value, "") if roles else ""
+
+
+def _sharing_basis(pt: MeetingParticipant) -> str:
+    """The basis on which an external professional is told about the child, as a phrase for
+    the guardian's letter ("... får oplysninger på grundlag af <basis>.")."""
+    consent = pt.consent
+    if consent is not None:
+        return (
+            f"samtykke fra {consent.guardian.name} af {DANISH.long_date(consent.given_on)} "
+            f"(det omfatter {_kinds(consent)})"
+        )
+    if pt.legal_basis:
+        return f"loven ({pt.legal_basis})"
+    return ""
 
 
 def child_info(child: Child, today: date) -> ChildInfo:
@@ -123,15 +165,28 @@ def _person(pt: MeetingParticipant) -> Person:
     if pt.kind == ParticipantKind.GUARDIAN:
         return Person(pt.name, "Forælder")
     if pt.kind == ParticipantKind.STAFF and pt.user is not None:
-        roles = sorted(pt.user.roles)
-        role = ROLE_NAMES.get(roles[0].value, "") if roles else ""
-        return Person(pt.name, role)
-    return Person(pt.name, profession_label(pt.profession, lang()), pt.organisation)
+        return Person(pt.name, _role_label(pt.user))
+    return Person(
+        pt.name,
+        profession_label(pt.profession, "da"),
+        pt.organisation,
+        external=pt.kind == ParticipantKind.EXTERNAL,
+        basis=_sharing_basis(pt),
+    )
 
 
 def meeting_info(meeting: Meeting) -> MeetingInfo:
+    """The meeting as every letter shows it: when, where (with the dagtilbud's street
+    address), who, and whom to contact (the tovholder, by e-mail) to reply or move it."""
     path = meeting.path
     group = path.child.current_group
+    interpreters: list[str] = []
+    for pt in meeting.participants:
+        g = pt.guardian if pt.kind == ParticipantKind.GUARDIAN else None
+        wanted = g.language if g is not None and g.needs_interpreter else "da"
+        if wanted and wanted != "da" and wanted not in interpreters:
+            interpreters.append(wanted)
+    contact = path.coordinator
     return MeetingInfo(
         kind=MEETING_KINDS[meeting.kind.value],
         starts_at=meeting.starts_at.astimezone(LOCAL_TZ),
@@ -139,8 +194,13 @@ def meeting_info(meeting: Meeting) -> MeetingInfo:
         purpose=meeting.purpose,
         agenda=meeting.agenda,
         participants=tuple(_person(pt) for pt in meeting.participants),
-        contact_name=path.coordinator.name,
+        contact_name=contact.name,
         contact_institution=group.institution.name if group else "",
+        contact_email=contact.email,
+        contact_role=_role_label(contact).lower(),
+        address=group.institution.address if group else "",
+        kind_code=meeting.kind.value,
+        interpreter_languages=tuple(interpreters),
     )
 
 
@@ -166,15 +226,20 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
     its reasons."""
     child_id = pt.meeting.path.child_id
     joint = _latest_joint(child_id)
-    position = lh.label(joint.agreed_position.value) if joint else None
-    wellbeing = f"Aftalt position: {position}. " + " ".join(_reasons(joint)) if joint else None
+    wellbeing = None
+    if joint:
+        wellbeing = f"Aftalt position: {lh.label(joint.agreed_position.value)}."
+        reasons = plain_reasons(_reasons(joint))
+        if reasons:
+            wellbeing += "\n" + "\n".join(reasons)
     if pt.consent_id is not None:
         consent = db.session.get_one(Consent, pt.consent_id)
         if not consent.covers(pt.profession, today):
-            return None, "Samtykket er trukket tilbage; der deles ingen oplysninger."
+            return None, "Samtykket er trukket tilbage. Der deles ingen oplysninger."
         basis = (
-            f"Samtykke givet {consent.given_on:%d-%m-%Y} af {consent.guardian.name} "
-            f"til: {consent.purpose}"
+            f"Samtykke givet den {DANISH.long_date(consent.given_on)} af "
+            f"{consent.guardian.name}. Formål: {consent.purpose}\n"
+            f"Samtykket omfatter {_kinds(consent)}."
         )
         parts = []
         if "wellbeing" in consent.information_kinds and wellbeing:
@@ -183,7 +248,7 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
             plan = action_paths.plan_for(pt.meeting.path)
             if plan and plan.goals:
                 parts.append(f"Mål i handleplanen: {plan.goals}")
-        return (" ".join(parts) or None), basis
+        return ("\n\n".join(parts) or None), basis
     return wellbeing, f"Hjemmel: {pt.legal_basis}"
 
 
@@ -195,7 +260,7 @@ def _recipient(
     summary, basis = concern_summary(pt, lh, today)
     return ProfessionalRecipient(
         name=pt.name,
-        profession=profession_label(pt.profession, lang()),
+        profession=profession_label(pt.profession, "da"),
         organisation=pt.organisation,
         concern_summary=summary,
         basis=basis,
@@ -383,13 +448,13 @@ def round_overview_data(
         for c in children:
             path = by_child.get(c.child.id)
             overdue = sum(1 for s in path.steps if s.overdue(today)) if path else 0
+            # The position column shows this round's agreed position only (an earlier
+            # round's position is not this round's).
+            this_round = c.joint.agreed_position.value if c.joint is not None else None
             if overdue and path is not None:
                 needing.append(
                     ChildNeedingAction(
-                        c.child.full_name,
-                        gp.group.name,
-                        path.position.value,
-                        f"{overdue} overskredne trin",
+                        c.child.full_name, gp.group.name, this_round, "", overdue_steps=overdue
                     )
                 )
             elif c.submitted and c.joint is None:

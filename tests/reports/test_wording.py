@@ -21,7 +21,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "screening" / "translations"
 
 
 def new(**kw) -> Letterhead:
-    return s.letterhead(legacy_wording=False, **kw)
+    return s.letterhead(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +139,6 @@ def test_parents_copy_shows_only_the_requesting_guardians_address():
     assert "Hvem har set eller ændret oplysningerne" in text
     assert "12. marts 2026 kl. 10.14" in flat(text)
     assert "Er noget forkert, kan du bede os rette det. Kontakt Lise Leder." in flat(text)
-    legacy = text_of(builders()["parents_copy"](data))
-    assert "Skjult" not in legacy
 
 
 def test_documents_in_english():
