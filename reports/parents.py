@@ -64,6 +64,7 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
     for title, entries in (
         (_("Vurderinger"), data.assessments),
         (_("Observationer"), data.observations),
+        (_("Handlevej: trin, ansvar og frister"), data.action_path),
         (_("Møder"), data.meetings),
         (_("Samtykker"), data.consents),
     ):
@@ -80,20 +81,17 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
             story.append(p(_("Ingen.")))
     story.append(heading(_("Hvem har set eller ændret oplysningerne"), 2))
     if data.access_log:
-
-        def at(when) -> str:
-            return _("%(date)s kl. %(time)s") % {
+        # One sentence per access: "12. marts 2026 kl. 10.14: Lise Leder (leder, ...)
+        # åbnede handleplanen."
+        lines = []
+        for when, who, what in data.access_log:
+            at = _("%(date)s kl. %(time)s") % {
                 "date": lang.long_date(when.date()),
                 "time": lang.time(when),
             }
-
-        story.append(
-            table(
-                [[_("Tidspunkt"), _("Hvem"), _("Hvad")]]
-                + [[at(when), who, what] for when, who, what in data.access_log],
-                [40 * mm, 55 * mm, 75 * mm],
-            )
-        )
+            sentence = f"{at}: {who} {what}".rstrip()
+            lines.append(sentence if sentence.endswith((".", "!", "?")) else sentence + ".")
+        story.append(p("\n".join(lines)))
     else:
         story.append(p(_("Ingen registreret adgang.")))
     for plan in data.plans:

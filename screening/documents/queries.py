@@ -39,6 +39,7 @@ from screening.assessments.models import (
     JointAssessment,
 )
 from screening.assessments.services import ChildProgress, GroupProgress, group_progress
+from screening.catalogue.services import compiled_instrument
 from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
 from screening.classifier import load_observation_categories, profession_label
 from screening.core.extensions import db
@@ -53,6 +54,7 @@ from screening.paths.models import (
     FollowUp,
     Meeting,
     MeetingParticipant,
+    NotifyDecision,
     ParticipantKind,
     PathStatus,
 )
@@ -488,70 +490,335 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
     return MunicipalOverviewData(round_.name, tuple(rows))
 
 
-def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> ParentsCopyData:
+# The audit trail's actions as what a parent reads: "Lise Leder (leder, ...) <phrase>."
+ACCESS_PHRASES = {
+    "child.view": "åbnede barnets side",
+    "child.timeline": "så barnets tidslinje",
+    "assessment.open": "åbnede en trivselsvurdering",
+    "assessment.view": "så en trivselsvurdering",
+    "assessment.save_draft": "gemte en kladde til en trivselsvurdering",
+    "assessment.submit": "indsendte en trivselsvurdering",
+    "joint.open": "åbnede den fælles vurdering",
+    "joint.record": "registrerede den fælles vurdering",
+    "joint.parents_informed": "registrerede, at forældrene er orienteret om den fælles vurdering",
+    "observation.add": "tilføjede en observation",
+    "path.view": "så handlevejen",
+    "path.step_done": "registrerede et trin i handlevejen som udført",
+    "path.notify_open": "åbnede vurderingen af underretningspligten",
+    "path.notify_decision": "registrerede vurderingen af underretningspligten",
+    "path.follow_up": "registrerede en opfølgning",
+    "path.coordinator": "skiftede tovholder for handlevejen",
+    "path.close": "afsluttede handlevejen",
+    "plan.view": "åbnede handleplanen",
+    "plan.save": "gemte handleplanen",
+    "meeting.create": "oprettede et møde",
+    "meeting.view": "så et møde",
+    "meeting.invite": "inviterede en deltager til et møde",
+    "meeting.minutes": "skrev referat af et møde",
+    "consent.list": "så samtykkerne",
+    "consent.record": "registrerede et samtykke",
+    "consent.withdraw": "registrerede, at et samtykke er trukket tilbage",
+    "pdf.batch_start": "bestilte en samlet PDF",
+    "offline_pack.download": "hentede barnets navn og stue til brug på en enhed uden forbindelse",
+    "sync.conflict": "sendte en vurdering eller observation, der ikke passede med den gemte",
+    "sync.conflict.view": "så en vurdering eller observation, der ikke passede med den gemte",
+    "sync.conflict.resolve": "valgte, hvilken udgave af en vurdering eller observation der gælder",
+}
+DOCUMENT_PHRASES = {
+    "invitation": "hentede en mødeinvitation (PDF)",
+    "action_plan": "hentede handleplanen (PDF)",
+    "parents_copy": "hentede en udskrift af oplysningerne om barnet (PDF)",
+    "meeting_invitations": "hentede invitationerne til et møde (PDF)",
+    "round_plans": "hentede handleplanerne for en vurderingsrunde (PDF)",
+}
+SOME_ACCESS = "så eller ændrede oplysninger om barnet"
+NOTIFY_DECISIONS = {"notify": "Der skal underrettes.", "no_notify": "Der skal ikke underrettes nu."}
+VULNERABILITY = {
+    "not": "Ikke i en udsat position",
+    "potentially": "Potentielt i en udsat position",
+    "clearly": "I en udsat position",
+}
+
+
+def _access_phrase(e: AuditEvent) -> str:
+    if e.action == "pdf.download":
+        return DOCUMENT_PHRASES.get(str((e.details or {}).get("document")), "hentede en PDF")
+    return ACCESS_PHRASES.get(e.action, SOME_ACCESS)
+
+
+def _who(user: User | None) -> str:
+    """ "Lise Leder (leder, Børnehuset Mælkebøtten)"; the system when no user acted."""
+    if user is None:
+        return "Systemet"
+    where = ", ".join(sorted(i.name for i in user.institutions))
+    role = _role_label(user).lower()
+    inner = ", ".join(x for x in (role, where) if x)
+    return f"{user.name} ({inner})" if inner else user.name
+
+
+def _long(d: date | None) -> str:
+    return DANISH.long_date(d) if d else "–"
+
+
+def _sentences(*parts: str) -> str:
+    return "\n".join(x for x in parts if x and x.strip())
+
+
+def _assessment_text(a: Assessment, lh: Letterhead) -> str:
+    """Who, the suggestion, the statements ticked and ratings given, and the texts."""
+    instrument = compiled_instrument(a.instrument)
+    ticked, rated, typed = [], [], []
+    for item in instrument.items:
+        value = (a.answers or {}).get(item.key)
+        if value in (None, False, ""):
+            continue
+        if item.kind == "indicator":
+            ticked.append(f"»{item.text.da}«")
+        elif item.kind == "rated" and item.scale is not None and isinstance(value, int):
+            label = item.scale.labels.get(value)
+            rated.append(f"{item.text.da}: {value}" + (f" ({label.da})" if label else ""))
+        else:
+            typed.append(f"{item.text.da}: {value}")
+    role = _role_label(a.assessor).lower()
+    who = f"Vurderet af {a.assessor.name}" + (f" ({role})" if role else "") + "."
+    suggested = (
+        f"Forslag til position: {lh.label(a.suggested_position.value)}."
+        if a.suggested_position
+        else ""
+    )
+    vulnerable = (
+        f"Udsat position: {VULNERABILITY.get(a.vulnerability.value, '–')}."
+        if a.vulnerability
+        else ""
+    )
+    return _sentences(
+        f"{who} {suggested}".strip(),
+        ("Udsagn, der er sat kryds ved: " + "; ".join(ticked) + ".") if ticked else "",
+        ("Bedømmelser: " + "; ".join(rated) + ".") if rated else "",
+        *typed,
+        vulnerable,
+        f"Ressourcer: {a.resources}" if a.resources.strip() else "",
+        f"Bekymringer: {a.concerns}" if a.concerns.strip() else "",
+        f"Begrundelse: {a.justification}" if a.justification.strip() else "",
+    )
+
+
+def _joint_text(j: JointAssessment, lh: Letterhead) -> str:
+    informed = (
+        f"Forældrene er orienteret den {_long(j.parents_informed_on)}."
+        if j.parents_informed_on
+        else ""
+    )
+    changed = (
+        f"Forslaget var {lh.label(j.suggested_position.value)}. Den aftalte position afviger "
+        f"fra forslaget. Årsag: {j.override_reason}"
+        if j.agreed_position != j.suggested_position
+        else ""
+    )
+    return _sentences(
+        f"Fælles vurdering den {_long(j.decided_at.astimezone(LOCAL_TZ).date())} "
+        f"ved {j.decided_by.name}.",
+        f"Begrundelse: {j.justification}" if j.justification.strip() else "",
+        changed,
+        informed,
+    )
+
+
+def _path_entries(path: ActionPath, lh: Letterhead, with_follow_ups: bool) -> list[TimelineEntry]:
+    status = (
+        f"Afsluttet den {_long(path.closed_on)}." if path.status == PathStatus.CLOSED else "Åben."
+    )
+    out = [
+        TimelineEntry(
+            path.opened_on,
+            "Handlevej",
+            _sentences(
+                f"Handlevejen blev åbnet den {_long(path.opened_on)}. "
+                f"Position: {lh.label(path.position.value)}. {status}",
+                f"Tovholder: {path.coordinator.name}.",
+                f"Note ved afslutning: {path.close_note}" if path.close_note.strip() else "",
+            ),
+        )
+    ]
+    decisions = {
+        d.step_id: d
+        for d in db.session.scalars(
+            sa.select(NotifyDecision).where(NotifyDecision.path_id == path.id)
+        )
+    }
+    for step in path.steps:
+        done = (
+            f"Udført den {_long(step.done_on)}"
+            + (f" af {step.done_by.name}" if step.done_by else "")
+            + "."
+            if step.done_on
+            else "Ikke udført endnu."
+        )
+        role = ROLE_NAMES.get(step.responsible_role, step.responsible_role).lower()
+        out.append(
+            TimelineEntry(
+                step.due_on,
+                step.title_da,
+                _sentences(
+                    f"Ansvarlig: {role}. Frist: {_long(step.due_on)}. "
+                    + ("Skal udføres." if step.required else "Valgfrit."),
+                    done,
+                    f"Note: {step.note}" if step.note.strip() else "",
+                ),
+            )
+        )
+        d = decisions.get(step.id)
+        if d is not None:
+            sent = (
+                f"Underretningen er sendt den {_long(d.sent_on)}"
+                + (f" af {d.sent_by.name}" if d.sent_by else "")
+                + "."
+                if d.sent_on
+                else ""
+            )
+            out.append(
+                TimelineEntry(
+                    d.decided_on,
+                    "Vurdering af underretningspligt",
+                    _sentences(
+                        f"{NOTIFY_DECISIONS[d.decision.value]} Vurderet af {d.decided_by.name}.",
+                        f"Begrundelse: {d.reasoning}" if d.reasoning.strip() else "",
+                        sent,
+                    ),
+                )
+            )
+    if with_follow_ups:
+        for f in db.session.scalars(
+            sa.select(FollowUp).where(FollowUp.path_id == path.id).order_by(FollowUp.held_on)
+        ):
+            out.append(
+                TimelineEntry(
+                    f.held_on,
+                    "Opfølgning",
+                    _sentences(
+                        f"Udvikling: {PROGRESS[f.progress.value]}. Ved {f.by.name}.",
+                        f"Hvad har vi set? {f.note}" if f.note.strip() else "",
+                        f"Næste skridt: {f.next_step}" if f.next_step.strip() else "",
+                    ),
+                )
+            )
+    return out
+
+
+def _meeting_text(m: Meeting) -> str:
+    people = "; ".join(
+        ", ".join(x for x in (pt.name, _person(pt).role.lower(), pt.organisation) if x)
+        for pt in m.participants
+    )
+    when = DANISH.when(m.starts_at.astimezone(LOCAL_TZ))
+    return _sentences(
+        f"{when[:1].upper()}{when[1:]}. Sted: {m.place}",
+        f"Formål: {m.purpose}" if m.purpose.strip() else "",
+        f"Deltagere: {people}." if people else "",
+        f"Referat: {m.minutes}" if m.minutes.strip() else "",
+        f"Beslutninger: {m.decisions}" if m.decisions.strip() else "",
+    )
+
+
+def _consent_text(c: Consent) -> str:
+    recipients = ", ".join(profession_label(r, "da").lower() for r in c.recipients)
+    return _sentences(
+        f"Givet af {c.guardian.name} den {_long(c.given_on)}.",
+        f"Modtagere: {recipients}." if recipients else "",
+        f"Oplysninger: {_kinds(c)}.",
+        f"Formål: {c.purpose}",
+        f"Trukket tilbage den {_long(c.withdrawn_on)}." if c.withdrawn_on else "",
+    )
+
+
+def parents_copy_data(
+    child: Child, requested_by: Guardian, today: date, lh: Letterhead | None = None
+) -> ParentsCopyData:
+    """Everything stored about the child, in words, for the guardian who asked: every
+    submitted assessment, the joint assessments (with any override and its reason),
+    observations by source, the action path with every step and the duty-to-notify
+    assessment, plans, meetings with participants and minutes, consents given and
+    withdrawn, and the access log. Only the requesting guardian's own address is given;
+    other guardians by name only (their details are their data)."""
+    lh = lh or letterhead(today)
     data = ParentsCopyData(child=child_info(child, today), requested_by=requested_by.name)
-    data.guardians = [guardian_recipient(gl.guardian) for gl in child.guardian_links]
+    data.guardians = [
+        guardian_recipient(gl.guardian)
+        if gl.guardian_id == requested_by.id
+        else GuardianRecipient(name=gl.guardian.name, address=None, protected=False)
+        for gl in child.guardian_links
+    ]
+    group = child.current_group
+    leader = _leader_name(group.institution_id) if group else None
+    data.contact_name = f"{leader} (leder, {group.institution.name})" if leader and group else ""
     joints = db.session.scalars(
         sa.select(JointAssessment)
         .join(ScreeningRound)
         .where(JointAssessment.child_id == child.id)
         .order_by(ScreeningRound.reference_date)
     ).all()
-    data.positions = [(j.round.name, j.agreed_position.value, j.justification) for j in joints]
+    data.positions = [(j.round.name, j.agreed_position.value, _joint_text(j, lh)) for j in joints]
     for a in db.session.scalars(
         sa.select(Assessment)
         .where(Assessment.child_id == child.id, Assessment.status == AssessmentStatus.SUBMITTED)
         .order_by(Assessment.submitted_at)
     ):
-        suggested = a.suggested_position.value if a.suggested_position else ""
-        text = (
-            f"{a.assessor.name}: forslag {suggested}. {a.resources} "
-            f"{a.concerns} {a.justification}".strip()
+        submitted = (a.submitted_at or a.updated_at).astimezone(LOCAL_TZ).date()
+        data.assessments.append(
+            TimelineEntry(submitted, f"Trivselsvurdering, {a.round.name}", _assessment_text(a, lh))
         )
-        submitted = (a.submitted_at or a.updated_at).date()
-        data.assessments.append(TimelineEntry(submitted, "Trivselsvurdering", text))
     catalogue = load_observation_categories()
     for o in db.session.scalars(
         sa.select(ChildObservation)
         .where(ChildObservation.child_id == child.id)
-        .order_by(ChildObservation.observed_on)
+        .order_by(ChildObservation.source, ChildObservation.observed_on)
     ):
+        source = catalogue.sources[o.source.value]
         cat = catalogue.category(o.source.value, o.category).title.da
+        level = catalogue.levels.get(o.level)
+        degree = f"{o.level} – {level.da[:1].lower()}{level.da[1:]}" if level else str(o.level)
         data.observations.append(
-            TimelineEntry(o.observed_on, cat, f"Niveau {o.level}. {o.note}".strip())
+            TimelineEntry(
+                o.observed_on,
+                f"{source.title.da}: {cat}",
+                _sentences(f"Grad af bekymring: {degree}.", o.note),
+            )
         )
-    paths = db.session.scalars(sa.select(ActionPath).where(ActionPath.child_id == child.id))
+    paths = db.session.scalars(
+        sa.select(ActionPath).where(ActionPath.child_id == child.id).order_by(ActionPath.opened_on)
+    ).all()
     for path in paths:
-        if action_paths.plan_for(path) is not None:
+        has_plan = action_paths.plan_for(path) is not None
+        if has_plan:
             data.plans.append(plan_data(path, today))
-        for m in db.session.scalars(sa.select(Meeting).where(Meeting.path_id == path.id)):
+        data.action_path += _path_entries(path, lh, with_follow_ups=not has_plan)
+        for m in db.session.scalars(
+            sa.select(Meeting).where(Meeting.path_id == path.id).order_by(Meeting.starts_at)
+        ):
             data.meetings.append(
                 TimelineEntry(
-                    m.starts_at.date(),
+                    m.starts_at.astimezone(LOCAL_TZ).date(),
                     MEETING_KINDS[m.kind.value],
-                    f"{m.place}. {m.purpose} {m.decisions}".strip(),
+                    _meeting_text(m),
                 )
             )
-    for c in db.session.scalars(sa.select(Consent).where(Consent.child_id == child.id)):
-        status = f" Trukket tilbage {c.withdrawn_on:%d-%m-%Y}." if c.withdrawn_on else ""
-        data.consents.append(
-            TimelineEntry(
-                c.given_on,
-                "Samtykke",
-                f"Givet af {c.guardian.name} til {', '.join(c.recipients)}: {c.purpose}.{status}",
-            )
-        )
-    users = {u.id: u.name for u in db.session.scalars(sa.select(User))}
-    for e in db.session.scalars(
+    for c in db.session.scalars(
+        sa.select(Consent).where(Consent.child_id == child.id).order_by(Consent.given_on)
+    ):
+        kind = "Samtykke (trukket tilbage)" if c.withdrawn_on else "Samtykke"
+        data.consents.append(TimelineEntry(c.given_on, kind, _consent_text(c)))
+    events = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.child_id == child.id, AuditEvent.outcome == Outcome.OK)
-        .order_by(AuditEvent.occurred_at)
-    ):
-        data.access_log.append(
-            (
-                e.occurred_at.astimezone(LOCAL_TZ),
-                users.get(e.user_id, "System") if e.user_id is not None else "System",
-                e.action,
-            )
-        )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ).all()
+    ids = {e.user_id for e in events if e.user_id is not None}
+    users = (
+        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    for e in events:
+        user = users.get(e.user_id) if e.user_id is not None else None
+        data.access_log.append((e.occurred_at.astimezone(LOCAL_TZ), _who(user), _access_phrase(e)))
     return data

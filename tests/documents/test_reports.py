@@ -305,7 +305,7 @@ def test_parents_copy_holds_everything_including_the_access_log(browser, docs, w
         "Tværfagligt møde",
         "Samtykke",
         "Hvem har set eller ændret oplysningerne",
-        "child.view",
+        "åbnede barnets side",
         "Handleplan for Otto Ærø",
     ):
         assert expected in text, expected

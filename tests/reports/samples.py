@@ -176,7 +176,13 @@ def parents_copy(**kw) -> ParentsCopyData:
         "plans": [plan()],
         "meetings": [TimelineEntry(date(2026, 12, 3), "Tværfagligt møde", "Mødelokalet")],
         "consents": [TimelineEntry(date(2026, 11, 1), "Samtykke", "Givet af Mette")],
-        "access_log": [(datetime(2026, 11, 2, 10, 14), "Lise Leder", "Så handleplanen")],
+        "access_log": [
+            (
+                datetime(2026, 11, 2, 10, 14),
+                "Lise Leder (leder, Børnehuset Solsikken)",
+                "åbnede handleplanen",
+            )
+        ],
     }
     base.update(kw)
     return ParentsCopyData(**base)
