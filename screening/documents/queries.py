@@ -7,6 +7,7 @@ protected address is never handed to any builder, so it can appear on no documen
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -49,6 +50,7 @@ from screening.org.models import Group, Institution, Municipality
 from screening.paths import services as action_paths
 from screening.paths.models import (
     ActionPath,
+    ActionPlan,
     ActionStep,
     Consent,
     FollowUp,
@@ -89,16 +91,19 @@ ROLE_NAMES = {
 }
 
 
+# Statements built once: the plan document is the hot path (`make bench-reports`), and
+# building a statement and its cache key costs about as much as running it on SQLite.
+_MUNICIPALITY = sa.select(
+    Municipality.name, Municipality.label_green, Municipality.label_yellow, Municipality.label_red
+).limit(1)
+
+
 def letterhead(today: date, logo_path: str | None = None) -> Letterhead:
-    muni = db.session.scalar(sa.select(Municipality).limit(1))
+    muni = db.session.execute(_MUNICIPALITY).first()
     if muni is None:
         return Letterhead("Trivselsspor", today, logo_path)
-    return Letterhead(
-        muni.name,
-        today,
-        logo_path,
-        {"green": muni.label_green, "yellow": muni.label_yellow, "red": muni.label_red},
-    )
+    name, green, yellow, red = muni
+    return Letterhead(name, today, logo_path, {"green": green, "yellow": yellow, "red": red})
 
 
 def age_text(months: int) -> str:
@@ -163,7 +168,9 @@ def guardian_recipient(guardian: Guardian) -> GuardianRecipient:
     )
 
 
-def _person(pt: MeetingParticipant) -> Person:
+def _person(pt: MeetingParticipant, with_basis: bool = True) -> Person:
+    """A participant as a letter lists them; `with_basis`: an external professional's
+    basis for sharing too (the guardian's letter prints it; the plan does not)."""
     if pt.kind == ParticipantKind.GUARDIAN:
         return Person(pt.name, "Forælder")
     if pt.kind == ParticipantKind.STAFF and pt.user is not None:
@@ -173,7 +180,7 @@ def _person(pt: MeetingParticipant) -> Person:
         profession_label(pt.profession, "da"),
         pt.organisation,
         external=pt.kind == ParticipantKind.EXTERNAL,
-        basis=_sharing_basis(pt),
+        basis=_sharing_basis(pt) if with_basis else "",
     )
 
 
@@ -217,9 +224,20 @@ def _latest_joint(child_id: int) -> JointAssessment | None:
 
 
 def _reasons(joint: JointAssessment | None) -> tuple[str, ...]:
-    if joint is None:
-        return ()
-    return tuple(r.get("text_da", "") for r in (joint.suggestion or {}).get("reasons", []))
+    return _suggested_reasons(joint.suggestion if joint is not None else None)
+
+
+def _suggested_reasons(suggestion: dict[str, Any] | None) -> tuple[str, ...]:
+    return tuple(r.get("text_da", "") for r in (suggestion or {}).get("reasons", []))
+
+
+_LATEST_SUGGESTION = (
+    sa.select(JointAssessment.suggestion)
+    .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
+    .where(JointAssessment.child_id == sa.bindparam("child_id"))
+    .order_by(ScreeningRound.reference_date.desc())
+    .limit(1)
+)
 
 
 def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tuple[str | None, str]:
@@ -290,66 +308,79 @@ def meeting_letters(
     ]
 
 
+_PATH = (
+    sa.select(ActionPath)
+    .where(ActionPath.id == sa.bindparam("path_id"))
+    .options(
+        # The tovholder's name only: not their roles or institutions.
+        joinedload(ActionPath.coordinator).lazyload("*"),
+        joinedload(ActionPath.child)
+        .joinedload(Child.memberships)
+        .joinedload(GroupMembership.group)
+        .joinedload(Group.institution),
+        joinedload(ActionPath.child)
+        .joinedload(Child.guardian_links)
+        .joinedload(ChildGuardian.guardian),
+    )
+)
+# The path's plan with its actions and offers (as `paths.services.plan_for`), in one query.
+_PLAN = (
+    sa.select(ActionPlan)
+    .where(ActionPlan.path_id == sa.bindparam("path_id"))
+    .options(joinedload(ActionPlan.items), joinedload(ActionPlan.offers))
+)
+
+
 def load_path(path_id: int) -> ActionPath | None:
     """An action path with everything its plan document shows, in few queries."""
-    return (
-        db.session.scalars(
-            sa.select(ActionPath)
-            .where(ActionPath.id == path_id)
-            .options(
-                joinedload(ActionPath.coordinator),
-                joinedload(ActionPath.child)
-                .joinedload(Child.memberships)
-                .joinedload(GroupMembership.group)
-                .joinedload(Group.institution),
-                joinedload(ActionPath.child)
-                .joinedload(Child.guardian_links)
-                .joinedload(ChildGuardian.guardian),
-            )
-        )
-        .unique()
-        .one_or_none()
+    return db.session.scalars(_PATH, {"path_id": path_id}).unique().one_or_none()
+
+
+_LEADER_NAME = (
+    sa.select(User.name)
+    .join(UserRole, UserRole.user_id == User.id)
+    .join(user_institution, user_institution.c.user_id == User.id)
+    .where(
+        UserRole.role == Role.LEADER,
+        user_institution.c.institution_id == sa.bindparam("institution_id"),
+        User.active.is_(True),
     )
+    .order_by(User.name)
+    .limit(1)
+)
+_FOLLOW_UPS = (
+    sa.select(FollowUp.held_on, FollowUp.progress, FollowUp.note, FollowUp.next_step)
+    .where(FollowUp.path_id == sa.bindparam("path_id"))
+    .order_by(FollowUp.held_on, FollowUp.id)
+)
+_PLAN_PARTICIPANTS = (
+    sa.select(MeetingParticipant)
+    .join(Meeting, Meeting.id == MeetingParticipant.meeting_id)
+    .where(Meeting.path_id == sa.bindparam("path_id"))
+    .order_by(Meeting.starts_at, MeetingParticipant.id)
+    .options(joinedload(MeetingParticipant.user).lazyload(User.institutions))
+)
 
 
 def _leader_name(institution_id: int) -> str | None:
-    return db.session.scalar(
-        sa.select(User.name)
-        .join(UserRole, UserRole.user_id == User.id)
-        .join(user_institution, user_institution.c.user_id == User.id)
-        .where(
-            UserRole.role == Role.LEADER,
-            user_institution.c.institution_id == institution_id,
-            User.active.is_(True),
-        )
-        .order_by(User.name)
-        .limit(1)
-    )
+    return db.session.scalar(_LEADER_NAME, {"institution_id": institution_id})
 
 
 def plan_data(path: ActionPath, today: date) -> ActionPlanData:
-    plan = action_paths.plan_for(path)
+    plan = db.session.scalars(_PLAN, {"path_id": path.id}).unique().one_or_none()
     child = path.child
-    joint = _latest_joint(child.id)
-    follow_ups = db.session.scalars(
-        sa.select(FollowUp).where(FollowUp.path_id == path.id).order_by(FollowUp.held_on)
-    ).all()
-    rows = db.session.scalars(
-        sa.select(MeetingParticipant)
-        .join(Meeting, Meeting.id == MeetingParticipant.meeting_id)
-        .where(Meeting.path_id == path.id)
-        .order_by(Meeting.starts_at, MeetingParticipant.id)
-        .options(joinedload(MeetingParticipant.user).lazyload(User.institutions))
-    ).all()
+    suggestion = db.session.scalar(_LATEST_SUGGESTION, {"child_id": child.id})
+    follow_ups = db.session.execute(_FOLLOW_UPS, {"path_id": path.id}).all()
+    rows = db.session.scalars(_PLAN_PARTICIPANTS, {"path_id": path.id}).all()
     participants: dict[str, Person] = {}
     for pt in rows:
-        participants.setdefault(pt.name, _person(pt))
+        participants.setdefault(pt.name, _person(pt, with_basis=False))
     group = child.current_group
     leader = (_leader_name(group.institution_id) if group else None) or path.coordinator.name
     return ActionPlanData(
         child=child_info(child, today),
         position=path.position.value,
-        reasons=_reasons(joint),
+        reasons=_suggested_reasons(suggestion),
         resources=plan.resources if plan else "",
         concerns=plan.concerns if plan else "",
         goals=plan.goals if plan else "",
@@ -360,8 +391,8 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
         if plan
         else (),
         follow_ups=tuple(
-            PlanFollowUp(f.held_on, PROGRESS[f.progress.value], f.note, f.next_step)
-            for f in follow_ups
+            PlanFollowUp(held_on, PROGRESS[progress.value], note, next_step)
+            for held_on, progress, note, next_step in follow_ups
         ),
         evaluation_on=plan.evaluation_on if plan else None,
         participants=tuple(participants.values()),
