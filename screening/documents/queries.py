@@ -513,12 +513,15 @@ def round_overview_data(
 
 
 def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOverviewData:
+    """Counts per dagtilbud; counts below the municipality's threshold (the one key
+    figures use, `Municipality.suppression_threshold`) are suppressed."""
     rows = []
     for inst in round_.institutions:
         gps = group_progress(round_, [g for g in inst.groups if g.active])
         row, _children, _paths = _group_row(inst.name, gps, today)
         rows.append(row)
-    return MunicipalOverviewData(round_.name, tuple(rows))
+    threshold = db.session.scalar(sa.select(Municipality.suppression_threshold).limit(1))
+    return MunicipalOverviewData(round_.name, tuple(rows), suppress_below=threshold or 5)
 
 
 # The audit trail's actions as what a parent reads: "Lise Leder (leder, ...) <phrase>."

@@ -283,6 +283,12 @@ def test_overviews(docs, world):
     assert "<5" in text  # 4 children in the institution: suppressed, not shown as "4"
     rows = municipal_overview_rows(world)
     assert rows[0].children == 4
+    # The municipality's threshold for small counts (the key figures' one) applies here too.
+    db.session.scalar(sa.select(Municipality)).suppression_threshold = 3
+    db.session.commit()
+    text, _ = text_of(municipal_overview(lh, data.municipal_overview_data(world["round"], TODAY)))
+    assert "<5" not in text
+    assert "Tal under 3 vises som »<3«" in " ".join(text.split())
 
 
 def municipal_overview_rows(world):
