@@ -31,3 +31,15 @@ def test_plan_data_in_eight_queries(docs):  # noqa: F811
     # path, plan, joint suggestion, follow-ups, participants, their roles, leader,
     # municipality
     assert len(statements) == 8, statements
+
+
+def test_ages_in_danish():
+    assert [data.age_text(m) for m in (0, 1, 7, 12, 13, 36, 50)] == [
+        "0 mdr.",
+        "1 md.",
+        "7 mdr.",
+        "1 år",
+        "1 år og 1 md.",
+        "3 år",
+        "4 år og 2 mdr.",
+    ]
