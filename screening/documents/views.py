@@ -126,7 +126,8 @@ def parents_copy_pdf(child_id: int, guardian_id: int) -> ResponseReturnValue:
     if guardian is None or guardian_id not in {gl.guardian_id for gl in child.guardian_links}:
         abort(404)
     today = date.today()
-    content = parents_copy(_lh(today), data.parents_copy_data(child, guardian, today))
+    lh = _lh(today)
+    content = parents_copy(lh, data.parents_copy_data(child, guardian, today, lh))
     audit.record(
         "pdf.download",
         "child",
