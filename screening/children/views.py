@@ -4,21 +4,23 @@ group (stue) → child."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from screening.accounts.models import Role
 from screening.assessments.services import (
     instrument_for_child,
     joint_for,
     latest_agreed,
     own_assessment,
 )
+from screening.children import home as homes
 from screening.children.models import Child, ChildGuardian, GroupMembership
 from screening.core import audit
 from screening.core.access import load
@@ -32,18 +34,33 @@ from screening.core.policy import (
 )
 from screening.org.models import Group, Institution
 from screening.paths.services import active_consents, open_path_for
+from screening.rounds.models import ScreeningRound
 from screening.rounds.services import open_rounds_for
 
 bp = Blueprint("children", __name__)
 
 
+# Roles whose work is with the children of their own institutions: their start page is the
+# home page ("I dag").
+HOME_ROLES = (Role.EDUCATOR, Role.LEADER, Role.HEALTH_VISITOR, Role.DENTAL)
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
+    if current_user.has_role(*HOME_ROLES) and current_user.institution_ids:
+        return _home()
+    if current_user.has_role(Role.COORDINATOR):
+        # The coordinator's home is the key-figures dashboard, where it exists.
+        if "figures.dashboard" in current_app.view_functions:
+            return redirect(url_for("figures.dashboard"))
+        if can(current_user, Action.LIST_CHILDREN):
+            return redirect(url_for("children.institutions"))
     if can(current_user, Action.LIST_CHILDREN):
         return redirect(url_for("children.institutions"))
     if can(current_user, Action.MANAGE_USERS) or can(current_user, Action.MANAGE_INSTITUTIONS):
         return redirect(url_for("org.index"))
     invited: list[Child] = []
+    meetings: list[Any] = []
     if current_user.has_role(*INVITED_ROLES):
         invited = list(
             db.session.scalars(
@@ -52,8 +69,66 @@ def index() -> ResponseReturnValue:
                 .order_by(Child.first_name, Child.last_name)
             )
         )
+        meetings = homes.invited_meetings(current_user, datetime.now(UTC))
         audit.record("child.list_invited", "user", current_user.id, count=len(invited))
-    return render_template("children/index.html", invited=invited)
+    return render_template("children/index.html", invited=invited, meetings=meetings)
+
+
+def _home() -> ResponseReturnValue:
+    today = date.today()
+    data = homes.home(current_user, today, datetime.now(UTC))
+    audit.record(
+        "home.view",
+        "user",
+        current_user.id,
+        drafts=len(data.drafts),
+        meetings=len(data.meetings),
+    )
+    return render_template("children/home.html", home=data, statuses=homes.STATUSES, today=today)
+
+
+# What each list of the home page is, for its heading.
+LISTS = frozenset({*homes.STATUSES, "my_steps", "overdue_steps", "parents_not_informed", "stalled"})
+
+
+@bp.route("/today/<kind>")
+def today_list(kind: str) -> ResponseReturnValue:
+    """The list behind one count of the home page, over the children the reader may see."""
+    if kind not in LISTS:
+        abort(404)
+    today = date.today()
+    context: dict[str, Any] = {"kind": kind, "today": today}
+    if kind in homes.STATUSES:
+        round_ = db.session.get(ScreeningRound, request.args.get("round", type=int) or 0)
+        if round_ is None or round_ not in homes.open_rounds(current_user):
+            abort(404)
+        group_id = request.args.get("group", type=int)
+        group = None
+        if group_id is not None:
+            group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
+        rows = homes.status_children(current_user, round_, kind, group_id)
+        context.update(round=round_, group=group, children=rows)
+        count = len(rows)
+    elif kind in ("my_steps", "overdue_steps"):
+        if not can(current_user, Action.MANAGE_PATHS):
+            abort(404)
+        found = homes.steps(current_user, "mine" if kind == "my_steps" else "overdue", today)
+        context["steps"] = sorted(found, key=lambda s: (not s.overdue(today), s.due_on, s.id))
+        count = len(found)
+    elif kind == "parents_not_informed":
+        if not can(current_user, Action.RECORD_JOINT):
+            abort(404)
+        context["joints"] = homes.parents_not_informed(current_user)
+        count = len(context["joints"])
+    else:
+        if not can(current_user, Action.VIEW_MOMENTUM):
+            abort(404)
+        context["paths"] = [
+            (p, (today - p.opened_on).days) for p in homes.stalled(current_user, today)
+        ]
+        count = len(context["paths"])
+    audit.record("home.list", "user", current_user.id, kind=kind, count=count)
+    return render_template("children/home_list.html", **context)
 
 
 @bp.route("/institutions")
