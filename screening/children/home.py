@@ -2,7 +2,7 @@
 to the lists behind them.
 
 Every count and every list is answered over the children the user may see (the policy's
-`visible_institution_ids`), with aggregate SQL: the number of queries depends on the number
+`named_institution_ids`), with aggregate SQL: the number of queries depends on the number
 of open rounds, never on the number of children. A count and its list come from the same
 query (`_status_query`, `_steps_query`, ...), so a count never promises more than its list.
 """
@@ -21,7 +21,7 @@ from screening.assessments.models import Assessment, AssessmentStatus, JointAsse
 from screening.catalogue.services import AgeBand, round_bands
 from screening.children.models import Child, GroupMembership
 from screening.core.extensions import db
-from screening.core.policy import Action, may_assess_with, visible_institution_ids
+from screening.core.policy import Action, may_assess_with, named_institution_ids
 from screening.org.models import Group, Institution
 from screening.paths.models import (
     ActionPath,
@@ -79,7 +79,7 @@ class Home:
 
 
 def _institutions(user: User, action: Action) -> list[int] | None:
-    return visible_institution_ids(user, action)
+    return named_institution_ids(user, action)
 
 
 def _members(institution_ids: list[int] | None) -> sa.Subquery:
