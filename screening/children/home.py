@@ -401,3 +401,46 @@ def invited_meetings(user: User, now: datetime) -> list[Meeting]:
             .limit(MEETINGS_SHOWN)
         )
     )
+
+
+# Search -------------------------------------------------------------------------------------
+
+# At most this many children are listed; the page says when there were more.
+SEARCH_LIMIT = 50
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_children(user: User, text: str, limit: int = SEARCH_LIMIT) -> list[Child]:
+    """Children the user may see by name whose first or last name contains every word of
+    `text` (in any case). SQLite lowers only ASCII letters, so each word is also tried as
+    written, lowered, capitalised and in capitals (Æ, Ø, Å begin many names)."""
+    from screening.core.policy import visible_children
+
+    stmt = visible_children(user, Action.VIEW_CHILD)
+    for word in text.split():
+        variants = {word, word.lower(), word.capitalize(), word.upper()}
+        stmt = stmt.where(
+            sa.or_(
+                *(
+                    column.like(_like(v), escape="\\")
+                    for v in variants
+                    for column in (
+                        Child.first_name,
+                        Child.last_name,
+                        sa.func.lower(Child.first_name),
+                        sa.func.lower(Child.last_name),
+                    )
+                )
+            )
+        )
+    return list(
+        db.session.scalars(
+            stmt.options(selectinload(Child.memberships).selectinload(GroupMembership.group))
+            .order_by(Child.first_name, Child.last_name, Child.id)
+            .limit(limit + 1)
+        )
+    )

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from forms.children import ChildSearchForm
 from screening.accounts.models import Role
 from screening.assessments.services import (
     instrument_for_child,
@@ -212,6 +213,38 @@ def child(child_id: int) -> ResponseReturnValue:
         consents=active_consents(kid.id, date.today())
         if can(current_user, Action.VIEW_PATHS, kid) and guardians
         else [],
+    )
+
+
+@bp.app_context_processor
+def search_form() -> dict[str, Any]:
+    """The search in the page header, for everyone who may see any child by name."""
+    if not current_user.is_authenticated:
+        return {}
+    if not (
+        can(current_user, Action.VIEW_CHILD)
+        or current_user.has_role(Role.COORDINATOR, *INVITED_ROLES)
+    ):
+        return {}
+    return {"child_search_form": ChildSearchForm(formdata=None, prefix="search")}
+
+
+@bp.route("/search", methods=["GET", "POST"])
+def search() -> ResponseReturnValue:
+    """Find a child by name among the children the user may see (POST: no name in a URL)."""
+    form = ChildSearchForm(prefix="search")
+    found: list[Child] | None = None
+    if request.method == "POST" and form.validate():
+        found = homes.search_children(current_user, form.q.data)
+        audit.record("child.search", "user", current_user.id, count=len(found))
+    return render_template(
+        "children/search.html",
+        form=form,
+        found=found[: homes.SEARCH_LIMIT] if found is not None else None,
+        more=found is not None and len(found) > homes.SEARCH_LIMIT,
+        limit=homes.SEARCH_LIMIT,
+        today=date.today(),
+        child_search_form=None,  # the page's own form replaces the header's
     )
 
 
