@@ -23,7 +23,7 @@ LEGACY_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"
 
 
 def when(lh: Letterhead, meeting: MeetingInfo) -> str:
-    """"torsdag den 3. december 2026 kl. 9.00" (the numeric form with legacy wording)."""
+    """ "torsdag den 3. december 2026 kl. 9.00" (the numeric form with legacy wording)."""
     t = meeting.starts_at
     if lh.legacy:
         return f"{LEGACY_WEEKDAYS[t.weekday()]} den {t:%d-%m-%Y} kl. {t:%H.%M}"
@@ -31,7 +31,7 @@ def when(lh: Letterhead, meeting: MeetingInfo) -> str:
 
 
 def _lower_first(label: str) -> str:
-    """"Forælder" → "forælder" inside a sentence; "PPR" stays."""
+    """ "Forælder" → "forælder" inside a sentence; "PPR" stays."""
     if len(label) > 1 and label[0].isupper() and label[1].islower():
         return label[0].lower() + label[1:]
     return label

@@ -105,9 +105,7 @@ def _group_table(
         ]
         for r in rows
     ]
-    t = FastTable(
-        [top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1
-    )
+    t = FastTable([top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1)
     grid = colors.HexColor("#c9ced6")
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -148,6 +148,4 @@ def action_plans(lh: Letterhead, plans: Iterable[ActionPlanData], progress=None)
         story += plan_story(lh, plan)
     if not story:
         story = [p(_("Ingen handleplaner."))]
-    return build(
-        story, lh, title=_("Handleplaner"), subject=_("Handleplaner"), progress=progress
-    )
+    return build(story, lh, title=_("Handleplaner"), subject=_("Handleplaner"), progress=progress)

@@ -3,17 +3,28 @@ group (stue) → child."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from forms.children import ChildSearchForm
+from reports.group_overview import group_overview as group_overview_document
 from screening.accounts.models import Role
 from screening.assessments.services import (
     instrument_for_child,
@@ -22,6 +33,7 @@ from screening.assessments.services import (
     own_assessment,
 )
 from screening.children import home as homes
+from screening.children import overview as overviews
 from screening.children.models import Child, ChildGuardian, GroupMembership
 from screening.core import audit
 from screening.core.access import load
@@ -33,9 +45,10 @@ from screening.core.policy import (
     invited_children,
     visible_institution_ids,
 )
+from screening.documents.queries import letterhead
 from screening.org.models import Group, Institution
 from screening.paths.services import active_consents, open_path_for
-from screening.rounds.models import ScreeningRound
+from screening.rounds.models import RoundStatus, ScreeningRound
 from screening.rounds.services import open_rounds_for
 
 bp = Blueprint("children", __name__)
@@ -213,6 +226,41 @@ def child(child_id: int) -> ResponseReturnValue:
         consents=active_consents(kid.id, date.today())
         if can(current_user, Action.VIEW_PATHS, kid) and guardians
         else [],
+    )
+
+
+def _overview(round_id: int, group_id: int) -> overviews.GroupOverview:
+    round_ = db.get_or_404(ScreeningRound, round_id)
+    grp = load(Group, group_id, Action.VIEW_ASSESSMENTS)
+    if not round_.covers(grp.institution_id) or round_.status == RoundStatus.PLANNED:
+        abort(404)
+    return overviews.group_overview(current_user, round_, grp)
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview")
+def group_overview(round_id: int, group_id: int) -> ResponseReturnValue:
+    """The group overview (trafiklys): positions overall and per area, now and before."""
+    data = _overview(round_id, group_id)
+    audit.record(
+        "round.group_overview", "group", data.group.id, round_id=data.round.id, count=len(data.rows)
+    )
+    return render_template("children/overview.html", overview=data, areas=overviews.AREAS)
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview.pdf")
+def group_overview_pdf(round_id: int, group_id: int) -> ResponseReturnValue:
+    data = _overview(round_id, group_id)
+    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"))
+    content = group_overview_document(lh, overviews.pdf_data(data))
+    audit.record(
+        "pdf.download", "group", data.group.id, document="group_overview", round_id=data.round.id
+    )
+    return send_file(
+        io.BytesIO(content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"trafiklys-{data.round.id}-{data.group.id}.pdf",
+        max_age=0,
     )
 
 

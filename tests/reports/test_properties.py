@@ -51,8 +51,7 @@ ALPHABET = (
     "     \n\n\t"
     "αβγ Жизнь"
     "سلامعليكمأحمد"
-    "עברית"
-    + "".join(EMOJI[:40])
+    "עברית" + "".join(EMOJI[:40])
 )
 WORDS = st.text(st.sampled_from(ALPHABET), min_size=0, max_size=60)
 
@@ -168,7 +167,7 @@ def check(kind: str, build, args: dict, draw) -> None:
             if kind == "guardian_letter" and pt.external:
                 shown.append(pt.basis)
             for text in shown:
-                        assert found(text, hay, pages), (kind, "participant", text[:80])
+                assert found(text, hay, pages), (kind, "participant", text[:80])
 
 
 SETTINGS = settings(
