@@ -200,3 +200,41 @@ def pdf_data(overview: GroupOverview) -> GroupOverviewData:
 
 # A suggested position in the list of assessors, as a shape (the legend explains them).
 SHORT = {"green": "●", "yellow": "▲", "red": "■"}
+
+
+# Development over time (the child's page) ----------------------------------------------------
+
+
+@dataclass
+class RoundPositions:
+    round_name: str
+    now: AreaPositions
+
+
+def development(child: Child) -> list[RoundPositions]:
+    """The child's position overall and per area in every round with an agreed joint
+    assessment, oldest first (once agreed, the round's assessments are readable by everyone
+    who may read the child's assessments). Two queries."""
+    joints = db.session.execute(
+        sa.select(JointAssessment.round_id, JointAssessment.agreed_position, ScreeningRound.name)
+        .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
+        .where(JointAssessment.child_id == child.id)
+        .order_by(ScreeningRound.reference_date, ScreeningRound.id)
+    ).all()
+    if not joints:
+        return []
+    by_round: dict[int, list[Mapping[str, Any] | None]] = {}
+    for round_id, classification in db.session.execute(
+        sa.select(Assessment.round_id, Assessment.classification).where(
+            Assessment.child_id == child.id,
+            Assessment.status == AssessmentStatus.SUBMITTED,
+            Assessment.round_id.in_([j.round_id for j in joints]),
+        )
+    ):
+        by_round.setdefault(round_id, []).append(classification)
+    return [
+        RoundPositions(
+            name, AreaPositions(agreed.value, area_positions(by_round.get(round_id, [])))
+        )
+        for round_id, agreed, name in joints
+    ]

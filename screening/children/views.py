@@ -199,6 +199,7 @@ def child(child_id: int) -> ResponseReturnValue:
         ).all()
     rounds = []
     latest_joint = None
+    development: list[overviews.RoundPositions] = []
     if can(current_user, Action.VIEW_ASSESSMENTS, kid):
         group = kid.current_group
         for round_ in open_rounds_for(group.institution_id) if group else []:
@@ -212,6 +213,7 @@ def child(child_id: int) -> ResponseReturnValue:
                 }
             )
         latest_joint = latest_agreed(kid.id)
+        development = overviews.development(kid)
     audit.record("child.view", "child", kid.id, child_id=kid.id)
     return render_template(
         "children/child.html",
@@ -222,6 +224,8 @@ def child(child_id: int) -> ResponseReturnValue:
         today=date.today(),
         rounds=rounds,
         latest_joint=latest_joint,
+        development=development,
+        areas=overviews.AREAS,
         open_path=open_path_for(kid.id) if can(current_user, Action.VIEW_PATHS, kid) else None,
         consents=active_consents(kid.id, date.today())
         if can(current_user, Action.VIEW_PATHS, kid) and guardians
