@@ -108,7 +108,7 @@ LISTS = frozenset({*homes.STATUSES, "my_steps", "overdue_steps", "parents_not_in
 @bp.route("/today/<kind>")
 def today_list(kind: str) -> ResponseReturnValue:
     """The list behind one count of the home page, over the children the reader may see."""
-    if kind not in LISTS:
+    if kind not in LISTS or not current_user.has_role(*HOME_ROLES):
         abort(404)
     today = date.today()
     context: dict[str, Any] = {"kind": kind, "today": today}

@@ -168,6 +168,7 @@ NAMED_ACTIONS = frozenset(
         A.VIEW_OBSERVATIONS,
         A.VIEW_ASSESSMENTS,
         A.VIEW_PATHS,
+        A.VIEW_MOMENTUM,  # the open steps name their children
     }
 )
 

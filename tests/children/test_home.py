@@ -177,6 +177,10 @@ def test_coordinator_and_admin_keep_their_start_pages(browser, new_browser, worl
     browser.login("koord@example.dk")
     r = browser.get("/")
     assert r.status_code == 302
+    # The home page's lists name children: not for the coordinator (figures, not names).
+    for kind in ("stalled", "overdue_steps", "my_steps", "parents_not_informed"):
+        assert browser.get(f"/today/{kind}").status_code == 404, kind
+    assert browser.get(f"/today/not_assessed?round={world['round'].id}").status_code == 404
     admin = new_browser()
     admin.login("admin@example.dk")
     assert admin.get("/").headers["Location"].endswith("/admin/")

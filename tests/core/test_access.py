@@ -218,7 +218,7 @@ def test_policy_matrix(two_institutions):
         "educator_b": set(),
         "dental": {Action.VIEW_CHILD, Action.ADD_OBSERVATION, Action.LIST_CHILDREN},
         # Figures, not names (see test_coordinator_reads_named_data_only_when_...).
-        "coordinator": {Action.VIEW_MOMENTUM},
+        "coordinator": set(),
         "admin": set(),
         "ppr": set(),
     }
