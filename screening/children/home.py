@@ -130,6 +130,8 @@ def _status_query(user: User, round_: ScreeningRound) -> sa.Select[Any] | None:
     if not bands:
         return None
     members = _members(_institutions(user, Action.VIEW_ASSESSMENTS))
+    # Only the round's rows of the children counted (not the whole municipality's).
+    mine = sa.select(members.c.child_id)
     per_child = (
         sa.select(
             Assessment.child_id.label("child_id"),
@@ -138,13 +140,13 @@ def _status_query(user: User, round_: ScreeningRound) -> sa.Select[Any] | None:
             ).label("submitted"),
             sa.func.count().label("n"),
         )
-        .where(Assessment.round_id == round_.id)
+        .where(Assessment.round_id == round_.id, Assessment.child_id.in_(mine))
         .group_by(Assessment.child_id)
         .subquery("per_child")
     )
     joint = (
         sa.select(JointAssessment.child_id.label("child_id"))
-        .where(JointAssessment.round_id == round_.id)
+        .where(JointAssessment.round_id == round_.id, JointAssessment.child_id.in_(mine))
         .subquery("joint")
     )
     status = sa.case(

@@ -121,7 +121,13 @@ def today_list(kind: str) -> ResponseReturnValue:
         if group_id is not None:
             group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
         rows = homes.status_children(current_user, round_, kind, group_id)
-        context.update(round=round_, group=group, children=rows)
+        # What the reader may do, once per group (not per child).
+        groups = {g.id: g for _, g in rows}
+        may = {
+            gid: (can(current_user, Action.RECORD_JOINT, g), can(current_user, Action.ASSESS, g))
+            for gid, g in groups.items()
+        }
+        context.update(round=round_, group=group, children=rows, may=may)
         count = len(rows)
     elif kind in ("my_steps", "overdue_steps"):
         if not can(current_user, Action.MANAGE_PATHS):

@@ -232,11 +232,23 @@ def _grow(w, n, name):
 def test_home_page_query_count_does_not_grow_with_the_children(browser, world):
     w = world
     browser.login("leder@example.dk")
+    lists = [f"/today/{kind}?round={w['round'].id}" for kind in ("draft", "submitted")]
     _grow(w, 3, "Ekstra 1")
     with counting_queries() as small:
         assert browser.get("/").status_code == 200
+    small_lists = []
+    for url in lists:
+        with counting_queries() as q:
+            assert browser.get(url).status_code == 200
+        small_lists.append(len(q))
     _grow(w, 30, "Ekstra 2")
     with counting_queries() as large:
         html = browser.get("/").get_data(as_text=True)
     assert "Barn29" not in html  # counts, not names
     assert len(large) == len(small), (len(small), len(large))
+    large_lists = []
+    for url in lists:
+        with counting_queries() as q:
+            assert "Barn29" in browser.get(url).get_data(as_text=True) or "submitted" in url
+        large_lists.append(len(q))
+    assert large_lists == small_lists
