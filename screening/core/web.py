@@ -12,9 +12,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from screening.classifier import profession_label
 from screening.core import audit
+from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db, login_manager
 from screening.core.i18n import lang
 from screening.core.policy import Action, can, may_assess_with
@@ -53,9 +55,20 @@ CSP = "; ".join(
 )
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` in every URL: a whole number from 0 to what the database's integer
+    columns hold (DB_INT_MAX), so an id beyond it answers 404 like any id that does not
+    exist, instead of failing in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """The request plumbing every area relies on (the areas' blueprints are registered by
-    `create_app`; accounts sets up the sign-in itself)."""
+    `create_app`, after this; accounts sets up the sign-in itself)."""
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.before_request(_deny_by_default)
     app.after_request(_finish_request)
     app.after_request(_security_headers)

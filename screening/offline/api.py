@@ -36,6 +36,7 @@ from screening.catalogue.services import compiled_instrument
 from screening.classifier import load_observation_categories
 from screening.core import audit, flow
 from screening.core.access import authorize, load
+from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
@@ -108,8 +109,10 @@ def offline_pack() -> ResponseReturnValue:
     """The children, open rounds, instruments and observation categories for the user's
     institutions (narrowed by repeated ``?group=<id>``), with ``expires_at``."""
     raw_groups = request.args.getlist("group")
-    if not all(g.isdigit() for g in raw_groups):
-        return _error("group must be a whole number", 400)
+    if not all(
+        g.isascii() and g.isdigit() and len(g) <= 10 and int(g) <= DB_INT_MAX for g in raw_groups
+    ):
+        return _error(f"group must be a whole number from 0 to {DB_INT_MAX}", 400)
     days = int(current_app.config.get("OFFLINE_PACK_DAYS", pack.DEFAULT_PACK_DAYS))
     data = pack.offline_pack(
         _user(), date.today(), days=days, group_ids=[int(g) for g in raw_groups] or None

@@ -20,7 +20,7 @@ from typing import Any
 from screening.assessments.models import Assessment, ChildObservation
 from screening.assessments.services import AssessmentInput
 from screening.classifier import Vulnerability, load_observation_categories
-from screening.core.db import TEXT_MAX
+from screening.core.db import DB_INT_MAX, TEXT_MAX
 from screening.offline.models import SyncKind
 
 # Limits -----------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ MAX_DEPTH = 10
 # Ids (round_id, child_id) are 1 .. MAX_ID and versions 0 .. MAX_ID: the database's
 # integer columns (PostgreSQL "integer"). Any whole number in an item must fit in the
 # same range.
-MAX_ID = 2**31 - 1
+MAX_ID = DB_INT_MAX
 # Each free text (resources, concerns, justification, note, a text answer) and every other
 # string in an item, keys included, has at most this many characters.
 MAX_TEXT = TEXT_MAX
