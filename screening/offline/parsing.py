@@ -97,9 +97,9 @@ def _parse_int(text: str) -> int:
 
 
 class Body:
-    """A decoded request body. Parts nested deeper than MAX_DEPTH were cut off before
-    decoding (the decoder would fail on them, taking the whole batch with it) and replaced
-    by a marker string, so that only the item holding one is refused."""
+    """A decoded request body. On the slow path (see `load_body`) parts nested deeper
+    than MAX_DEPTH were cut off before decoding and replaced by `marker`, a string, so that
+    only the item holding one is refused (`check_values`)."""
 
     def __init__(self, value: Any, marker: str | None):
         self.value = value
@@ -107,13 +107,23 @@ class Body:
 
 
 def load_body(raw: bytes) -> Body:
-    """Decode a JSON body within the limits above, or raise BadBody."""
+    """Decode a JSON body within the limits above, or raise BadBody.
+
+    The fast path is the plain decoder; item depth is then checked by `check_values`. A
+    body the plain decoder refuses (nesting beyond its recursion limit, a number of more
+    than 4300 digits, or simply not JSON) takes the slow path: parts nested deeper than
+    MAX_DEPTH are cut off and giant numbers kept unparsed, so each such item can be
+    answered "invalid" on its own; what still fails is not JSON."""
     if len(raw) > MAX_BODY_BYTES:
         raise BadBody(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadBody("the body is not valid UTF-8") from None
+    try:
+        return Body(json.loads(text), None)
+    except (ValueError, RecursionError):
+        pass
     text, marker = _cut_deep(text)
     try:
         value = json.loads(text, parse_int=_parse_int)
@@ -153,49 +163,73 @@ def _cut_deep(text: str) -> tuple[str, str | None]:
     return "".join(out), marker
 
 
-def check_values(value: Any, marker: str | None = None, where: str = "item") -> None:
+def check_values(
+    value: Any, marker: str | None = None, where: str = "item", depth: int = 3
+) -> None:
     """Check every value in an item against the limits, whatever its shape: Invalid names
-    the first part that breaks one (e.g. "payload.note contains a NUL character")."""
-    stack: list[tuple[Any, str]] = [(value, where)]
+    a part that breaks one (e.g. "item.payload.note contains a NUL character"). `depth`:
+    the item's own nesting level in the body (3: body, "items", the item)."""
+    # (value, its parent's path, its key, its depth); a path is spelt out only for an error
+    # or a container, since most values pass.
+    stack: list[tuple[Any, str, Any, int]] = [(value, where, None, depth)]
     while stack:
-        v, path = stack.pop()
+        v, parent, key, level = stack.pop()
         if isinstance(v, str):
-            _check_string(v, path, marker)
+            _check_string(v, parent, key, marker)
         elif isinstance(v, bool) or v is None:
             continue
         elif isinstance(v, int):
             if isinstance(v, _TooBig) or not -MAX_ID <= v <= MAX_ID:
-                raise Invalid(f"{path} is out of range (whole numbers from {-MAX_ID} to {MAX_ID})")
+                raise Invalid(
+                    f"{_path(parent, key)} is out of range "
+                    f"(whole numbers from {-MAX_ID} to {MAX_ID})"
+                )
         elif isinstance(v, float):
             if not math.isfinite(v):
-                raise Invalid(f"{path} is a number JSON cannot hold")
-        elif isinstance(v, dict):
+                raise Invalid(f"{_path(parent, key)} is a number JSON cannot hold")
+        elif isinstance(v, dict | list):
+            path = _path(parent, key)
+            if level > MAX_DEPTH:
+                raise Invalid(_too_deep(path))
             if len(v) > MAX_ANSWERS:
-                raise Invalid(f"{path} has too many fields (at most {MAX_ANSWERS})")
-            for key, child in v.items():
-                _check_string(key, f"{path}: a key", marker)
-                stack.append((child, f"{path}.{key}" if _printable(key) else path))
-        elif isinstance(v, list):
-            if len(v) > MAX_ANSWERS:
-                raise Invalid(f"{path} has too many entries (at most {MAX_ANSWERS})")
-            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(v))
+                what = "fields" if isinstance(v, dict) else "entries"
+                raise Invalid(f"{path} has too many {what} (at most {MAX_ANSWERS})")
+            if isinstance(v, dict):
+                for k, child in v.items():
+                    _check_string(k, f"{path}: a key", None, marker)
+                    stack.append((child, path, k, level + 1))
+            else:
+                stack.extend((child, path, i, level + 1) for i, child in enumerate(v))
 
 
-def _printable(key: str) -> bool:
-    return len(key) <= 40 and key.isprintable()
+def _path(parent: str, key: Any) -> str:
+    if key is None:
+        return parent
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if len(key) <= 40 and key.isprintable() else parent
 
 
-def _check_string(value: str, path: str, marker: str | None) -> None:
-    if marker is not None and value == marker:
-        raise Invalid(f"{path} is nested too deeply (at most {MAX_DEPTH} levels in a body)")
+def _too_deep(path: str) -> str:
+    return f"{path} is nested too deeply (at most {MAX_DEPTH} levels in a body)"
+
+
+def _check_string(value: str, parent: str, key: Any, marker: str | None) -> None:
     if len(value) > MAX_TEXT:
-        raise Invalid(f"{path} is too long (at most {MAX_TEXT} characters)")
+        raise Invalid(f"{_path(parent, key)} is too long (at most {MAX_TEXT} characters)")
     if "\x00" in value:
-        raise Invalid(f"{path} contains a NUL character (U+0000), which cannot be stored")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Invalid(f"{path} contains a lone surrogate, which is not valid Unicode") from None
+        raise Invalid(
+            f"{_path(parent, key)} contains a NUL character (U+0000), which cannot be stored"
+        )
+    if marker is not None and value == marker:
+        raise Invalid(_too_deep(_path(parent, key)))
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid(
+                f"{_path(parent, key)} contains a lone surrogate, which is not valid Unicode"
+            ) from None
 
 
 # Hashing -------------------------------------------------------------------------------------

@@ -120,6 +120,30 @@ def test_an_item_nested_100000_deep_is_invalid_and_its_batch_is_stored(browser, 
     assert count(ChildObservation) == 2
 
 
+@pytest.mark.parametrize("levels", [6, 7, 500, 5000])
+def test_the_depth_limit_is_the_same_on_the_fast_and_the_slow_path(browser, world, edu, levels):
+    """500 levels fit the plain JSON decoder (checked after decoding); 5000 do not (cut off
+    before decoding). Either way the item is refused with the same reason; the note at
+    6 lists deep is exactly at the limit (10 levels in the body) and refused for another
+    reason."""
+    deep_id = str(uuid.uuid4())
+    deep = (
+        f'{{"id": "{deep_id}", "kind": "observation", "base_version": null, '
+        f'"payload": {{"note": {"[" * levels}"x"{"]" * levels}}}}}'
+    )
+    good = observation_item(world)
+    body = f'{{"items": [{deep}, {json.dumps(good)}]}}'
+    first, second = answers(post_raw(browser, body, edu))
+    assert first["status"] == "invalid"
+    if levels == 6:
+        assert "nested too deeply" not in first["reason"]
+    else:
+        assert first["reason"] == (
+            f"item.payload.note{'[0]' * 6} is nested too deeply (at most 10 levels in a body)"
+        )
+    assert second["status"] == "stored"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [
