@@ -92,6 +92,8 @@ def test_a_plan_with_many_actions_opens_and_saves(browser, world, n):
     rows = min(n + 3, PLAN_MAX_ACTIONS)
     assert f'name="items-{rows - 1}-what"' in html
     assert f'name="items-{rows}-what"' not in html
+    full = f"En handleplan kan have højst {PLAN_MAX_ACTIONS} handlinger."
+    assert (full in html) == (rows == PLAN_MAX_ACTIONS)
     data = {f"items-{i}-what": f"Ny handling {i}" for i in range(rows)}
     data.update(goals="Mål", evaluation_on=(TODAY + timedelta(days=30)).isoformat())
     r = browser.submit(url, data)
