@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from screening.classifier import profession_label
 from screening.core import audit
@@ -119,10 +119,21 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
+class TextConverter(UnicodeConverter):
+    """`<name>` and `<string:name>` in every URL: any text but a slash or a NUL character
+    (U+0000, which PostgreSQL cannot compare), so `/jobs/%00` is 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 def init_app(app: Flask) -> None:
     """The request plumbing every area relies on (the areas' blueprints are registered by
     `create_app`, after this; accounts sets up the sign-in itself)."""
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter
     app.before_request(_deny_by_default)
     app.after_request(_finish_request)
     app.after_request(_security_headers)
