@@ -156,7 +156,10 @@ def table_counts() -> dict[str, int]:
 
 
 PART = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-path_text = st.text(min_size=1, max_size=30).map(lambda t: quote(t, safe=""))
+path_text = st.one_of(
+    st.text(min_size=1, max_size=30).map(lambda t: quote(t, safe="")),
+    st.sampled_from(["%00", "a%00b", "%C2%B2", "x" * 300, "..", "%2e%2e", "-1", "9" * 30]),
+)
 
 
 @st.composite
