@@ -34,6 +34,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "offline.app_page",
         "offline.service_worker",
         "offline.manifest",
+        "offline.module",
     }
 )
 

@@ -113,7 +113,8 @@ def offline_pack() -> ResponseReturnValue:
         g.isascii() and g.isdigit() and len(g) <= 10 and int(g) <= DB_INT_MAX for g in raw_groups
     ):
         return _error(f"group must be a whole number from 0 to {DB_INT_MAX}", 400)
-    days = int(current_app.config.get("OFFLINE_PACK_DAYS", pack.DEFAULT_PACK_DAYS))
+    # A fraction of a day is allowed (the tests let a pack expire within seconds).
+    days = float(current_app.config.get("OFFLINE_PACK_DAYS", pack.DEFAULT_PACK_DAYS))
     data = pack.offline_pack(
         _user(), date.today(), days=days, group_ids=[int(g) for g in raw_groups] or None
     )
