@@ -234,3 +234,11 @@ def test_a_roster_upload_with_a_huge_field_through_the_admin_page(browser, world
     html = r.get_data(as_text=True)
     assert "Et felt er længere end 131.072 tegn" in html
     assert "Intet er indlæst" in html
+
+
+def test_a_nul_in_the_child_search_is_refused_at_the_field(browser, world):
+    """PostgreSQL cannot compare text holding a NUL: the search form refuses it first."""
+    browser.login("edu1@example.dk")
+    r = browser.submit("/search", {"search-q": "Ot\x00to"})
+    assert r.status_code < 500
+    assert NUL_MESSAGE in r.get_data(as_text=True)
