@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline clean
+.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline bench-sync-limits clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,9 @@ bench-reports: install
 
 bench-offline: install test-deps
 	$(BIN)/python -m benchmarks.offline_bench
+
+bench-sync-limits: install
+	$(BIN)/python -m benchmarks.sync_limits_bench --runs 15
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from forms.common import MultiCheckboxField
+from forms.common import AppForm, MultiCheckboxField
 
 
-class RoundForm(FlaskForm):
+class RoundForm(AppForm):
     name = StringField(
         _l("Navn"),
         description=_l("F.eks. »Efterår 2026«."),

@@ -12,6 +12,10 @@ from sqlalchemy.types import TypeDecorator
 # The longest free text (resources, concerns, notes ...) a form or a synced item may carry.
 TEXT_MAX = 4000
 
+# The largest id (and any other whole number) the database's integer columns hold
+# (PostgreSQL "integer"): an id in a URL or a synced item beyond it cannot exist.
+DB_INT_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """Callable default for timestamps: always timezone-aware UTC."""

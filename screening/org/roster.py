@@ -120,12 +120,61 @@ def parse_date(value: str) -> date | None:
 
 def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
     """Parse and check the file on its own (no database). Returns rows and every error."""
-    errors: list[RowError] = []
     if not text.strip():
         return [], [RowError(1, "", _("Filen er tom."))]
+    if "\x00" in text:
+        # PostgreSQL cannot store a NUL character; it only comes from a damaged export.
+        return [], [
+            RowError(
+                line_no,
+                "",
+                _(
+                    "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksportér "
+                    "filen igen som CSV (UTF-8)."
+                ),
+            )
+            for line_no, line in enumerate(text.splitlines(), start=1)
+            if "\x00" in line
+        ]
     first_line = text.splitlines()[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = _Reader(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return _parse_rows(reader, max_rows, today)
+    except csv.Error:
+        # The csv module refuses a field over its limit (131,072 characters) and cannot go
+        # on after that: report it and stop (nothing of the file is imported).
+        return [], [
+            RowError(
+                reader.line_num or 1,
+                "",
+                _(
+                    "Et felt er længere end %(n)s tegn, eller rækken kan ikke læses som CSV. "
+                    "Resten af filen er ikke læst.",
+                    n=f"{csv.field_size_limit():,}".replace(",", "."),
+                ),
+            )
+        ]
+
+
+class _Reader:
+    """A csv reader that remembers the line it reached (for an error raised mid-row)."""
+
+    def __init__(self, reader: Any):
+        self._reader = reader
+        self.line_num = 0
+
+    def __iter__(self) -> _Reader:
+        return self
+
+    def __next__(self) -> list[str]:
+        self.line_num = self._reader.line_num + 1
+        row: list[str] = next(self._reader)
+        return row
+
+
+def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
+    errors: list[RowError] = []
     header = [_header_key(h) for h in next(reader)]
     missing = [h for h in REQUIRED if h not in header]
     if missing:

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from forms.paths import (
+    PLAN_MAX_ACTIONS,
     CloseForm,
     CoordinatorForm,
     FollowUpForm,
@@ -265,8 +266,9 @@ def plan(path_id: int) -> ResponseReturnValue:
         )
     if request.method == "GET":
         audit.record("plan.view", "action_path", p.id, child_id=p.child_id)
-    # Room for more actions: always a few empty rows.
-    while len(form.items) < len([e for e in form.items if e.what.data]) + 3:
+    # Room for more actions: a few empty rows, up to the most a plan may have.
+    rows = min(len([e for e in form.items if e.what.data]) + 3, PLAN_MAX_ACTIONS)
+    while len(form.items) < rows:
         form.items.append_entry()
     return render_template(
         "paths/plan.html",
