@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from screening.accounts.models import Role
 from screening.assessments.services import (
     instrument_for_child,
     joint_for,
@@ -39,6 +40,8 @@ bp = Blueprint("children", __name__)
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
+    if current_user.has_role(Role.COORDINATOR):  # the key-figures dashboard (nøgletal)
+        return redirect(url_for("figures.latest"))
     if can(current_user, Action.LIST_CHILDREN):
         return redirect(url_for("children.institutions"))
     if can(current_user, Action.MANAGE_USERS) or can(current_user, Action.MANAGE_INSTITUTIONS):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -219,7 +220,7 @@ def counts(
         "bucket"
     )
     position = sa.func.coalesce(
-        sa.type_coerce(JointAssessment.agreed_position, sa.String), "none"
+        sa.type_coerce(JointAssessment.agreed_position, sa.String), sa.literal_column("'none'")
     ).label("position")
     out.joint = {i: dict.fromkeys((*POSITIONS, "none"), 0) for i in ids}
     out.assessed = {i: {0: 0, 1: 0, 2: 0} for i in ids}
@@ -503,15 +504,17 @@ def _staircase(
 
 def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: date) -> None:
     """Joint positions in each of the last rounds, each round with its own children."""
-    parts = []
+    parts: list[Any] = []
     for r in rounds:
         pop = population(r, round_bands(r), filters, as_of(r, today))
+        position = sa.func.coalesce(
+            sa.type_coerce(JointAssessment.agreed_position, sa.String),
+            sa.literal_column("'none'"),
+        )
         parts.append(
             sa.select(
-                sa.literal(r.id).label("round_id"),
-                sa.func.coalesce(
-                    sa.type_coerce(JointAssessment.agreed_position, sa.String), "none"
-                ).label("position"),
+                sa.literal_column(str(int(r.id))).label("round_id"),
+                position.label("position"),
                 sa.func.count().label("n"),
             )
             .select_from(pop)
@@ -521,9 +524,7 @@ def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: d
                     JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == r.id
                 ),
             )
-            .group_by(
-                sa.func.coalesce(sa.type_coerce(JointAssessment.agreed_position, sa.String), "none")
-            )
+            .group_by(position)
         )
     found: dict[int, dict[str, int]] = {
         r.id: dict.fromkeys((*POSITIONS, "none"), 0) for r in rounds
