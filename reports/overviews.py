@@ -41,8 +41,16 @@ def _count(n: int, suppress_below: int | None) -> str:
     """A count, or "<5" when it is so small that it could point to individual children.
     Zero is shown as 0: it reveals nobody."""
     if suppress_below and 0 < n < suppress_below:
-        return SUPPRESSED
+        return f"<{suppress_below}"  # "<5" at the default threshold
     return str(n)
+
+
+def _shown(row: GroupRow, name: str, suppress_below: int | None, hidden: str) -> str:
+    """A count of `row`, or "<5" when small, or `hidden` when it is hidden to protect a
+    small one (it is not small itself, so "<5" would be untrue)."""
+    if suppress_below and name in row.hidden:
+        return hidden
+    return _count(getattr(row, name), suppress_below)
 
 
 def _longest_word(text: str, m: Measure) -> float:
@@ -94,20 +102,17 @@ def _group_table(
         *(_cell(h, "cellhead") for h in headers[5:]),
     ]
     second = ["", "", *(_cell(label, "cellhead") for label in labels), "", "", "", ""]
+    mark = _("skjult")
     body = [
-        [_cell(r.group, "cell"), _count(r.children, suppress_below)]
+        [_cell(r.group, "cell"), _shown(r, "children", suppress_below, mark)]
         + [_count(r.by_position.get(k, 0), suppress_below) for k in POSITIONS]
         + [
-            _count(r.assessed, suppress_below),
-            _count(r.missing, suppress_below),
-            _count(r.open_paths, suppress_below),
-            _count(r.overdue_steps, suppress_below),
+            _shown(r, name, suppress_below, mark)
+            for name in ("assessed", "missing", "open_paths", "overdue_steps")
         ]
         for r in rows
     ]
-    t = FastTable(
-        [top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1
-    )
+    t = FastTable([top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1)
     grid = colors.HexColor("#c9ced6")
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -147,7 +152,13 @@ def _legend(lh: Letterhead, suppress_below: int | None) -> list:
                 "Tal under %(n)d vises som »%(sign)s«, så enkelte børn ikke kan genkendes. "
                 "Oversigten indeholder ingen navne."
             )
-            % {"n": suppress_below, "sign": SUPPRESSED}
+            % {"n": suppress_below, "sign": f"<{suppress_below}"}
+        )
+        lines.append(
+            _(
+                "»skjult«: et tal, der ville afsløre et lille tal (Børn = Vurderet + Ikke "
+                "vurderet), er også skjult."
+            )
         )
     return [spacer(3), heading(_("Sådan læses tabellen"), 3), *(p(x, "small") for x in lines)]
 

@@ -50,6 +50,7 @@ from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
+from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
 from screening.org.models import Group, Institution, Municipality
 from screening.paths import services as action_paths
 from screening.paths.models import (
@@ -417,6 +418,16 @@ def round_overview_data(
     return RoundOverviewData(round_.name, institution.name, tuple(rows), tuple(needing))
 
 
+def progress_hidden(assessed: int, children: int, threshold: int) -> frozenset[str]:
+    """Which of a row's "children", "assessed" and "missing" must be hidden although not
+    small. Children = assessed + missing, so the three are protected as one row with its
+    total: a small "missing" cannot then be worked out as children - assessed. (The other
+    columns are tied to each other by no sum, so hiding the small ones is enough.)"""
+    protected = protect(Table.of([[assessed, children - assessed]], column_totals=False), threshold)
+    names = {(0, 0): "assessed", (0, 1): "missing", (0, 2): "children"}
+    return frozenset(names[c] for c in protected.complementary)
+
+
 def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOverviewData:
     """One row per institution, counted by the database: five queries whatever the number
     of institutions and children (the per-child `group_progress` took thousands)."""
@@ -457,6 +468,10 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
         .group_by(Group.institution_id)
     ):
         overdue[inst_id] = n
+    threshold = valid_threshold(
+        db.session.scalar(sa.select(Municipality.suppression_threshold).limit(1))
+        or DEFAULT_THRESHOLD
+    )
     rows = []
     for inst in institutions:
         gcs = per_inst[inst.id]
@@ -473,9 +488,10 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
                 missing=children - assessed,
                 open_paths=paths.get(inst.id, 0),
                 overdue_steps=overdue.get(inst.id, 0),
+                hidden=progress_hidden(assessed, children, threshold),
             )
         )
-    return MunicipalOverviewData(round_.name, tuple(rows))
+    return MunicipalOverviewData(round_.name, tuple(rows), suppress_below=threshold)
 
 
 def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> ParentsCopyData:
