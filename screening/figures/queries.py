@@ -13,6 +13,8 @@ past round keeps the children it had, and the open round has today's children.
 
 from __future__ import annotations
 
+import itertools
+import os
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -194,18 +196,58 @@ def _rows(round_: ScreeningRound, filters: Filters) -> tuple[list[Row], str]:
     return [Row(i, n) for i, n in db.session.execute(stmt.order_by(Group.name))], "group"
 
 
+_TEMP_NAMES = itertools.count()
+
+
+def _materialize(query: sa.Subquery) -> sa.Table:
+    """The population as a temporary table (this connection only) with an index on the
+    child: most of the dashboard's queries join it, and SQLite would otherwise work the
+    population out again in every one of them."""
+    name = f"figures_population_{os.getpid()}_{next(_TEMP_NAMES)}"
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("child_id", sa.Integer),
+        sa.Column("group_id", sa.Integer),
+        sa.Column("institution_id", sa.Integer),
+        sa.Column("band", sa.String(64)),
+        prefixes=["TEMPORARY"],
+    )
+    conn = db.session.connection()
+    table.create(conn)
+    columns = ["child_id", "group_id", "institution_id", "band"]
+    conn.execute(table.insert().from_select(columns, sa.select(*(query.c[c] for c in columns))))
+    sa.Index(f"{name}_child", table.c.child_id).create(conn)
+    return table
+
+
 def counts(
     round_: ScreeningRound, filters: Filters, today: date, *, trend: int = TREND_ROUNDS
 ) -> Counts:
     """Every raw count of the dashboard, in a fixed number of queries."""
+    day = as_of(round_, today)
+    bands = round_bands(round_)
+    pop = _materialize(population(round_, bands, filters, day))
+    try:
+        return _counts(round_, filters, today, trend, bands, pop)
+    finally:
+        pop.drop(db.session.connection())
+
+
+def _counts(
+    round_: ScreeningRound,
+    filters: Filters,
+    today: date,
+    trend: int,
+    bands: list[AgeBand],
+    pop: sa.Table,
+) -> Counts:
     rows, row_kind = _rows(round_, filters)
     history = rounds_before(round_)
     earlier = [r for r in history if r.id != round_.id]
     previous = earlier[-1] if earlier else None
     day = as_of(round_, today)
-    bands = round_bands(round_)
     out = Counts(round_, previous, day, rows, row_kind, bands)
-    pop = population(round_, bands, filters, day)
     row_col = pop.c.institution_id if row_kind == "institution" else pop.c.group_id
     ids = [r.id for r in rows]
 
@@ -393,7 +435,7 @@ def _day(value: date | datetime | str | None) -> date | None:
 def _response(
     out: Counts,
     round_: ScreeningRound,
-    pop: sa.Subquery,
+    pop: sa.Table,
     row_col: sa.ColumnElement[int],
     today: date,
 ) -> None:
@@ -468,7 +510,7 @@ def _staircase(
     previous: ScreeningRound | None,
     filters: Filters,
     bands: list[AgeBand],
-    pop: sa.Subquery,
+    pop: sa.Table,
     today: date,
 ) -> None:
     cur = _highest_step(out.as_of)
@@ -506,6 +548,8 @@ def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: d
     """Joint positions in each of the last rounds, each round with its own children."""
     parts: list[Any] = []
     for r in rounds:
+        if r.id == out.round.id:
+            continue
         pop = population(r, round_bands(r), filters, as_of(r, today))
         position = sa.func.coalesce(
             sa.type_coerce(JointAssessment.agreed_position, sa.String),
@@ -529,6 +573,11 @@ def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: d
     found: dict[int, dict[str, int]] = {
         r.id: dict.fromkeys((*POSITIONS, "none"), 0) for r in rounds
     }
+    # This round's children are counted already (out.joint); the others are not.
+    if out.round.id in found:
+        for per_row in out.joint.values():
+            for key, n in per_row.items():
+                found[out.round.id][key] += n
     if parts:
         union = sa.union_all(*parts).subquery()
         for round_id, pos, n in db.session.execute(sa.select(union)):
