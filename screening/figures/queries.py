@@ -218,6 +218,8 @@ def _materialize(query: sa.Subquery) -> sa.Table:
     columns = ["child_id", "group_id", "institution_id", "band"]
     conn.execute(table.insert().from_select(columns, sa.select(*(query.c[c] for c in columns))))
     sa.Index(f"{name}_child", table.c.child_id).create(conn)
+    if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
+        conn.execute(sa.text(f"ANALYZE {name}"))
     return table
 
 
