@@ -134,6 +134,18 @@ def band_case(bands: list[AgeBand]) -> sa.ColumnElement[str]:
     )
 
 
+def _spans(bands: list[AgeBand]) -> list[tuple[date, date]]:
+    """The bands' birth-date ranges with touching ones joined (usually one range: one
+    comparison per child instead of one per band)."""
+    spans: list[tuple[date, date]] = []
+    for b in sorted(bands, key=lambda b: b.born_after):
+        if spans and spans[-1][1] == b.born_after:
+            spans[-1] = (spans[-1][0], b.born_by)
+        else:
+            spans.append((b.born_after, b.born_by))
+    return spans
+
+
 def population(
     round_: ScreeningRound, bands: list[AgeBand], filters: Filters, day: date
 ) -> sa.Subquery:
@@ -160,20 +172,13 @@ def population(
             sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date > day),
         )
     )
-    if bands:
-        wanted = [b for b in bands if filters.band in (None, b.key)]
-        stmt = stmt.where(
-            sa.or_(
-                *[
-                    sa.and_(Child.birth_date > b.born_after, Child.birth_date <= b.born_by)
-                    for b in wanted
-                ]
-            )
-            if wanted
-            else sa.false()
-        )
-    else:
-        stmt = stmt.where(sa.false())
+    wanted = [b for b in bands if filters.band in (None, b.key)]
+    spans = _spans(wanted)
+    stmt = stmt.where(
+        sa.or_(*[sa.and_(Child.birth_date > a, Child.birth_date <= b) for a, b in spans])
+        if spans
+        else sa.false()
+    )
     if filters.institution_id is not None:
         stmt = stmt.where(Group.institution_id == filters.institution_id)
     if filters.group_id is not None:
