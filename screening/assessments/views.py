@@ -74,8 +74,19 @@ def round_overview(round_id: int) -> ResponseReturnValue:
     for counts in svc.round_group_counts(round_, groups):
         progress[counts.group.institution_id].append(counts)
     audit.record("round.progress", "round", round_.id)
+    words = {  # translated once (with no arguments, gettext leaves the placeholders)
+        "of": _("af %(total)d"),
+        "aria": _("%(what)s: %(done)d af %(total)d"),
+        "one": _("Mindst én vurdering"),
+        "two": _("To vurderinger"),
+        "joint": _("Fælles vurdering"),
+    }
     return render_template(
-        "assessments/round.html", round=round_, institutions=institutions, progress=progress
+        "assessments/round.html",
+        round=round_,
+        institutions=institutions,
+        progress=progress,
+        words=words,
     )
 
 
