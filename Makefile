@@ -77,7 +77,7 @@ bench-reports: install
 # Coordinator and leader pages at municipal scale: DATABASE_URL=sqlite:////tmp/kommune.db
 # or postgresql://... (the municipality is generated once, then reused).
 bench-pages: install
-	$(BIN)/python -m benchmarks.pages_bench
+	$(BIN)/python -m benchmarks.pages_bench $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 bench-offline: install test-deps
 	$(BIN)/python -m benchmarks.offline_bench

@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {dialect}, "
-        f"median of {args.runs} runs after one warm-up"
+        f"median of {args.runs} runs after one warm-up, load average "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg())
     )
     print(
         f"{'page':48} {'median':>8} {'min':>8} {'max':>8} {'cpu':>8} {'queries':>8} {'KB':>7}"

@@ -13,6 +13,7 @@ past round keeps the children it had, and the open round has today's children.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import statistics
@@ -236,9 +237,15 @@ def counts(
     bands = round_bands(round_)
     pop = _materialize(population(round_, bands, filters, day))
     try:
-        return _counts(round_, filters, today, trend, bands, pop)
-    finally:
-        pop.drop(db.session.connection())
+        result = _counts(round_, filters, today, trend, bands, pop)
+    except Exception:
+        # The error is what matters; a PostgreSQL transaction that failed removes the
+        # table on rollback, and a failed drop must not hide the error.
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            pop.drop(db.session.connection())
+        raise
+    pop.drop(db.session.connection())
+    return result
 
 
 def _counts(
