@@ -70,13 +70,17 @@ def _blueprints() -> list[Blueprint]:
     from screening.children.views import bp as children
     from screening.core.views import bp as core
     from screening.documents.views import bp as documents
+    from screening.figures.views import bp as figures
     from screening.offline.api import bp as api
     from screening.offline.shell import bp as offline
     from screening.org.views import bp as org
     from screening.paths.views import bp as paths
     from screening.rounds.views import bp as rounds
 
-    return [core, accounts, children, org, rounds, assessments, paths, documents, api, offline]
+    return [
+        *(core, accounts, children, org, rounds, assessments, paths, documents, figures),
+        *(api, offline),
+    ]
 
 
 def _finish_config(app: Flask) -> None:

@@ -76,6 +76,15 @@ class Assessment(Model):
             "status = 'draft' OR (submitted_at IS NOT NULL AND suggested_position IS NOT NULL)",
             name="submitted_has_result",
         ),
+        # Key figures: a round's submitted assessments counted without reading the table.
+        sa.Index(
+            "ix_assessment_round_status_child",
+            "round_id",
+            "status",
+            "child_id",
+            "suggested_position",
+            "context",
+        ),
     )
 
     @property
@@ -120,6 +129,10 @@ class JointAssessment(Model):
         sa.CheckConstraint(
             "agreed_position = suggested_position OR override_reason <> ''",
             name="override_needs_reason",
+        ),
+        # Key figures: a round's agreed positions counted without reading the table.
+        sa.Index(
+            "ix_joint_assessment_round_child_position", "round_id", "child_id", "agreed_position"
         ),
     )
 

@@ -23,7 +23,13 @@ from screening.assessments.models import (
     JointDelegate,
 )
 from screening.catalogue.models import InstrumentVersion
-from screening.catalogue.services import active_ruleset, compiled_instrument, instrument_for
+from screening.catalogue.services import (
+    AgeBand,
+    active_ruleset,
+    compiled_instrument,
+    instrument_for,
+    round_bands,
+)
 from screening.children.models import Child, GroupMembership
 from screening.classifier import (
     Classification,
@@ -388,17 +394,15 @@ def group_progress(
             )
         )
     }
-    instruments: dict[int, InstrumentVersion | None] = {}
+    bands = round_bands(round_)  # one query, not one per age in months
+    covered_ids = {g.id for g in groups if round_.covers(g.institution_id)}
     by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
     for group_id, child in members:
-        months = child.age_in_months(round_.reference_date)
-        if months not in instruments:
-            instruments[months] = instrument_for(round_, months)
-        covered = round_.covers(groups[group_ids.index(group_id)].institution_id)
+        band = _band_of(bands, child.birth_date)
         by_group[group_id].append(
             ChildProgress(
                 child=child,
-                instrument=instruments[months] if covered else None,
+                instrument=band.instrument if band and group_id in covered_ids else None,
                 submitted=counts.get((child.id, AssessmentStatus.SUBMITTED), 0),
                 drafts=counts.get((child.id, AssessmentStatus.DRAFT), 0),
                 joint=joints.get(child.id),
@@ -406,6 +410,96 @@ def group_progress(
             )
         )
     return [GroupProgress(g, by_group[g.id]) for g in groups]
+
+
+def _band_of(bands: list[AgeBand], birth: date) -> AgeBand | None:
+    return next((b for b in bands if b.born_after < birth <= b.born_by), None)
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """A group's progress in a round as counts (what the round overview shows): the
+    current children the round covers, how many have one / two submitted individual
+    assessments and a joint one, and the joint positions agreed."""
+
+    group: Group
+    children: int
+    with_individual: int
+    with_two: int
+    with_joint: int
+    by_position: dict[str, int]
+
+
+def round_members(round_: ScreeningRound, groups: list[Group]) -> sa.Subquery:
+    """The current children of `groups` the round covers (as `GroupProgress.eligible`):
+    (child_id, group_id). One query for the round's age bands; the rest is SQL."""
+    bands = round_bands(round_)
+    covered = [g.id for g in groups if round_.covers(g.institution_id)]
+    in_band = [
+        sa.and_(Child.birth_date > b.born_after, Child.birth_date <= b.born_by) for b in bands
+    ]
+    return (
+        sa.select(GroupMembership.child_id, GroupMembership.group_id)
+        .join(Child, Child.id == GroupMembership.child_id)
+        .where(
+            GroupMembership.group_id.in_(covered) if covered else sa.false(),
+            GroupMembership.end_date.is_(None),
+            sa.or_(*in_band) if in_band else sa.false(),
+        )
+        .subquery("members")
+    )
+
+
+def round_group_counts(round_: ScreeningRound, groups: list[Group]) -> list[GroupCounts]:
+    """`group_progress` as counts for many groups at once: two queries (the round's age
+    bands, then one aggregate), whatever the number of groups and children."""
+    members = round_members(round_, groups)
+    submitted = (
+        sa.select(Assessment.child_id, sa.func.count().label("n"))
+        .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
+        .group_by(Assessment.child_id)
+        .subquery("submitted")
+    )
+    n = sa.func.coalesce(submitted.c.n, 0)
+    stmt = (
+        sa.select(
+            members.c.group_id,
+            JointAssessment.agreed_position,
+            sa.func.count(),
+            sa.func.sum(sa.case((n >= 1, 1), else_=0)),
+            sa.func.sum(sa.case((n >= 2, 1), else_=0)),
+        )
+        .select_from(members)
+        .outerjoin(submitted, submitted.c.child_id == members.c.child_id)
+        .outerjoin(
+            JointAssessment,
+            sa.and_(
+                JointAssessment.child_id == members.c.child_id,
+                JointAssessment.round_id == round_.id,
+            ),
+        )
+        .group_by(members.c.group_id, JointAssessment.agreed_position)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for group_id, position, children, one, two in db.session.execute(stmt):
+        row = found.setdefault(
+            group_id, {"children": 0, "one": 0, "two": 0, "joint": 0, "by_position": {}}
+        )
+        row["children"] += children
+        row["one"] += int(one or 0)
+        row["two"] += int(two or 0)
+        if position is not None:
+            row["joint"] += children
+            row["by_position"][position.value] = children
+    out = []
+    for g in groups:
+        row = found.get(g.id, {"children": 0, "one": 0, "two": 0, "joint": 0, "by_position": {}})
+        out.append(
+            GroupCounts(
+                g, row["children"], row["one"], row["two"], row["joint"], row["by_position"]
+            )
+        )
+    return out
 
 
 def next_child(round_: ScreeningRound, child: Child, user: User) -> Child | None:

@@ -63,12 +63,30 @@ def round_overview(round_id: int) -> ResponseReturnValue:
     if round_.status == RoundStatus.PLANNED and not can(current_user, Action.MANAGE_ROUNDS):
         abort(404)
     institutions = [i for i in round_.institutions if can(current_user, Action.VIEW_ASSESSMENTS, i)]
-    progress = {
-        i.id: svc.group_progress(round_, [g for g in i.groups if g.active]) for i in institutions
-    }
+    groups = list(
+        db.session.scalars(
+            sa.select(Group)
+            .where(Group.institution_id.in_([i.id for i in institutions]), Group.active)
+            .order_by(Group.name, Group.id)
+        )
+    )
+    progress: dict[int, list[svc.GroupCounts]] = {i.id: [] for i in institutions}
+    for counts in svc.round_group_counts(round_, groups):
+        progress[counts.group.institution_id].append(counts)
     audit.record("round.progress", "round", round_.id)
+    words = {  # translated once (with no arguments, gettext leaves the placeholders)
+        "of": _("af %(total)d"),
+        "aria": _("%(what)s: %(done)d af %(total)d"),
+        "one": _("Mindst én vurdering"),
+        "two": _("To vurderinger"),
+        "joint": _("Fælles vurdering"),
+    }
     return render_template(
-        "assessments/round.html", round=round_, institutions=institutions, progress=progress
+        "assessments/round.html",
+        round=round_,
+        institutions=institutions,
+        progress=progress,
+        words=words,
     )
 
 

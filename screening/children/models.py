@@ -79,6 +79,10 @@ class GroupMembership(Model):
             sqlite_where=sa.text("end_date IS NULL"),
             postgresql_where=sa.text("end_date IS NULL"),
         ),
+        # Key figures: a group's children on a day without reading the table (covering).
+        sa.Index(
+            "ix_group_membership_group_dates", "group_id", "start_date", "end_date", "child_id"
+        ),
     )
 
 
