@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from reports.base import Letterhead
 from reports.data import (
@@ -366,7 +366,12 @@ _PLAN_PARTICIPANTS = (
     .join(Meeting, Meeting.id == MeetingParticipant.meeting_id)
     .where(Meeting.path_id == sa.bindparam("path_id"))
     .order_by(Meeting.starts_at, MeetingParticipant.id)
-    .options(joinedload(MeetingParticipant.user).lazyload(User.institutions))
+    .options(
+        # Staff participants' roles in the same statement; their institutions not at all.
+        joinedload(MeetingParticipant.user).options(
+            lazyload(User.institutions), joinedload(User.role_rows)
+        )
+    )
 )
 
 
@@ -379,7 +384,7 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
     child = path.child
     suggestion = db.session.scalar(_LATEST_SUGGESTION, {"child_id": child.id})
     follow_ups = db.session.execute(_FOLLOW_UPS, {"path_id": path.id}).all()
-    rows = db.session.scalars(_PLAN_PARTICIPANTS, {"path_id": path.id}).all()
+    rows = db.session.scalars(_PLAN_PARTICIPANTS, {"path_id": path.id}).unique().all()
     participants: dict[str, Person] = {}
     for pt in rows:
         participants.setdefault(pt.name, _person(pt, with_basis=False))
