@@ -1,7 +1,15 @@
 """Forms of sign-in, the password change and the user administration."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from forms.common import AppForm, MultiCheckboxField
@@ -61,6 +69,18 @@ class UserForm(AppForm):
             DataRequired(_l("Skriv brugerens e-mail.")),
             Regexp(EMAIL_PATTERN, message=_l("E-mailadressen er ikke gyldig.")),
             Length(max=200),
+        ],
+    )
+    phone = TelField(
+        _l("Telefon (arbejde)"),
+        description=_l("Står i mødeindkaldelser, hvor brugeren er kontaktperson."),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\+?[0-9 ()-]{4,30}$",
+                message=_l("Skriv et telefonnummer med cifre, fx 87 13 20 00."),
+            ),
+            Length(max=30),
         ],
     )
     roles = MultiCheckboxField(
