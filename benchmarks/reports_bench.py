@@ -217,7 +217,6 @@ def main() -> int:
             batch_times.append(time.perf_counter() - t)
         batch_s = statistics.median(batch_times)
 
-
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
         f"{platform.python_version()}, {date.today()}"

@@ -15,6 +15,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -78,6 +79,8 @@ class NotifyForm(FlaskForm):
         description=_l("Udfyldes, når lederen har underskrevet og sendt underretningen."),
         validators=[Optional()],
     )
+    # The version of the decision the form was opened from (0: none yet).
+    version = HiddenField()
 
 
 class CoordinatorForm(FlaskForm):
@@ -111,6 +114,8 @@ class PlanForm(FlaskForm):
     evaluation_on = DateField(
         _l("Dato for evaluering"), validators=[InputRequired(_l("Skriv en dato for evaluering."))]
     )
+    # The version of the plan the form was opened from (0: no plan yet).
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

@@ -77,6 +77,8 @@ class Assessment(Model):
             name="submitted_has_result",
         ),
     )
+    # The services bump `version` themselves; every UPDATE still says WHERE version = <read>.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def submitted(self) -> bool:
@@ -109,6 +111,9 @@ class JointAssessment(Model):
     parents_informed_on: Mapped[date | None]
     parents_informed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     parents_informed_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     round: Mapped[ScreeningRound] = relationship()
     child: Mapped[Child] = relationship()
@@ -122,6 +127,7 @@ class JointAssessment(Model):
             name="override_needs_reason",
         ),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def position_changed(self) -> bool:

@@ -64,9 +64,14 @@ def new_meeting(path_id: int) -> ResponseReturnValue:
 
 
 def _invite_forms(meeting: Meeting, formdata: MultiDict[str, Any] | None = None) -> InviteForms:
+    """The invitation forms. The page offers only who is not invited yet; a submitted form
+    may name someone invited meanwhile (another tap or session): that answers as the first
+    invitation did, with no second participant."""
     child = meeting.path.child
     invited_guardians = {pt.guardian_id for pt in meeting.participants if pt.guardian_id}
     invited_users = {pt.user_id for pt in meeting.participants if pt.user_id}
+    if formdata is not None:
+        invited_guardians, invited_users = set(), set()
     guardian_form = InviteGuardianForm(formdata=formdata, prefix="guardian")
     guardian_form.guardian_id.choices = [
         SelectChoice(gl.guardian_id, gl.guardian.name)
