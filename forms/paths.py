@@ -86,6 +86,8 @@ class NotifyForm(FlaskForm):
 class CoordinatorForm(FlaskForm):
     coordinator_id = SelectField(_l("Tovholder"), coerce=int, choices=[])
     escalation_level = SelectField(_l("Eskaleringstrin"), coerce=int, choices=[])
+    # The version of the path the form was opened from.
+    version = HiddenField()
 
 
 class PlanItemForm(Form):
@@ -166,6 +168,8 @@ class MeetingForm(FlaskForm):
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(_l("Referat"), validators=[Optional(), Length(max=20000)])
     decisions = TextAreaField(_l("Beslutninger"), validators=[Optional(), Length(max=TEXT_MAX)])
+    # The version of the meeting the form was opened from.
+    version = HiddenField()
 
 
 class InviteGuardianForm(FlaskForm):

@@ -263,8 +263,22 @@ def close_path(path: ActionPath, by: User, on: date, note: str) -> None:
     db.session.flush()
 
 
-def set_coordinator(path: ActionPath, coordinator_id: int, escalation_level: int) -> None:
-    """Name the path's tovholder and its escalation level."""
+def set_coordinator(
+    path: ActionPath,
+    coordinator_id: int,
+    escalation_level: int,
+    expected_version: int | None = None,
+) -> None:
+    """Name the path's tovholder and its escalation level. From a form opened at an older
+    version of the path (someone changed it, or it escalated) it is refused
+    (DomainError("changed_meanwhile")) unless the path already says exactly this."""
+    path = db.session.scalars(
+        locked(db.session, sa.select(ActionPath).where(ActionPath.id == path.id))
+    ).one()
+    if expected_version is not None and path.version != expected_version:
+        if (path.coordinator_id, path.escalation_level) == (coordinator_id, escalation_level):
+            return
+        raise DomainError("changed_meanwhile")
     path.coordinator_id = coordinator_id
     path.escalation_level = escalation_level
     db.session.flush()
@@ -661,7 +675,18 @@ def consents_of(child: Child) -> list[Consent]:
     )
 
 
-def save_minutes(meeting: Meeting, *, minutes: str, decisions: str) -> None:
+def save_minutes(
+    meeting: Meeting, *, minutes: str, decisions: str, expected_version: int | None = None
+) -> None:
+    """Save the minutes; from a form opened at an older version of the meeting it is
+    refused (DomainError("changed_meanwhile")) unless the meeting already says this."""
+    meeting = db.session.scalars(
+        locked(db.session, sa.select(Meeting).where(Meeting.id == meeting.id))
+    ).one()
+    if expected_version is not None and meeting.version != expected_version:
+        if (meeting.minutes, meeting.decisions) == (minutes.strip(), decisions.strip()):
+            return
+        raise DomainError("changed_meanwhile")
     meeting.minutes = minutes.strip()
     meeting.decisions = decisions.strip()
     db.session.flush()

@@ -380,3 +380,82 @@ def test_two_rounds_created_with_the_same_name(world, agent):
     loser = next(x for x in answers if x.status == 400)
     assert "Der findes allerede en runde med det navn." in loser.html
     assert count(ScreeningRound, ScreeningRound.name == "Forår 2027") == 1
+
+
+# Stale forms for the other edited records -------------------------------------------------
+
+
+def test_a_stale_round_form_is_refused_and_keeps_what_was_typed(world, agent):
+    a, b = agent("koord@example.dk"), agent("koord@example.dk")
+    url = f"/rounds/{world['round'].id}/edit"
+    ta, tb = a.token(url), b.token(url)
+    base = {
+        "starts_on": world["round"].starts_on.isoformat(),
+        "ends_on": world["round"].ends_on.isoformat(),
+        "reference_date": world["round"].reference_date.isoformat(),
+        "institutions": [str(world["inst"].id)],
+        "instrument_keys": ["topi-0-1", "topi-1-3", "topi-3-6"],
+        "version": "1",
+    }
+    assert b.post(url, base | {"name": "Efterår B"}, token=tb).status == 302
+    stale = a.post(url, base | {"name": "Efterår A"}, token=ta)
+    assert stale.status == 400
+    assert CHANGED in stale.html
+    assert "Efterår A" in stale.html  # kept
+    assert 'name="version" type="hidden" value="2"' in stale.html  # saving again applies it
+    db.session.expire_all()
+    assert db.session.get(ScreeningRound, world["round"].id).name == "Efterår B"
+
+
+def test_stale_minutes_are_refused_with_what_changed(world, agent):
+    _, path = agree(world, "red")
+    m = paths.create_meeting(
+        path,
+        world["leader"],
+        kind="parent_talk",
+        starts_at=_now(),
+        place="Mødelokalet",
+        purpose="Barnets trivsel",
+        agenda="",
+    )
+    db.session.commit()
+    url = f"/meetings/{m.id}"
+    a, b = agent(LEADER), agent(LEADER)
+    ta, tb = a.token(url), b.token(url)
+    answers = race(
+        lambda: a.post(url, {"minutes": "Referat A", "decisions": "", "version": "1"}, token=ta),
+        lambda: b.post(url, {"minutes": "Referat B", "decisions": "", "version": "1"}, token=tb),
+    )
+    assert statuses(answers) == [302, 400]
+    loser = next(x for x in answers if x.status == 400)
+    assert CHANGED in loser.html
+    assert "Gemt af en anden, mens du skrev" in loser.html
+    winner = "Referat B" if answers[0].status == 400 else "Referat A"
+    db.session.expire_all()
+    assert db.session.get(type(m), m.id).minutes == winner
+
+
+def test_a_coordinator_form_opened_before_the_path_changed_is_refused(world, agent):
+    _, path = agree(world, "red")
+    url = f"/paths/{path.id}"
+    a, b = agent(LEADER), agent(LEADER)
+    ta, tb = a.token(url), b.token(url)
+    version = str(path.version)
+    leader, edu = world["leader"].id, world["edu1"].id
+    assert (
+        b.post(
+            f"{url}/coordinator",
+            {"coordinator_id": edu, "escalation_level": 2, "version": version},
+            token=tb,
+        ).status
+        == 302
+    )
+    stale = a.post(
+        f"{url}/coordinator",
+        {"coordinator_id": leader, "escalation_level": 3, "version": version},
+        token=ta,
+    )
+    assert stale.status == 302  # back to the path page, with the message
+    assert CHANGED in a.get(url).html
+    db.session.expire_all()
+    assert db.session.get(ActionPath, path.id).coordinator_id == edu

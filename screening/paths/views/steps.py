@@ -205,7 +205,12 @@ def set_coordinator(path_id: int) -> ResponseReturnValue:
         flash(_("Vælg en tovholder og et eskaleringstrin."), "error")
         return render_path(p, coordinator_form=form, status=400)
     return flow.perform(
-        lambda: svc.set_coordinator(p, form.coordinator_id.data, form.escalation_level.data),
+        lambda: svc.set_coordinator(
+            p,
+            form.coordinator_id.data,
+            form.escalation_level.data,
+            expected_version=_form_version(form.version.data),
+        ),
         record=lambda _none: audit.record(
             "path.coordinator", "action_path", p.id, child_id=p.child_id, level=p.escalation_level
         ),
