@@ -51,8 +51,7 @@ ALPHABET = (
     "     \n\n\t"
     "αβγ Жизнь"
     "سلامعليكمأحمد"
-    "עברית"
-    + "".join(EMOJI[:40])
+    "עברית" + "".join(EMOJI[:40])
 )
 WORDS = st.text(st.sampled_from(ALPHABET), min_size=0, max_size=60)
 
@@ -85,9 +84,7 @@ def found(needle: str, hay: str, pages: int) -> bool:
     if not needle:
         return True
     if has_rtl(needle) or (not _in_order(needle, hay, pages) and has_rtl(hay)):
-        return set(needle) <= set(hay) and all(
-            _run_in(run, hay) for run in _STRONG.findall(needle)
-        )
+        return set(needle) <= set(hay) and all(_run_in(run, hay) for run in _STRONG.findall(needle))
     return _in_order(needle, hay, pages)
 
 
@@ -176,7 +173,7 @@ def check(kind: str, build, args: dict, draw) -> None:
             if kind == "guardian_letter" and pt.external:
                 shown.append(pt.basis)
             for text in shown:
-                        assert found(text, hay, pages), (kind, "participant", text[:80])
+                assert found(text, hay, pages), (kind, "participant", text[:80])
 
 
 SETTINGS = settings(
