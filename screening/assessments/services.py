@@ -177,7 +177,9 @@ def save(
     instrument = compiled_instrument(assessment.instrument)
     answers = clean_answers(instrument, data.answers)
     if expected_version is not None:
-        db.session.scalars(locked(db.session, sa.select(Assessment).filter_by(id=assessment.id)))
+        assessment = db.session.scalars(
+            locked(db.session, sa.select(Assessment).filter_by(id=assessment.id))
+        ).one()
         if assessment.version != expected_version:
             if _holds(assessment, answers, data) and (assessment.submitted or not submit):
                 return None
