@@ -55,3 +55,15 @@ def test_a_constraint_without_a_message_of_its_own_answers_saved_meanwhile():
         "INSERT", {}, Exception("UNIQUE constraint failed: screening_round.name")
     )
     assert integrity_code(sqlite_style) == "round_name_taken"
+
+
+def test_an_integrity_error_outside_perform_is_a_409_page_not_a_500(app):
+    raised = sa.exc.IntegrityError(
+        "INSERT", {}, Exception("UNIQUE constraint failed: screening_round.name")
+    )
+    with app.test_request_context("/rounds/new", method="POST"):
+        response = app.make_response(app.handle_user_exception(raised))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Der findes allerede en runde med det navn." in html
+    assert "Intet af det, du sendte, er gemt." in html
