@@ -217,6 +217,7 @@ def main() -> int:
             batch_times.append(time.perf_counter() - t)
         batch_s = statistics.median(batch_times)
 
+
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
         f"{platform.python_version()}, {date.today()}"

@@ -475,32 +475,19 @@ def test_new_meeting_form(browser, world):
     assert m.starts_at.date() == date(2026, 12, 3)
 
 
-def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(
-    browser, new_browser, world, meeting
-):
+def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(browser, new_browser, world,
+                                                              meeting):
     ppr = f.user(Role.PPR, email="pia@ppr.example.dk", name="Pia Psykolog")
     db.session.commit()
     kid = world["older"]
     browser.login("pia@ppr.example.dk")
     assert browser.get(f"/children/{kid.id}").status_code == 404
-    consent = paths.record_consent(
-        kid,
-        meeting["guardian"],
-        world["leader"],
-        information_kinds=["wellbeing"],
-        recipients=["psychologist"],
-        purpose="Møde",
-        given_on=TODAY,
-    )
-    paths.invite_external(
-        meeting["meeting"],
-        name="Pia Psykolog",
-        profession="psychologist",
-        organisation="PPR",
-        email="Pia@ppr.example.dk",
-        legal_basis="",
-        on=TODAY,
-    )
+    consent = paths.record_consent(kid, meeting["guardian"], world["leader"],
+                                   information_kinds=["wellbeing"],
+                                   recipients=["psychologist"], purpose="Møde", given_on=TODAY)
+    paths.invite_external(meeting["meeting"], name="Pia Psykolog", profession="psychologist",
+                          organisation="PPR", email="Pia@ppr.example.dk", legal_basis="",
+                          on=TODAY)
     db.session.commit()
     assert browser.get(f"/children/{kid.id}").status_code == 200
     assert "Otto" in browser.get("/").get_data(as_text=True)
