@@ -5,18 +5,24 @@ requests at the same moment from threads held at a barrier."""
 from __future__ import annotations
 
 import http.cookiejar
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from ..browser.conftest import live_server  # noqa: F401  (the fixture)
-from ..conftest import csrf_from
+from ..conftest import csrf_from, is_postgres
 from ..factories import DEFAULT_PASSWORD
 
 
@@ -118,7 +124,61 @@ def race(*calls: Callable[[], Answer]) -> list[Answer]:
     return out
 
 
+@pytest.fixture(scope="session")
+def gunicorn_server(_app_and_template, translations):
+    """RACE_SERVER=gunicorn (PostgreSQL only): the app under gunicorn, 4 worker processes of
+    4 threads each, as deployed, on the test database (session-wide; each test's reset
+    empties the tables under it)."""
+    app, _ = _app_and_template
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "BABEL_TRANSLATION_DIRECTORIES": str(translations),
+        "WTF_CSRF_ENABLED": True,
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [
+            str(gunicorn),
+            "--workers=4",
+            "--threads=4",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+            f"screening:create_app('test', {overrides!r})",
+        ]
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture
-def agent(live_server):  # noqa: F811
+def race_server(request):
+    """Where the races are run: the threaded test server, or gunicorn (RACE_SERVER=gunicorn,
+    on PostgreSQL)."""
+    if os.environ.get("RACE_SERVER") == "gunicorn":
+        if not is_postgres():
+            pytest.skip("RACE_SERVER=gunicorn needs TEST_DATABASE_URL (PostgreSQL)")
+        request.getfixturevalue("app")
+        return request.getfixturevalue("gunicorn_server")
+    return request.getfixturevalue("live_server")
+
+
+@pytest.fixture
+def agent(race_server):
     """Make a signed-in user agent: `agent("leder@example.dk")`."""
-    return lambda email: Agent(live_server).login(email)
+    return lambda email: Agent(race_server).login(email)
