@@ -11,6 +11,8 @@ from reports.data import (
     ActionPlanData,
     ChildInfo,
     ChildNeedingAction,
+    GroupOverviewData,
+    GroupOverviewRow,
     GroupRow,
     GuardianRecipient,
     MeetingInfo,
@@ -23,6 +25,7 @@ from reports.data import (
     ProfessionalRecipient,
     RoundOverviewData,
     TimelineEntry,
+    TrafficCell,
 )
 
 TODAY = date(2026, 11, 23)
@@ -194,3 +197,28 @@ def parents_copy(**kw) -> ParentsCopyData:
 
 def replace(obj, **kw):
     return dataclasses.replace(obj, **kw)
+
+
+def group_overview(**kw) -> GroupOverviewData:
+    green, yellow = TrafficCell("green", "green"), TrafficCell("yellow", None)
+    base = {
+        "round_name": "Efterår 2026",
+        "institution": "Børnehuset Solsikken",
+        "group": "Mariehønen",
+        "area_keys": ("emotional", "cognitive", "social", "physical"),
+        "rows": (
+            GroupOverviewRow(
+                "Alma Østergaard",
+                TrafficCell("yellow", "green"),
+                (yellow, green, TrafficCell("red", "yellow"), green),
+                ("Hanne Holm ▲", "Søren Sørensen ●"),
+                "Hanne Holm",
+                "Forår 2026",
+            ),
+            GroupOverviewRow(
+                "Otto Ærø", TrafficCell(None, None), (TrafficCell(None, None),) * 4, ()
+            ),
+        ),
+    }
+    base.update(kw)
+    return GroupOverviewData(**base)

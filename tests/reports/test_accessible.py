@@ -28,6 +28,7 @@ TITLES = {
     "round_overview": "Rundeoversigt – Efterår 2026",
     "municipal_overview": "Kommunal oversigt – Efterår 2026",
     "parents_copy": "Oplysninger om barnet",
+    "group_overview": "Trafiklys – Efterår 2026",
 }
 NAMES = ("Alma", "Østergaard", "Mette", "Lars", "Jensen", "Hanne", "Søren", "Otto")
 
