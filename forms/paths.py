@@ -13,6 +13,7 @@ from wtforms import (
     EmailField,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -76,11 +77,15 @@ class NotifyForm(AppForm):
         description=_l("Udfyldes, når lederen har underskrevet og sendt underretningen."),
         validators=[Optional()],
     )
+    # The version of the decision the form was opened from (0: none yet).
+    version = HiddenField()
 
 
 class CoordinatorForm(AppForm):
     coordinator_id = SelectField(_l("Tovholder"), coerce=int, choices=[])
     escalation_level = SelectField(_l("Eskaleringstrin"), coerce=int, choices=[])
+    # The version of the path the form was opened from.
+    version = HiddenField()
 
 
 # At most this many actions (rows) in one action plan.
@@ -113,6 +118,8 @@ class PlanForm(AppForm):
     evaluation_on = DateField(
         _l("Dato for evaluering"), validators=[InputRequired(_l("Skriv en dato for evaluering."))]
     )
+    # The version of the plan the form was opened from (0: no plan yet).
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -163,6 +170,8 @@ class MeetingForm(AppForm):
 class MinutesForm(AppForm):
     minutes = TextAreaField(_l("Referat"), validators=[Optional(), Length(max=20000)])
     decisions = TextAreaField(_l("Beslutninger"), validators=[Optional(), Length(max=TEXT_MAX)])
+    # The version of the meeting the form was opened from.
+    version = HiddenField()
 
 
 class InviteGuardianForm(AppForm):

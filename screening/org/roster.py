@@ -2,8 +2,10 @@
 
 The whole file is validated first; every bad row is reported (row, column, reason) and
 nothing is written unless the file is valid. Importing the same file twice changes
-nothing: children are matched by the roster's own id (``barn_id``), guardians by name
-within the child, and a group move closes the old membership and opens a new one.
+nothing: children are matched by the roster's own id (``barn_id``), guardians by a stable
+key within the child (their name, case and spacing aside; unique per child in the
+database), and a group move closes the old membership and opens a new one. Two imports at
+once run one after the other (`serialize`), so the second sees what the first wrote.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from screening.accounts.services import EMAIL_PATTERN
-from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
+from screening.children.models import (
+    Child,
+    ChildGuardian,
+    GroupMembership,
+    Guardian,
+    guardian_key,
+)
+from screening.core.db import serialize
 from screening.core.extensions import db
 from screening.org.models import Group, Institution
 
@@ -317,6 +326,8 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
     result = ImportResult()
     rows, errors = parse(decode(data), max_rows, today)
     result.rows = len(rows)
+    if not errors:
+        serialize(db.session, "roster-import")
     groups = _resolve_groups(rows, errors)
     if errors:
         result.errors = sorted(errors, key=lambda e: (e.row, e.column))
@@ -331,6 +342,7 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
                 selectinload(Child.memberships),
                 selectinload(Child.guardian_links).selectinload(ChildGuardian.guardian),
             )
+            .execution_options(populate_existing=True)
         )
     }
     for row in rows:
@@ -394,9 +406,10 @@ def _assign(obj: object, **values: Any) -> bool:
 
 
 def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportResult) -> None:
-    by_name = {link.guardian.name.casefold(): link for link in child.guardian_links}
+    by_key = {link.match_key: link for link in child.guardian_links}
     for g in guardians:
-        link = by_name.get(g.name.casefold())
+        key = guardian_key(g.name)
+        link = by_key.get(key)
         fields = {
             "email": g.email,
             "phone": g.phone,
@@ -407,7 +420,9 @@ def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportR
         }
         if link is None:
             guardian = Guardian(name=g.name, **fields)
-            child.guardian_links.append(ChildGuardian(guardian=guardian, has_custody=g.has_custody))
+            link = ChildGuardian(guardian=guardian, has_custody=g.has_custody, match_key=key)
+            child.guardian_links.append(link)
+            by_key[key] = link
             result.guardians_created += 1
         else:
             changed = _assign(link.guardian, name=g.name, **fields)
