@@ -118,7 +118,7 @@ def _insert(conn, table: str, **values) -> int:
     return conn.execute(t.insert().values(**row).returning(t.c.id)).scalar_one()
 
 
-def test_races_migration_cleans_up_duplicate_participants_and_keys_same_name_guardians(migration_app):
+def test_races_migration_cleans_up_duplicates_and_keys_namesakes(migration_app):
     """Duplicates made before the constraints existed: a guardian invited twice keeps the
     first invitation; two guardians of one child with the same name are both kept, the
     later keyed apart (consents and letters may point at either)."""
