@@ -25,7 +25,7 @@ from forms.assessments import (
     field_name,
     fill_from_answers,
 )
-from forms.common import EmptyForm
+from forms.common import EmptyForm, form_version
 from screening.assessments import services as svc
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
 from screening.catalogue.services import compiled_instrument
@@ -234,9 +234,6 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     )
 
 
-def _form_version(raw: str | None) -> int | None:
-    """The version a form was opened from (None: a form without one, e.g. an old tab)."""
-    return int(raw) if raw and raw.isdigit() else None
 
 
 def draft_key(round_id: int, child_id: int) -> str:
@@ -359,7 +356,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
             agreed=form.agreed_position.data,
             justification=form.justification.data,
             override_reason=form.override_reason.data or "",
-            expected_version=_form_version(form.version.data),
+            expected_version=form_version(form.version.data),
         )
         if not written:  # the same decision sent twice: answered as the first one was
             return joint_row, "unchanged", action_paths.open_path_for(child.id)

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
-from forms.common import EmptyForm
+from forms.common import EmptyForm, form_version
 from forms.paths import (
     PROFESSION_LABELS,
     ConsentForm,
@@ -100,7 +100,7 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
             m,
             minutes=form.minutes.data or "",
             decisions=form.decisions.data or "",
-            expected_version=_form_version(form.version.data),
+            expected_version=form_version(form.version.data),
         ),
         record=lambda _none: audit.record(
             "meeting.minutes", "meeting", m.id, child_id=m.path.child_id
@@ -126,9 +126,6 @@ def _minutes_refused(m: Meeting, form: MinutesForm, error: DomainError) -> Respo
     return _render_meeting(m, form, status=400, changes=changes)
 
 
-def _form_version(raw: str | None) -> int | None:
-    """The version a form was opened from (None: a form without one, e.g. an old tab)."""
-    return int(raw) if raw and raw.isdigit() else None
 
 
 def _render_meeting(

@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
+from forms.common import form_version
 from forms.paths import (
     PLAN_MAX_ACTIONS,
     CloseForm,
@@ -79,9 +80,6 @@ def render_path(
     ), status
 
 
-def _form_version(raw: str | None) -> int | None:
-    """The version a form was opened from (None: a form without one, e.g. an old tab)."""
-    return int(raw) if raw and raw.isdigit() else None
 
 
 def _choice_label(field: Any, value: object) -> str:
@@ -182,7 +180,7 @@ def notify(path_id: int, step_id: int) -> ResponseReturnValue:
             decided_on=form.decided_on.data,
             sent_on=sent_on,
             sent_by=current_user if sent_on else None,
-            expected_version=_form_version(form.version.data),
+            expected_version=form_version(form.version.data),
         ),
         record=lambda _row: audit.record(
             "path.notify_decision",
@@ -210,7 +208,7 @@ def set_coordinator(path_id: int) -> ResponseReturnValue:
             p,
             form.coordinator_id.data,
             form.escalation_level.data,
-            expected_version=_form_version(form.version.data),
+            expected_version=form_version(form.version.data),
         ),
         record=lambda _none: audit.record(
             "path.coordinator", "action_path", p.id, child_id=p.child_id, level=p.escalation_level
@@ -352,7 +350,7 @@ def plan(path_id: int) -> ResponseReturnValue:
                     for e in form.items
                 ],
                 offer_ids=form.offers.data,
-                expected_version=_form_version(form.version.data),
+                expected_version=form_version(form.version.data),
             ),
             record=lambda saved: audit.record(
                 "plan.save", "action_plan", saved.id, child_id=p.child_id
