@@ -169,8 +169,13 @@ class ParentsCopyData:
     plans: list[ActionPlanData] = field(default_factory=list)
     meetings: list[TimelineEntry] = field(default_factory=list)
     consents: list[TimelineEntry] = field(default_factory=list)
-    access_log: list[tuple[datetime, str, str]] = field(default_factory=list)  # when, who, what
+    # When, who ("Lise Leder (leder, Børnehuset Mælkebøtten)"), what ("åbnede handleplanen"):
+    # printed as one sentence each.
+    access_log: list[tuple[datetime, str, str]] = field(default_factory=list)
     contact_name: str = ""  # whom to ask to correct something, e.g. the leader
+    # The action path: when it was opened, every step (responsible, deadline, what was
+    # done), the recorded assessment of the duty to notify, follow-ups without a plan.
+    action_path: list[TimelineEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

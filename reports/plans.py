@@ -109,7 +109,7 @@ def plan_story(lh: Letterhead, plan: ActionPlanData) -> list:
         story.append(p(_("Ingen opfølgninger endnu.")))
     story += [
         heading(_("Næste evaluering"), 3),
-        p(lh.language.long_date(plan.evaluation_on) if not lh.legacy else date(plan.evaluation_on)),
+        p(lh.language.long_date(plan.evaluation_on)),
         heading(_("Deltagere"), 2),
         p(", ".join(f"{pt.name} ({pt.role})" for pt in plan.participants) or "–"),
         spacer(8),

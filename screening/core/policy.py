@@ -51,6 +51,7 @@ from screening.paths.models import (
     Consent,
     Meeting,
     MeetingParticipant,
+    ParticipantKind,
     PathStatus,
 )
 from screening.paths.rules import load_templates
@@ -84,6 +85,9 @@ class Action(enum.StrEnum):
     RESOLVE_CONFLICT = "resolve_conflict"  # keep the device's or the server's version
     OVERSEE_CONFLICTS = "oversee_conflicts"  # see other users' conflicts in one's institutions
     FOLLOW_JOB = "follow_job"  # a background PDF job's progress and result: its owner only
+    # Documents (PDFs): a document shows exactly what its reader may see on screen.
+    DOWNLOAD_LETTER = "download_letter"  # one participant's invitation letter (see below)
+    ROUND_OVERVIEW = "round_overview"  # a round's overview of a whole institution, with names
 
 
 A = Action
@@ -120,6 +124,7 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
             A.DECIDE_NOTIFY,
             A.VIEW_MOMENTUM,
             A.PARENTS_COPY,
+            A.ROUND_OVERVIEW,
             # The leader of the child's institution oversees other users' sync conflicts.
             A.OVERSEE_CONFLICTS,
         }
@@ -152,6 +157,7 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_MOMENTUM,
             A.MANAGE_OFFERS,
             A.MUNICIPAL_OVERVIEW,
+            A.ROUND_OVERVIEW,
         }
     ),
     Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),
@@ -241,6 +247,8 @@ def can(user: User | None, action: Action, obj: Any = None) -> bool:
         return _can_conflict(user, action, obj)
     if isinstance(obj, ReportJob):
         return action == Action.FOLLOW_JOB and obj.user_id == user.id
+    if action == Action.DOWNLOAD_LETTER:
+        return isinstance(obj, MeetingParticipant) and _can_letter(user, obj)
     child = child_of(obj)
     if child is not None:
         return can(user, action, child)
@@ -380,6 +388,29 @@ def _is_delegate(user: User, obj: Any) -> bool:
         )
         is not None
     )
+
+
+def _can_letter(user: User, pt: MeetingParticipant) -> bool:
+    """Who may download one participant's invitation letter. A letter shows exactly what
+    its reader may see on screen:
+
+    * a guardian's letter (the guardian's own address) needs the right to see the child's
+      guardians, so invited PPR and social workers never get one;
+    * a professional's letter (the concern summary as far as that professional's consent
+      or legal basis covers them, which is the child's position and plan) needs the right
+      to see the child's action paths and assessments; an invited professional who is the
+      signed-in user gets their own letter only;
+    * colleagues in the daycare get no letter.
+    """
+    child = pt.meeting.path.child
+    if pt.kind == ParticipantKind.GUARDIAN:
+        return can(user, Action.VIEW_GUARDIANS, child) and can(user, Action.VIEW_PATHS, child)
+    if pt.kind != ParticipantKind.EXTERNAL:
+        return False
+    if can(user, Action.VIEW_ASSESSMENTS, child) and can(user, Action.VIEW_PATHS, child):
+        return True
+    mine = pt.user_id == user.id or (bool(pt.email) and pt.email.lower() == user.email.lower())
+    return mine and can(user, Action.VIEW_PATHS, child)
 
 
 # Instruments a health visitor may use: the infant band only (first assessment at a home

@@ -42,9 +42,10 @@ def test_every_endpoint_refuses_anonymous_requests_except_the_allow_list(app, cl
 
 
 def test_allow_list_is_small_and_public_pages_work(client):
-    # The offline app's shell, worker and manifest hold no personal data (tests/test_offline_app.py
-    # shows the shell is the same bytes signed in and out).
-    offline = {"offline.app_page", "offline.service_worker", "offline.manifest"}
+    # The offline app's shell, worker, manifest and versioned script modules hold no personal
+    # data (tests/offline/test_offline_app.py shows the shell is the same bytes signed in and
+    # out).
+    offline = {"offline.app_page", "offline.service_worker", "offline.manifest", "offline.module"}
     assert {"accounts.login", "static", "core.healthz", "core.set_language"} | offline == set(
         PUBLIC_ENDPOINTS
     )
@@ -234,6 +235,7 @@ def test_policy_matrix(two_institutions):
             Action.IMPORT_ROSTER,
             Action.MANAGE_OFFERS,
             Action.MUNICIPAL_OVERVIEW,
+            Action.ROUND_OVERVIEW,  # an institution's document (tests/documents/test_access.py)
         }
     ]
     for who, allowed in expected.items():

@@ -179,7 +179,17 @@ def parents_copy(**kw) -> ParentsCopyData:
         "plans": [plan()],
         "meetings": [TimelineEntry(date(2026, 12, 3), "Tværfagligt møde", "Mødelokalet")],
         "consents": [TimelineEntry(date(2026, 11, 1), "Samtykke", "Givet af Mette")],
-        "access_log": [(datetime(2026, 11, 2, 10, 14), "Lise Leder", "Så handleplanen")],
+        "action_path": [
+            TimelineEntry(date(2026, 11, 3), "Orientér lederen", "Ansvarlig: pædagog."),
+            TimelineEntry(date(2026, 11, 4), "Vurdering af underretningspligt", "Vurderet."),
+        ],
+        "access_log": [
+            (
+                datetime(2026, 11, 2, 10, 14),
+                "Lise Leder (leder, Børnehuset Solsikken)",
+                "åbnede handleplanen",
+            )
+        ],
     }
     base.update(kw)
     return ParentsCopyData(**base)
