@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import yaml
 
 from screening.classifier import Position
+from screening.paths.workdays import add_working_days
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "action_paths.yaml"
 STEP_KINDS = ("step", "notify", "meeting", "plan", "follow_up")
@@ -85,22 +86,6 @@ class PlannedStep:
 
     template: StepTemplate
     due_on: date
-
-
-def add_working_days(start: date, n: int) -> date:
-    """`n` working days (Monday–Friday) after `start`. 0 gives `start` itself if it is a
-    working day, else the next working day. Public holidays are not counted as special."""
-    day = start
-    if n == 0:
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return day
-    added = 0
-    while added < n:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            added += 1
-    return day
 
 
 def plan_steps(template: PathTemplate, agreed_on: date) -> list[PlannedStep]:

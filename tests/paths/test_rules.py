@@ -23,10 +23,27 @@ MONDAY = date(2026, 11, 23)
         (date(2026, 11, 28), 0, date(2026, 11, 30)),  # same day, but a weekend → Monday
         (date(2026, 11, 25), 0, date(2026, 11, 25)),
         (date(2026, 11, 26), 3, date(2026, 12, 1)),  # Thursday + 3 → Tuesday
-        (date(2026, 12, 31), 5, date(2027, 1, 7)),
+        (date(2026, 12, 30), 5, date(2027, 1, 8)),  # 31 Dec and 1 Jan are closed
     ],
 )
 def test_working_days(start, n, expected):
+    assert rules.add_working_days(start, n) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "expected"),
+    [
+        (date(2026, 4, 1), 1, date(2026, 4, 7)),  # skærtorsdag, langfredag, 2. påskedag
+        (date(2026, 4, 2), 0, date(2026, 4, 7)),  # same day, but skærtorsdag
+        (date(2026, 5, 13), 1, date(2026, 5, 15)),  # Kristi himmelfartsdag
+        (date(2026, 5, 22), 1, date(2026, 5, 26)),  # 2. pinsedag
+        (date(2026, 6, 4), 1, date(2026, 6, 8)),  # grundlovsdag (a Friday)
+        (date(2026, 12, 23), 1, date(2026, 12, 28)),  # juleaftensdag, juledag, 2. juledag
+        (date(2027, 3, 24), 1, date(2027, 3, 30)),  # påske moves every year
+        (date(2026, 4, 30), 1, date(2026, 5, 1)),  # 1 May: municipal offices are open
+    ],
+)
+def test_working_days_skip_danish_public_holidays(start, n, expected):
     assert rules.add_working_days(start, n) == expected
 
 
