@@ -51,21 +51,29 @@ def open_path_for(child_id: int) -> ActionPath | None:
     )
 
 
-def _add_steps(path: ActionPath, planned: Iterable[rules.PlannedStep]) -> None:
+def _add_steps(
+    path: ActionPath, planned: Iterable[rules.PlannedStep], joint: JointAssessment | None = None
+) -> None:
+    """Add the planned steps; a step already true because of the joint assessment (e.g. the
+    leader made it herself, so she is informed) is done at once, by her, that day."""
+    decider = joint.decided_by if joint is not None else None
+    by_leader = decider is not None and decider.has_role(Role.LEADER)
     for p in planned:
         t = p.template
-        path.steps.append(
-            ActionStep(
-                key=t.key,
-                kind=StepKind(t.kind),
-                title_da=t.title_da,
-                title_en=t.title_en,
-                responsible_role=t.responsible,
-                required=t.required,
-                repeat_weeks=t.repeat_weeks,
-                due_on=p.due_on,
-            )
+        step = ActionStep(
+            key=t.key,
+            kind=StepKind(t.kind),
+            title_da=t.title_da,
+            title_en=t.title_en,
+            responsible_role=t.responsible,
+            required=t.required,
+            repeat_weeks=t.repeat_weeks,
+            due_on=p.due_on,
         )
+        if joint is not None and rules.done_at_opening(t, decided_by_leader=by_leader):
+            step.done_on = joint.decided_at.date()
+            step.done_by = decider
+        path.steps.append(step)
 
 
 def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, ActionPath | None]:
@@ -99,7 +107,7 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
             opened_by_joint_id=joint.id,
         )
         db.session.add(path)
-        _add_steps(path, decision.new_steps)
+        _add_steps(path, decision.new_steps, joint)
     elif path is None:  # "none": green and no open path
         pass
     elif decision.action == "escalate":
@@ -108,7 +116,7 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
         path.position = Position(decision.position)
         path.escalation_level = max(path.escalation_level, decision.escalation_level)
         path.may_close = False
-        _add_steps(path, decision.new_steps)
+        _add_steps(path, decision.new_steps, joint)
     elif decision.action == "keep":
         path.may_close = False
     elif decision.action == "prepare_close":

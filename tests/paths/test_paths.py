@@ -369,7 +369,7 @@ def test_follow_up_records_progress(browser, world):
 
 def test_momentum_lists_overdue_steps_first_and_stalled_children(browser, world):
     _, path = agree(world, "red")
-    overdue = step(path, "leader_informed")
+    overdue = step(path, "cross_meeting")
     overdue.due_on = TODAY - timedelta(days=3)
     path.opened_on = TODAY - timedelta(days=200)
     db.session.commit()

@@ -27,6 +27,7 @@ from screening.core import audit, flow
 from screening.core.access import authorize, load
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
+from screening.paths import books
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, StepKind
 from screening.paths.views.blueprint import bp
@@ -185,7 +186,7 @@ def follow_up(path_id: int) -> ResponseReturnValue:
         flash(_("Opfølgningen er ikke gemt: vælg dato og udvikling."), "error")
         return render_path(p, follow_up_form=form, status=400)
     return flow.perform(
-        lambda: svc.add_follow_up(
+        lambda: books.add_follow_up(
             p,
             current_user,
             held_on=form.held_on.data,
@@ -242,9 +243,10 @@ def plan(path_id: int) -> ResponseReturnValue:
         authorize(p, Action.MANAGE_PATHS)
     if form.validate_on_submit():
         return flow.perform(
-            lambda: svc.save_plan(
+            lambda: books.save_plan(
                 p,
                 current_user,
+                date.today(),
                 resources=form.resources.data or "",
                 concerns=form.concerns.data or "",
                 goals=form.goals.data,
