@@ -1,10 +1,11 @@
-"""The offer catalogue (tilbudsviften) and the momentum view (open and overdue steps)."""
+"""The offer catalogue (tilbudsviften) and Frister og fremdrift (open and overdue steps; the
+endpoint keeps its old name, `momentum`, and its URL)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +16,7 @@ from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action, can, visible_institution_ids
+from screening.paths import overview
 from screening.paths import services as svc
 from screening.paths.models import Offer
 from screening.paths.views.blueprint import bp
@@ -56,11 +58,37 @@ def offers(offer_id: int | None = None) -> ResponseReturnValue:
     )
 
 
+def _choice(name: str, allowed: set[int]) -> int | None:
+    """An id from the query string, only if it is one of the choices offered."""
+    value = request.args.get(name, "")
+    return int(value) if value.isdecimal() and len(value) < 12 and int(value) in allowed else None
+
+
 @bp.route("/momentum")
 def momentum() -> ResponseReturnValue:
+    """Frister og fremdrift: open and overdue steps, filtered, one page at a time."""
     require(Action.VIEW_MOMENTUM)
     ids = visible_institution_ids(current_user, Action.VIEW_MOMENTUM)
     today = date.today()
-    data = svc.momentum(ids, today)
-    audit.record("momentum.view", "app", count=len(data.steps))
-    return render_template("paths/momentum.html", momentum=data, today=today, lang=lang())
+    groups = overview.groups(ids)
+    coordinators = overview.coordinators(ids)
+    position = request.args.get("position", "")
+    filters = overview.Filters(
+        group_id=_choice("group", {g.id for g in groups}),
+        coordinator_id=_choice("coordinator", {u.id for u in coordinators}),
+        position=position if position in ("yellow", "red") else None,
+    )
+    page = request.args.get("page", "1")
+    data = overview.overview(
+        ids, today, filters, page=int(page) if page.isdecimal() and len(page) < 7 else 1
+    )
+    audit.record("momentum.view", "app", count=data.open_steps, page=data.page)
+    return render_template(
+        "paths/momentum.html",
+        momentum=data,
+        filters=filters,
+        groups=groups,
+        coordinators=coordinators,
+        today=today,
+        lang=lang(),
+    )
