@@ -17,6 +17,7 @@ from screening.classifier import profession_label
 from screening.core import audit
 from screening.core.extensions import db, login_manager
 from screening.core.i18n import lang
+from screening.core.menu import main_menu
 from screening.core.policy import Action, can, may_assess_with
 from screening.core.time import to_local
 
@@ -89,6 +90,7 @@ def init_app(app: Flask) -> None:
             "may_use_instrument": lambda row: may_assess_with(current_user, row.max_months),
             "instrument_title": _instrument_title,
             "Action": Action,
+            "main_menu": main_menu,
             # Set by a view after the server saved a form the browser kept a copy of.
             "clear_draft": session.pop("clear_draft", None),
         }

@@ -485,7 +485,7 @@ def test_a_new_app_version_keeps_waiting_items_and_they_sync(
     page.wait_for_function(
         "() => caches.keys().then(k => k.join() === 'trivselsspor-shell-next-version')"
     )
-    expect(page.locator("footer")).to_contain_text("next-version")
+    expect(page.locator("main")).to_have_attribute("data-version", "next-version")
     expect(page.locator("#view-home")).to_be_visible()
     expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
     assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 2
@@ -661,4 +661,25 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
         sa.select(Assessment).where(Assessment.child_id == setup["kids"][2].id)
     )
     assert karla.concerns == "Tilføjet før låsning"
+    assert errors == []
+
+
+def test_the_offline_page_keeps_the_main_menu_and_says_what_it_is_for(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(f"{server.url}/offline/")
+    expect(page.locator("#view-lock")).to_be_visible()
+    expect(page.locator("#view-lock .offline-intro")).to_contain_text("uden forbindelse")
+    expect(page.locator("#main-menu")).to_be_hidden()  # nobody signed in: no menu
+    expect(page.locator(".site-footer")).not_to_contain_text("Version")
+    sign_in(page, server.url, "edu@example.dk")
+    page.goto(f"{server.url}/offline/")
+    expect(page.locator("#view-setpin .offline-intro")).to_be_visible()
+    menu = page.get_by_role("navigation", name="Hovedmenu")
+    expect(menu).to_be_visible()
+    expect(menu.get_by_role("link", name="Offline-formularer")).to_have_attribute(
+        "aria-current", "page"
+    )
+    menu.get_by_role("link", name="Vurderingsrunder").click()
+    expect(page).to_have_url(f"{server.url}/rounds")
     assert errors == []

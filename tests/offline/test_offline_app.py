@@ -134,3 +134,13 @@ def test_vendored_javascript_matches_its_pinned_checksum():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, relative
         assert (path.parent / "LICENSE").exists(), f"no licence beside {relative}"
     assert "vendor/idb-8.0.4/idb.umd.js" in precache_static(STATIC)
+
+
+def test_the_session_gives_the_users_main_menu(client, browser, world):
+    browser.login("edu1@example.dk")
+    menu = client.get("/api/session").get_json()["menu"]
+    page = client.get("/institutions").get_data(as_text=True)
+    nav = page.split('aria-label="Hovedmenu"')[1].split("</nav>")[0]
+    assert [m["href"] for m in menu] == re.findall(r'href="([^"]+)"', nav)
+    assert "/offline/" in [m["href"] for m in menu]
+    assert "/admin/users" not in [m["href"] for m in menu]  # an educator manages no users

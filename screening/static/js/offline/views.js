@@ -40,9 +40,27 @@ export function show(name) {
   $("sync-bar").hidden = !unlockedNow;
   $("account-tools").hidden = !unlockedNow;
   $("account-name").textContent = unlockedNow ? S.user.name : "";
+  drawMenu();
   // In the next frame, after the caller has drawn the view: scrolling now would force a
   // layout of the whole page twice.
   requestAnimationFrame(() => window.scrollTo(0, 0));
+}
+
+/** The main menu of the user signed in online (from /api/session; the page itself is the
+    same for everyone). Hidden while nobody is signed in online. */
+let drawnMenu = null;
+export function drawMenu() {
+  const menu = (S.session && S.session.menu) || [];
+  $("main-menu").hidden = menu.length === 0;
+  const key = JSON.stringify(menu);
+  if (key === drawnMenu) return;
+  drawnMenu = key;
+  const list = $("main-menu-list");
+  list.textContent = "";
+  for (const item of menu) {
+    const here = item.endpoint === "offline.app_page" ? "page" : null;
+    list.appendChild(h("li", {}, h("a", { href: item.href, "aria-current": here, text: item.label })));
+  }
 }
 
 export async function showLock(message) {
