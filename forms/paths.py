@@ -179,8 +179,9 @@ class InviteExternalForm(FlaskForm):
     legal_basis = TextAreaField(
         _l("Hjemmel til at dele uden samtykke"),
         description=_l(
-            "Kun hvis der ikke er et samtykke, der dækker denne fagperson. Skriv hjemlen, "
-            "fx »Barnets lov § 133 (underretning)«."
+            "Kun hvis der ikke er et samtykke, der dækker denne fagperson. Skriv den præcise "
+            "hjemmel, fx reglen om udveksling af oplysninger i det tidlige og forebyggende "
+            "samarbejde. Spørg kommunens jurist, hvis du er i tvivl."
         ),
         validators=[Optional(), Length(max=TEXT_MAX)],
     )

@@ -38,7 +38,7 @@ MESSAGES: dict[str, LazyString] = {
         "Registrér vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "reasoning_required": _l("Skriv en begrundelse."),
-    "sent_needs_date_and_signer": _l("Skriv datoen, underretningen blev sendt."),
+    "sent_needs_date_and_signer": _l("Skriv, hvilken dato underretningen blev sendt."),
     "sent_without_notify": _l(
         "Der kan kun registreres en afsendt underretning, når I har vurderet, at der skal "
         "underrettes."

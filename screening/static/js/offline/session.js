@@ -13,7 +13,7 @@ import { exportBody, pendingItems } from "./outbox.js";
 import { isCurrent, S, Stopped } from "./state.js";
 import { deleteItems, keyRow, putKeyRow, writePack, writeState } from "./store.js";
 import { syncNow } from "./sync.js";
-import { localDate } from "./text.js";
+import { localDate, plural } from "./text.js";
 import { loadUserData } from "./userdata.js";
 import { chosenPackGroups, clearPage, render, show, showLock } from "./views.js";
 
@@ -177,7 +177,7 @@ export async function downloadPack() {
     await writePack(owner, pack);
     if (!isCurrent(owner)) throw new Stopped();
     S.pack = pack;
-    flash(t("pack_loaded", { n: S.pack.children.length }));
+    flash(plural(t, "pack_loaded", S.pack.children.length));
     writeState(owner, S.local).catch(() => {});
     if (navigator.storage && navigator.storage.persist) S.persisted = await navigator.storage.persist();
   } catch (error) {

@@ -11,6 +11,7 @@ import {
 } from "./outbox.js";
 import { S } from "./state.js";
 import { knownUsers } from "./store.js";
+import { plural } from "./text.js";
 
 const STATUS_TEXT = {
   invalid: "status_invalid",
@@ -140,12 +141,12 @@ export function renderSyncBar() {
   $("net-state").textContent = S.online ? t("online") : t("offline");
   const count = $("queue-count");
   count.dataset.count = String(n);
-  count.textContent = n === 0 ? t("waiting_none") : n === 1 ? t("waiting_one") : t("waiting_many", { n });
+  count.textContent = n === 0 ? t("waiting_none") : plural(t, "waiting", n);
   $("last-sync").textContent = S.local.lastSync ? t("last_sync", { when: formatTime(S.local.lastSync) }) : t("never_synced");
   $("sync-message").textContent = S.syncing ? t("sending") : S.message;
   const invalid = invalidItems(S.items).length;
-  let error = S.error || (invalid ? t("invalid_some", { n: invalid }) : "");
-  if (S.owner && S.owner.unreadable) error = (error ? error + " " : "") + t("unreadable", { n: S.owner.unreadable });
+  let error = S.error || (invalid ? plural(t, "invalid_some", invalid) : "");
+  if (S.owner && S.owner.unreadable) error = (error ? error + " " : "") + plural(t, "unreadable", S.owner.unreadable);
   $("sync-error").textContent = error;
   $("sync-error").hidden = !error;
   // Not while a form is open: following the link would leave what was typed.
