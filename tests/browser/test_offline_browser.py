@@ -550,7 +550,7 @@ def test_the_pack_narrowed_to_a_group_and_a_database_closed_by_the_browser(conte
     errors = watch_errors(page)
     sign_in(page, server.url, "edu@example.dk")
     open_app_first_time(page, server.url, groups=("Bierne (Børnehuset Mælkebøtten)",))
-    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet: 1 børn")
+    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet: 1 barn.")
     expect(page.locator(".child-card")).to_have_count(1)
     expect(child_card(page, "Bo Bi")).to_be_visible()
     expect(page.locator("#storage-info")).not_to_be_empty()  # asked for persistent storage
