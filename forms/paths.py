@@ -32,7 +32,7 @@ from screening.core.i18n import lang
 PROGRESS_CHOICES = [
     SelectChoice("better", _l("Bedre")),
     SelectChoice("unchanged", _l("Uændret")),
-    SelectChoice("worse", _l("Værre")),
+    SelectChoice("worse", _l("Dårligere")),
 ]
 MEETING_KINDS = [
     SelectChoice("parent_talk", _l("Samtale med forældrene")),
@@ -82,7 +82,7 @@ class NotifyForm(FlaskForm):
 
 class CoordinatorForm(FlaskForm):
     coordinator_id = SelectField(_l("Tovholder"), coerce=int, choices=[])
-    escalation_level = SelectField(_l("Eskaleringstrin"), coerce=int, choices=[])
+    escalation_level = SelectField(_l("Niveau"), coerce=int, choices=[])
 
 
 class PlanItemForm(Form):

@@ -40,6 +40,23 @@ WRONG = [
     ("%(n)s børn.', n=", "a count that does not agree with its number"),
     ("'%(n)s mdr.', n=", "mdr. is plural only"),
     ("åbne eller afsluttede vurderingsrunder", "rounds are lukket, not afsluttet"),
+    # "Confusing" in the review, fixed too.
+    ("Eskaleringstrin", "trin means the path's steps: niveau"),
+    ("eskaleret til rød med de nye trin", "jargon"),
+    ("Markeres til eskalering", "jargon"),
+    ("Handleplaner vælger", "personification"),
+    ("oprettes som planlagt", "reads as 'as planned'"),
+    ("Du følger ingen af rundens", "unclear"),
+    ("Samtykke i dag for hver fagperson", "unclear"),
+    ("flere oplysninger på det.", "unidiomatic"),
+    ("Det kan altid trækkes tilbage", "no clear subject; joint custody unsaid"),
+    ("Vurdering ved %(name)s", "misreadable: Vurderet af"),
+    ("Browseren har lovet", "literal translation"),
+    ("Ingen valgt: alle", "telegraphic"),
+    ("Eksportér ikke-sendte", "accent and jargon"),
+    ("kan ikke findes igen", "kan ikke gendannes"),
+    ("_('Værre')", "Dårligere"),
+    ("Område') }}</label>", "the offline form uses the online labels (Kategori)"),
 ]
 
 

@@ -96,9 +96,9 @@ def worklist(round_id: int, group_id: int) -> ResponseReturnValue:
 
 PATH_MESSAGES = {
     "open": lambda: _("En handlevej er åbnet med trin og frister."),
-    "escalate": lambda: _("Handlevejen er eskaleret til rød med de nye trin."),
+    "escalate": lambda: _("Handlevejen er nu rød. De nye trin er tilføjet."),
     "prepare_close": lambda: _(
-        "Positionen er grøn. Handlevejen kan afsluttes efter en afsluttende opfølgning."
+        "Positionen er grøn. Handlevejen kan afsluttes efter en sidste opfølgning."
     ),
 }
 

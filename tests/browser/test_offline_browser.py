@@ -414,9 +414,9 @@ def test_two_users_on_one_tablet_and_nothing_stored_in_clear_text(context, serve
     child_card(page, "Ulla Åby").get_by_role("button", name="Tilføj observation").click()
     page.get_by_label("Kilde").select_option("daycare")
     page.locator("#o-category option").nth(1).wait_for(state="attached")
-    page.get_by_label("Område").select_option(index=1)
+    page.get_by_label("Kategori").select_option(index=1)
     page.locator("#o-level input[value='2']").check()
-    page.get_by_label("Note").fill("Hemmelig note om søvn")
+    page.get_by_label("Beskrivelse").fill("Hemmelig note om søvn")
     page.get_by_role("button", name="Gem observation").click()
     expect(page.locator("#view-home")).to_be_visible()
     assert waiting(page) == 2
@@ -502,10 +502,12 @@ def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discard
     assess(page, "Otto Ørn")
     # A future date is refused by the form itself, and what was typed stays.
     child_card(page, "Ulla Åby").get_by_role("button", name="Tilføj observation").click()
-    page.get_by_label("Note").fill("Skrevet offline")
+    page.get_by_label("Beskrivelse").fill("Skrevet offline")
     page.get_by_role("button", name="Gem observation").click()
-    expect(page.locator("#observe-errors")).to_contain_text("Udfyld kilde, område, niveau og dato")
-    expect(page.get_by_label("Note")).to_have_value("Skrevet offline")
+    expect(page.locator("#observe-errors")).to_contain_text(
+        "Udfyld kilde, kategori, grad af bekymring og dato"
+    )
+    expect(page.get_by_label("Beskrivelse")).to_have_value("Skrevet offline")
     page.locator("[data-back]").last.click()
 
     # The round is closed on the server before the tablet is back online.
@@ -523,7 +525,7 @@ def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discard
 
     # Exported as a last resort, in the sync API's format.
     with page.expect_download() as download:
-        page.get_by_role("button", name="Eksportér ikke-sendte til fil").click()
+        page.get_by_role("button", name="Gem det, der ikke er sendt, i en fil").click()
     exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert exported["format"] == "trivselsspor-sync-batch"
     assert [i["kind"] for i in exported["items"]] == ["assessment"]

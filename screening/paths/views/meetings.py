@@ -266,6 +266,8 @@ def withdraw(consent_id: int) -> ResponseReturnValue:
         record=lambda _none: audit.record(
             "consent.withdraw", "consent", consent.id, child_id=consent.child_id
         ),
-        success=_("Samtykket er trukket tilbage. Der deles ikke flere oplysninger på det."),
+        success=_(
+            "Samtykket er trukket tilbage. Der deles ikke flere oplysninger på baggrund af det."
+        ),
         redirect_to=here,
     )

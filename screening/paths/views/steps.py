@@ -166,7 +166,7 @@ def set_coordinator(path_id: int) -> ResponseReturnValue:
     p = load(ActionPath, path_id, Action.MANAGE_PATHS)
     form = _coordinator_form(p, formdata=request.form)
     if not form.validate_on_submit():
-        flash(_("Vælg en tovholder og et eskaleringstrin."), "error")
+        flash(_("Vælg en tovholder og et niveau."), "error")
         return render_path(p, coordinator_form=form, status=400)
     return flow.perform(
         lambda: svc.set_coordinator(p, form.coordinator_id.data, form.escalation_level.data),

@@ -92,7 +92,7 @@ export async function unlockWithPin(event) {
   if (!chosen) return;
   const wait = Math.ceil((S.pinBlockedUntil - Date.now()) / 1000);
   if (wait > 0) {
-    error.textContent = t("too_many_pins", { s: wait });
+    error.textContent = plural(t, "too_many_pins", wait);
     error.hidden = false;
     return;
   }
