@@ -214,7 +214,7 @@ def test_professional_letters_share_only_what_the_basis_covers(docs, world):
     }
     text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
     assert "Aftalt position: Mistrivsel" in text  # the consent names wellbeing ...
-    assert "Mål i handleplanen" in text  # ... and the action plan
+    assert "Mål i handleplanen" in " ".join(text.split())  # ... and the action plan
     assert "Samtykke givet" in text
     assert "Mette Østergaard" in text
     text, _ = text_of(professional_letter(lh, *letters["Sune Socialrådgiver"]))

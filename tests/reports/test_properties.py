@@ -85,8 +85,16 @@ def found(needle: str, hay: str, pages: int) -> bool:
     if not needle:
         return True
     if has_rtl(needle) or (not _in_order(needle, hay, pages) and has_rtl(hay)):
-        return set(needle) <= set(hay) and all(run in hay for run in _STRONG.findall(needle))
+        return set(needle) <= set(hay) and all(
+            _run_in(run, hay) for run in _STRONG.findall(needle)
+        )
     return _in_order(needle, hay, pages)
+
+
+def _run_in(run: str, hay: str) -> bool:
+    """A word of left-to-right letters is in the text whole, or in two pieces where a cell
+    was split across a page (the page's footer and the next header fall in between)."""
+    return run in hay or any(run[:k] in hay and run[k:] in hay for k in range(2, len(run) - 1))
 
 
 def _in_order(needle: str, hay: str, pages: int) -> bool:
