@@ -40,6 +40,10 @@ WRONG = [
     ("%(n)s børn.', n=", "a count that does not agree with its number"),
     ("'%(n)s mdr.', n=", "mdr. is plural only"),
     ("åbne eller afsluttede vurderingsrunder", "rounds are lukket, not afsluttet"),
+    ("Registrér", "imperatives without accent: Registrer"),
+    ("Vurdér", "imperatives without accent: Vurder"),
+    ("Markér", "imperatives without accent: Marker"),
+    ("runde — forældrene", "the dash is ' – ', and here a new sentence"),
     # "Confusing" in the review, fixed too.
     ("Eskaleringstrin", "trin means the path's steps: niveau"),
     ("eskaleret til rød med de nye trin", "jargon"),

@@ -32,10 +32,10 @@ MESSAGES: dict[str, LazyString] = {
     # Action paths
     "already_done": _l("Trinnet er allerede udført."),
     "notify_decision_required": _l(
-        "Registrér vurderingen af underretningspligten for at afslutte dette trin."
+        "Registrer vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "not_a_notify_step": _l(
-        "Registrér vurderingen af underretningspligten for at afslutte dette trin."
+        "Registrer vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "reasoning_required": _l("Skriv en begrundelse."),
     "sent_needs_date_and_signer": _l("Skriv, hvilken dato underretningen blev sendt."),

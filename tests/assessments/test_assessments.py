@@ -368,7 +368,7 @@ def test_parents_informed_is_recorded(browser, world):
     joint = svc.joint_for(world["round"].id, world["older"].id)
     assert joint.previous_position.value == "green"
     assert joint.position_changed
-    assert "forældrene skal orienteres" in browser.get(url).get_data(as_text=True)
+    assert "Forældrene skal orienteres" in browser.get(url).get_data(as_text=True)
     r = browser.submit(
         f"/rounds/{world['round'].id}/children/{world['older'].id}/parents-informed",
         {"informed_on": TODAY.isoformat(), "note": "Samtale ved afhentning"},

@@ -175,7 +175,7 @@ def child_card(page, name: str):
 
 
 def assess(page, name: str, statements: tuple[str, ...] = ("Barnet virker glad",), final=True):
-    child_card(page, name).get_by_role("button", name="Vurdér").click()
+    child_card(page, name).get_by_role("button", name="Vurder").click()
     expect(page.locator("#view-assess")).to_be_visible()
     for start in statements:
         page.get_by_label(start, exact=False).first.check()
@@ -299,7 +299,7 @@ def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, ser
     expect(child_card(page, "Otto Ørn")).to_contain_text("Kladde på serveren")
 
     go_offline(context, server)
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     concerns = page.get_by_label("Bekymringer", exact=True)
     expect(concerns).to_have_value("Serverens første tekst")
     concerns.fill("Tablettens tekst")
@@ -586,7 +586,7 @@ def test_a_synced_draft_reopens_with_its_content_and_the_next_edit_builds_on_it(
 
     # Reopened after the sync: the form shows what the server now holds, not the old pack.
     go_offline(context, server)
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     expect(page.get_by_label("Barnet virker glad", exact=False).first).to_be_checked()
     page.get_by_label("Bekymringer", exact=True).fill("Tilføjet om eftermiddagen")
     page.get_by_role("button", name="Gem kladde").click()
@@ -632,7 +632,7 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
     go_offline(context, server)
 
     # A form with changes, locked: kept as a draft on the device.
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     page.get_by_label("Barnet virker glad", exact=False).first.check()
     page.get_by_role("button", name="Lås").click()
     unlock(page)
@@ -640,14 +640,14 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
     assert waiting(page) == 1
 
     # A form only looked at: nothing saved.
-    child_card(page, "Ulla Åby").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Ulla Åby").get_by_role("button", name="Vurder").click()
     page.get_by_role("button", name="Lås").click()
     unlock(page)
     assert waiting(page) == 1
 
     # A finished one reopened and changed, locked: still finished.
     assess(page, "Karla Krog")
-    child_card(page, "Karla Krog").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Karla Krog").get_by_role("button", name="Vurder").click()
     page.get_by_label("Bekymringer", exact=True).fill("Tilføjet før låsning")
     page.get_by_role("button", name="Lås").click()
     unlock(page)
