@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from screening.core.extensions import db
+from screening.documents.queries import access_words, age_text
 from screening.paths import services as paths
 
 from .paths.test_paths import agree, step
@@ -66,9 +67,7 @@ WRONG = [
 
 @pytest.mark.parametrize(("phrase", "why"), WRONG)
 def test_no_screen_text_says_what_the_review_calls_wrong(phrase, why):
-    found = [
-        str(p.relative_to(ROOT)) for p in SOURCES if phrase in p.read_text(encoding="utf-8")
-    ]
+    found = [str(p.relative_to(ROOT)) for p in SOURCES if phrase in p.read_text(encoding="utf-8")]
     assert found == [], f"{phrase!r} ({why})"
 
 
@@ -104,3 +103,24 @@ def test_the_legal_basis_example_is_not_the_duty_to_notify(browser, world):
     assert "Skriv den præcise hjemmel" in html
     assert "§ 133 (underretning)" not in html
     assert "Forældrene har som udgangspunkt ret til at se det" in html
+
+
+@pytest.mark.parametrize(
+    ("months", "text"),
+    [
+        (1, "1 md."),
+        (2, "2 mdr."),
+        (0, "0 mdr."),
+        (36, "3 år"),
+        (49, "4 år og 1 md."),
+        (50, "4 år og 2 mdr."),
+    ],
+)
+def test_ages_in_letters_agree_with_their_number(months, text):
+    assert age_text(months) == text
+
+
+def test_the_parents_copy_names_what_was_done_never_the_code():
+    assert access_words("plan.save") == "Gemte handleplanen"
+    assert access_words("path.view") == "Så handlevejen"
+    assert access_words("some.new_action") == "Så eller ændrede oplysningerne"

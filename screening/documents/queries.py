@@ -65,7 +65,54 @@ MEETING_KINDS = {
     "cross_disciplinary": "Tværfagligt møde",
     "network": "Netværksmøde",
 }
-PROGRESS = {"better": "Bedre", "unchanged": "Uændret", "worse": "Værre"}
+PROGRESS = {"better": "Bedre", "unchanged": "Uændret", "worse": "Dårligere"}
+
+# The audit trail's actions as a parent reads them in the parents' copy (never the codes).
+ACCESS_WORDS = {
+    "child.view": "Så barnets side",
+    "child.timeline": "Så barnets forløb",
+    "assessment.open": "Åbnede en vurdering",
+    "assessment.edit": "Ændrede en vurdering",
+    "assessment.submit": "Indsendte en vurdering",
+    "assessment.view": "Så en vurdering",
+    "joint.open": "Så den fælles vurdering",
+    "joint.record": "Registrerede den fælles vurdering",
+    "joint.parents_informed": "Registrerede, at forældrene er orienteret",
+    "observation.add": "Skrev en observation",
+    "path.open": "Åbnede handlevejen",
+    "path.escalate": "Ændrede handlevejen til rød",
+    "path.keep": "Så handlevejen",
+    "path.prepare_close": "Gjorde handlevejen klar til at blive afsluttet",
+    "path.view": "Så handlevejen",
+    "path.step_done": "Markerede et trin i handlevejen som udført",
+    "path.coordinator": "Ændrede tovholder eller niveau",
+    "path.follow_up": "Registrerede en opfølgning",
+    "path.notify_open": "Så vurderingen af underretningspligten",
+    "path.notify_decision": "Registrerede vurderingen af underretningspligten",
+    "path.close": "Afsluttede handlevejen",
+    "plan.view": "Så handleplanen",
+    "plan.save": "Gemte handleplanen",
+    "meeting.create": "Oprettede et møde",
+    "meeting.view": "Så et møde",
+    "meeting.invite": "Inviterede en deltager til et møde",
+    "meeting.invite_external": "Inviterede en fagperson til et møde",
+    "meeting.minutes": "Skrev referat af et møde",
+    "consent.list": "Så samtykkerne",
+    "consent.record": "Registrerede et samtykke",
+    "consent.withdraw": "Registrerede, at et samtykke er trukket tilbage",
+    "pdf.download": "Hentede et dokument",
+    "pdf.batch_start": "Bestilte dokumenter",
+    "offline_pack.download": "Hentede oplysningerne til en enhed uden forbindelse",
+    "sync.conflict": "Sendte oplysninger fra en enhed uden forbindelse",
+    "sync.conflict.view": "Så oplysninger sendt fra en enhed uden forbindelse",
+    "sync.conflict.resolve": "Valgte, hvilke oplysninger fra en enhed der skal gælde",
+}
+ACCESS_OTHER = "Så eller ændrede oplysningerne"
+
+
+def access_words(action: str) -> str:
+    """An audit action in plain Danish, for a parent."""
+    return ACCESS_WORDS.get(action, ACCESS_OTHER)
 ROLE_NAMES = {
     "educator": "Pædagog",
     "leader": "Leder",
@@ -91,10 +138,13 @@ def letterhead(today: date, logo_path: str | None = None) -> Letterhead:
 
 
 def age_text(months: int) -> str:
+    """ "1 md.", "14 mdr." under a year ... "4 år og 1 md.", "4 år og 2 mdr.", "3 år" (never
+    "og 0 mdr."): "mdr." is plural only."""
     years, rest = divmod(max(months, 0), 12)
+    unit = "md." if rest == 1 else "mdr."
     if years == 0:
-        return f"{rest} mdr."
-    return f"{years} år {rest} mdr." if rest else f"{years} år"
+        return f"{rest} {unit}"
+    return f"{years} år og {rest} {unit}" if rest else f"{years} år"
 
 
 def child_info(child: Child, today: date) -> ChildInfo:
@@ -429,16 +479,26 @@ def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> Pare
         .order_by(ScreeningRound.reference_date)
     ).all()
     data.positions = [(j.round.name, j.agreed_position.value, j.justification) for j in joints]
+    muni = db.session.scalar(sa.select(Municipality).limit(1))
+    labels = {"green": "Trivsel", "yellow": "Bekymring", "red": "Stor bekymring"}
+    if muni is not None:
+        labels = {pos: muni.label_for(pos) for pos in labels}
     for a in db.session.scalars(
         sa.select(Assessment)
         .where(Assessment.child_id == child.id, Assessment.status == AssessmentStatus.SUBMITTED)
         .order_by(Assessment.submitted_at)
     ):
-        suggested = a.suggested_position.value if a.suggested_position else ""
-        text = (
-            f"{a.assessor.name}: forslag {suggested}. {a.resources} "
-            f"{a.concerns} {a.justification}".strip()
-        )
+        parts = [f"Vurderet af {a.assessor.name}."]
+        if a.suggested_position:
+            parts.append(f"Forslag til position: {labels[a.suggested_position.value]}.")
+        for title, value in (
+            ("Ressourcer", a.resources),
+            ("Bekymringer", a.concerns),
+            ("Begrundelse", a.justification),
+        ):
+            if value.strip():
+                parts.append(f"{title}: {value.strip()}")
+        text = " ".join(parts)
         submitted = (a.submitted_at or a.updated_at).date()
         data.assessments.append(TimelineEntry(submitted, "Trivselsvurdering", text))
     catalogue = load_observation_categories()
@@ -448,8 +508,10 @@ def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> Pare
         .order_by(ChildObservation.observed_on)
     ):
         cat = catalogue.category(o.source.value, o.category).title.da
+        level = catalogue.levels.get(o.level)
+        degree = f"{o.level} – {level.da.lower()}" if level else str(o.level)
         data.observations.append(
-            TimelineEntry(o.observed_on, cat, f"Niveau {o.level}. {o.note}".strip())
+            TimelineEntry(o.observed_on, cat, f"Grad af bekymring: {degree}. {o.note}".strip())
         )
     paths = db.session.scalars(sa.select(ActionPath).where(ActionPath.child_id == child.id))
     for path in paths:
@@ -465,11 +527,13 @@ def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> Pare
             )
     for c in db.session.scalars(sa.select(Consent).where(Consent.child_id == child.id)):
         status = f" Trukket tilbage {c.withdrawn_on:%d-%m-%Y}." if c.withdrawn_on else ""
+        recipients = ", ".join(profession_label(r, "da").lower() for r in c.recipients)
+        purpose = c.purpose.strip().rstrip(".")
         data.consents.append(
             TimelineEntry(
                 c.given_on,
                 "Samtykke",
-                f"Givet af {c.guardian.name} til {', '.join(c.recipients)}: {c.purpose}.{status}",
+                f"Givet af {c.guardian.name}. Modtagere: {recipients}. Formål: {purpose}.{status}",
             )
         )
     users = {u.id: u.name for u in db.session.scalars(sa.select(User))}
@@ -482,7 +546,7 @@ def parents_copy_data(child: Child, requested_by: Guardian, today: date) -> Pare
             (
                 e.occurred_at.astimezone(LOCAL_TZ),
                 users.get(e.user_id, "System") if e.user_id is not None else "System",
-                e.action,
+                access_words(e.action),
             )
         )
     return data

@@ -287,11 +287,16 @@ def test_parents_copy_holds_everything_including_the_access_log(browser, docs, w
         "Tværfagligt møde",
         "Samtykke",
         "Adgangslog",
-        "child.view",
+        "Så barnets side",  # the trail in words, never the codes
         "Handleplan for Otto Ærø",
     ):
         assert expected in text, expected
     assert "Hemmelig" not in text
+    flat = " ".join(text.split())
+    for words in ("Vurderet af Eva.", "Forslag til position: Mistrivsel.", "Modtagere: psykolog."):
+        assert words in flat, words
+    for code in ("child.view", "forslag red", "psychologist", "Niveau "):
+        assert code not in flat, code
 
 
 def test_downloads_are_audited_and_guarded(browser, new_browser, docs, world):
