@@ -76,11 +76,13 @@ def overview(
     today: date,
     filters: Filters | None = None,
     page: int = 1,
-    per_page: int = PER_PAGE,
+    per_page: int | None = None,
     stalled_after_days: int = STALLED_AFTER_DAYS,
 ) -> Overview:
-    """The overview for children currently in the given institutions (None: all)."""
+    """The overview for children currently in the given institutions (None: all), one page
+    of `per_page` (default `PER_PAGE`) steps."""
     filters = filters or Filters()
+    per_page = per_page or PER_PAGE
     current = _current(institution_ids, filters.group_id)
     path_where = _paths(current, filters)
     open_step = [ActionStep.path_id == ActionPath.id, ActionStep.done_on.is_(None)]
