@@ -54,7 +54,7 @@ MESSAGES: dict[str, LazyString] = {
     "not_custody_holder": _l("Samtykket skal gives af en forældremyndighedsindehaver."),
     "consent_incomplete": _l("Udfyld oplysninger, modtagere og formål."),
     "already_withdrawn": _l("Samtykket er allerede trukket tilbage."),
-    "offer_ages": _l("»Til alder« skal være større end »fra alder«."),
+    "offer_ages": _l("»Til alder« skal være højere end »Fra alder«."),
     "offer_name_taken": _l("Der findes allerede et tilbud med det navn."),
     # Sync conflicts
     "already_resolved": _l("Konflikten er allerede løst."),

@@ -117,7 +117,7 @@ def _deny_by_default() -> ResponseReturnValue | None:
     if last_seen is not None and now - last_seen > timeout:
         logout_user()
         session.clear()
-        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid."), "info")
+        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv i et stykke tid."), "info")
         return cast(ResponseReturnValue, login_manager.unauthorized())
     session["seen"] = now
     return None

@@ -454,7 +454,7 @@ def round_overview_data(
                         c.child.full_name,
                         gp.group.name,
                         c.joint.agreed_position.value,
-                        "Forældrene er ikke orienteret om ny position",
+                        "Forældrene er ikke orienteret om den nye position",
                     )
                 )
     return RoundOverviewData(round_.name, institution.name, tuple(rows), tuple(needing))

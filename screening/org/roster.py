@@ -146,7 +146,7 @@ def parse_file(text: str, max_rows: int, today: date) -> Parsed:
     header = [_header_key(h) for h in next(reader)]
     missing = [h for h in REQUIRED if h not in header]
     for name in missing:
-        errors.append(RowError(1, name, _("Kolonnen mangler i overskriften.")))
+        errors.append(RowError(1, name, _("Kolonnen mangler i overskriftsrækken.")))
     for name in header:
         if name and name not in KNOWN:
             errors.append(RowError(1, name, _("Ukendt kolonne.")))
@@ -172,7 +172,7 @@ def parse_file(text: str, max_rows: int, today: date) -> Parsed:
                     line_no,
                     "",
                     _(
-                        "Rækken har %(got)d felter, men overskriften har %(want)d.",
+                        "Rækken har %(got)d felter, men overskriftsrækken har %(want)d.",
                         got=len(cells),
                         want=len(header),
                     ),

@@ -118,7 +118,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(inst):
         (6, "fødselsdato", "Datoen ligger i fremtiden."),
         (6, "forælder1_email", "Ugyldig e-mailadresse."),
         (6, "forælder1_tolk", "Skriv ja eller nej."),
-        (7, "", "Rækken har 4 felter, men overskriften har 22."),
+        (7, "", "Rækken har 4 felter, men overskriftsrækken har 22."),
     }
     db.session.rollback()
     assert counts() == (0, 0, 0, 0)
@@ -135,10 +135,10 @@ def test_unknown_institution_is_reported(inst):
 def test_header_problems(inst):
     result = import_roster(b"barn_id;fornavn;foo\n1;2;3\n", today=TODAY)
     assert {(e.row, e.column, e.message) for e in result.errors} == {
-        (1, "efternavn", "Kolonnen mangler i overskriften."),
-        (1, "fødselsdato", "Kolonnen mangler i overskriften."),
-        (1, "institution", "Kolonnen mangler i overskriften."),
-        (1, "stue", "Kolonnen mangler i overskriften."),
+        (1, "efternavn", "Kolonnen mangler i overskriftsrækken."),
+        (1, "fødselsdato", "Kolonnen mangler i overskriftsrækken."),
+        (1, "institution", "Kolonnen mangler i overskriftsrækken."),
+        (1, "stue", "Kolonnen mangler i overskriftsrækken."),
         (1, "foo", "Ukendt kolonne."),
     }
     assert import_roster(b"", today=TODAY).errors[0].message == "Filen er tom."
