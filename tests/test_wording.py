@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from screening.core.extensions import db
-from screening.documents.queries import access_words, age_text
+from screening.documents.queries import age_text
 from screening.paths import services as paths
 
 from .paths.test_paths import agree, step
@@ -118,9 +118,3 @@ def test_the_legal_basis_example_is_not_the_duty_to_notify(browser, world):
 )
 def test_ages_in_letters_agree_with_their_number(months, text):
     assert age_text(months) == text
-
-
-def test_the_parents_copy_names_what_was_done_never_the_code():
-    assert access_words("plan.save") == "Gemte handleplanen"
-    assert access_words("path.view") == "Så handlevejen"
-    assert access_words("some.new_action") == "Så eller ændrede oplysningerne"

@@ -25,12 +25,15 @@ class MenuItem:
     section: tuple[str, ...] = ()
     # Shown to a user who may do any of these; none: to everyone signed in.
     actions: tuple[Action, ...] = ()
+    # Shown only to a user who works in at least one institution (their own day).
+    needs_institution: bool = False
 
     def href(self) -> str:
         return url_for(self.endpoint)
 
 
 MENU = (
+    MenuItem("children.index", _l("I dag"), ("children.today_list",), needs_institution=True),
     MenuItem("children.institutions", _l("Dagtilbud"), ("children.*",), (Action.LIST_CHILDREN,)),
     MenuItem(
         "rounds.rounds",
@@ -67,7 +70,12 @@ MENU = (
 
 def main_menu(user: User) -> list[MenuItem]:
     """The items the user may see, in menu order."""
-    return [m for m in MENU if not m.actions or any(can(user, a) for a in m.actions)]
+    return [
+        m
+        for m in MENU
+        if (not m.actions or any(can(user, a) for a in m.actions))
+        and (not m.needs_institution or user.institution_ids)
+    ]
 
 
 def menu_json(user: User) -> list[dict[str, str]]:

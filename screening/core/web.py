@@ -33,6 +33,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "offline.app_page",
         "offline.service_worker",
         "offline.manifest",
+        "offline.module",
     }
 )
 

@@ -142,9 +142,10 @@ def overview(
         ActionPath.id.not_in(better),
     ]
     stalled_count = db.session.scalar(
-        sa.select(sa.func.count(ActionPath.id)).select_from(ActionPath).join(
-            current, current.c.child_id == ActionPath.child_id
-        ).where(*stalled_where)
+        sa.select(sa.func.count(ActionPath.id))
+        .select_from(ActionPath)
+        .join(current, current.c.child_id == ActionPath.child_id)
+        .where(*stalled_where)
     )
     stalled = db.session.scalars(
         sa.select(ActionPath)

@@ -254,7 +254,8 @@ def test_next_child_without_going_back_to_the_list(browser, world):
 
 def test_child_outside_the_round_cannot_be_assessed(browser, world):
     browser.login("koord@example.dk")
-    assert browser.get(assess_url(world, "elsewhere")).status_code == 403  # visible, no ASSESS
+    # Figures, not names: the coordinator does not see the child at all.
+    assert browser.get(assess_url(world, "elsewhere")).status_code == 404
     browser.submit("/logout", page="/rounds")
     browser.login("edu1@example.dk")
     assert browser.get(assess_url(world, "elsewhere")).status_code == 404

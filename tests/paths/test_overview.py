@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from screening.core.extensions import db
 from screening.models import ActionPath, ActionStep, Group, Role, StepKind
 from screening.paths import overview
+from screening.paths.rules import load_templates
 
 from .. import factories as f
 from ..conftest import TODAY
@@ -29,7 +30,7 @@ def paths_for(group, coordinator, n, position="red", overdue=1, opened_days_ago=
             coordinator_id=coordinator.id,
             escalation_level=4,
             template_key="default",
-            template_version=2,
+            template_version=load_templates().version,
         )
         for k in range(3):
             due = TODAY - timedelta(days=k + 1) if k < overdue else TODAY + timedelta(days=k)
@@ -81,9 +82,7 @@ def test_filters_by_group_tovholder_and_position(world):
     red = overview.overview(ids, TODAY, overview.Filters(position="red"))
     assert (red.open_steps, red.overdue_steps) == (6, 2)
     assert red.overdue_by_institution == {"Børnehuset Mælkebøtten": 2}
-    none = overview.overview(
-        ids, TODAY, overview.Filters(group_id=other_group.id, position="red")
-    )
+    none = overview.overview(ids, TODAY, overview.Filters(group_id=other_group.id, position="red"))
     assert none.steps == []
     assert {u.id for u in overview.coordinators(ids)} == {lis.id, eva.id}
 
@@ -98,9 +97,11 @@ def test_steps_come_one_page_at_a_time_overdue_first(world):
     assert len(last.steps) == 10
     beyond = overview.overview([world["inst"].id], TODAY, page=99, per_page=40)
     assert beyond.page == 3  # a page past the end shows the last one
-    seen = {s.id for p in (1, 2, 3) for s in overview.overview(
-        [world["inst"].id], TODAY, page=p, per_page=40
-    ).steps}
+    seen = {
+        s.id
+        for p in (1, 2, 3)
+        for s in overview.overview([world["inst"].id], TODAY, page=p, per_page=40).steps
+    }
     assert len(seen) == 90
 
 
