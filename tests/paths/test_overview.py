@@ -154,3 +154,22 @@ def test_bad_or_foreign_filter_values_are_ignored(browser, world):
         r = browser.get(f"/momentum?{query}")
         assert r.status_code == 200, query
         assert "Barn000" in r.get_data(as_text=True), query
+
+
+def test_a_coordinator_sees_names_only_from_the_consultants_level(browser, new_browser, world):
+    (low,) = paths_for(world["group"], world["leader"], 1)
+    low.escalation_level = 2  # the team's own level: no municipal consultants
+    (high,) = paths_for(world["group"], world["leader"], 1)
+    low.child.first_name, high.child.first_name = "Lavniveau", "Konsulentniveau"
+    db.session.commit()
+    browser.login("koord@example.dk")
+    html = browser.get("/momentum").get_data(as_text=True)
+    assert "Konsulentniveau" in html
+    assert "Lavniveau" not in html
+    assert f"/paths/{low.id}" not in html
+    assert "Navnet vises ikke" in html
+    leader = new_browser()
+    leader.login("leder@example.dk")
+    html = leader.get("/momentum").get_data(as_text=True)
+    assert "Lavniveau" in html
+    assert "Navnet vises ikke" not in html

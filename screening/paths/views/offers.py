@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.paths import OfferForm
+from screening.children.models import Child
 from screening.core import audit, flow
 from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
-from screening.core.policy import Action, can, visible_institution_ids
+from screening.core.policy import Action, can, visible_children, visible_institution_ids
 from screening.paths import overview
 from screening.paths import services as svc
 from screening.paths.models import Offer
@@ -83,9 +84,25 @@ def momentum() -> ResponseReturnValue:
         ids, today, filters, page=int(page) if page.isdecimal() and len(page) < 7 else 1
     )
     audit.record("momentum.view", "app", count=data.open_steps, page=data.page)
+    # Names only where the user may read the child by name (a coordinator: from the level
+    # where the municipal consultants take part); the others are counted, not named.
+    on_page = {s.path.child_id for s in data.steps} | {p.child_id for p, _days in data.stalled}
+    named = (
+        set(
+            db.session.scalars(
+                visible_children(current_user, Action.VIEW_PATHS)
+                .where(Child.id.in_(on_page))
+                .with_only_columns(Child.id)
+            )
+        )
+        if on_page
+        else set()
+    )
     return render_template(
         "paths/momentum.html",
         momentum=data,
+        named=named,
+        unnamed=bool(on_page - named),
         filters=filters,
         groups=groups,
         coordinators=coordinators,
