@@ -42,7 +42,7 @@ class ChangePasswordForm(AppForm):
         ],
     )
     repeat = PasswordField(
-        _l("Gentag ny adgangskode"),
+        _l("Gentag den nye adgangskode"),
         validators=[EqualTo("new", message=_l("De to nye adgangskoder er ikke ens."))],
     )
 
@@ -51,7 +51,7 @@ ROLE_LABELS = {
     Role.EDUCATOR: _l("Pædagog / dagplejer"),
     Role.LEADER: _l("Leder"),
     Role.HEALTH_VISITOR: _l("Sundhedsplejerske"),
-    Role.DENTAL: _l("Tandplejen"),
+    Role.DENTAL: _l("Tandplejer"),
     Role.COORDINATOR: _l("Koordinator"),
     Role.PPR: _l("PPR"),
     Role.SOCIAL_WORKER: _l("Socialrådgiver"),

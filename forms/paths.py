@@ -31,7 +31,7 @@ from screening.core.i18n import lang
 PROGRESS_CHOICES = [
     SelectChoice("better", _l("Bedre")),
     SelectChoice("unchanged", _l("Uændret")),
-    SelectChoice("worse", _l("Værre")),
+    SelectChoice("worse", _l("Dårligere")),
 ]
 MEETING_KINDS = [
     SelectChoice("parent_talk", _l("Samtale med forældrene")),
@@ -83,7 +83,7 @@ class NotifyForm(AppForm):
 
 class CoordinatorForm(AppForm):
     coordinator_id = SelectField(_l("Tovholder"), coerce=int, choices=[])
-    escalation_level = SelectField(_l("Eskaleringstrin"), coerce=int, choices=[])
+    escalation_level = SelectField(_l("Niveau"), coerce=int, choices=[])
     # The version of the path the form was opened from.
     version = HiddenField()
 
@@ -190,8 +190,9 @@ class InviteExternalForm(AppForm):
     legal_basis = TextAreaField(
         _l("Hjemmel til at dele uden samtykke"),
         description=_l(
-            "Kun hvis der ikke er et samtykke, der dækker denne fagperson. Skriv hjemlen, "
-            "fx »Barnets lov § 133 (underretning)«."
+            "Kun hvis der ikke er et samtykke, der dækker denne fagperson. Skriv den præcise "
+            "hjemmel, fx reglen om udveksling af oplysninger i det tidlige og forebyggende "
+            "samarbejde. Spørg kommunens jurist, hvis du er i tvivl."
         ),
         validators=[Optional(), Length(max=TEXT_MAX)],
     )

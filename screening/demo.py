@@ -337,6 +337,7 @@ def seed_meeting(today: date) -> None:
     """For the first red path: a consent, a cross-disciplinary meeting with the family and a
     psychologist, and an action plan, so every part of the action path shows in the demo."""
     from screening.classifier import Position
+    from screening.paths import books
     from screening.paths import services as paths
     from screening.paths.models import ActionPath, Offer, PathStatus
 
@@ -383,9 +384,10 @@ def seed_meeting(today: date) -> None:
         on=today,
     )
     offer = db.session.scalar(sa.select(Offer).where(Offer.staircase_step == 1))
-    paths.save_plan(
+    books.save_plan(
         path,
         path.coordinator,
+        today,
         resources="Glad for at lege udenfor og for at hjælpe de små.",
         concerns="Virker trist og trækker sig fra legen, især om morgenen.",
         goals="Barnet er med i samling og leg med mindst én anden tre dage om ugen.",

@@ -28,7 +28,7 @@ from forms.assessments import (
 from forms.common import EmptyForm, form_version
 from screening.assessments import services as svc
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
-from screening.catalogue.services import compiled_instrument
+from screening.catalogue.services import compiled_instrument, ruleset_title
 from screening.children.models import Child
 from screening.classifier import Instrument, Position, load_observation_categories
 from screening.core import audit, flow
@@ -117,9 +117,9 @@ def worklist(round_id: int, group_id: int) -> ResponseReturnValue:
 
 PATH_MESSAGES = {
     "open": lambda: _("En handlevej er åbnet med trin og frister."),
-    "escalate": lambda: _("Handlevejen er eskaleret til rød med de nye trin."),
+    "escalate": lambda: _("Handlevejen er nu rød. De nye trin er tilføjet."),
     "prepare_close": lambda: _(
-        "Positionen er grøn. Handlevejen kan afsluttes efter en afsluttende opfølgning."
+        "Positionen er grøn. Handlevejen kan afsluttes efter en sidste opfølgning."
     ),
 }
 
@@ -260,6 +260,9 @@ def view_assessment(assessment_id: int) -> ResponseReturnValue:
         "assessments/view.html",
         assessment=assessment,
         instrument=instrument,
+        ruleset_title=ruleset_title(assessment.ruleset_key, assessment.ruleset_version, lang())
+        if assessment.ruleset_key and assessment.ruleset_version
+        else None,
         lang=lang(),
         next_child=svc.next_child(round_, assessment.child, current_user)
         if assessment.assessor_id == current_user.id and round_.is_open

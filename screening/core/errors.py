@@ -32,13 +32,13 @@ MESSAGES: dict[str, LazyString] = {
     # Action paths
     "already_done": _l("Trinnet er allerede udført."),
     "notify_decision_required": _l(
-        "Registrér vurderingen af underretningspligten for at afslutte dette trin."
+        "Registrer vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "not_a_notify_step": _l(
-        "Registrér vurderingen af underretningspligten for at afslutte dette trin."
+        "Registrer vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "reasoning_required": _l("Skriv en begrundelse."),
-    "sent_needs_date_and_signer": _l("Skriv datoen, underretningen blev sendt."),
+    "sent_needs_date_and_signer": _l("Skriv, hvilken dato underretningen blev sendt."),
     "sent_without_notify": _l(
         "Der kan kun registreres en afsendt underretning, når I har vurderet, at der skal "
         "underrettes."
@@ -54,7 +54,7 @@ MESSAGES: dict[str, LazyString] = {
     "not_custody_holder": _l("Samtykket skal gives af en forældremyndighedsindehaver."),
     "consent_incomplete": _l("Udfyld oplysninger, modtagere og formål."),
     "already_withdrawn": _l("Samtykket er allerede trukket tilbage."),
-    "offer_ages": _l("»Til alder« skal være større end »fra alder«."),
+    "offer_ages": _l("»Til alder« skal være højere end »Fra alder«."),
     "offer_name_taken": _l("Der findes allerede et tilbud med det navn."),
     # Sync conflicts
     "already_resolved": _l("Konflikten er allerede løst."),

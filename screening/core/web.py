@@ -22,6 +22,7 @@ from screening.core.db import DB_INT_MAX
 from screening.core.errors import integrity_code, message
 from screening.core.extensions import db, login_manager
 from screening.core.i18n import lang
+from screening.core.menu import main_menu
 from screening.core.policy import Action, can, may_assess_with
 from screening.core.time import to_local
 
@@ -181,6 +182,7 @@ def init_app(app: Flask) -> None:
             "may_use_instrument": lambda row: may_assess_with(current_user, row.max_months),
             "instrument_title": _instrument_title,
             "Action": Action,
+            "main_menu": main_menu,
             # Set by a view after the server saved a form the browser kept a copy of.
             "clear_draft": session.pop("clear_draft", None),
         }
@@ -207,7 +209,7 @@ def _deny_by_default() -> ResponseReturnValue | None:
     if last_seen is not None and now - last_seen > timeout:
         logout_user()
         session.clear()
-        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid."), "info")
+        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv i et stykke tid."), "info")
         return cast(ResponseReturnValue, login_manager.unauthorized())
     session["seen"] = now
     return None

@@ -1,6 +1,8 @@
 """Action paths in the database: opening, escalating and closing from agreed positions,
 steps, the notify decision, action plans, follow-ups, meetings with the consent gate, and
-the momentum view. Rules come from `screening.paths.rules` (pure); this module flushes.
+the offer catalogue. The overview of deadlines and progress is in `overview`; the steps
+that records complete, in `books`. Rules come from `screening.paths.rules` (pure); this
+module flushes.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from screening.accounts.models import Role, User, UserRole, user_institution
 from screening.assessments.models import JointAssessment
 from screening.catalogue.services import active_templates, templates_for
-from screening.children.models import Child, GroupMembership, Guardian
+from screening.children.models import Child, Guardian
 from screening.classifier import Position
 from screening.core.db import locked, savepoint, utcnow
 from screening.core.errors import DomainError
 from screening.core.extensions import db
-from screening.org.models import Group
 from screening.paths import rules as rules
 from screening.paths.models import (
     ActionPath,
@@ -53,21 +54,29 @@ def open_path_for(child_id: int) -> ActionPath | None:
     )
 
 
-def _add_steps(path: ActionPath, planned: Iterable[rules.PlannedStep]) -> None:
+def _add_steps(
+    path: ActionPath, planned: Iterable[rules.PlannedStep], joint: JointAssessment | None = None
+) -> None:
+    """Add the planned steps; a step already true because of the joint assessment (e.g. the
+    leader made it herself, so she is informed) is done at once, by her, that day."""
+    decider = joint.decided_by if joint is not None else None
+    by_leader = decider is not None and decider.has_role(Role.LEADER)
     for p in planned:
         t = p.template
-        path.steps.append(
-            ActionStep(
-                key=t.key,
-                kind=StepKind(t.kind),
-                title_da=t.title_da,
-                title_en=t.title_en,
-                responsible_role=t.responsible,
-                required=t.required,
-                repeat_weeks=t.repeat_weeks,
-                due_on=p.due_on,
-            )
+        step = ActionStep(
+            key=t.key,
+            kind=StepKind(t.kind),
+            title_da=t.title_da,
+            title_en=t.title_en,
+            responsible_role=t.responsible,
+            required=t.required,
+            repeat_weeks=t.repeat_weeks,
+            due_on=p.due_on,
         )
+        if joint is not None and rules.done_at_opening(t, decided_by_leader=by_leader):
+            step.done_on = joint.decided_at.date()
+            step.done_by = decider
+        path.steps.append(step)
 
 
 def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, ActionPath | None]:
@@ -109,7 +118,7 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
             opened_by_joint_id=joint.id,
         )
         db.session.add(path)
-        _add_steps(path, decision.new_steps)
+        _add_steps(path, decision.new_steps, joint)
     elif path is None:  # "none": green and no open path
         pass
     elif decision.action == "escalate":
@@ -118,7 +127,7 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
         path.position = Position(decision.position)
         path.escalation_level = max(path.escalation_level, decision.escalation_level)
         path.may_close = False
-        _add_steps(path, decision.new_steps)
+        _add_steps(path, decision.new_steps, joint)
     elif decision.action == "keep":
         path.may_close = False
     elif decision.action == "prepare_close":
@@ -732,71 +741,3 @@ def save_offer(
 
 def all_offers() -> list[Offer]:
     return list(db.session.scalars(sa.select(Offer).order_by(Offer.staircase_step, Offer.name)))
-
-
-# Momentum ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Momentum:
-    steps: list[ActionStep]  # open steps, overdue first, then by due date
-    overdue_by_institution: dict[str, int]
-    stalled: list[tuple[ActionPath, int]]  # (path, days since opened) without progress
-
-
-def momentum(
-    institution_ids: list[int] | None, today: date, stalled_after_days: int = 150
-) -> Momentum:
-    """Open steps of open paths for children currently in the given institutions (None:
-    all), overdue first; overdue counts per institution; and paths open for more than
-    `stalled_after_days` (about five months) with no follow-up recording progress."""
-    members = (
-        sa.select(GroupMembership.child_id, Group.institution_id)
-        .join(Group, Group.id == GroupMembership.group_id)
-        .where(GroupMembership.end_date.is_(None))
-    )
-    if institution_ids is not None:
-        members = members.where(Group.institution_id.in_(institution_ids))
-    current = members.subquery()
-    steps = list(
-        db.session.scalars(
-            sa.select(ActionStep)
-            .join(ActionPath, ActionPath.id == ActionStep.path_id)
-            .join(current, current.c.child_id == ActionPath.child_id)
-            .where(ActionPath.status == PathStatus.OPEN, ActionStep.done_on.is_(None))
-            .options(
-                selectinload(ActionStep.path)
-                .selectinload(ActionPath.child)
-                .selectinload(Child.memberships)
-                .selectinload(GroupMembership.group)
-                .selectinload(Group.institution)
-            )
-            .order_by(ActionStep.due_on, ActionStep.id)
-        )
-    )
-    overdue: dict[str, int] = {}
-    for s in steps:
-        if s.overdue(today):
-            group = s.path.child.current_group
-            name = group.institution.name if group else "-"
-            overdue[name] = overdue.get(name, 0) + 1
-    better = sa.select(FollowUp.path_id).where(
-        FollowUp.progress == Progress.BETTER,
-        FollowUp.held_on >= today - timedelta(days=stalled_after_days),
-    )
-    stalled_paths = db.session.scalars(
-        sa.select(ActionPath)
-        .join(current, current.c.child_id == ActionPath.child_id)
-        .where(
-            ActionPath.status == PathStatus.OPEN,
-            ActionPath.opened_on <= today - timedelta(days=stalled_after_days),
-            ActionPath.id.not_in(better),
-        )
-        .options(selectinload(ActionPath.child))
-        .order_by(ActionPath.opened_on)
-    )
-    return Momentum(
-        steps=sorted(steps, key=lambda s: (not s.overdue(today), s.due_on, s.id)),
-        overdue_by_institution=dict(sorted(overdue.items())),
-        stalled=[(p, (today - p.opened_on).days) for p in stalled_paths],
-    )

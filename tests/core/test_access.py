@@ -272,6 +272,7 @@ def _path(w, level, *, status="open", position="yellow"):
     from datetime import date
 
     from screening.models import ActionPath
+    from screening.paths.rules import load_templates
 
     path = ActionPath(
         child_id=w["child_a"].id,
@@ -282,7 +283,7 @@ def _path(w, level, *, status="open", position="yellow"):
         coordinator_id=w["leader_a"].id,
         escalation_level=level,
         template_key="default",
-        template_version=2,
+        template_version=load_templates().version,  # the shipped (loaded) version
     )
     db.session.add(path)
     db.session.flush()

@@ -136,6 +136,16 @@ def test_vendored_javascript_matches_its_pinned_checksum():
     assert "vendor/idb-8.0.4/idb.umd.js" in precache_static(STATIC)
 
 
+def test_the_session_gives_the_users_main_menu(client, browser, world):
+    browser.login("edu1@example.dk")
+    menu = client.get("/api/session").get_json()["menu"]
+    page = client.get("/institutions").get_data(as_text=True)
+    nav = page.split('aria-label="Hovedmenu"')[1].split("</nav>")[0]
+    assert [m["href"] for m in menu] == re.findall(r'href="([^"]+)"', nav)
+    assert "/offline/" in [m["href"] for m in menu]
+    assert "/admin/users" not in [m["href"] for m in menu]  # an educator manages no users
+
+
 def test_the_page_loads_its_modules_from_its_own_version(app, client, monkeypatch):
     from screening.offline.shell import app_version
 

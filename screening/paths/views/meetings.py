@@ -30,14 +30,20 @@ from screening.core.access import authorize, load
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.core.flow import CONFLICT_CODES, conflict_rows
+from screening.core.i18n import lang
 from screening.core.models import Outcome
 from screening.core.policy import Action, can
 from screening.core.time import LOCAL_TZ, local_to_utc
+from screening.paths import books
 from screening.paths import services as svc
-from screening.paths.models import ActionPath, Consent, Meeting, MeetingParticipant
+from screening.paths.models import ActionPath, ActionStep, Consent, Meeting, MeetingParticipant
 from screening.paths.views.blueprint import bp
 
 InviteForms = tuple[InviteGuardianForm, InviteStaffForm, InviteExternalForm]
+
+
+def _step_title(step: ActionStep) -> str:
+    return step.title_en if lang() == "en" else step.title_da
 
 
 @bp.route("/paths/<int:path_id>/meetings/new", methods=["GET", "POST"])
@@ -96,8 +102,10 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_meeting(m, form)
     return flow.perform(
-        lambda: svc.save_minutes(
+        lambda: books.save_minutes(
             m,
+            current_user,
+            date.today(),
             minutes=form.minutes.data or "",
             decisions=form.decisions.data or "",
             expected_version=form_version(form.version.data),
@@ -105,7 +113,11 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
         record=lambda _none: audit.record(
             "meeting.minutes", "meeting", m.id, child_id=m.path.child_id
         ),
-        success=_("Referatet er gemt."),
+        success=lambda done: (
+            _("Referatet er gemt, og trinnet »%(step)s« er udført.", step=_step_title(done))
+            if done
+            else _("Referatet er gemt.")
+        ),
         redirect_to=url_for("paths.meeting", meeting_id=m.id),
         failed=lambda error: _minutes_refused(m, form, error),
     )
@@ -281,6 +293,8 @@ def withdraw(consent_id: int) -> ResponseReturnValue:
         record=lambda _none: audit.record(
             "consent.withdraw", "consent", consent.id, child_id=consent.child_id
         ),
-        success=_("Samtykket er trukket tilbage. Der deles ikke flere oplysninger på det."),
+        success=_(
+            "Samtykket er trukket tilbage. Der deles ikke flere oplysninger på baggrund af det."
+        ),
         redirect_to=here,
     )

@@ -31,6 +31,7 @@ from screening.core.errors import DomainError
 from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
+from screening.paths import books
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, StepKind
 from screening.paths.views.blueprint import bp
@@ -201,7 +202,7 @@ def set_coordinator(path_id: int) -> ResponseReturnValue:
     p = load(ActionPath, path_id, Action.MANAGE_PATHS)
     form = _coordinator_form(p, formdata=request.form)
     if not form.validate_on_submit():
-        flash(_("Vælg en tovholder og et eskaleringstrin."), "error")
+        flash(_("Vælg en tovholder og et niveau."), "error")
         return render_path(p, coordinator_form=form, status=400)
     return flow.perform(
         lambda: svc.set_coordinator(
@@ -226,7 +227,7 @@ def follow_up(path_id: int) -> ResponseReturnValue:
         flash(_("Opfølgningen er ikke gemt: vælg dato og udvikling."), "error")
         return render_path(p, follow_up_form=form, status=400)
     return flow.perform(
-        lambda: svc.add_follow_up(
+        lambda: books.add_follow_up(
             p,
             current_user,
             held_on=form.held_on.data,
@@ -336,9 +337,10 @@ def plan(path_id: int) -> ResponseReturnValue:
 
     if form.validate_on_submit():
         return flow.perform(
-            lambda: svc.save_plan(
+            lambda: books.save_plan(
                 p,
                 current_user,
+                date.today(),
                 resources=form.resources.data or "",
                 concerns=form.concerns.data or "",
                 goals=form.goals.data,

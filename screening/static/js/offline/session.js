@@ -14,7 +14,7 @@ import { exportBody } from "./outbox.js";
 import { isCurrent, S, Stopped } from "./state.js";
 import { deleteItems, keyRow, putKeyRow, writePack, writeState } from "./store.js";
 import { needsTry, noteUnreachable, syncNow } from "./sync.js";
-import { localDate } from "./text.js";
+import { localDate, plural } from "./text.js";
 import { loadUserData } from "./userdata.js";
 import { chosenPackGroups, clearPage, render, show, showLock } from "./views.js";
 
@@ -95,7 +95,7 @@ export async function unlockWithPin(event) {
   if (!chosen) return;
   const wait = Math.ceil((S.pinBlockedUntil - Date.now()) / 1000);
   if (wait > 0) {
-    error.textContent = t("too_many_pins", { s: wait });
+    error.textContent = plural(t, "too_many_pins", wait);
     error.hidden = false;
     return;
   }
@@ -185,7 +185,7 @@ export async function downloadPack() {
     S.pack = pack;
     S.local.packExpiredAt = null;
     S.local.stale = {}; // the new pack has the server's current version of everything
-    flash(t("pack_loaded", { n: S.pack.children.length }));
+    flash(plural(t, "pack_loaded", S.pack.children.length));
     writeState(owner, S.local).catch(() => {});
     if (navigator.storage && navigator.storage.persist) S.persisted = await navigator.storage.persist();
   } catch (error) {
