@@ -57,6 +57,11 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
 
+    from screening import tasks
+    from screening.core import queue
+
+    queue.init_app(app, tasks.specs)
+
     from screening.cli import register_cli
 
     register_cli(app)

@@ -21,6 +21,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_roster_command)
     app.cli.add_command(seed_demo)
     app.cli.add_command(load_catalogue)
+    app.cli.add_command(worker)
+    app.cli.add_command(housekeeping_command)
 
 
 @click.command("create-user")
@@ -176,3 +178,29 @@ def seed_demo() -> None:
         click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")
     else:
         click.echo("The database already has institutions; demo data not added.")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads")
+@click.option("--no-periodic", is_flag=True, help="Do not run the periodic tasks here")
+def worker(workers: int, no_periodic: bool) -> None:
+    """Run a task-queue consumer (PDF jobs, housekeeping, retention, reminders)."""
+    import logging
+
+    from screening.core import queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    queue.consumer(current_app, workers=workers, periodic=not no_periodic).run()
+
+
+@click.command("housekeeping")
+def housekeeping_command() -> None:
+    """Forget finished PDFs, prune old sign-in attempts, recover stale PDF jobs (for cron)."""
+    from screening import housekeeping
+
+    result = housekeeping.run()
+    click.echo(
+        f"{result.pdfs_forgotten} PDFs forgotten, {result.login_attempts_pruned} sign-in "
+        f"attempts pruned, {result.jobs_requeued} jobs queued again, "
+        f"{result.jobs_failed} jobs failed"
+    )

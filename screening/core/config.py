@@ -72,6 +72,15 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # roster CSV uploads
     ROSTER_MAX_ROWS = 20000
 
+    # Task queue (Huey): redis://…, postgresql://… or sqlite:///path; unset: the app's
+    # PostgreSQL database, or tasks.db in the instance folder (see screening/core/queue.py).
+    TASK_QUEUE_URL: str | None = None
+    TASK_QUEUE_NAME = "trivselsspor"
+    # A running PDF job with no sign of life this long has lost its consumer (queued again);
+    # a job not finished this long after it was queued has failed.
+    JOB_STALE_AFTER = timedelta(minutes=2)
+    JOB_GIVE_UP_AFTER = timedelta(minutes=15)
+
 
 class DevelopmentConfig(BaseConfig):
     # `make run` serves plain http on localhost; secure cookies would never be sent back.
@@ -120,6 +129,14 @@ def env_overrides() -> dict[str, Any]:
         out["MUNICIPALITY_LOGO"] = logo
     if proxies := os.environ.get("PROXY_COUNT"):
         out["PROXY_COUNT"] = int(proxies)
+    if queue_url := os.environ.get("TASK_QUEUE_URL"):
+        out["TASK_QUEUE_URL"] = queue_url
+    if queue_name := os.environ.get("TASK_QUEUE_NAME"):
+        out["TASK_QUEUE_NAME"] = queue_name
+    if seconds := os.environ.get("JOB_STALE_AFTER_SECONDS"):
+        out["JOB_STALE_AFTER"] = timedelta(seconds=float(seconds))
+    if seconds := os.environ.get("JOB_GIVE_UP_AFTER_SECONDS"):
+        out["JOB_GIVE_UP_AFTER"] = timedelta(seconds=float(seconds))
     if "SESSION_COOKIE_SECURE" in os.environ:
         secure = _bool("SESSION_COOKIE_SECURE", True)
         out["SESSION_COOKIE_SECURE"] = secure

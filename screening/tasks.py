@@ -1,0 +1,21 @@
+"""The background tasks, in one list: what each runs, how often it is retried and when the
+periodic ones run. It spans areas (like `cli.py`); `create_app` hands it to the queue
+(`screening.core.queue`), and every consumer and web worker registers the same tasks.
+
+Each task commits its own work; a task that raises is retried with back-off (`retries`,
+`retry_delay` doubling each time) and then logged as failed.
+"""
+
+from __future__ import annotations
+
+from screening.core.queue import TaskSpec, every
+
+
+def specs() -> list[TaskSpec]:
+    from screening import housekeeping
+    from screening.documents import jobs
+
+    return [
+        TaskSpec(jobs.TASK, jobs.run, retries=2, retry_delay=5),
+        TaskSpec("housekeeping", housekeeping.run, retries=1, schedule=every(5)),
+    ]
