@@ -8,14 +8,21 @@ Each task commits its own work; a task that raises is retried with back-off (`re
 
 from __future__ import annotations
 
+from flask import Flask
+
 from screening.core.queue import TaskSpec, every
 
 
-def specs() -> list[TaskSpec]:
+def specs(app: Flask) -> list[TaskSpec]:
     from screening import housekeeping
     from screening.documents import jobs
 
     return [
         TaskSpec(jobs.TASK, jobs.run, retries=2, retry_delay=5),
-        TaskSpec("housekeeping", housekeeping.run, retries=1, schedule=every(5)),
+        TaskSpec(
+            "housekeeping",
+            housekeeping.run,
+            retries=1,
+            schedule=every(app.config["HOUSEKEEPING_EVERY_MINUTES"]),
+        ),
     ]

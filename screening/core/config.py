@@ -80,6 +80,7 @@ class BaseConfig:
     # a job not finished this long after it was queued has failed.
     JOB_STALE_AFTER = timedelta(minutes=2)
     JOB_GIVE_UP_AFTER = timedelta(minutes=15)
+    HOUSEKEEPING_EVERY_MINUTES = 5
 
 
 class DevelopmentConfig(BaseConfig):
@@ -137,6 +138,8 @@ def env_overrides() -> dict[str, Any]:
         out["JOB_STALE_AFTER"] = timedelta(seconds=float(seconds))
     if seconds := os.environ.get("JOB_GIVE_UP_AFTER_SECONDS"):
         out["JOB_GIVE_UP_AFTER"] = timedelta(seconds=float(seconds))
+    if minutes := os.environ.get("HOUSEKEEPING_EVERY_MINUTES"):
+        out["HOUSEKEEPING_EVERY_MINUTES"] = int(minutes)
     if "SESSION_COOKIE_SECURE" in os.environ:
         secure = _bool("SESSION_COOKIE_SECURE", True)
         out["SESSION_COOKIE_SECURE"] = secure

@@ -59,7 +59,7 @@ def daily(hour: int, minute: int = 0) -> Callable[..., bool]:
     return crontab(minute=str(minute), hour=str(hour))
 
 
-def init_app(app: Flask, specs: Callable[[], list[TaskSpec]]) -> None:
+def init_app(app: Flask, specs: Callable[[Flask], list[TaskSpec]]) -> None:
     app.extensions["task_specs"] = specs
     app.extensions["huey_lock"] = threading.Lock()
 
@@ -74,7 +74,7 @@ def huey_for(app: Flask) -> Huey:
         if "huey" not in app.extensions:
             huey = _make_huey(app)
             tasks: dict[str, TaskWrapper] = {}
-            for spec in app.extensions["task_specs"]():
+            for spec in app.extensions["task_specs"](app):
                 tasks[spec.name] = _register(huey, app, spec)
             app.extensions["huey_tasks"] = tasks
             app.extensions["huey"] = huey

@@ -72,9 +72,7 @@ def real_queue(app, tmp_path):
     in a file; a fresh queue name, so nothing of another test is left in it."""
     saved = {k: app.config[k] for k in ("TASK_QUEUE_URL", "TASK_QUEUE_NAME")}
     app.extensions.pop("huey", None)
-    app.config["TASK_QUEUE_URL"] = (
-        PG_URL if PG_URL else f"sqlite:///{tmp_path / 'queue.db'}"
-    )
+    app.config["TASK_QUEUE_URL"] = PG_URL if PG_URL else f"sqlite:///{tmp_path / 'queue.db'}"
     app.config["TASK_QUEUE_NAME"] = f"test-{uuid.uuid4().hex[:12]}"
     yield app
     if "huey" in app.extensions:

@@ -102,9 +102,7 @@ def with_stale_after(fn, seconds=1):
         current_app.config["JOB_STALE_AFTER"] = saved
 
 
-def test_a_job_whose_consumers_keep_dying_fails_with_a_danish_message(
-    browser, world, real_queue
-):
+def test_a_job_whose_consumers_keep_dying_fails_with_a_danish_message(browser, world, real_queue):
     meeting = meeting_with_guardians(world, 1)
     job_id = queue_job(world, meeting, 1)
     j = job(job_id)
@@ -184,4 +182,3 @@ def test_an_unknown_queue_url_is_refused(app, url):
             _make_huey(app)
     finally:
         app.config["TASK_QUEUE_URL"] = None
-
