@@ -79,9 +79,22 @@ def _blueprints() -> list[Blueprint]:
     from screening.offline.shell import bp as offline
     from screening.org.views import bp as org
     from screening.paths.views import bp as paths
+    from screening.retention.views import bp as retention
     from screening.rounds.views import bp as rounds
 
-    return [core, accounts, children, org, rounds, assessments, paths, documents, api, offline]
+    return [
+        core,
+        accounts,
+        children,
+        org,
+        rounds,
+        assessments,
+        paths,
+        documents,
+        api,
+        offline,
+        retention,
+    ]
 
 
 def _finish_config(app: Flask) -> None:

@@ -23,6 +23,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(load_catalogue)
     app.cli.add_command(worker)
     app.cli.add_command(housekeeping_command)
+    app.cli.add_command(erase_child_command)
+    app.cli.add_command(retention_command)
 
 
 @click.command("create-user")
@@ -203,4 +205,30 @@ def housekeeping_command() -> None:
         f"{result.pdfs_forgotten} PDFs forgotten, {result.login_attempts_pruned} sign-in "
         f"attempts pruned, {result.jobs_requeued} jobs queued again, "
         f"{result.jobs_failed} jobs failed"
+    )
+
+
+@click.command("erase-child")
+@click.argument("child_id", type=int)
+@click.option("--yes", is_flag=True, help="Erase without asking (required)")
+def erase_child_command(child_id: int, yes: bool) -> None:
+    """Erase one child and everything about it now, whatever the retention policy."""
+    from screening.retention.tasks import erase_now
+
+    if not yes:
+        raise click.UsageError(f"erasure cannot be undone: add --yes to erase child {child_id}")
+    if not erase_now(child_id):
+        raise click.ClickException(f"no child with id {child_id}")
+    click.echo(f"Child {child_id} erased.")
+
+
+@click.command("retention")
+def retention_command() -> None:
+    """Run the nightly retention now: erase every child past the policy, prune the audit."""
+    from screening.retention.tasks import run
+
+    result = run()
+    click.echo(
+        f"{result.erased} children erased, {result.skipped} skipped, {result.failed} failed, "
+        f"{result.audit_pruned} audit events deleted"
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from screening.core.queue import TaskSpec, every
+from screening.core.queue import TaskSpec, daily, every
 
 
 def specs(app: Flask) -> list[TaskSpec]:
     from screening import housekeeping
     from screening.documents import jobs
+    from screening.retention import tasks as retention
 
     return [
         TaskSpec(jobs.TASK, jobs.run, retries=2, retry_delay=5),
@@ -25,4 +26,7 @@ def specs(app: Flask) -> list[TaskSpec]:
             retries=1,
             schedule=every(app.config["HOUSEKEEPING_EVERY_MINUTES"]),
         ),
+        # Nightly (the consumer's scheduler runs in UTC: 01:30 UTC is 02:30 or 03:30 in
+        # Denmark).
+        TaskSpec("retention", retention.run, retries=2, retry_delay=60, schedule=daily(1, 30)),
     ]

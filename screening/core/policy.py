@@ -75,6 +75,7 @@ class Action(enum.StrEnum):
     RESOLVE_CONFLICT = "resolve_conflict"  # keep the device's or the server's version
     OVERSEE_CONFLICTS = "oversee_conflicts"  # see other users' conflicts in one's institutions
     FOLLOW_JOB = "follow_job"  # a background PDF job's progress and result: its owner only
+    PREVIEW_ERASURE = "preview_erasure"  # what the next retention run will erase
 
 
 A = Action
@@ -145,6 +146,7 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_MOMENTUM,
             A.MANAGE_OFFERS,
             A.MUNICIPAL_OVERVIEW,
+            A.PREVIEW_ERASURE,
         }
     ),
     Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),

@@ -237,6 +237,7 @@ def test_policy_matrix(two_institutions):
             Action.IMPORT_ROSTER,
             Action.MANAGE_OFFERS,
             Action.MUNICIPAL_OVERVIEW,
+            Action.PREVIEW_ERASURE,
         }
     ]
     for who, allowed in expected.items():
