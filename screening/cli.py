@@ -25,6 +25,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(housekeeping_command)
     app.cli.add_command(erase_child_command)
     app.cli.add_command(retention_command)
+    app.cli.add_command(reminders_command)
 
 
 @click.command("create-user")
@@ -232,3 +233,12 @@ def retention_command() -> None:
         f"{result.erased} children erased, {result.skipped} skipped, {result.failed} failed, "
         f"{result.audit_pruned} audit events deleted"
     )
+
+
+@click.command("reminders")
+def reminders_command() -> None:
+    """Run today's reminders now (in-app notifications; e-mail digests when configured)."""
+    from screening.reminders.tasks import run
+
+    result = run()
+    click.echo(f"{result.notified} users notified, {result.emailed} e-mailed")

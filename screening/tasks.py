@@ -16,6 +16,7 @@ from screening.core.queue import TaskSpec, daily, every
 def specs(app: Flask) -> list[TaskSpec]:
     from screening import housekeeping
     from screening.documents import jobs
+    from screening.reminders import tasks as reminders
     from screening.retention import tasks as retention
 
     return [
@@ -29,4 +30,6 @@ def specs(app: Flask) -> list[TaskSpec]:
         # Nightly (the consumer's scheduler runs in UTC: 01:30 UTC is 02:30 or 03:30 in
         # Denmark).
         TaskSpec("retention", retention.run, retries=2, retry_delay=60, schedule=daily(1, 30)),
+        # Every morning (05:00 UTC: 06:00 or 07:00 in Denmark).
+        TaskSpec("reminders", reminders.run, retries=3, retry_delay=60, schedule=daily(5)),
     ]

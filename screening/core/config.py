@@ -82,6 +82,20 @@ class BaseConfig:
     JOB_GIVE_UP_AFTER = timedelta(minutes=15)
     HOUSEKEEPING_EVERY_MINUTES = 5
 
+    # E-mail digests of reminders over SMTP: off while MAIL_SERVER is unset.
+    MAIL_SERVER: str | None = None
+    MAIL_BACKEND = "smtp"  # tests too: they run a real SMTP server (Flask-Mailman reads
+    # these settings when the app is made)
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER: str | None = None
+    MAIL_TIMEOUT = 30
+    # The address users sign in at, named in the digest (optional).
+    PUBLIC_URL: str | None = None
+
 
 class DevelopmentConfig(BaseConfig):
     # `make run` serves plain http on localhost; secure cookies would never be sent back.
@@ -140,6 +154,20 @@ def env_overrides() -> dict[str, Any]:
         out["JOB_GIVE_UP_AFTER"] = timedelta(seconds=float(seconds))
     if minutes := os.environ.get("HOUSEKEEPING_EVERY_MINUTES"):
         out["HOUSEKEEPING_EVERY_MINUTES"] = int(minutes)
+    for name in (
+        "MAIL_SERVER",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_DEFAULT_SENDER",
+        "PUBLIC_URL",
+    ):
+        if value := os.environ.get(name):
+            out[name] = value
+    if port := os.environ.get("MAIL_PORT"):
+        out["MAIL_PORT"] = int(port)
+    for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if name in os.environ:
+            out[name] = _bool(name, False)
     if "SESSION_COOKIE_SECURE" in os.environ:
         secure = _bool("SESSION_COOKIE_SECURE", True)
         out["SESSION_COOKIE_SECURE"] = secure

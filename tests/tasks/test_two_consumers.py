@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from screening.core import queue
 from screening.core.extensions import db
-from screening.models import AuditEvent, Child
+from screening.models import ActionPath, ActionStep, AuditEvent, Child, Notification, Role
 from screening.retention import services as svc
 
 from .. import factories as f
 from ..conftest import PG_URL
+from ..reminders.conftest import smtp  # noqa: F401  (the fixture)
 from .conftest import wait_until
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="row locks: PostgreSQL (CI runs both)")
@@ -37,9 +38,11 @@ def test_two_consumers_erase_each_child_once(consumers, app):
     # Periodic tasks keep no result: each consumer logs what its run did.
     done = re.compile(r"retention: (\d+) erased, (\d+) skipped, (\d+) failed")
     runs = wait_until(
-        lambda: len(found := [done.search(consumers.log(i)) for i in (0, 1)]) == 2
-        and all(found)
-        and found,
+        lambda: (
+            len(found := [done.search(consumers.log(i)) for i in (0, 1)]) == 2
+            and all(found)
+            and found
+        ),
         timeout=300,
     )
     erased = [int(m.group(1)) for m in runs]
@@ -51,3 +54,61 @@ def test_two_consumers_erase_each_child_once(consumers, app):
     )
     assert erased_events == 150
     assert huey.pending_count() == 0
+
+
+def test_two_consumers_remind_each_user_once(consumers, app, smtp):  # noqa: F811
+    group = f.institution("Travlt Hus").groups[0]
+    today = date.today()
+    users = []
+    for i in range(60):
+        user = f.user(Role.EDUCATOR, email=f"paed{i}@example.dk", name=f"Pædagog {i}")
+        kid = f.child(group, first_name=f"Barn{i}")
+        path = ActionPath(
+            child_id=kid.id,
+            position="yellow",
+            opened_on=today - timedelta(days=30),
+            coordinator_id=user.id,
+            template_key="t",
+            template_version=1,
+        )
+        path.steps.append(
+            ActionStep(
+                key="s",
+                kind="step",
+                title_da="Trin",
+                title_en="Step",
+                responsible_role="educator",
+                due_on=today - timedelta(days=3),
+            )
+        )
+        db.session.add(path)
+        users.append(user)
+    db.session.commit()
+    for _ in range(2):
+        consumers.start(
+            "--workers",
+            "1",
+            "--no-periodic",
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=str(smtp.port),
+            MAIL_DEFAULT_SENDER="trivselsspor@kommune.dk",
+        )
+    queue.huey_for(app)
+    reminders = app.extensions["huey_tasks"]["reminders"]
+    reminders()
+    reminders()
+    done = re.compile(r"reminders: (\d+) users notified, (\d+) e-mailed")
+    runs = wait_until(
+        lambda: (
+            len(found := [done.search(consumers.log(i)) for i in (0, 1)]) == 2
+            and all(found)
+            and found
+        ),
+        timeout=300,
+    )
+    assert sum(int(m.group(1)) for m in runs) == 60
+    assert sum(int(m.group(2)) for m in runs) == 60
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 60
+    for user in users:
+        assert len(smtp.to(user.email)) == 1, user.email
+    assert len(smtp.messages) == 60
