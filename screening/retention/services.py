@@ -7,11 +7,11 @@ never had an action path is erased `retention_unconcerned_months` after the last
 assessment (or after leaving, without one). Audit events are deleted
 `audit_retention_years` after they were written (the database refuses any other delete).
 
-`erase_child` removes the child and everything about it in the current transaction (the
-caller commits once per child, so a crash half-way erases nothing of that child) and
-records one audit event with no personal data. The child's row is locked first (PostgreSQL:
-`FOR UPDATE SKIP LOCKED`), so two consumers never erase the same child twice: the second
-finds it locked or gone and leaves it.
+`erase_children` removes children and everything about them in the current transaction
+(the caller commits: a crash half-way erases nothing of any child in it) and records one
+audit event with no personal data per child. The children's rows are locked first
+(PostgreSQL: `FOR UPDATE SKIP LOCKED`), so two consumers never erase the same child twice:
+the second finds it locked or gone and leaves it.
 """
 
 from __future__ import annotations
@@ -155,49 +155,66 @@ def _ids(stmt: sa.Select[Any]) -> list[int]:
 
 
 def _delete(stmt: sa.Delete) -> int:
-    return cast(CursorResult[Any], db.session.execute(stmt)).rowcount or 0
+    # Core-level: nothing in the session needs updating (the task holds no such objects).
+    result = db.session.execute(stmt, execution_options={"synchronize_session": False})
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def erase_child(child_id: int, rule: str, pol: Policy | None = None) -> bool:
-    """Erase the child and everything about it (flushes; the caller commits). False when
+    """Erase one child and everything about it (flushes; the caller commits). False when
     the child is gone, or being erased by another consumer right now."""
+    return bool(erase_children({child_id: rule}, pol))
+
+
+def erase_children(rules: dict[int, str], pol: Policy | None = None) -> list[int]:
+    """Erase the children (id -> rule) and everything about them, set-based in the current
+    transaction (flushes; the caller commits: each child goes wholly or not at all). Only
+    the children this call could lock are erased; their ids are returned."""
     pol = pol or policy()
     if db.session.get_bind().dialect.name == "postgresql":
         # No wait for the disk at commit: a crash may lose the last erasures (the next run
         # does them again), never half of one.
         db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    locked = db.session.scalar(
-        sa.select(Child.id).where(Child.id == child_id).with_for_update(skip_locked=True)
+    kids = _ids(
+        sa.select(Child.id)
+        .where(Child.id.in_(sorted(rules)))
+        .order_by(Child.id)
+        .with_for_update(skip_locked=True)
     )
-    if locked is None:
-        return False
-    paths = _ids(sa.select(ActionPath.id).where(ActionPath.child_id == child_id))
+    if not kids:
+        return []
+    paths = _ids(sa.select(ActionPath.id).where(ActionPath.child_id.in_(kids)))
     meetings = _ids(sa.select(Meeting.id).where(Meeting.path_id.in_(paths)))
     plans = _ids(sa.select(ActionPlan.id).where(ActionPlan.path_id.in_(paths)))
-    assessments = _ids(sa.select(Assessment.id).where(Assessment.child_id == child_id))
-    observations = _ids(sa.select(ChildObservation.id).where(ChildObservation.child_id == child_id))
-    guardians = _ids(sa.select(ChildGuardian.guardian_id).where(ChildGuardian.child_id == child_id))
+    assessments = _ids(sa.select(Assessment.id).where(Assessment.child_id.in_(kids)))
+    observations = _ids(sa.select(ChildObservation.id).where(ChildObservation.child_id.in_(kids)))
+    guardians = _ids(
+        sa.select(ChildGuardian.guardian_id).where(ChildGuardian.child_id.in_(kids)).distinct()
+    )
     institutions = _ids(
         sa.select(Group.institution_id)
         .join(GroupMembership, GroupMembership.group_id == Group.id)
-        .where(GroupMembership.child_id == child_id)
+        .where(GroupMembership.child_id.in_(kids))
+        .distinct()
     )
 
-    _delete(
-        sa.delete(SyncReceipt).where(
-            sa.or_(
-                sa.and_(
-                    SyncReceipt.kind == SyncKind.ASSESSMENT, SyncReceipt.object_id.in_(assessments)
-                ),
-                sa.and_(
-                    SyncReceipt.kind == SyncKind.OBSERVATION,
-                    SyncReceipt.object_id.in_(observations),
-                ),
+    if assessments or observations:
+        _delete(
+            sa.delete(SyncReceipt).where(
+                sa.or_(
+                    sa.and_(
+                        SyncReceipt.kind == SyncKind.ASSESSMENT,
+                        SyncReceipt.object_id.in_(assessments),
+                    ),
+                    sa.and_(
+                        SyncReceipt.kind == SyncKind.OBSERVATION,
+                        SyncReceipt.object_id.in_(observations),
+                    ),
+                )
             )
         )
-    )
-    _delete(sa.delete(SyncConflict).where(SyncConflict.child_id == child_id))
-    # Combined PDFs that hold the child: its meetings' invitations, and its institutions'
+    _delete(sa.delete(SyncConflict).where(SyncConflict.child_id.in_(kids)))
+    # Combined PDFs that hold a child: its meetings' invitations, and its institutions'
     # plans while their PDF is still kept.
     _delete(
         sa.delete(ReportJob).where(
@@ -214,37 +231,44 @@ def erase_child(child_id: int, rule: str, pol: Policy | None = None) -> bool:
             )
         )
     )
-    _delete(sa.delete(MeetingParticipant).where(MeetingParticipant.meeting_id.in_(meetings)))
-    _delete(sa.delete(Meeting).where(Meeting.id.in_(meetings)))
-    _delete(sa.delete(action_plan_offer).where(action_plan_offer.c.plan_id.in_(plans)))
-    _delete(sa.delete(ActionPlanItem).where(ActionPlanItem.plan_id.in_(plans)))
-    _delete(sa.delete(ActionPlan).where(ActionPlan.id.in_(plans)))
-    _delete(sa.delete(FollowUp).where(FollowUp.path_id.in_(paths)))
-    _delete(sa.delete(NotifyDecision).where(NotifyDecision.path_id.in_(paths)))
-    _delete(sa.delete(ActionStep).where(ActionStep.path_id.in_(paths)))
-    _delete(sa.delete(ActionPath).where(ActionPath.id.in_(paths)))
-    _delete(sa.delete(Consent).where(Consent.child_id == child_id))
-    _delete(sa.delete(JointAssessment).where(JointAssessment.child_id == child_id))
-    _delete(sa.delete(Assessment).where(Assessment.child_id == child_id))
-    _delete(sa.delete(ChildObservation).where(ChildObservation.child_id == child_id))
-    _delete(sa.delete(GroupMembership).where(GroupMembership.child_id == child_id))
-    _delete(sa.delete(ChildGuardian).where(ChildGuardian.child_id == child_id))
+    if meetings:
+        _delete(sa.delete(MeetingParticipant).where(MeetingParticipant.meeting_id.in_(meetings)))
+        _delete(sa.delete(Meeting).where(Meeting.id.in_(meetings)))
+    if plans:
+        _delete(sa.delete(action_plan_offer).where(action_plan_offer.c.plan_id.in_(plans)))
+        _delete(sa.delete(ActionPlanItem).where(ActionPlanItem.plan_id.in_(plans)))
+        _delete(sa.delete(ActionPlan).where(ActionPlan.id.in_(plans)))
+    if paths:
+        _delete(sa.delete(FollowUp).where(FollowUp.path_id.in_(paths)))
+        _delete(sa.delete(NotifyDecision).where(NotifyDecision.path_id.in_(paths)))
+        _delete(sa.delete(ActionStep).where(ActionStep.path_id.in_(paths)))
+        _delete(sa.delete(ActionPath).where(ActionPath.id.in_(paths)))
+    _delete(sa.delete(Consent).where(Consent.child_id.in_(kids)))
+    _delete(sa.delete(JointAssessment).where(JointAssessment.child_id.in_(kids)))
+    _delete(sa.delete(Assessment).where(Assessment.child_id.in_(kids)))
+    _delete(sa.delete(ChildObservation).where(ChildObservation.child_id.in_(kids)))
+    _delete(sa.delete(GroupMembership).where(GroupMembership.child_id.in_(kids)))
+    _delete(sa.delete(ChildGuardian).where(ChildGuardian.child_id.in_(kids)))
     # Guardians linked to no other child (nor named in another child's meeting or consent).
-    _delete(
-        sa.delete(Guardian).where(
-            Guardian.id.in_(guardians),
-            ~sa.select(ChildGuardian.id).where(ChildGuardian.guardian_id == Guardian.id).exists(),
-            ~sa.select(MeetingParticipant.id)
-            .where(MeetingParticipant.guardian_id == Guardian.id)
-            .exists(),
-            ~sa.select(Consent.id).where(Consent.guardian_id == Guardian.id).exists(),
+    if guardians:
+        _delete(
+            sa.delete(Guardian).where(
+                Guardian.id.in_(guardians),
+                ~sa.select(ChildGuardian.id)
+                .where(ChildGuardian.guardian_id == Guardian.id)
+                .exists(),
+                ~sa.select(MeetingParticipant.id)
+                .where(MeetingParticipant.guardian_id == Guardian.id)
+                .exists(),
+                ~sa.select(Consent.id).where(Consent.guardian_id == Guardian.id).exists(),
+            )
         )
-    )
-    if _delete(sa.delete(Child).where(Child.id == child_id)) != 1:
-        raise RuntimeError("child row vanished while locked")
-    audit.record("child.erased", "child", None, **_details(rule, pol))
+    if _delete(sa.delete(Child).where(Child.id.in_(kids))) != len(kids):
+        raise RuntimeError("child rows vanished while locked")
+    for kid in kids:
+        audit.record("child.erased", "child", None, **_details(rules[kid], pol))
     db.session.flush()
-    return True
+    return kids
 
 
 def _details(rule: str, pol: Policy) -> dict[str, Any]:
