@@ -79,15 +79,21 @@ def erasure(url: str, children: int, runs: int) -> list[float]:
         scale = replace(Scale(), children=children // 2, paths=children // 8, today=long_ago)
         summary = build(db.engine, scale)
         with db.engine.begin() as conn:
+            # Every child left on the day the data was made (some had enrolments or
+            # departures planned after it): all are past the 5-year retention.
             conn.execute(
-                sa.text("UPDATE group_membership SET end_date = start_date WHERE end_date IS NULL")
+                sa.text(
+                    "UPDATE group_membership SET end_date = :d "
+                    "WHERE end_date IS NULL OR end_date > :d"
+                ),
+                {"d": long_ago},
             )
             conn.execute(
                 sa.text(
-                    "UPDATE child SET left_on = (SELECT max(end_date) FROM group_membership "
-                    "WHERE group_membership.child_id = child.id) WHERE left_on IS NULL"
+                    "UPDATE group_membership SET start_date = end_date WHERE start_date > end_date"
                 )
             )
+            conn.execute(sa.text("UPDATE child SET left_on = :d"), {"d": long_ago})
             total = conn.execute(sa.text("SELECT count(*) FROM child")).scalar_one()
         db.engine.dispose()
     print(f"generated {total:,} children in {summary.seconds:.1f} s ({summary.scale_key})")
