@@ -42,6 +42,17 @@ def field_name(item_key: str) -> str:
     return f"item__{item_key}"
 
 
+class RequiredWhenConcerned:
+    """Marks a field required only when the assessment is yellow or red. The service decides
+    (DomainError "justification_required", shown at the field); the page labels the field
+    "påkrævet" as soon as a yellow or red statement is ticked (js/forms/errors.js)."""
+
+    field_flags = {"conditional": True}
+
+    def __call__(self, form: object, field: object) -> None:
+        return None
+
+
 class AssessmentBaseForm(FlaskForm):
     resources = TextAreaField(
         _l("Barnets ressourcer"),
@@ -52,7 +63,8 @@ class AssessmentBaseForm(FlaskForm):
     justification = TextAreaField(
         _l("Kort begrundelse"),
         description=_l("Skal udfyldes, når vurderingen er gul eller rød."),
-        validators=[Optional(), Length(max=TEXT_MAX)],
+        validators=[RequiredWhenConcerned(), Length(max=TEXT_MAX)],
+        render_kw={"data-required-when": "concern"},
     )
     vulnerability = SelectField(
         _l("Barnets position i forhold til familiens situation"),

@@ -74,26 +74,14 @@ def style(name: str) -> ParagraphStyle:
 
 @dataclass(frozen=True)
 class Letterhead:
-    """What every document's header shows, and the document's language.
-
-    `legacy_wording` (transitional) keeps the few phrasings that `tests/test_reports.py`
-    still asserts: numeric dates in letters ("torsdag den 03-12-2026 kl. 09.30"), the
-    footer "Dannet 23-11-2026", "Børn der kræver handling", "Positioner", "Adgangslog" and
-    "tage en person med". With False every document follows `shared/LANGUAGE.md`. The
-    documents phase sets it False where it builds the letterhead, updates that test, and
-    then removes the flag.
-    """
+    """What every document's header shows, and the document's language. Every document
+    follows `shared/LANGUAGE.md`."""
 
     municipality: str
     generated_on: date
     logo_path: str | None = None
     labels: dict[str, str] | None = None  # position → the municipality's colour label
     language: Language = DANISH
-    legacy_wording: bool = True
-
-    @property
-    def legacy(self) -> bool:
-        return self.legacy_wording and self.language.code == "da"
 
     def label(self, position: str | None) -> str:
         if position is None:
@@ -430,11 +418,7 @@ def build(
     municipality = _one_line(lh.municipality, BOLD, 10, room)
     header_title = _one_line(title, REGULAR, 8, room)
     lang = lh.language
-    dated = (
-        f"Dannet {lang.date(lh.generated_on)}"
-        if lh.legacy
-        else _("Dato: %(date)s") % {"date": lang.long_date(lh.generated_on)}
-    )
+    dated = _("Dato: %(date)s") % {"date": lang.long_date(lh.generated_on)}
     confidential_text = _("Fortroligt")
 
     grey = colors.HexColor("#555555")

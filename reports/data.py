@@ -169,5 +169,40 @@ class ParentsCopyData:
     plans: list[ActionPlanData] = field(default_factory=list)
     meetings: list[TimelineEntry] = field(default_factory=list)
     consents: list[TimelineEntry] = field(default_factory=list)
-    access_log: list[tuple[datetime, str, str]] = field(default_factory=list)  # when, who, what
+    # When, who ("Lise Leder (leder, Børnehuset Mælkebøtten)"), what ("åbnede handleplanen"):
+    # printed as one sentence each.
+    access_log: list[tuple[datetime, str, str]] = field(default_factory=list)
     contact_name: str = ""  # whom to ask to correct something, e.g. the leader
+    # The action path: when it was opened, every step (responsible, deadline, what was
+    # done), the recorded assessment of the duty to notify, follow-ups without a plan.
+    action_path: list[TimelineEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrafficCell:
+    """A position now and in the child's previous round (codes: green, yellow, red; None
+    when there is none)."""
+
+    position: str | None
+    previous_position: str | None
+
+
+@dataclass(frozen=True)
+class GroupOverviewRow:
+    name: str
+    overall: TrafficCell  # the joint assessment's agreed position
+    areas: tuple[TrafficCell, ...]  # in the order of `GroupOverviewData.area_keys`
+    assessors: tuple[str, ...]  # who submitted an individual assessment, e.g. "Eva ▲"
+    decided_by: str = ""  # who recorded the joint assessment
+    previous_round: str = ""
+
+
+@dataclass(frozen=True)
+class GroupOverviewData:
+    """The group overview (trafiklys) of one group in one round, for the team meeting."""
+
+    round_name: str
+    institution: str
+    group: str
+    area_keys: tuple[str, ...]  # emotional, cognitive, social, physical
+    rows: tuple[GroupOverviewRow, ...]

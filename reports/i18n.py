@@ -37,7 +37,8 @@ class Language:
             raise ValueError(f"unsupported document language {code!r}")
         self.code = code
         self._t = translations or _gettext.NullTranslations()
-        self._locale = BABEL_LOCALES[code]
+        # Parsed once: Babel parses a locale given by name on every call.
+        self._locale = Locale.parse(BABEL_LOCALES[code])
 
     @classmethod
     def load(cls, code: str, catalogue_dir: str | Path) -> Language:
@@ -78,7 +79,7 @@ class Language:
 
     def language_name(self, code: str) -> str:
         """The name of a language in this language: "ar" → "arabisk" / "Arabic"."""
-        name = Locale.parse(self._locale).languages.get(code.split("-")[0].lower())
+        name = self._locale.languages.get(code.split("-")[0].lower())
         return name or code
 
 

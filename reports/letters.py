@@ -19,19 +19,15 @@ MEETING_IN_SENTENCE = {
     "cross_disciplinary": N_("et tværfagligt møde"),
     "network": N_("et netværksmøde"),
 }
-LEGACY_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
 
 def when(lh: Letterhead, meeting: MeetingInfo) -> str:
-    """"torsdag den 3. december 2026 kl. 9.00" (the numeric form with legacy wording)."""
-    t = meeting.starts_at
-    if lh.legacy:
-        return f"{LEGACY_WEEKDAYS[t.weekday()]} den {t:%d-%m-%Y} kl. {t:%H.%M}"
-    return lh.language.when(t)
+    """ "torsdag den 3. december 2026 kl. 9.00" (Babel's Danish formats)."""
+    return lh.language.when(meeting.starts_at)
 
 
 def _lower_first(label: str) -> str:
-    """"Forælder" → "forælder" inside a sentence; "PPR" stays."""
+    """ "Forælder" → "forælder" inside a sentence; "PPR" stays."""
     if len(label) > 1 and label[0].isupper() and label[1].islower():
         return label[0].lower() + label[1:]
     return label
@@ -145,22 +141,14 @@ def guardian_letter_story(
                 )
     if meeting.agenda:
         story += [heading(_("Det vil vi tale om"), 3), p(meeting.agenda)]
-    if lh.legacy:
-        story.append(
-            p(
-                "Du er meget velkommen til at tage en person med, som du er tryg ved, "
-                "fx et familiemedlem eller en ven."
+    story.append(
+        p(
+            _(
+                "Du er velkommen til at tage en med, som du er tryg ved, fx et "
+                "familiemedlem eller en ven."
             )
         )
-    else:
-        story.append(
-            p(
-                _(
-                    "Du er velkommen til at tage en med, som du er tryg ved, fx et "
-                    "familiemedlem eller en ven."
-                )
-            )
-        )
+    )
     if to.needs_interpreter:
         if to.language and to.language != "da":
             story.append(
@@ -206,7 +194,7 @@ def professional_letter_story(
             _("Invitation: %(meeting)s den %(date)s")
             % {
                 "meeting": meeting.kind,
-                "date": date(t.date()) if lh.legacy else lh.language.long_date(t.date()),
+                "date": lh.language.long_date(t.date()),
             }
         ),
         p(_("Kære %(name)s") % {"name": to.name}),

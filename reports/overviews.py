@@ -29,7 +29,12 @@ from reports.base import (
 from reports.data import ChildNeedingAction, GroupRow, MunicipalOverviewData, RoundOverviewData
 from reports.text import Measure, Text, clean
 
-SUPPRESSED = "<5"
+
+def suppressed(below: int) -> str:
+    """What a suppressed count shows: "<5" under the default threshold of 5."""
+    return f"<{below}"
+
+
 PADDING = 3
 POSITIONS = ("green", "yellow", "red")
 # Before the documents phase passes `ChildNeedingAction.overdue_steps`, the count arrives
@@ -41,7 +46,7 @@ def _count(n: int, suppress_below: int | None) -> str:
     """A count, or "<5" when it is so small that it could point to individual children.
     Zero is shown as 0: it reveals nobody."""
     if suppress_below and 0 < n < suppress_below:
-        return SUPPRESSED
+        return suppressed(suppress_below)
     return str(n)
 
 
@@ -105,9 +110,7 @@ def _group_table(
         ]
         for r in rows
     ]
-    t = FastTable(
-        [top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1
-    )
+    t = FastTable([top, second, *body], colWidths=widths, repeatRows=2, hAlign="LEFT", splitInRow=1)
     grid = colors.HexColor("#c9ced6")
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -147,7 +150,7 @@ def _legend(lh: Letterhead, suppress_below: int | None) -> list:
                 "Tal under %(n)d vises som »%(sign)s«, så enkelte børn ikke kan genkendes. "
                 "Oversigten indeholder ingen navne."
             )
-            % {"n": suppress_below, "sign": SUPPRESSED}
+            % {"n": suppress_below, "sign": suppressed(suppress_below)}
         )
     return [spacer(3), heading(_("Sådan læses tabellen"), 3), *(p(x, "small") for x in lines)]
 
@@ -171,7 +174,7 @@ def round_overview(lh: Letterhead, data: RoundOverviewData) -> bytes:
         heading(_("Stuer"), 2),
         _group_table(lh, data.groups, _("Stue"), None),
         *_legend(lh, None),
-        heading("Børn der kræver handling" if lh.legacy else _("Børn, der kræver handling"), 2),
+        heading(_("Børn, der kræver handling"), 2),
     ]
     if data.children_needing_action:
         story.append(

@@ -20,8 +20,6 @@ def _guardian_lines(lh: Letterhead, data: ParentsCopyData) -> list[str]:
         if g.name == data.requested_by:
             address = _("Adressebeskyttet") if g.protected else (g.address or "–")
             lines.append(f"{g.name}: {address}")
-        elif lh.legacy and g.protected:
-            lines.append(f"{g.name}: Adressebeskyttet")
         else:
             lines.append(g.name)
     return lines
@@ -52,7 +50,7 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
         ),
         heading(_("Forældre"), 2),
         *(p(line) for line in _guardian_lines(lh, data)),
-        heading("Positioner" if lh.legacy else _("Barnets position i hver vurderingsrunde"), 2),
+        heading(_("Barnets position i hver vurderingsrunde"), 2),
     ]
     story.append(
         table(
@@ -66,6 +64,7 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
     for title, entries in (
         (_("Vurderinger"), data.assessments),
         (_("Observationer"), data.observations),
+        (_("Handlevej: trin, ansvar og frister"), data.action_path),
         (_("Møder"), data.meetings),
         (_("Samtykker"), data.consents),
     ):
@@ -80,26 +79,19 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
             )
         else:
             story.append(p(_("Ingen.")))
-    story.append(
-        heading("Adgangslog" if lh.legacy else _("Hvem har set eller ændret oplysningerne"), 2)
-    )
+    story.append(heading(_("Hvem har set eller ændret oplysningerne"), 2))
     if data.access_log:
-
-        def at(when) -> str:
-            if lh.legacy:
-                return f"{when:%d-%m-%Y %H.%M}"
-            return _("%(date)s kl. %(time)s") % {
+        # One sentence per access: "12. marts 2026 kl. 10.14: Lise Leder (leder, ...)
+        # åbnede handleplanen."
+        lines = []
+        for when, who, what in data.access_log:
+            at = _("%(date)s kl. %(time)s") % {
                 "date": lang.long_date(when.date()),
                 "time": lang.time(when),
             }
-
-        story.append(
-            table(
-                [[_("Tidspunkt"), _("Hvem"), _("Hvad")]]
-                + [[at(when), who, what] for when, who, what in data.access_log],
-                [40 * mm, 55 * mm, 75 * mm],
-            )
-        )
+            sentence = f"{at}: {who} {what}".rstrip()
+            lines.append(sentence if sentence.endswith((".", "!", "?")) else sentence + ".")
+        story.append(p("\n".join(lines)))
     else:
         story.append(p(_("Ingen registreret adgang.")))
     for plan in data.plans:

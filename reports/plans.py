@@ -109,7 +109,7 @@ def plan_story(lh: Letterhead, plan: ActionPlanData) -> list:
         story.append(p(_("Ingen opfølgninger endnu.")))
     story += [
         heading(_("Næste evaluering"), 3),
-        p(lh.language.long_date(plan.evaluation_on) if not lh.legacy else date(plan.evaluation_on)),
+        p(lh.language.long_date(plan.evaluation_on)),
         heading(_("Deltagere"), 2),
         p(", ".join(f"{pt.name} ({pt.role})" for pt in plan.participants) or "–"),
         spacer(8),
@@ -148,6 +148,4 @@ def action_plans(lh: Letterhead, plans: Iterable[ActionPlanData], progress=None)
         story += plan_story(lh, plan)
     if not story:
         story = [p(_("Ingen handleplaner."))]
-    return build(
-        story, lh, title=_("Handleplaner"), subject=_("Handleplaner"), progress=progress
-    )
+    return build(story, lh, title=_("Handleplaner"), subject=_("Handleplaner"), progress=progress)

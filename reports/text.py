@@ -113,9 +113,7 @@ class Measure:
     def width(self, text: str) -> float:
         if self.simple:
             return self._width(text, self.size)
-        return sum(
-            pdfmetrics.stringWidth(t, name, self.size) for name, t in self.runs(text)
-        )
+        return sum(pdfmetrics.stringWidth(t, name, self.size) for name, t in self.runs(text))
 
     def break_word(self, word: str, width: float) -> list[str]:
         """A word wider than `width`, in pieces that fit (at least one character each)."""

@@ -5,7 +5,7 @@ State changes flush and never commit. Nothing here reads the request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
@@ -222,6 +222,16 @@ def latest_agreed(child_id: int) -> JointAssessment | None:
         .order_by(ScreeningRound.reference_date.desc())
         .limit(1)
     )
+
+
+def differing_answers(assessments: Sequence[Assessment]) -> frozenset[str]:
+    """The item keys the assessments answered differently (a statement ticked by one and not
+    another, a different rating): what the joint assessment should talk about first."""
+    if len(assessments) < 2:
+        return frozenset()
+    answers = [a.answers or {} for a in assessments]
+    keys = set().union(*answers)
+    return frozenset(k for k in keys if len({repr(a.get(k)) for a in answers}) > 1)
 
 
 def submitted_for(round_id: int, child_id: int) -> list[Assessment]:

@@ -29,7 +29,7 @@ from screening.assessments import services as svc
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
 from screening.catalogue.services import compiled_instrument
 from screening.children.models import Child
-from screening.classifier import Instrument, load_observation_categories
+from screening.classifier import Instrument, Position, load_observation_categories
 from screening.core import audit, flow
 from screening.core.access import load
 from screening.core.extensions import db
@@ -149,6 +149,12 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
             draft_key=draft_key(round_.id, child.id),
         ), (400 if form.errors or error is not None else 200)
 
+    # A saved yellow or red draft already needs its justification: say so at the field.
+    form.justification.flags.required_now = bool(
+        own is not None
+        and own.suggested_position is not None
+        and own.suggested_position != Position.GREEN
+    )
     if not form.validate_on_submit():
         if form.is_submitted():
             flash(_("Formularen har fejl. Ret dem, og prøv igen."), "error")
@@ -198,6 +204,7 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
             else url_for("assessments.assess", round_id=round_.id, child_id=child.id)
         ),
         failed=page,
+        fields={"justification_required": form.justification},
     )
 
 
@@ -252,7 +259,10 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
     existing = svc.joint_for(round_.id, child.id)
     suggestion = svc.joint_suggestion(assessments) if assessments else None
     form = JointForm(obj=existing)
-    if request.method == "GET" and existing is None and suggestion is not None:
+    # A concern is never dropped in one click: when the assessors disagree, nothing is
+    # pre-selected and the leader chooses the joint position herself.
+    disagree = suggestion is not None and len(set(suggestion.positions)) > 1
+    if request.method == "GET" and existing is None and suggestion is not None and not disagree:
         form.agreed_position.data = suggestion.position.value
     if request.method == "GET" and existing is not None:
         form.agreed_position.data = existing.agreed_position.value
@@ -275,6 +285,8 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
             child=child,
             assessments=[(a, compiled_instrument(a.instrument)) for a in assessments],
             suggestion=suggestion,
+            disagree=disagree,
+            differing=svc.differing_answers(assessments),
             joint=existing,
             form=form,
             parents_form=parents_form,

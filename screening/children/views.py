@@ -3,22 +3,37 @@ group (stue) → child."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from forms.children import ChildSearchForm
+from reports.group_overview import group_overview as group_overview_document
+from screening.accounts.models import Role
 from screening.assessments.services import (
     instrument_for_child,
     joint_for,
     latest_agreed,
     own_assessment,
 )
+from screening.children import home as homes
+from screening.children import overview as overviews
 from screening.children.models import Child, ChildGuardian, GroupMembership
 from screening.core import audit
 from screening.core.access import load
@@ -30,20 +45,36 @@ from screening.core.policy import (
     invited_children,
     visible_institution_ids,
 )
+from screening.documents.queries import letterhead
 from screening.org.models import Group, Institution
 from screening.paths.services import active_consents, open_path_for
+from screening.rounds.models import RoundStatus, ScreeningRound
 from screening.rounds.services import open_rounds_for
 
 bp = Blueprint("children", __name__)
 
 
+# Roles whose work is with the children of their own institutions: their start page is the
+# home page ("I dag").
+HOME_ROLES = (Role.EDUCATOR, Role.LEADER, Role.HEALTH_VISITOR, Role.DENTAL)
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
+    if current_user.has_role(*HOME_ROLES) and current_user.institution_ids:
+        return _home()
+    if current_user.has_role(Role.COORDINATOR):
+        # The coordinator's home is the key-figures dashboard, where it exists.
+        if "figures.dashboard" in current_app.view_functions:
+            return redirect(url_for("figures.dashboard"))
+        if can(current_user, Action.LIST_CHILDREN):
+            return redirect(url_for("children.institutions"))
     if can(current_user, Action.LIST_CHILDREN):
         return redirect(url_for("children.institutions"))
     if can(current_user, Action.MANAGE_USERS) or can(current_user, Action.MANAGE_INSTITUTIONS):
         return redirect(url_for("org.index"))
     invited: list[Child] = []
+    meetings: list[Any] = []
     if current_user.has_role(*INVITED_ROLES):
         invited = list(
             db.session.scalars(
@@ -52,8 +83,72 @@ def index() -> ResponseReturnValue:
                 .order_by(Child.first_name, Child.last_name)
             )
         )
+        meetings = homes.invited_meetings(current_user, datetime.now(UTC))
         audit.record("child.list_invited", "user", current_user.id, count=len(invited))
-    return render_template("children/index.html", invited=invited)
+    return render_template("children/index.html", invited=invited, meetings=meetings)
+
+
+def _home() -> ResponseReturnValue:
+    today = date.today()
+    data = homes.home(current_user, today, datetime.now(UTC))
+    audit.record(
+        "home.view",
+        "user",
+        current_user.id,
+        drafts=len(data.drafts),
+        meetings=len(data.meetings),
+    )
+    return render_template("children/home.html", home=data, statuses=homes.STATUSES, today=today)
+
+
+# What each list of the home page is, for its heading.
+LISTS = frozenset({*homes.STATUSES, "my_steps", "overdue_steps", "parents_not_informed", "stalled"})
+
+
+@bp.route("/today/<kind>")
+def today_list(kind: str) -> ResponseReturnValue:
+    """The list behind one count of the home page, over the children the reader may see."""
+    if kind not in LISTS or not current_user.has_role(*HOME_ROLES):
+        abort(404)
+    today = date.today()
+    context: dict[str, Any] = {"kind": kind, "today": today}
+    if kind in homes.STATUSES:
+        round_ = db.session.get(ScreeningRound, request.args.get("round", type=int) or 0)
+        if round_ is None or round_ not in homes.open_rounds(current_user):
+            abort(404)
+        group_id = request.args.get("group", type=int)
+        group = None
+        if group_id is not None:
+            group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
+        rows = homes.status_children(current_user, round_, kind, group_id)
+        # What the reader may do, once per group (not per child).
+        groups = {g.id: g for _, g in rows}
+        may = {
+            gid: (can(current_user, Action.RECORD_JOINT, g), can(current_user, Action.ASSESS, g))
+            for gid, g in groups.items()
+        }
+        context.update(round=round_, group=group, children=rows, may=may)
+        count = len(rows)
+    elif kind in ("my_steps", "overdue_steps"):
+        if not can(current_user, Action.MANAGE_PATHS):
+            abort(404)
+        found = homes.steps(current_user, "mine" if kind == "my_steps" else "overdue", today)
+        context["steps"] = sorted(found, key=lambda s: (not s.overdue(today), s.due_on, s.id))
+        count = len(found)
+    elif kind == "parents_not_informed":
+        if not can(current_user, Action.RECORD_JOINT):
+            abort(404)
+        context["joints"] = homes.parents_not_informed(current_user)
+        count = len(context["joints"])
+    else:
+        if not can(current_user, Action.VIEW_MOMENTUM):
+            abort(404)
+        context["paths"] = [
+            (p, (today - p.opened_on).days) for p in homes.stalled(current_user, today)
+        ]
+        count = len(context["paths"])
+    audit.record("home.list", "user", current_user.id, kind=kind, count=count)
+    return render_template("children/home_list.html", **context)
 
 
 @bp.route("/institutions")
@@ -110,6 +205,7 @@ def child(child_id: int) -> ResponseReturnValue:
         ).all()
     rounds = []
     latest_joint = None
+    development: list[overviews.RoundPositions] = []
     if can(current_user, Action.VIEW_ASSESSMENTS, kid):
         group = kid.current_group
         for round_ in open_rounds_for(group.institution_id) if group else []:
@@ -123,6 +219,7 @@ def child(child_id: int) -> ResponseReturnValue:
                 }
             )
         latest_joint = latest_agreed(kid.id)
+        development = overviews.development(kid)
     audit.record("child.view", "child", kid.id, child_id=kid.id)
     return render_template(
         "children/child.html",
@@ -133,10 +230,79 @@ def child(child_id: int) -> ResponseReturnValue:
         today=date.today(),
         rounds=rounds,
         latest_joint=latest_joint,
+        development=development,
+        areas=overviews.AREAS,
         open_path=open_path_for(kid.id) if can(current_user, Action.VIEW_PATHS, kid) else None,
         consents=active_consents(kid.id, date.today())
         if can(current_user, Action.VIEW_PATHS, kid) and guardians
         else [],
+    )
+
+
+def _overview(round_id: int, group_id: int) -> overviews.GroupOverview:
+    round_ = db.get_or_404(ScreeningRound, round_id)
+    grp = load(Group, group_id, Action.VIEW_ASSESSMENTS)
+    if not round_.covers(grp.institution_id) or round_.status == RoundStatus.PLANNED:
+        abort(404)
+    return overviews.group_overview(current_user, round_, grp)
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview")
+def group_overview(round_id: int, group_id: int) -> ResponseReturnValue:
+    """The group overview (trafiklys): positions overall and per area, now and before."""
+    data = _overview(round_id, group_id)
+    audit.record(
+        "round.group_overview", "group", data.group.id, round_id=data.round.id, count=len(data.rows)
+    )
+    return render_template("children/overview.html", overview=data, areas=overviews.AREAS)
+
+
+@bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview.pdf")
+def group_overview_pdf(round_id: int, group_id: int) -> ResponseReturnValue:
+    data = _overview(round_id, group_id)
+    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"))
+    content = group_overview_document(lh, overviews.pdf_data(data))
+    audit.record(
+        "pdf.download", "group", data.group.id, document="group_overview", round_id=data.round.id
+    )
+    return send_file(
+        io.BytesIO(content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"trafiklys-{data.round.id}-{data.group.id}.pdf",
+        max_age=0,
+    )
+
+
+@bp.app_context_processor
+def search_form() -> dict[str, Any]:
+    """The search in the page header, for everyone who may see any child by name."""
+    if not current_user.is_authenticated:
+        return {}
+    if not (
+        can(current_user, Action.VIEW_CHILD)
+        or current_user.has_role(Role.COORDINATOR, *INVITED_ROLES)
+    ):
+        return {}
+    return {"child_search_form": ChildSearchForm(formdata=None, prefix="search")}
+
+
+@bp.route("/search", methods=["GET", "POST"])
+def search() -> ResponseReturnValue:
+    """Find a child by name among the children the user may see (POST: no name in a URL)."""
+    form = ChildSearchForm(prefix="search")
+    found: list[Child] | None = None
+    if request.method == "POST" and form.validate():
+        found = homes.search_children(current_user, form.q.data)
+        audit.record("child.search", "user", current_user.id, count=len(found))
+    return render_template(
+        "children/search.html",
+        form=form,
+        found=found[: homes.SEARCH_LIMIT] if found is not None else None,
+        more=found is not None and len(found) > homes.SEARCH_LIMIT,
+        limit=homes.SEARCH_LIMIT,
+        today=date.today(),
+        child_search_form=None,  # the page's own form replaces the header's
     )
 
 

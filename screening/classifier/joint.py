@@ -136,8 +136,12 @@ def suggest_joint(
         result = worst
         details.update(method="most_concerned")
         k = sum(1 for s in sevs if s == worst)
-        da = f"Den mest bekymrede af de {n} vurderinger er {_DA[worst]} ({k} af {n})."
-        en = f"The most concerned of the {n} assessments is {_EN[worst]} ({k} of {n})."
+        if n == 1:
+            da = f"Der er kun én vurdering, og den er {_DA[worst]}."
+            en = f"There is only one assessment, and it is {_EN[worst]}."
+        else:
+            da = f"Den mest bekymrede af de {n} vurderinger er {_DA[worst]} ({k} af {n})."
+            en = f"The most concerned of the {n} assessments is {_EN[worst]} ({k} of {n})."
         rule_id, used = "joint.most_concerned", "most_concerned"
 
     position = POSITIONS[result]

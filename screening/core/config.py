@@ -60,6 +60,10 @@ class BaseConfig:
     OFFLINE_PACK_DAYS = 14
     # Names the offline app's service-worker cache; unset: a digest of the cached files.
     OFFLINE_APP_VERSION: str | None = None
+    # The offline app tries unsent work again by itself: first after this many seconds,
+    # doubling after each failed try up to the maximum.
+    OFFLINE_RETRY_MIN_SECONDS = 30
+    OFFLINE_RETRY_MAX_SECONDS = 300
     # window.trivselsspor in the offline app (state and actions for tests and benchmarks).
     OFFLINE_TEST_HOOKS = False
 

@@ -11,7 +11,12 @@ Roles (DOMAIN.md) and what they are granted:
 * health visitor (sundhedsplejerske): children of the institutions assigned to them.
 * dental staff (tandplejen): find children of assigned institutions and add observations,
   without reading assessments or guardians.
-* coordinator (koordinator): every institution; rounds and key figures.
+* coordinator (koordinator): every institution's figures, rounds and settings; named data
+  (the child, guardians, observations, assessments, paths) only for a child whose open
+  action path has reached a level where the municipal consultants take part (a level of the
+  action-path template marked `consultants: true`) or whose meeting the coordinator is
+  invited to (`coordinator_named_children`). Everything else the coordinator sees as
+  figures.
 * PPR and social workers: nothing by default; later access follows meeting invitations.
 * admin: users, institutions, groups and roster import, but no child data.
 """
@@ -22,6 +27,7 @@ import enum
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 
 from screening.accounts.models import Role, User
 from screening.assessments.models import (
@@ -32,6 +38,7 @@ from screening.assessments.models import (
     JointDelegate,
     ObservationSourceValue,
 )
+from screening.catalogue.models import ActionPathTemplateVersion
 from screening.children.models import Child, GroupMembership
 from screening.core.extensions import db
 from screening.documents.models import ReportJob
@@ -44,7 +51,10 @@ from screening.paths.models import (
     Consent,
     Meeting,
     MeetingParticipant,
+    ParticipantKind,
+    PathStatus,
 )
+from screening.paths.rules import load_templates
 
 
 class Action(enum.StrEnum):
@@ -76,6 +86,9 @@ class Action(enum.StrEnum):
     OVERSEE_CONFLICTS = "oversee_conflicts"  # see other users' conflicts in one's institutions
     FOLLOW_JOB = "follow_job"  # a background PDF job's progress and result: its owner only
     PREVIEW_ERASURE = "preview_erasure"  # what the next retention run will erase
+    # Documents (PDFs): a document shows exactly what its reader may see on screen.
+    DOWNLOAD_LETTER = "download_letter"  # one participant's invitation letter (see below)
+    ROUND_OVERVIEW = "round_overview"  # a round's overview of a whole institution, with names
 
 
 A = Action
@@ -112,6 +125,7 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
             A.DECIDE_NOTIFY,
             A.VIEW_MOMENTUM,
             A.PARENTS_COPY,
+            A.ROUND_OVERVIEW,
             # The leader of the child's institution oversees other users' sync conflicts.
             A.OVERSEE_CONFLICTS,
         }
@@ -131,14 +145,12 @@ SCOPED_GRANTS: dict[Role, frozenset[Action]] = {
     Role.DENTAL: frozenset({A.LIST_CHILDREN, A.VIEW_CHILD, A.ADD_OBSERVATION}),
 }
 
-# Actions each role may take everywhere in the municipality.
+# Actions each role may take everywhere in the municipality. The coordinator's grants cover
+# institutions and the municipality as a whole (figures), not named data: see `_covers`.
 GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
     Role.COORDINATOR: frozenset(
         {
             A.LIST_CHILDREN,
-            A.VIEW_CHILD,
-            A.VIEW_GUARDIANS,
-            A.VIEW_OBSERVATIONS,
             A.VIEW_ASSESSMENTS,
             A.MANAGE_ROUNDS,
             A.MANAGE_SETTINGS,
@@ -147,14 +159,53 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.MANAGE_OFFERS,
             A.MUNICIPAL_OVERVIEW,
             A.PREVIEW_ERASURE,
+            A.ROUND_OVERVIEW,
         }
     ),
     Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_INSTITUTIONS, A.IMPORT_ROSTER}),
 }
 
+# Actions that read named data about children when asked of a child or a group (a group's
+# pages list its children by name), or, for the action paths, of an institution (its round
+# PDF and its action plans name the children).
+NAMED_ACTIONS = frozenset(
+    {
+        A.LIST_CHILDREN,
+        A.VIEW_CHILD,
+        A.VIEW_GUARDIANS,
+        A.VIEW_OBSERVATIONS,
+        A.VIEW_ASSESSMENTS,
+        A.VIEW_PATHS,
+        A.VIEW_MOMENTUM,  # the open steps name their children
+    }
+)
 
-def _global(user: User, action: Action) -> bool:
-    return any(action in GLOBAL_GRANTS.get(role, ()) for role in user.roles)
+# What the coordinator reads about a child of `coordinator_named_children`.
+COORDINATOR_NAMED_GRANTS = frozenset(
+    {A.VIEW_CHILD, A.VIEW_GUARDIANS, A.VIEW_OBSERVATIONS, A.VIEW_ASSESSMENTS, A.VIEW_PATHS}
+)
+
+# Roles whose municipality-wide grants are figures, not names.
+FIGURES_ONLY_ROLES = frozenset({Role.COORDINATOR})
+
+
+def _covers(role: Role, action: Action, obj: Any) -> bool:
+    """Does the role's municipality-wide grant of `action` cover `obj`? A figures-only role's
+    grant never covers named data (NAMED_ACTIONS of a child or a group, or an institution's
+    action paths)."""
+    if role not in FIGURES_ONLY_ROLES or action not in NAMED_ACTIONS:
+        return True
+    if isinstance(obj, Child | Group):
+        return False
+    if isinstance(obj, Institution):
+        return action != Action.VIEW_PATHS
+    return True
+
+
+def _global(user: User, action: Action, obj: Any = None) -> bool:
+    return any(
+        action in GLOBAL_GRANTS.get(role, ()) and _covers(role, action, obj) for role in user.roles
+    )
 
 
 def _scoped(user: User, action: Action) -> bool:
@@ -198,12 +249,21 @@ def can(user: User | None, action: Action, obj: Any = None) -> bool:
         return _can_conflict(user, action, obj)
     if isinstance(obj, ReportJob):
         return action == Action.FOLLOW_JOB and obj.user_id == user.id
+    if action == Action.DOWNLOAD_LETTER:
+        return isinstance(obj, MeetingParticipant) and _can_letter(user, obj)
     child = child_of(obj)
     if child is not None:
         return can(user, action, child)
-    if _global(user, action):
+    if _global(user, action, obj):
         return True
     if action in INVITED_GRANTS and isinstance(obj, Child) and _invited(user, obj):
+        return True
+    if (
+        action in COORDINATOR_NAMED_GRANTS
+        and isinstance(obj, Child)
+        and user.has_role(*FIGURES_ONLY_ROLES)
+        and _coordinator_named(user, obj)
+    ):
         return True
     if action == Action.RECORD_JOINT and obj is not None and _is_delegate(user, obj):
         return True
@@ -274,6 +334,50 @@ def _invited(user: User, child: Child) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+# The coordinator's named children ----------------------------------------------------------
+
+# Consultant levels per action-path template version, parsed once per loaded row.
+_CONSULTANT_LEVELS: dict[tuple[int, str, int], frozenset[int]] = {}
+
+
+def consultant_thresholds() -> list[tuple[str, int, int]]:
+    """(template key, version, lowest level where the municipal consultants take part) for
+    every loaded action-path template version that marks such a level. One small query."""
+    out = []
+    for row in db.session.scalars(sa.select(ActionPathTemplateVersion)):
+        key = (row.id, row.key, row.version)
+        if key not in _CONSULTANT_LEVELS:
+            templates = load_templates(yaml.safe_load(row.source_yaml))
+            _CONSULTANT_LEVELS[key] = templates.consultant_levels
+        if _CONSULTANT_LEVELS[key]:
+            out.append((row.key, row.version, min(_CONSULTANT_LEVELS[key])))
+    return out
+
+
+def coordinator_named_children(user: User) -> sa.CompoundSelect[tuple[int]]:
+    """Child ids whose named data a coordinator reads: an open action path escalated to a
+    level where the municipal consultants take part (by the path's own template version),
+    or a meeting the coordinator is invited to (as for PPR and social workers)."""
+    levels = [
+        sa.and_(
+            ActionPath.template_key == key,
+            ActionPath.template_version == version,
+            ActionPath.escalation_level >= lowest,
+        )
+        for key, version, lowest in consultant_thresholds()
+    ]
+    escalated = sa.select(ActionPath.child_id).where(
+        ActionPath.status == PathStatus.OPEN, sa.or_(sa.false(), *levels)
+    )
+    return sa.union(escalated, invited_children(user))
+
+
+def _coordinator_named(user: User, child: Child) -> bool:
+    named = coordinator_named_children(user).subquery()
+    stmt = sa.select(named.c.child_id).where(named.c.child_id == child.id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
 def _is_delegate(user: User, obj: Any) -> bool:
     inst = institution_of(obj)
     if inst is None or inst not in user.institution_ids:
@@ -286,6 +390,29 @@ def _is_delegate(user: User, obj: Any) -> bool:
         )
         is not None
     )
+
+
+def _can_letter(user: User, pt: MeetingParticipant) -> bool:
+    """Who may download one participant's invitation letter. A letter shows exactly what
+    its reader may see on screen:
+
+    * a guardian's letter (the guardian's own address) needs the right to see the child's
+      guardians, so invited PPR and social workers never get one;
+    * a professional's letter (the concern summary as far as that professional's consent
+      or legal basis covers them, which is the child's position and plan) needs the right
+      to see the child's action paths and assessments; an invited professional who is the
+      signed-in user gets their own letter only;
+    * colleagues in the daycare get no letter.
+    """
+    child = pt.meeting.path.child
+    if pt.kind == ParticipantKind.GUARDIAN:
+        return can(user, Action.VIEW_GUARDIANS, child) and can(user, Action.VIEW_PATHS, child)
+    if pt.kind != ParticipantKind.EXTERNAL:
+        return False
+    if can(user, Action.VIEW_ASSESSMENTS, child) and can(user, Action.VIEW_PATHS, child):
+        return True
+    mine = pt.user_id == user.id or (bool(pt.email) and pt.email.lower() == user.email.lower())
+    return mine and can(user, Action.VIEW_PATHS, child)
 
 
 # Instruments a health visitor may use: the infant band only (first assessment at a home
@@ -319,7 +446,9 @@ def _can_assessment(user: User, action: Action, assessment: Assessment) -> bool:
         return False
     if assessment.status != AssessmentStatus.SUBMITTED:
         return False
-    if _global(user, Action.VIEW_ASSESSMENTS):
+    if _global(user, Action.VIEW_ASSESSMENTS) or (
+        user.has_role(*FIGURES_ONLY_ROLES) and _coordinator_named(user, child)
+    ):
         return True
     own = db.session.scalar(
         sa.select(Assessment.status).where(
@@ -381,8 +510,25 @@ def visible_institution_ids(user: User, action: Action = Action.LIST_CHILDREN) -
     return []
 
 
+def named_institution_ids(user: User, action: Action = Action.VIEW_CHILD) -> list[int] | None:
+    """Institutions where the user may do `action` to every child by name; None means all.
+    Unlike `visible_institution_ids`, a figures-only grant (the coordinator's) counts for
+    nothing here."""
+    if any(
+        action in GLOBAL_GRANTS.get(role, ())
+        and (role not in FIGURES_ONLY_ROLES or action not in NAMED_ACTIONS)
+        for role in user.roles
+    ):
+        return None
+    if _scoped(user, action):
+        return sorted(user.institution_ids)
+    return []
+
+
 def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Select[Child]:
-    """A query for the children the user may act on, by current group membership."""
+    """A query for the children the user may act on by name, by current group membership:
+    the children of the user's institutions, and the children the user is invited about or,
+    for a coordinator, named to (`coordinator_named_children`)."""
     stmt = (
         sa.select(Child)
         .join(
@@ -391,10 +537,16 @@ def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Selec
         )
         .join(Group, Group.id == GroupMembership.group_id)
     )
-    ids = visible_institution_ids(user, action)
+    ids = named_institution_ids(user, action)
     if ids is None:
         return stmt
-    return stmt.where(Group.institution_id.in_(ids))
+    where: list[sa.ColumnElement[bool]] = [Group.institution_id.in_(ids)] if ids else []
+    if action in INVITED_GRANTS and user.has_role(*INVITED_ROLES):
+        where.append(Child.id.in_(invited_children(user)))
+    if action in COORDINATOR_NAMED_GRANTS and user.has_role(*FIGURES_ONLY_ROLES):
+        named = coordinator_named_children(user).subquery()
+        where.append(Child.id.in_(sa.select(named.c.child_id)))
+    return stmt.where(sa.or_(sa.false(), *where))
 
 
 # Sync conflicts ---------------------------------------------------------------------------

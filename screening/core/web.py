@@ -32,6 +32,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "offline.app_page",
         "offline.service_worker",
         "offline.manifest",
+        "offline.module",
     }
 )
 

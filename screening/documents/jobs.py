@@ -182,7 +182,9 @@ def _meeting_invitations(job: ReportJob, progress: Callable[[int], None]) -> byt
     meeting = db.session.get_one(Meeting, job.params["meeting_id"])
     today = date.fromisoformat(job.params["today"])
     lh = reports.letterhead(today, job.params.get("logo"))
-    return bytes(invitations(lh, reports.meeting_letters(meeting, lh, today), progress))
+    allowed = job.params.get("participant_ids")  # decided by the policy when it was started
+    letters = reports.meeting_letters(meeting, lh, today, allowed)
+    return bytes(invitations(lh, letters, progress))
 
 
 def _round_plans(job: ReportJob, progress: Callable[[int], None]) -> bytes:

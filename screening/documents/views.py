@@ -31,7 +31,7 @@ from reports.parents import parents_copy
 from reports.plans import action_plan
 from screening.children.models import Child, Guardian
 from screening.core import audit
-from screening.core.access import load, require
+from screening.core.access import authorize, load, require
 from screening.core.extensions import db
 from screening.core.policy import Action, can
 from screening.documents import jobs
@@ -62,10 +62,9 @@ def _lh(today: date) -> Letterhead:
 def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
     meeting = load(Meeting, meeting_id, Action.VIEW_PATHS)
     pt = db.session.get(MeetingParticipant, participant_id)
-    if pt is None or pt.meeting_id != meeting.id:
-        abort(404)
-    if pt.kind.value == "staff":
+    if pt is None or pt.meeting_id != meeting.id or pt.kind.value == "staff":
         abort(404)  # colleagues get no letter
+    authorize(pt, Action.DOWNLOAD_LETTER)
     today = date.today()
     lh = _lh(today)
     info, child, to = data.meeting_letter(pt, lh, today)
@@ -100,7 +99,7 @@ def plan_pdf(path_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/institutions/<int:institution_id>/overview.pdf")
 def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValue:
     round_ = db.get_or_404(ScreeningRound, round_id)
-    inst = load(Institution, institution_id, Action.VIEW_PATHS)
+    inst = load(Institution, institution_id, Action.ROUND_OVERVIEW)
     if not round_.covers(inst.id):
         abort(404)
     today = date.today()
@@ -128,7 +127,8 @@ def parents_copy_pdf(child_id: int, guardian_id: int) -> ResponseReturnValue:
     if guardian is None or guardian_id not in {gl.guardian_id for gl in child.guardian_links}:
         abort(404)
     today = date.today()
-    content = parents_copy(_lh(today), data.parents_copy_data(child, guardian, today))
+    lh = _lh(today)
+    content = parents_copy(lh, data.parents_copy_data(child, guardian, today, lh))
     audit.record(
         "pdf.download",
         "child",
@@ -148,12 +148,15 @@ def meeting_invitations(meeting_id: int) -> ResponseReturnValue:
     meeting = load(Meeting, meeting_id, Action.VIEW_PATHS)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    total = sum(1 for pt in meeting.participants if pt.kind.value != "staff")
+    # Only the letters this user may download one by one (`Action.DOWNLOAD_LETTER`).
+    allowed = [
+        pt.id for pt in meeting.participants if can(current_user, Action.DOWNLOAD_LETTER, pt)
+    ]
     job = jobs.create(
         "meeting_invitations",
-        _params(meeting_id=meeting.id),
+        _params(meeting_id=meeting.id, participant_ids=allowed),
         current_user.id,
-        total,
+        len(allowed),
         f"invitationer-{meeting.id}.pdf",
     )
     return _start(job, meeting.path.child_id)

@@ -82,7 +82,7 @@ def offline_pack(
     user: User,
     today: date,
     *,
-    days: int = DEFAULT_PACK_DAYS,
+    days: float = DEFAULT_PACK_DAYS,
     group_ids: list[int] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:

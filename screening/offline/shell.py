@@ -11,7 +11,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from screening.core.i18n import lang as current_lang
@@ -47,6 +56,20 @@ def precache_static(static_folder: str | Path | None = None) -> list[str]:
     return [*SHELL_STATIC, *found]
 
 
+def is_module(name: str) -> bool:
+    """Whether `name` (below the static folder) is one of the app's versioned modules."""
+    return name.endswith(".js") and any(name.startswith(f + "/") for f in MODULE_FOLDERS)
+
+
+def cached_url(name: str) -> str:
+    """The URL the page and the worker use for a kept static file: the app's modules under
+    the version's own path (so every import they make is of the same version), the rest
+    from the static folder."""
+    if is_module(name):
+        return url_for("offline.module", version=app_version(), filename=name)
+    return url_for("static", filename=name)
+
+
 def app_version() -> str:
     """The offline app's version: OFFLINE_APP_VERSION if set, else a digest of the files
     the service worker keeps, so any change to them installs a new worker and new caches."""
@@ -69,17 +92,44 @@ def app_version() -> str:
     return cached
 
 
+# The page names its version in a header: the worker keeps a page only in the cache of the
+# same version as the scripts it keeps there (static/js/sw.js).
+VERSION_HEADER = "X-Offline-App-Version"
+
+
 @bp.route("/offline/")
-def app_page() -> str:
+def app_page() -> Response:
     lang = current_lang()
     idle = int(current_app.config["INACTIVITY_TIMEOUT"].total_seconds())
-    return render_template(
+    body = render_template(
         "offline/app.html",
         app_version=app_version(),
         lang=lang,
         idle_seconds=max(idle, 1),
+        retry_seconds=(
+            float(current_app.config.get("OFFLINE_RETRY_MIN_SECONDS", 30)),
+            float(current_app.config.get("OFFLINE_RETRY_MAX_SECONDS", 300)),
+        ),
         test_hooks=bool(current_app.config.get("OFFLINE_TEST_HOOKS")),
+        module_url=cached_url,
     )
+    response = Response(body, mimetype="text/html")
+    response.headers[VERSION_HEADER] = app_version()
+    return response
+
+
+@bp.route("/offline/app/<version>/<path:filename>")
+def module(version: str, filename: str) -> Response:
+    """The app's modules under the version's path. Relative imports stay within it, so a
+    page of one version never runs a module of another: a version this server does not
+    have is 404, never the current file in its place."""
+    if version != app_version() or not is_module(filename):
+        abort(404)
+    if filename not in precache_static():
+        abort(404)
+    response = send_from_directory(_static_folder(), filename, mimetype="text/javascript")
+    response.headers[VERSION_HEADER] = version
+    return response
 
 
 @bp.route("/sw.js")
@@ -87,9 +137,7 @@ def service_worker() -> Response:
     """The worker, with its version and the files to keep written in. Never cached by the
     browser's HTTP cache, so a deployment is noticed at the next visit."""
     source = (_static_folder() / "js" / "sw.js").read_text(encoding="utf-8")
-    urls = [url_for("offline.app_page")] + [
-        url_for("static", filename=name) for name in precache_static()
-    ]
+    urls = [url_for("offline.app_page")] + [cached_url(name) for name in precache_static()]
     body = source.replace('"__VERSION__"', f'"{app_version()}"').replace(
         '["__PRECACHE__"]', "[" + ", ".join(f'"{u}"' for u in urls) + "]"
     )

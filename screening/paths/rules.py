@@ -68,6 +68,9 @@ class Templates:
     escalation_levels: tuple[tuple[int, str, str], ...]  # (level, da, en)
     paths: Mapping[str, PathTemplate]
     closing: tuple[StepTemplate, ...]
+    # Levels where the municipal consultants take part (`consultants: true`): from there the
+    # coordinator reads the child's named data (screening.core.policy).
+    consultant_levels: frozenset[int] = frozenset()
 
     def for_position(self, position: str) -> PathTemplate:
         return self.paths[position]
@@ -187,10 +190,15 @@ def load_templates(src: str | Path | Mapping[str, Any] | None = None) -> Templat
     if not isinstance(doc["version"], int) or doc["version"] < 1:
         fail("version", "must be a positive integer")
     levels = []
+    consultant_levels: set[int] = set()
     for i, lv in enumerate(doc["escalation_levels"]):
         if not isinstance(lv, Mapping) or not isinstance(lv.get("level"), int):
             fail(f"escalation_levels.{i}", "needs an integer level with da and en titles")
         levels.append((lv["level"], str(lv.get("da", "")), str(lv.get("en", ""))))
+        if not isinstance(lv.get("consultants", False), bool):
+            fail(f"escalation_levels.{i}.consultants", "must be true or false")
+        if lv.get("consultants", False):
+            consultant_levels.add(lv["level"])
     level_numbers = [lv[0] for lv in levels]
     if level_numbers != sorted(set(level_numbers)):
         fail("escalation_levels", "levels must be unique and ascending")
@@ -209,7 +217,14 @@ def load_templates(src: str | Path | Mapping[str, Any] | None = None) -> Templat
     closing = _steps(doc["paths"].get("closing", {}).get("steps", []), "paths.closing.steps", fail)
     if not any(s.kind == "notify" for s in paths["red"].steps):
         fail("paths.red.steps", "the red path must assess the duty to notify (a notify step)")
-    return Templates(str(doc["key"]), doc["version"], tuple(levels), paths, closing)
+    return Templates(
+        str(doc["key"]),
+        doc["version"],
+        tuple(levels),
+        paths,
+        closing,
+        frozenset(consultant_levels),
+    )
 
 
 def _steps(raw: Any, path: str, fail: Callable[[str, str], NoReturn]) -> tuple[StepTemplate, ...]:

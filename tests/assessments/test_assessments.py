@@ -207,7 +207,7 @@ def test_draft_then_submit_with_classifier_suggestion(browser, world):
     db.session.refresh(a)
     assert a.status == AssessmentStatus.SUBMITTED
     assert a.suggested_position.value == "yellow"
-    assert (a.ruleset_key, a.ruleset_version) == ("default", 1)
+    assert (a.ruleset_key, a.ruleset_version) == ("default", 2)
     assert a.classification["reasons"][0]["rule_id"] == "yellow-statement"
     page = browser.get(r.headers["Location"]).get_data(as_text=True)
     assert "emo-y1" not in page  # statements are shown by their text, not their keys
@@ -251,7 +251,8 @@ def test_next_child_without_going_back_to_the_list(browser, world):
 
 def test_child_outside_the_round_cannot_be_assessed(browser, world):
     browser.login("koord@example.dk")
-    assert browser.get(assess_url(world, "elsewhere")).status_code == 403  # visible, no ASSESS
+    # Figures, not names: the coordinator does not see the child at all.
+    assert browser.get(assess_url(world, "elsewhere")).status_code == 404
     browser.submit("/logout", page="/rounds")
     browser.login("edu1@example.dk")
     assert browser.get(assess_url(world, "elsewhere")).status_code == 404
@@ -302,26 +303,32 @@ def test_leader_records_the_joint_assessment_with_override_reason(browser, new_b
     html = browser.get(url).get_data(as_text=True)
     assert "Eva" in html
     assert "Emil" in html
-    # Default method "shared": the most concerned position at least two share = green.
-    r = browser.submit(url, {"agreed_position": "yellow", "justification": "Vi er enige."})
+    # Default method "most_concerned": one educator's yellow is the suggestion; the
+    # assessors disagree, so no position is pre-selected.
+    assert "checked" not in html.split('name="agreed_position"', 1)[1].split("</fieldset>")[0]
+    # The statements they answered differently are marked, in words too.
+    assert html.count('class="answer answer-statement answer-differs"') == 2
+    assert html.count("(forskellig)") == 2
+    assert "Vurderingerne er uenige." in html
+    r = browser.submit(url, {"agreed_position": "green", "justification": "Vi er enige."})
     assert r.status_code == 400
     assert "Skriv hvorfor I vælger en anden position end forslaget." in r.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(JointAssessment.id))) == 0
     r = browser.submit(
         url,
         {
-            "agreed_position": "yellow",
+            "agreed_position": "green",
             "justification": "Vi er enige.",
-            "override_reason": "Eva har set barnet i flere uger.",
+            "override_reason": "Emil har set barnet i flere uger.",
         },
     )
     assert r.status_code == 302
     joint = db.session.scalar(sa.select(JointAssessment))
-    assert (joint.suggested_position.value, joint.agreed_position.value) == ("green", "yellow")
-    assert joint.override_reason == "Eva har set barnet i flere uger."
+    assert (joint.suggested_position.value, joint.agreed_position.value) == ("yellow", "green")
+    assert joint.override_reason == "Emil har set barnet i flere uger."
     assert svc.latest_agreed(world["older"].id).id == joint.id
     child_page = browser.get(f"/children/{world['older'].id}").get_data(as_text=True)
-    assert "pos-yellow" in child_page
+    assert "pos-green" in child_page
 
 
 def test_parents_informed_is_recorded(browser, world):

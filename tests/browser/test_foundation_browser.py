@@ -31,7 +31,11 @@ def test_leader_browses_to_a_child_on_a_tablet(tablet, live_server, world):
     console_errors = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     LoginPage(page, live_server).open().sign_in("leder@example.dk")
-    assert page.url.endswith("/institutions")
+    assert page.url.endswith("/")  # the home page ("I dag")
+    assert page.get_by_role("heading", name="I dag").is_visible()
+    page.get_by_role("navigation", name="Hovedmenu").get_by_role(
+        "link", name="Institutioner"
+    ).click()
     page.get_by_role("link", name="Børnehuset Mælkebøtten").click()
     page.get_by_role("link", name="Egernene").click()
     page.get_by_role("link", name="Åse Bæk").click()

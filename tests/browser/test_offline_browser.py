@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -661,4 +662,292 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
         sa.select(Assessment).where(Assessment.child_id == setup["kids"][2].id)
     )
     assert karla.concerns == "Tilføjet før låsning"
+    assert errors == []
+
+
+# Issue 15: the client's defects ------------------------------------------------------------------
+
+
+def fast_retries(app, monkeypatch):
+    """The retry schedule in seconds instead of minutes (config, read by the page)."""
+    monkeypatch.setitem(app.config, "OFFLINE_RETRY_MIN_SECONDS", 1)
+    monkeypatch.setitem(app.config, "OFFLINE_RETRY_MAX_SECONDS", 2)
+
+
+def open_with_the_server_down(page, server):
+    """The Wi-Fi is up but the server is not, and the app is opened anew (from the cache)."""
+    server.down()
+    response = page.reload()
+    assert response is not None
+    assert response.from_service_worker
+    unlock(page)
+
+
+def test_work_saved_while_the_server_is_unreachable_is_sent_by_itself(
+    app, context, server, setup, monkeypatch
+):
+    fast_retries(app, monkeypatch)
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    open_with_the_server_down(page, server)
+    assess(page, "Otto Ørn")
+    assess(page, "Ulla Åby", final=False)
+    assert waiting(page) == 2
+
+    # The server comes back; nobody touches the tablet.
+    server.up()
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0", timeout=20_000)
+    assert count(Assessment) == 2
+    assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 1
+    assert count(SyncReceipt) == 2
+    assert errors == []
+
+
+def test_the_sync_bar_tells_offline_from_an_unreachable_server(
+    app, context, server, setup, monkeypatch
+):
+    fast_retries(app, monkeypatch)
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    net = page.locator("#net-state")
+    expect(net).to_have_text("Online – alt er sendt")
+
+    open_with_the_server_down(page, server)
+    expect(net).to_have_text("Online, men serveren kan ikke nås")
+    expect(page.locator("#sync-tries")).to_contain_text("Sidste forsøg kl.")
+    assess(page, "Otto Ørn")
+    # Tried at once after the save, and planned again.
+    expect(page.locator("#sync-tries")).to_contain_text("næste kl.")
+    expect(net).to_have_text("Online, men serveren kan ikke nås")
+
+    context.set_offline(True)
+    expect(net).to_contain_text("Offline")
+    context.set_offline(False)
+    server.up()
+    expect(net).to_have_text("Online – alt er sendt", timeout=20_000)
+    expect(page.locator("#sync-tries")).to_have_text("")
+    assert errors == []
+
+
+def dump_items(page) -> list[dict]:
+    return [r["row"] for r in dump_indexeddb(page) if r["store"] == "items"]
+
+
+def device_full(page, full: bool):
+    page.evaluate(
+        """(full) => {
+            const proto = IDBObjectStore.prototype;
+            if (!proto.realPut) {
+                proto.realPut = proto.put;
+                proto.put = function (...args) {
+                    if (window.deviceFull && this.name === 'items') {
+                        throw new DOMException(
+                            'The quota has been exceeded.', 'QuotaExceededError');
+                    }
+                    return this.realPut(...args);
+                };
+            }
+            window.deviceFull = full;
+        }""",
+        full,
+    )
+
+
+def test_a_save_the_device_refuses_never_looks_saved(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    # The device is full: IndexedDB refuses every write of an item with the browser's own
+    # QuotaExceededError. (Chromium's quota override, Storage.overrideQuotaForOrigin, does not
+    # reach the IndexedDB of a Playwright context, so the browser's refusal is made here.)
+    device_full(page, True)
+
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    page.get_by_label("Barnet virker glad", exact=False).first.check()
+    page.get_by_label("Bekymringer", exact=True).fill("Skrevet, men ikke gemt")
+    page.get_by_role("button", name="Gem kladde").click()
+    message = page.locator("#assess-errors")
+    expect(message).to_have_text(
+        "Det er ikke gemt på enheden. Der er ikke mere plads på enheden. "
+        "Send det, der venter, eller slet gamle offline-pakker."
+    )
+    expect(page.locator("#view-assess")).to_be_visible()  # what was typed is still there
+
+    page.locator("#view-assess [data-back]").click()
+    expect(page.locator("#view-home")).to_be_visible()
+    expect(child_card(page, "Otto Ørn")).not_to_contain_text("Kladde gemt på enheden")
+    assert waiting(page) == 0
+    assert dump_items(page) == []
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    expect(page.get_by_label("Bekymringer", exact=True)).to_have_value("")
+
+    # With room again the same save is kept.
+    device_full(page, False)
+    page.get_by_label("Bekymringer", exact=True).fill("Nu gemt")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator("#view-home")).to_be_visible()
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Kladde gemt på enheden")
+    assert waiting(page) == 1
+    assert len(dump_items(page)) == 1
+    assert errors == []
+
+
+def test_an_expired_pack_is_explained_and_nothing_waiting_is_lost(
+    app, context, server, setup, monkeypatch
+):
+    fast_retries(app, monkeypatch)
+    monkeypatch.setitem(app.config, "OFFLINE_PACK_DAYS", 10 / 86400)  # ten seconds
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    go_offline(context, server)
+    assess(page, "Otto Ørn")
+    assess(page, "Ulla Åby", final=False)
+    page.wait_for_function(
+        """() => { const p = window.trivselsspor.state.pack;
+                   return !p || new Date(p.expires_at) < new Date(); }""",
+        timeout=30_000,
+    )
+    page.get_by_role("button", name="Lås").click()
+    unlock(page)
+
+    notice = page.locator("#pack-expired")
+    expect(notice).to_contain_text("Offline-pakken udløb")
+    expect(notice).to_contain_text("fordi den indeholder personoplysninger om børnene")
+    expect(notice).to_contain_text("Intet af det, der venter på at blive sendt, er tabt")
+    expect(page.locator(".child-card")).to_have_count(0)
+    assert waiting(page) == 2
+    assert len(dump_items(page)) == 2
+    # Still said after another lock and unlock, and while a sync runs.
+    page.get_by_role("button", name="Lås").click()
+    unlock(page)
+    expect(notice).to_contain_text("Offline-pakken udløb")
+
+    # Back online the waiting items go by themselves, and a new pack is one press away.
+    monkeypatch.setitem(app.config, "OFFLINE_PACK_DAYS", 14)
+    go_online(context, server)
+    expect(page.locator("#queue-count")).to_have_attribute("data-count", "0", timeout=20_000)
+    expect(notice).to_be_visible()
+    notice.get_by_role("button", name="Hent ny offline-pakke").click()
+    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
+    expect(notice).to_be_hidden()
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Indsendt")
+    assert count(Assessment) == 2
+    assert errors == []
+
+
+def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
+    context, server, setup
+):
+    from screening.assessments import services as svc
+
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    page.goto(f"{server.url}/rounds/{setup['round'].id}/children/{setup['kids'][0].id}/assess")
+    page.get_by_label("Barnet virker glad", exact=False).first.check()
+    page.locator("#concerns").fill("Pakkens gamle tekst")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    open_app_first_time(page, server.url)
+
+    go_offline(context, server)
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    page.get_by_label("Bekymringer", exact=True).fill("Tablettens tekst")
+    page.get_by_role("button", name="Gem kladde").click()
+    expect(page.locator("#view-home")).to_be_visible()
+    a = db.session.scalar(sa.select(Assessment))
+    svc.save(
+        a,
+        svc.AssessmentInput(
+            answers=dict(a.answers), resources="", concerns="Kontorets tekst",
+            justification="", vulnerability=None,
+        ),
+        submit=False,
+    )
+    db.session.commit()
+    go_online(context, server)
+    sync_now(page)
+    expect(child_card(page, "Otto Ørn")).to_contain_text("Konflikt")
+
+    # Settled online in favour of the tablet's text; the tablet hears of it at its next sync.
+    app_page = page.url
+    page.locator("#conflict-list a").click()
+    page.get_by_role("button", name="Brug tablettens version").click()
+    expect(page.locator(".flash-success")).to_contain_text("Konflikten er løst")
+    page.goto(app_page)
+    expect(page.locator("#view-home")).to_be_visible()
+    sync_now(page)
+    expect(page.locator("#conflicts")).to_be_hidden()
+
+    # The pack still holds the old draft: the form does not open with it.
+    card = child_card(page, "Otto Ørn")
+    expect(card).to_contain_text("Nyere version på serveren – hent en ny offline-pakke")
+    card.get_by_role("button", name="Vurdér").click()
+    expect(page.locator("#app-message")).to_contain_text("Serveren har en nyere version")
+    expect(page.locator("#view-assess")).to_be_hidden()
+
+    # A new pack brings the server's version, and the form opens with it.
+    page.get_by_role("button", name="Hent offline-pakke").click()
+    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    expect(page.get_by_label("Bekymringer", exact=True)).to_have_value("Tablettens tekst")
+    assert db.session.scalar(sa.select(Assessment.concerns)) == "Tablettens tekst"
+    assert errors == []
+
+
+def wait_for_caches(page, names: list[str]):
+    """Until the worker's caches are `names` (wait_for_function takes a promise for true)."""
+    for _ in range(150):
+        if page.evaluate("caches.keys()") == names:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"caches are {page.evaluate('caches.keys()')}, not {names}")
+
+
+def test_page_and_scripts_always_come_from_the_same_version(
+    app, context, server, setup, monkeypatch, tmp_path
+):
+    # The app's files in a folder the test can deploy a new version into.
+    static = tmp_path / "static"
+    shutil.copytree(app.static_folder, static)
+    monkeypatch.setattr(app, "static_folder", str(static))
+    monkeypatch.delitem(app.extensions, "offline_app_version", raising=False)
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, server.url, "edu@example.dk")
+    open_app_first_time(page, server.url)
+    main = page.locator("main")
+    first = main.get_attribute("data-version")
+    assert page.evaluate("() => window.scriptsOfVersion") is None
+
+    # A new version is deployed: its entry module says which it is.
+    entry = static / "js" / "offline" / "main.js"
+    entry.write_text(
+        entry.read_text(encoding="utf-8") + '\nwindow.scriptsOfVersion = "second";\n',
+        encoding="utf-8",
+    )
+    app.extensions.pop("offline_app_version")
+    page.reload()
+    expect(page.locator("#view-home")).to_be_visible()
+    second = main.get_attribute("data-version")
+    assert second != first
+    assert page.evaluate("() => window.scriptsOfVersion") == "second"
+
+    # Once the new worker has taken over, the kept page and scripts are the new ones too.
+    wait_for_caches(page, [f"trivselsspor-shell-{second}"])
+    go_offline(context, server)
+    response = page.reload()
+    assert response is not None
+    assert response.from_service_worker
+    unlock(page)
+    assert main.get_attribute("data-version") == second
+    assert page.evaluate("() => window.scriptsOfVersion") == "second"
     assert errors == []

@@ -154,7 +154,7 @@ def test_a_rule_set_only_for_other_instruments(topi: Instrument) -> None:
 
 def test_result_records_its_provenance(topi: Instrument, default: RuleSet) -> None:
     result = classify(topi, default, {"cog-y1": True, "soc-r2": True})
-    assert (result.ruleset_key, result.ruleset_version) == ("default", 1)
+    assert (result.ruleset_key, result.ruleset_version) == ("default", 2)
     assert (result.instrument_key, result.instrument_version) == ("topi-3-6", 1)
     assert result.action_path_key == "red"
     assert result.professions == ("psychologist", "speech_therapist")
@@ -273,7 +273,7 @@ def test_repr_is_readable(topi: Instrument, default: RuleSet) -> None:
     result = classify(topi, default, {"emo-y1": True})
     assert repr(result) == (
         "Classification(yellow, reasons=['yellow-statement'], professions=['psychologist'], "
-        "flags=[], ruleset=default v1)"
+        "flags=[], ruleset=default v2)"
     )
     assert (
         repr(result.reasons[0]) == "Reason('yellow-statement', yellow, areas=('emotional',), "

@@ -64,7 +64,8 @@ def test_golden_case(
     )
     assert result.position == case["expect"]
     assert list(result.rule_ids) == case["reasons"]
-    assert (result.ruleset_key, result.ruleset_version) == (case["rules"], 1)  # as shipped
+    shipped = {"default": 2}.get(case["rules"], 1)  # default v2: joint "most_concerned"
+    assert (result.ruleset_key, result.ruleset_version) == (case["rules"], shipped)
     assert list(result.flags) == case.get("flags", [])
     if "prof" in case:
         assert list(result.professions) == case["prof"]

@@ -34,7 +34,7 @@ G, Y, R = "green", "yellow", "red"
     ],
 )
 def test_shared_method(default: RuleSet, positions: list[str], expected: str, rule_id: str) -> None:
-    s = suggest_joint(positions, default)
+    s = suggest_joint(positions, default, method="shared")
     assert s.position == expected
     assert s.reasons[0].rule_id == rule_id
     assert s.positions == tuple(Position(p) for p in positions)
@@ -50,11 +50,11 @@ def test_most_concerned_method(rulesets: dict[str, RuleSet], default: RuleSet) -
     )
     assert s.action_path_key == "bekymring"
     assert suggest_joint([G, R], default, method="most_concerned").position == R
-    assert suggest_joint([R, Y, G], default, min_shared=3).position == G
+    assert suggest_joint([R, Y, G], default, method="shared", min_shared=3).position == G
 
 
 def test_joint_reasons_say_why(default: RuleSet) -> None:
-    s = suggest_joint([R, Y, G], default)
+    s = suggest_joint([R, Y, G], default, method="shared")
     assert s.reasons[0].text_da == (
         "2 af 3 vurderinger placerer barnet i gul eller rød position; det er den mest "
         "bekymrede position, som mindst 2 vurderinger deler. Den mest bekymrede vurdering er "
@@ -63,10 +63,10 @@ def test_joint_reasons_say_why(default: RuleSet) -> None:
     assert s.flags == ("disagreement",)
     assert s.reasons[1].rule_id == "joint.disagreement"
     assert "drøft forskellen" in s.reasons[1].text_da
-    assert suggest_joint([G, G], default).reasons[0].text_en == (
+    assert suggest_joint([G, G], default, method="shared").reasons[0].text_en == (
         "No yellow or red position is shared by at least 2 of the 2 assessments."
     )
-    one = suggest_joint([Y], default).reasons[0]
+    one = suggest_joint([Y], default, method="shared").reasons[0]
     assert one.text_en == (
         "There is only 1 assessment, fewer than the 2 needed to share a position; the most "
         "concerned position (yellow) is used."
@@ -77,7 +77,7 @@ def test_joint_from_classifications_keeps_their_reasons(topi: Instrument, defaul
     a = classify(topi, default, {"emo-y1": True, "cog-y1": True})
     b = classify(topi, default, {"emo-y1": True})
     c = classify(topi, default, {"soc-r1": True})
-    s = suggest_joint([a, b.to_dict(), c], default)
+    s = suggest_joint([a, b.to_dict(), c], default, method="shared")
     assert s.position == Y
     # The joint reason, then the yellow assessments' reasons without duplicates.
     assert [r.rule_id for r in s.reasons] == [
@@ -124,7 +124,7 @@ def test_override_keeps_both_positions(default: RuleSet) -> None:
     data = json.loads(json.dumps(changed.to_dict()))
     assert data["suggested_position"] == "yellow"
     assert data["position"] == "red"
-    assert data["suggestion"]["method"] == "shared"
+    assert data["suggestion"]["method"] == "most_concerned"
 
 
 @pytest.mark.parametrize("reason", [None, "", "   \n\t"])
@@ -149,7 +149,7 @@ def test_override_of_a_single_classification(topi: Instrument, default: RuleSet)
 @pytest.mark.parametrize(
     ("rules", "positions", "expected"),
     [
-        ("default", [Y, G], G),  # no yellow-or-worse position shared by two
+        ("default", [Y, G], Y),  # a concern is never dropped: the most concerned
         ("example-basic", [Y, G], Y),  # the basic variant takes the most concerned
     ],
 )

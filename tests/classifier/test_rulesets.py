@@ -24,9 +24,9 @@ from screening.classifier._load import DATA_DIR
 def test_shipped_rule_sets(rulesets: dict[str, RuleSet]) -> None:
     assert set(rulesets) == {"default", "example-strict", "example-basic"}
     default = rulesets["default"]
-    assert (default.key, default.version) == ("default", 1)
+    assert (default.key, default.version) == ("default", 2)
     assert [r.id for r in default.rules][:2] == ["red-statement", "yellow-statement"]
-    assert (default.joint_method, default.joint_min_shared) == ("shared", 2)
+    assert (default.joint_method, default.joint_min_shared) == ("most_concerned", 2)
     assert default.action_path_for("yellow") == "yellow"
     assert default.action_path_for(Position.GREEN) is None
     assert rulesets["example-basic"].joint_method == "most_concerned"

@@ -42,9 +42,10 @@ def test_every_endpoint_refuses_anonymous_requests_except_the_allow_list(app, cl
 
 
 def test_allow_list_is_small_and_public_pages_work(client):
-    # The offline app's shell, worker and manifest hold no personal data (tests/test_offline_app.py
-    # shows the shell is the same bytes signed in and out).
-    offline = {"offline.app_page", "offline.service_worker", "offline.manifest"}
+    # The offline app's shell, worker, manifest and versioned script modules hold no personal
+    # data (tests/offline/test_offline_app.py shows the shell is the same bytes signed in and
+    # out).
+    offline = {"offline.app_page", "offline.service_worker", "offline.manifest", "offline.module"}
     assert {"accounts.login", "static", "core.healthz", "core.set_language"} | offline == set(
         PUBLIC_ENDPOINTS
     )
@@ -162,13 +163,17 @@ def test_staff_cannot_use_admin_pages(browser, two_institutions):
         assert browser.get(url).status_code == 403, url
 
 
-def test_coordinator_sees_every_institution(browser, two_institutions):
+def test_coordinator_sees_every_institution_but_no_child_by_name(browser, two_institutions):
     w = two_institutions
     browser.login("koord@example.dk")
     listing = browser.get("/institutions").get_data(as_text=True)
     assert "Børnehuset A" in listing
     assert "Børnehuset B" in listing
-    assert browser.get(f"/children/{w['child_b'].id}").status_code == 200
+    assert browser.get(f"/institutions/{w['a'].id}").status_code == 200  # groups and counts
+    # Figures, not names: no child, no group's list of children.
+    assert browser.get(f"/children/{w['child_b'].id}").status_code == 404
+    assert browser.get(f"/groups/{w['a'].groups[0].id}").status_code == 404
+    assert "Ada" not in browser.get(f"/institutions/{w['a'].id}").get_data(as_text=True)
 
 
 def test_ppr_sees_no_children_by_default(browser, two_institutions):
@@ -213,15 +218,8 @@ def test_policy_matrix(two_institutions):
         },
         "educator_b": set(),
         "dental": {Action.VIEW_CHILD, Action.ADD_OBSERVATION, Action.LIST_CHILDREN},
-        "coordinator": {
-            Action.VIEW_CHILD,
-            Action.VIEW_GUARDIANS,
-            Action.VIEW_OBSERVATIONS,
-            Action.VIEW_ASSESSMENTS,
-            Action.LIST_CHILDREN,
-            Action.VIEW_PATHS,
-            Action.VIEW_MOMENTUM,
-        },
+        # Figures, not names (see test_coordinator_reads_named_data_only_when_...).
+        "coordinator": set(),
         "admin": set(),
         "ppr": set(),
     }
@@ -238,6 +236,7 @@ def test_policy_matrix(two_institutions):
             Action.MANAGE_OFFERS,
             Action.MUNICIPAL_OVERVIEW,
             Action.PREVIEW_ERASURE,
+            Action.ROUND_OVERVIEW,  # an institution's document (tests/documents/test_access.py)
         }
     ]
     for who, allowed in expected.items():
@@ -250,3 +249,119 @@ def test_policy_denies_anonymous_and_inactive_users(two_institutions):
     assert not can(None, Action.VIEW_CHILD, w["child_a"])
     w["leader_a"].active = False
     assert not can(w["leader_a"], Action.VIEW_CHILD, w["child_a"])
+
+
+# The coordinator sees figures, not names ---------------------------------------------------
+
+COORDINATOR_NAMED = {
+    Action.VIEW_CHILD,
+    Action.VIEW_GUARDIANS,
+    Action.VIEW_OBSERVATIONS,
+    Action.VIEW_ASSESSMENTS,
+    Action.VIEW_PATHS,
+}
+
+
+def _path(w, level, *, status="open", position="yellow"):
+    from datetime import date
+
+    from screening.models import ActionPath
+
+    path = ActionPath(
+        child_id=w["child_a"].id,
+        position=position,
+        status=status,
+        opened_on=date.today(),
+        closed_on=date.today() if status == "closed" else None,
+        coordinator_id=w["leader_a"].id,
+        escalation_level=level,
+        template_key="default",
+        template_version=2,
+    )
+    db.session.add(path)
+    db.session.flush()
+    return path
+
+
+def _named_actions(user, child):
+    return {
+        a for a in Action if a in COORDINATOR_NAMED | {Action.LIST_CHILDREN} and can(user, a, child)
+    }
+
+
+@pytest.mark.parametrize(
+    ("level", "status", "named"),
+    [
+        (1, "open", False),  # individual observation with the parents
+        (2, "open", False),  # the team: no municipal consultants
+        (3, "open", True),  # focus group with consultants
+        (5, "open", True),
+        (4, "closed", False),  # a closed path gives no lasting access
+    ],
+)
+def test_coordinator_reads_named_data_only_when_the_path_reaches_the_consultants(
+    two_institutions, catalogue, level, status, named
+):
+    w = two_institutions
+    _path(w, level, status=status)
+    got = _named_actions(w["coordinator"], w["child_a"])
+    assert got == (COORDINATOR_NAMED if named else set())
+    assert not can(w["coordinator"], Action.LIST_CHILDREN, w["a"].groups[0])
+    assert not can(w["coordinator"], Action.VIEW_CHILD, w["child_b"])  # another child
+
+
+def test_coordinator_escalation_level_follows_the_paths_own_template_version(
+    two_institutions, catalogue
+):
+    w = two_institutions
+    path = _path(w, 3)
+    path.template_version = 1  # a version that marks no consultant level
+    db.session.flush()
+    assert _named_actions(w["coordinator"], w["child_a"]) == set()
+
+
+def test_coordinator_invited_to_the_childs_meeting_reads_it_and_the_read_is_audited(
+    browser, two_institutions, catalogue
+):
+    from datetime import UTC, datetime, timedelta
+
+    from screening.paths import services as paths
+
+    w = two_institutions
+    path = _path(w, 1)
+    meeting = paths.create_meeting(
+        path,
+        w["leader_a"],
+        kind="network",
+        starts_at=datetime.now(UTC) + timedelta(days=2),
+        place="Huset",
+        purpose="Netværksmøde",
+        agenda="",
+    )
+    db.session.commit()
+    browser.login("koord@example.dk")
+    assert browser.get(f"/children/{w['child_a'].id}").status_code == 404
+    paths.invite_staff(meeting, w["coordinator"])
+    db.session.commit()
+    assert _named_actions(w["coordinator"], w["child_a"]) == COORDINATOR_NAMED
+    assert browser.get(f"/children/{w['child_a'].id}").status_code == 200
+    assert browser.get(f"/meetings/{meeting.id}").status_code == 200
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "child.view", AuditEvent.user_id == w["coordinator"].id
+        )
+    ).one()
+    assert event.child_id == w["child_a"].id
+    assert event.outcome == Outcome.OK
+    # Still no other child, and no group list.
+    assert browser.get(f"/children/{w['child_b'].id}").status_code == 404
+    assert browser.get(f"/groups/{w['a'].groups[0].id}").status_code == 404
+
+
+def test_coordinator_keeps_the_figures(browser, two_institutions, catalogue):
+    w = two_institutions
+    coordinator = w["coordinator"]
+    for action in (Action.MUNICIPAL_OVERVIEW, Action.MANAGE_ROUNDS, Action.VIEW_ASSESSMENTS):
+        assert can(coordinator, action), action
+    assert can(coordinator, Action.VIEW_ASSESSMENTS, w["a"])  # a round's counts per institution
+    assert not can(coordinator, Action.VIEW_PATHS, w["a"])  # its PDFs name the children

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from reports.base import Letterhead
+from reports.i18n import DANISH
 from reports.letters import guardian_letter, professional_letter
 from reports.overviews import municipal_overview, round_overview
 from reports.parents import parents_copy
@@ -53,7 +54,9 @@ def docs(world):
     )
     kid = world["older"]
     kid.last_name = "Ærø"
+    world["inst"].address = "Engvej 2, 8000 Aarhus C"
     mother = f.guardian(name="Mette Østergaard", address="Rosenvej 1, 8000 Aarhus C")
+    mother.needs_interpreter, mother.language = True, "ar"
     father = f.guardian(name="Søren Ærø", address=SECRET, protected=True)
     kid.guardian_links += [
         ChildGuardian(guardian=mother, has_custody=True),
@@ -177,7 +180,7 @@ def test_every_document_has_the_form(docs, world):
         assert (round(float(box.width)), round(float(box.height))) == (595, 842), name
         assert reader.metadata.title, name
         assert reader.metadata.author == "Solbjerg Kommune", name
-        assert f"Dannet {TODAY:%d-%m-%Y}" in text, name
+        assert f"Dato: {DANISH.long_date(TODAY)}" in text, name
         pages = len(reader.pages)
         for n, page in enumerate(reader.pages, start=1):
             page_text = page.extract_text()
@@ -194,16 +197,29 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
         for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
     }
     text, _ = text_of(guardian_letter(lh, *letters["Mette Østergaard"]))
+    flat = " ".join(text.split())
     assert "Kære Mette Østergaard" in text
     assert "Rosenvej 1, 8000 Aarhus C" in text  # her own address, on her own letter
-    assert "Torsdag den 03-12-2026 kl. 09.30" in text  # Danish local time
-    assert "tage en person med" in text
-    assert "Pia Psykolog" in text
-    assert "Søren Ærø" in text
-    assert True
+    assert "Torsdag den 3. december 2026 kl. 9.30" in text  # Babel's Danish, local time
+    assert "Mødelokalet, Mælkebøtten\nEngvej 2, 8000 Aarhus C" in text  # with the street
+    assert "tage en med, som du er tryg ved" in flat
+    assert "Vi sørger for en tolk, der taler arabisk." in flat
+    assert "Pia Psykolog, psykolog, PPR" in text
+    assert "Søren Ærø, forælder" in text
+    assert (
+        "Pia Psykolog får oplysninger på grundlag af samtykke fra Mette Østergaard af "
+        f"{DANISH.long_date(TODAY)} (det omfatter vurderinger af barnets trivsel og "
+        "handleplanen)." in flat
+    )
+    assert "Sune Socialrådgiver får oplysninger på grundlag af loven (Barnets lov § 133)." in flat
+    assert "Ring eller skriv til Lis på e-mail leder@example.dk, så finder vi et andet" in flat
+    assert "Lis\nLeder, Børnehuset Mælkebøtten" in text
+    for code in ("psychologist", "cross_disciplinary", "wellbeing", "action_plan"):
+        assert code not in text
     text, _ = text_of(guardian_letter(lh, *letters["Søren Ærø"]))
     assert "Sendes digitalt" in text
     assert "Rosenvej" not in text
+    assert "tolk" not in text  # the interpreter is for the mother
 
 
 def test_professional_letters_share_only_what_the_basis_covers(docs, world):
@@ -213,10 +229,13 @@ def test_professional_letters_share_only_what_the_basis_covers(docs, world):
         for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
     }
     text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
-    assert "Aftalt position: Mistrivsel" in text  # the consent names wellbeing ...
-    assert "Mål i handleplanen" in text  # ... and the action plan
-    assert "Samtykke givet" in text
-    assert "Mette Østergaard" in text
+    flat = " ".join(text.split())
+    assert "Aftalt position: Mistrivsel." in text  # the consent names wellbeing ...
+    assert "\nMål i handleplanen: Otto deltager" in text  # ... and the plan, in paragraphs
+    assert f"Samtykke givet den {DANISH.long_date(TODAY)} af Mette Østergaard." in flat
+    assert "Samtykket omfatter vurderinger af barnets trivsel og handleplanen." in flat
+    assert "Der er bestilt tolk til mødet (arabisk)." in flat
+    assert "Kan du ikke komme, så kontakt Lis på e-mail leder@example.dk." in flat
     text, _ = text_of(professional_letter(lh, *letters["Sune Socialrådgiver"]))
     assert "Hjemmel: Barnets lov § 133" in text
     assert "Mål i handleplanen" not in text
@@ -255,7 +274,7 @@ def test_overviews(docs, world):
         round_overview(lh, data.round_overview_data(world["round"], world["inst"], TODAY))
     )
     assert "Egernene" in text
-    assert "Børn der kræver handling" in text
+    assert "Børn, der kræver handling" in text
     assert "Otto Ærø" in text or "Ingen børn kræver handling" in text
     text, _ = text_of(municipal_overview(lh, data.municipal_overview_data(world["round"], TODAY)))
     assert "Børnehuset Mælkebøtten" in " ".join(text.split())
@@ -264,6 +283,12 @@ def test_overviews(docs, world):
     assert "<5" in text  # 4 children in the institution: suppressed, not shown as "4"
     rows = municipal_overview_rows(world)
     assert rows[0].children == 4
+    # The municipality's threshold for small counts (the key figures' one) applies here too.
+    db.session.scalar(sa.select(Municipality)).suppression_threshold = 3
+    db.session.commit()
+    text, _ = text_of(municipal_overview(lh, data.municipal_overview_data(world["round"], TODAY)))
+    assert "<5" not in text
+    assert "Tal under 3 vises som »<3«" in " ".join(text.split())
 
 
 def municipal_overview_rows(world):
@@ -280,18 +305,18 @@ def test_parents_copy_holds_everything_including_the_access_log(browser, docs, w
     for expected in (
         "Oplysninger om Otto Ærø",
         "Mette Østergaard",
-        "Adressebeskyttet",
-        "Positioner",
+        "Barnets position i hver vurderingsrunde",
         "Mistrivsel",
         "Trivselsvurdering",
         "Tværfagligt møde",
         "Samtykke",
-        "Adgangslog",
-        "child.view",
+        "Hvem har set eller ændret oplysningerne",
+        "åbnede barnets side",
         "Handleplan for Otto Ærø",
     ):
         assert expected in text, expected
     assert "Hemmelig" not in text
+    assert "Adressebeskyttet" not in text  # the other guardian's protection is theirs too
 
 
 def test_downloads_are_audited_and_guarded(browser, new_browser, docs, world):

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 const FOLDER = new URL("../../screening/static/js/offline/", import.meta.url);
-const PURE = ["text.js", "crypto.js", "outbox.js"];
+const PURE = ["text.js", "crypto.js", "outbox.js", "status.js", "errors.js"];
 const IMPURE = /\b(document|window|indexedDB|localStorage|navigator|fetch|idb)\b/;
 
 for (const name of PURE) {

@@ -134,3 +134,30 @@ def test_vendored_javascript_matches_its_pinned_checksum():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, relative
         assert (path.parent / "LICENSE").exists(), f"no licence beside {relative}"
     assert "vendor/idb-8.0.4/idb.umd.js" in precache_static(STATIC)
+
+
+def test_the_page_loads_its_modules_from_its_own_version(app, client, monkeypatch):
+    from screening.offline.shell import app_version
+
+    monkeypatch.setitem(app.config, "OFFLINE_APP_VERSION", "v-one")
+    page = client.get("/offline/")
+    assert page.headers["X-Offline-App-Version"] == "v-one"
+    html = page.get_data(as_text=True)
+    assert 'src="/offline/app/v-one/js/offline/main.js"' in html
+    assert "/static/js/offline/" not in html
+    assert app_version() == "v-one"
+
+    with client.get("/offline/app/v-one/js/offline/main.js") as module:
+        assert module.status_code == 200
+        assert module.mimetype == "text/javascript"
+        assert module.headers["X-Offline-App-Version"] == "v-one"
+        assert module.get_data() == (STATIC / "js" / "offline" / "main.js").read_bytes()
+    with client.get("/offline/app/v-one/vendor/idb-8.0.4/idb.umd.js") as vendored:
+        assert vendored.status_code == 200
+    # Another version's module is never answered with this version's file; and only the
+    # app's modules are served this way.
+    assert client.get("/offline/app/v-zero/js/offline/main.js").status_code == 404
+    assert client.get("/offline/app/v-one/js/offline/nothing.js").status_code == 404
+    assert client.get("/offline/app/v-one/app.css").status_code == 404
+    assert client.get("/offline/app/v-one/js/sw-register.js").status_code == 404
+    assert client.get("/offline/app/v-one/js/offline/../../app.css").status_code == 404

@@ -104,6 +104,10 @@ def _doc():
             "paths.yellow.escalation_level: unknown level 9",
         ),
         (lambda d: d.pop("version"), "version: missing"),
+        (
+            lambda d: d["escalation_levels"][2].update(consultants="ja"),
+            "escalation_levels.2.consultants: must be true or false",
+        ),
     ],
 )
 def test_invalid_templates_give_precise_errors(change, message):
@@ -111,3 +115,11 @@ def test_invalid_templates_give_precise_errors(change, message):
     change(doc)
     with pytest.raises(rules.TemplateError, match=message.replace("(", r"\(").replace(")", r"\)")):
         rules.load_templates(doc)
+
+
+def test_the_shipped_templates_bring_in_the_consultants_from_level_3():
+    assert rules.load_templates().consultant_levels == frozenset({3, 4, 5})
+    doc = _doc()
+    for level in doc["escalation_levels"]:
+        level.pop("consultants", None)
+    assert rules.load_templates(doc).consultant_levels == frozenset()

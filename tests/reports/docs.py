@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from pypdf import PdfReader
 
-from reports import letters, overviews, parents, plans
+from reports import group_overview, letters, overviews, parents, plans
 
 from . import samples as s
 
@@ -36,6 +36,7 @@ def builders(lh=None) -> dict[str, Callable[..., bytes]]:
             lh, d or s.municipal_overview()
         ),
         "parents_copy": lambda d=None: parents.parents_copy(lh, d or s.parents_copy()),
+        "group_overview": lambda d=None: group_overview.group_overview(lh, d or s.group_overview()),
     }
 
 
@@ -76,7 +77,14 @@ def flat(text: str) -> str:
 
 
 # Fields that hold codes, not text a user typed.
-CODES = {"position", "language", "kind_code", "interpreter_languages"}
+CODES = {
+    "position",
+    "previous_position",
+    "area_keys",
+    "language",
+    "kind_code",
+    "interpreter_languages",
+}
 
 
 def fill(obj, make: Callable[[str], str], path: str = ""):

@@ -11,6 +11,8 @@ from reports.data import (
     ActionPlanData,
     ChildInfo,
     ChildNeedingAction,
+    GroupOverviewData,
+    GroupOverviewRow,
     GroupRow,
     GuardianRecipient,
     MeetingInfo,
@@ -23,6 +25,7 @@ from reports.data import (
     ProfessionalRecipient,
     RoundOverviewData,
     TimelineEntry,
+    TrafficCell,
 )
 
 TODAY = date(2026, 11, 23)
@@ -176,7 +179,17 @@ def parents_copy(**kw) -> ParentsCopyData:
         "plans": [plan()],
         "meetings": [TimelineEntry(date(2026, 12, 3), "Tværfagligt møde", "Mødelokalet")],
         "consents": [TimelineEntry(date(2026, 11, 1), "Samtykke", "Givet af Mette")],
-        "access_log": [(datetime(2026, 11, 2, 10, 14), "Lise Leder", "Så handleplanen")],
+        "action_path": [
+            TimelineEntry(date(2026, 11, 3), "Orientér lederen", "Ansvarlig: pædagog."),
+            TimelineEntry(date(2026, 11, 4), "Vurdering af underretningspligt", "Vurderet."),
+        ],
+        "access_log": [
+            (
+                datetime(2026, 11, 2, 10, 14),
+                "Lise Leder (leder, Børnehuset Solsikken)",
+                "åbnede handleplanen",
+            )
+        ],
     }
     base.update(kw)
     return ParentsCopyData(**base)
@@ -184,3 +197,28 @@ def parents_copy(**kw) -> ParentsCopyData:
 
 def replace(obj, **kw):
     return dataclasses.replace(obj, **kw)
+
+
+def group_overview(**kw) -> GroupOverviewData:
+    green, yellow = TrafficCell("green", "green"), TrafficCell("yellow", None)
+    base = {
+        "round_name": "Efterår 2026",
+        "institution": "Børnehuset Solsikken",
+        "group": "Mariehønen",
+        "area_keys": ("emotional", "cognitive", "social", "physical"),
+        "rows": (
+            GroupOverviewRow(
+                "Alma Østergaard",
+                TrafficCell("yellow", "green"),
+                (yellow, green, TrafficCell("red", "yellow"), green),
+                ("Hanne Holm ▲", "Søren Sørensen ●"),
+                "Hanne Holm",
+                "Forår 2026",
+            ),
+            GroupOverviewRow(
+                "Otto Ærø", TrafficCell(None, None), (TrafficCell(None, None),) * 4, ()
+            ),
+        ),
+    }
+    base.update(kw)
+    return GroupOverviewData(**base)

@@ -28,6 +28,7 @@ TITLES = {
     "round_overview": "Rundeoversigt – Efterår 2026",
     "municipal_overview": "Kommunal oversigt – Efterår 2026",
     "parents_copy": "Oplysninger om barnet",
+    "group_overview": "Trafiklys – Efterår 2026",
 }
 NAMES = ("Alma", "Østergaard", "Mette", "Lars", "Jensen", "Hanne", "Søren", "Otto")
 
@@ -77,7 +78,7 @@ def test_document_properties(documents, kind, tmp_path):
 
 
 def test_an_english_document_says_so():
-    lh = s.letterhead(language=Language.load("en", CATALOGUE), legacy_wording=False)
+    lh = s.letterhead(language=Language.load("en", CATALOGUE))
     pdf_bytes = builders(lh)["action_plan"]()
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         assert str(pdf.Root.Lang) == "en"

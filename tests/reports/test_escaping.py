@@ -36,6 +36,7 @@ def test_every_typed_text_is_printed_literally(kind, hostile):
         "round_overview": lambda: (s.round_overview(),),
         "municipal_overview": lambda: (s.municipal_overview(),),
         "parents_copy": lambda: (s.parents_copy(),),
+        "group_overview": lambda: (s.group_overview(),),
     }[kind]()
     args = fill(data, lambda name: f"{name} {hostile}")
     text = squash(text_of(builders()[kind](*args)))

@@ -33,15 +33,14 @@ REALISTIC = {
         s.round_overview(
             groups=(s.group_row("Mariehønen og Sommerfuglene i det gamle hus"),) * 3,
             children_needing_action=(
-                ChildNeedingAction(f"Barn med et langt navn {LONG_WORD}", "Mariehønen", "red",
-                                   "", overdue_steps=2),
+                ChildNeedingAction(
+                    f"Barn med et langt navn {LONG_WORD}", "Mariehønen", "red", "", overdue_steps=2
+                ),
             ),
         )
     ),
     "parents_copy": lambda b: b(
-        s.parents_copy(
-            assessments=[TimelineEntry(date(2026, 11, 2), LONG_WORD, LONG_WORD * 3)] * 4
-        )
+        s.parents_copy(assessments=[TimelineEntry(date(2026, 11, 2), LONG_WORD, LONG_WORD * 3)] * 4)
     ),
 }
 
@@ -61,9 +60,7 @@ def _outside(pdf: bytes) -> list[str]:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         for n, page in enumerate(doc.pages, start=1):
             left, right = MARGIN - 0.5, float(page.width) - MARGIN + 0.5
-            grid = [
-                ln for ln in page.lines if abs(ln["x0"] - ln["x1"]) < 0.1 and ln["height"] > 1
-            ]
+            grid = [ln for ln in page.lines if abs(ln["x0"] - ln["x1"]) < 0.1 and ln["height"] > 1]
             for ch in page.chars:
                 if not ch["text"].strip():
                     continue

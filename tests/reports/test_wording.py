@@ -21,7 +21,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "screening" / "translations"
 
 
 def new(**kw) -> Letterhead:
-    return s.letterhead(legacy_wording=False, **kw)
+    return s.letterhead(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,13 @@ def test_professional_letter_in_paragraphs_with_interpreter():
 def test_parents_copy_shows_only_the_requesting_guardians_address():
     data = s.parents_copy(
         guardians=[s.guardian(), s.guardian(name="Lars Jensen", address="Skjult Allé 3")],
-        access_log=[(datetime(2026, 3, 12, 10, 14), "Lise Leder", "Så handleplanen")],
+        access_log=[
+            (
+                datetime(2026, 3, 12, 10, 14),
+                "Lise Leder (leder, Mælkebøtten)",
+                "åbnede handleplanen",
+            )
+        ],
         contact_name="Lise Leder",
     )
     text = text_of(builders(new())["parents_copy"](data))
@@ -137,10 +143,10 @@ def test_parents_copy_shows_only_the_requesting_guardians_address():
     assert "Skjult" not in text
     assert "Barnets position i hver vurderingsrunde" in text
     assert "Hvem har set eller ændret oplysningerne" in text
-    assert "12. marts 2026 kl. 10.14" in flat(text)
+    assert "12. marts 2026 kl. 10.14: Lise Leder (leder, Mælkebøtten) åbnede handleplanen." in flat(
+        text
+    )
     assert "Er noget forkert, kan du bede os rette det. Kontakt Lise Leder." in flat(text)
-    legacy = text_of(builders()["parents_copy"](data))
-    assert "Skjult" not in legacy
 
 
 def test_documents_in_english():

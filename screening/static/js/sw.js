@@ -1,6 +1,12 @@
 /* Trivselsspor's service worker: keeps the offline app's shell (its page, style, scripts
    and icons) in a cache named by the app version, so the app opens with no network.
 
+   Page and scripts are always of one version: the page loads its modules from the
+   version's own path (/offline/app/<version>/…, so their imports are of that version too),
+   and the page is kept only in the cache of the version it names (X-Offline-App-Version).
+   A newer page from the network runs with its own, newer modules; the kept page with the
+   kept modules.
+
    It never keeps personal data: children, forms and unsent items live in IndexedDB,
    encrypted (see js/offline/store.js). That is why a new version may replace the caches at
    once: nothing saved offline is in them. The server writes VERSION and PRECACHE in. */
@@ -12,14 +18,25 @@ const PREFIX = "trivselsspor-shell-";
 const CACHE = PREFIX + VERSION;
 const SHELL = PRECACHE[0];
 const NETWORK_TIMEOUT_MS = 4000;
+const VERSION_HEADER = "X-Offline-App-Version";
+
+// Whether a page from the network is of this worker's version (only such a page is kept).
+function ofThisVersion(response) {
+  return response.ok && !response.redirected && response.headers.get(VERSION_HEADER) === VERSION;
+}
+
+async function install() {
+  const cache = await caches.open(CACHE);
+  await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" })));
+  // The server moved on to another version meanwhile: this one is not installed.
+  if (!ofThisVersion(await cache.match(SHELL))) {
+    await caches.delete(CACHE);
+    throw new Error("another version");
+  }
+}
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" }))))
-      .then(() => self.skipWaiting())
-  );
+  event.waitUntil(install().then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -60,7 +77,7 @@ async function navigate(request) {
   const isShell = url.pathname === SHELL;
   try {
     const response = isShell ? await withTimeout(fetch(request), NETWORK_TIMEOUT_MS) : await fetch(request);
-    if (isShell && response.ok && !response.redirected) {
+    if (isShell && ofThisVersion(response)) {
       const cache = await caches.open(CACHE);
       await cache.put(SHELL, response.clone());
     } else if (isShell && !response.ok) {

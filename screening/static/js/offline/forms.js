@@ -4,10 +4,11 @@
 import { announceChange } from "./channel.js";
 import { newId } from "./crypto.js";
 import { $, flash, h, LANG, t } from "./dom.js";
+import { storageErrorKey } from "./errors.js";
 import { hasConflict, knownServerVersion, latestItemFor, assessmentState, newObservation, planAssessmentSave } from "./outbox.js";
 import { S } from "./state.js";
 import { putItem, replaceItem } from "./store.js";
-import { syncNow } from "./sync.js";
+import { syncSoon } from "./sync.js";
 import { ageText, label, localDate } from "./text.js";
 import { childById, renderAfterSave, show } from "./views.js";
 
@@ -60,7 +61,11 @@ export function openAssessment(roundId, childId) {
   const { round, entry } = findEntry(roundId, childId);
   const child = childById(childId);
   if (!entry || !child) return;
-  if (assessmentState(S.items, S.local, roundId, entry) === "submitted") { flash(t("already_submitted")); return; }
+  const state = assessmentState(S.items, S.local, roundId, entry, S.pack);
+  if (state === "submitted") { flash(t("already_submitted")); return; }
+  // The server has a newer version than the device (a conflict was settled): the form
+  // would open with stale content, so a new pack comes first.
+  if (state === "stale") { flash(t("stale_version")); return; }
   // A conflict is settled online first; an edit on top of it would only add another.
   if (hasConflict(S.local, roundId, childId)) { flash(t("conflict_open")); return; }
   const def = instrumentFor(entry.instrument);
@@ -129,6 +134,12 @@ function missingRatings(def, answers) {
   return def.areas.flatMap((area) => area.items.filter((item) => item.kind === "rated" && !(item.key in answers)));
 }
 
+/** The advice for a save that failed (the app's own words, never the browser's). */
+export function saveFailedText(error) {
+  const advice = error && error.userMessage ? error.userMessage : t(storageErrorKey(error));
+  return t("save_failed", { advice });
+}
+
 function showFormError(box, text) {
   box.textContent = text;
   box.hidden = false;
@@ -159,7 +170,8 @@ export async function saveAssessment(final) {
     await queueAssessment(payload);
   } catch (error) {
     S.saving = false;
-    showFormError(errors, t("save_failed", { error: error && error.message ? error.message : String(error) }));
+    showFormError(errors, saveFailedText(error));
+    errors.focus();
     return false;
   }
   // Stored: sealed and committed to IndexedDB.
@@ -172,24 +184,34 @@ export async function saveAssessment(final) {
   // And the page drawn again, with the list and the message.
   requestAnimationFrame(() => setTimeout(() => { S.lastDrawnMs = performance.now() - started; }, 0));
   announceChange();
-  if (S.online) syncNow();
+  syncSoon();
   return true;
 }
 
 /** Saves an assessment payload as an outbox item of the unlocked user (see
-    outbox.planAssessmentSave for when it is changed in place and when it is a new item). */
+    outbox.planAssessmentSave for when it is changed in place and when it is a new item).
+    The page's outbox changes only once IndexedDB has committed the write: a save the
+    device refused leaves no trace (no count, no badge, no content in a reopened form). */
 export async function queueAssessment(payload) {
   S.itemsRevision += 1;
   const now = new Date().toISOString();
   const ed = S.editing && S.editing.roundId === payload.round_id && S.editing.childId === payload.child_id ? S.editing : null;
   const { round, entry } = ed ? ed : findEntry(payload.round_id, payload.child_id);
   const child = ed ? ed.child : childById(payload.child_id);
-  if (!round || !entry || !child) throw new Error(t("pack_none"));
+  if (!round || !entry || !child) throw Object.assign(new Error("no pack"), { userMessage: t("pack_none") });
   const names = { child: child.first_name + " " + child.last_name, round: round.name };
   const plan = planAssessmentSave({ items: S.items, local: S.local, payload, entry, names, now, id: newId() });
-  S.items = plan.items;
-  if (plan.replaces) return replaceItem(S.owner, plan.item, plan.replaces);
-  return putItem(S.owner, plan.item);
+  const owner = S.owner;
+  await (plan.replaces ? replaceItem(owner, plan.item, plan.replaces) : putItem(owner, plan.item));
+  // Committed. Applied to the outbox as it is now (a sync may have changed it meanwhile).
+  if (S.owner === owner) S.items = withItem(S.items, plan.item, plan.replaces);
+}
+
+/** `items` with `item` put in (in its place if it is there) and `replaces` taken out. */
+function withItem(items, item, replaces) {
+  S.itemsRevision += 1;
+  if (items.some((i) => i.id === item.id)) return items.map((i) => (i.id === item.id ? item : i));
+  return items.filter((i) => i.id !== replaces).concat([item]);
 }
 
 // The observation form --------------------------------------------------------------------
@@ -266,7 +288,8 @@ export async function saveObservation() {
   try {
     await (replaces ? replaceItem(S.owner, item, replaces) : putItem(S.owner, item));
   } catch (error) {
-    showFormError(errors, t("save_failed", { error: error && error.message ? error.message : String(error) }));
+    showFormError(errors, saveFailedText(error));
+    errors.focus();
     return false;
   }
   S.items = S.items.filter((i) => i.id !== replaces).concat([item]);
@@ -275,6 +298,6 @@ export async function saveObservation() {
   show("home");
   renderAfterSave(payload.child_id);
   announceChange();
-  if (S.online) syncNow();
+  syncSoon();
   return true;
 }

@@ -18,7 +18,7 @@ import { packExpired } from "./outbox.js";
 import { S } from "./state.js";
 import { closeDatabase } from "./store.js";
 import { boot, changePin, choosePin, discardItem, downloadPack, exportItems, lockKeepingForm, unlockWithPin } from "./session.js";
-import { syncNow } from "./sync.js";
+import { syncNow, syncSoon } from "./sync.js";
 import { loadUserData } from "./userdata.js";
 import { render, renderChildren, renderSyncBar, show } from "./views.js";
 
@@ -40,6 +40,7 @@ function start() {
   }
   $("lock-button").addEventListener("click", () => lockKeepingForm());
   $("download-pack").addEventListener("click", downloadPack);
+  $("fetch-new-pack").addEventListener("click", downloadPack);
   $("sync-now").addEventListener("click", () => syncNow());
   $("export-button").addEventListener("click", exportItems);
   $("change-pin").addEventListener("click", changePin);
@@ -97,8 +98,12 @@ function start() {
     }
   }, Math.min(30, Math.max(1, idleSeconds / 4)) * 1000);
 
-  window.addEventListener("online", () => { S.online = true; if (S.key) { renderSyncBar(); syncNow(); } });
-  window.addEventListener("offline", () => { S.online = false; if (S.key) renderSyncBar(); });
+  // Whatever waits is tried at once when the network returns and when the app comes into
+  // view (a tablet picked up again); else on the retry schedule (sync.js).
+  window.addEventListener("online", () => { if (S.key) { renderSyncBar(); syncSoon(); } });
+  window.addEventListener("offline", () => { if (S.key) renderSyncBar(); });
+  window.addEventListener("focus", () => syncSoon());
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") syncSoon(); });
   if ("serviceWorker" in navigator) {
     let hadController = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.addEventListener("controllerchange", () => {

@@ -5,7 +5,8 @@
    createdAt, updatedAt, attempts, body: {payload, base_version, base_id, child, round,
    reason?}}. `local` (the user's sealed bookkeeping): {bases: {"round:child": {version,
    itemId, submitted, payload}}, conflicts: [{id, label, roundId, childId}], lastSync,
-   lastError, packGroups?}. */
+   lastError, packGroups?, packExpiredAt? (when a pack deleted as expired had expired, until
+   a new one is fetched)}. */
 
 /** Items sent per request (the server accepts up to 500). */
 export const BATCH_SIZE = 100;
@@ -71,15 +72,49 @@ export function hasConflict(local, roundId, childId) {
   return local.conflicts.some((c) => c.roundId === roundId && c.childId === childId);
 }
 
+/** Whether the server holds a newer version of this assessment than anything on the device
+    (a conflict about it was resolved, or the server said so), so the device's copy must
+    not be edited: true until a pack newer than the one on the device when it was learnt
+    has been fetched. `local.stale`: {"round:child": {packAt}} (packAt: the generated_at of
+    the pack then on the device, or null). */
+export function isStale(local, pack, roundId, childId) {
+  const mark = local.stale && local.stale[baseKey(roundId, childId)];
+  if (!mark) return false;
+  return !pack || pack.generated_at === mark.packAt;
+}
+
+/** `local.stale` after the server's list of open conflicts (/api/conflicts): an assessment
+    conflict the device knew of that is no longer open has been resolved, so the server's
+    version may be either; and an open one whose server version is newer than the device's
+    base is newer too. `pack` is the pack on the device now. A new object. */
+export function staleAfterConflicts(local, serverConflicts, userId, pack) {
+  const stale = { ...(local.stale || {}) };
+  const packAt = pack ? pack.generated_at : null;
+  const open = new Set(serverConflicts.filter((c) => c.mine && c.user.id === userId).map((c) => c.id));
+  for (const c of local.conflicts) {
+    if (!open.has(c.id) && c.roundId) stale[baseKey(c.roundId, c.childId)] = { packAt };
+  }
+  for (const c of serverConflicts) {
+    if (!open.has(c.id) || !c.round_id || c.server_version == null) continue;
+    const key = baseKey(c.round_id, c.child.id);
+    const base = local.bases[key];
+    if (base && base.version < c.server_version) stale[key] = { packAt };
+  }
+  return stale;
+}
+
 /** Where one child's assessment in a round stands on this device: "invalid", "final" or
-    "draft" (an item waits), "conflict", "submitted", "server-draft", or null (nothing yet). */
-export function assessmentState(items, local, roundId, entry) {
+    "draft" (an item waits), "conflict", "stale" (the server has a newer version: fetch a
+    new pack; `pack` is the pack on the device), "submitted", "server-draft", or null
+    (nothing yet). */
+export function assessmentState(items, local, roundId, entry, pack = null) {
   const item = latestItemFor(items, roundId, entry.child_id);
   if (item) {
     if (item.state === "invalid") return "invalid";
     return item.body.payload.submit ? "final" : "draft";
   }
   if (hasConflict(local, roundId, entry.child_id)) return "conflict";
+  if (isStale(local, pack, roundId, entry.child_id)) return "stale";
   const known = knownServerVersion(local, roundId, entry.child_id, entry);
   if (known && known.submitted) return "submitted";
   if (known) return "server-draft";

@@ -8,11 +8,12 @@
 import { fetchPack, fetchServerKey, fetchSession, NetworkError } from "./api.js";
 import { importDataKey, unwrapKey, wrapKey } from "./crypto.js";
 import { $, flash, h, t } from "./dom.js";
+import { storageErrorKey } from "./errors.js";
 import { queueAssessment, readAssessment } from "./forms.js";
 import { exportBody, pendingItems } from "./outbox.js";
 import { isCurrent, S, Stopped } from "./state.js";
 import { deleteItems, keyRow, putKeyRow, writePack, writeState } from "./store.js";
-import { syncNow } from "./sync.js";
+import { noteUnreachable, syncNow } from "./sync.js";
 import { localDate } from "./text.js";
 import { loadUserData } from "./userdata.js";
 import { chosenPackGroups, clearPage, render, show, showLock } from "./views.js";
@@ -28,7 +29,8 @@ export async function unlocked(user, key) {
   if (navigator.storage && navigator.storage.persisted) {
     navigator.storage.persisted().then((yes) => { S.persisted = yes; render(); });
   }
-  if (pendingItems(S.items).length) syncNow();
+  // Also with open conflicts only: the sync learns which of them were settled meanwhile.
+  if (pendingItems(S.items).length || S.local.conflicts.length) syncNow();
 }
 
 export function lock(message) {
@@ -63,7 +65,7 @@ export async function lockKeepingForm(message) {
 export async function boot() {
   try {
     const session = await fetchSession();
-    S.online = true;
+    S.outcome = "ok";
     S.session = session;
     if (!session) return showLock("");
     const row = await keyRow(session.user.id);
@@ -77,7 +79,7 @@ export async function boot() {
     }
     return unlocked(session.user, await importDataKey(raw));
   } catch (error) {
-    S.online = false;
+    if (error instanceof NetworkError) noteUnreachable();
     S.session = null;
     return showLock(error instanceof NetworkError ? "" : String(error));
   }
@@ -162,6 +164,9 @@ export async function changePin() {
   show("setpin");
 }
 
+// An error with the text the user is shown.
+const told = (text) => Object.assign(new Error("refused"), { userMessage: text });
+
 export async function downloadPack() {
   const owner = S.owner;
   const button = $("download-pack");
@@ -170,18 +175,23 @@ export async function downloadPack() {
   S.local.packGroups = groups;
   try {
     const response = await fetchPack(groups);
-    if (response.status === 401) { S.paused = "signin"; throw new Error(t("paused_signin")); }
-    if (!response.ok) throw new Error(t("pack_failed"));
+    if (response.status === 401) { S.paused = "signin"; throw told(t("paused_signin")); }
+    if (!response.ok) throw told(t("pack_failed"));
     const pack = await response.json();
-    if (pack.user.id !== owner.user.id) throw new Error(t("paused_other_user", { name: owner.user.name }));
+    if (pack.user.id !== owner.user.id) throw told(t("paused_other_user", { name: owner.user.name }));
     await writePack(owner, pack);
     if (!isCurrent(owner)) throw new Stopped();
     S.pack = pack;
+    S.local.packExpiredAt = null;
+    S.local.stale = {}; // the new pack has the server's current version of everything
     flash(t("pack_loaded", { n: S.pack.children.length }));
     writeState(owner, S.local).catch(() => {});
     if (navigator.storage && navigator.storage.persist) S.persisted = await navigator.storage.persist();
   } catch (error) {
-    if (!(error instanceof Stopped)) flash(error instanceof NetworkError ? t("pack_failed") : error.message);
+    if (!(error instanceof Stopped)) {
+      // The app's own words: a refusal it explains, or what a storage error means.
+      flash(error instanceof NetworkError ? t("pack_failed") : error.userMessage || t(storageErrorKey(error)));
+    }
   }
   button.disabled = false;
   render();

@@ -10,9 +10,14 @@ export const S = {
   pack: null,
   local: null, // see outbox.js
   items: [], // the decrypted outbox, oldest first
-  online: typeof navigator === "undefined" ? true : navigator.onLine,
   session: null, // /api/session of the browser's online session, or null
   syncing: false,
+  // The last try to reach the server (status.js): its outcome ("ok" | "unreachable" |
+  // "server_error" | null), when it was, how many failed in a row, when the next one is.
+  outcome: null,
+  lastTry: null,
+  failures: 0,
+  nextTry: null,
   paused: null, // "signin" | "other_user"
   message: "",
   error: "",

@@ -57,6 +57,20 @@ async function withDb(fn) {
   }
 }
 
+/** Writes in one readwrite transaction over `stores`: `fill(tx)` queues the requests, and the
+    promise settles when the transaction has committed (`complete`) or failed, with the
+    transaction's own error (e.g. QuotaExceededError, which the browser reports on the
+    transaction, the request getting only an AbortError). */
+async function write(db, stores, fill) {
+  const tx = db.transaction(stores, "readwrite");
+  for (const request of fill(tx) || []) request.catch(() => {}); // the transaction reports
+  try {
+    await tx.done;
+  } catch (error) {
+    throw tx.error || error;
+  }
+}
+
 /** Closes the connection under the app, as a browser may do at any time (tests only). */
 export async function closeDatabase() {
   (await openDb()).close();
@@ -155,27 +169,20 @@ function itemRecord(owner, item, box) {
   };
 }
 
+/** Resolves once the item is committed to IndexedDB (rejects, with the browser's
+    DOMException, when it is not: nothing of it is stored then). */
 export async function putItem(owner, item) {
   const box = await seal(owner.key, place(owner.user.id, "items", item.id), item.body);
-  return withDb((db) => db.put("items", itemRecord(owner, item, box)));
+  return withDb((db) => write(db, "items", (tx) => [tx.store.put(itemRecord(owner, item, box))]));
 }
 
 /** Writes `item` and deletes the item it replaces, in one transaction. */
 export async function replaceItem(owner, item, oldId) {
   const box = await seal(owner.key, place(owner.user.id, "items", item.id), item.body);
-  return withDb((db) => {
-    const tx = db.transaction("items", "readwrite");
-    tx.store.put(itemRecord(owner, item, box));
-    tx.store.delete(oldId);
-    return tx.done;
-  });
+  return withDb((db) => write(db, "items", (tx) => [tx.store.put(itemRecord(owner, item, box)), tx.store.delete(oldId)]));
 }
 
 export function deleteItems(ids) {
   if (!ids.length) return Promise.resolve();
-  return withDb((db) => {
-    const tx = db.transaction("items", "readwrite");
-    for (const id of ids) tx.store.delete(id);
-    return tx.done;
-  });
+  return withDb((db) => write(db, "items", (tx) => ids.map((id) => tx.store.delete(id))));
 }

@@ -9,22 +9,50 @@
 
 import { fetchConflicts, fetchSession, NetworkError, postSync } from "./api.js";
 import { announceChange } from "./channel.js";
-import { t } from "./dom.js";
-import { applyAnswers, mergeConflicts, nextBatch, pendingItems, wireItem } from "./outbox.js";
+import { root, t } from "./dom.js";
+import { applyAnswers, mergeConflicts, nextBatch, pendingItems, staleAfterConflicts, wireItem } from "./outbox.js";
 import { checkOwner, isCurrent, S, Stopped } from "./state.js";
+import { failuresAfter, retryDelay, retrySchedule } from "./status.js";
 import { deleteItems, putItem, readItems, readState, writeState } from "./store.js";
 import { loadUserData } from "./userdata.js";
 import { itemTitle, render, renderSyncBar } from "./views.js";
 
-const RETRY_MS = 30000;
+// The retry schedule (status.js), from the page: config OFFLINE_RETRY_MIN_SECONDS and
+// OFFLINE_RETRY_MAX_SECONDS (30 s and 5 minutes unless set, e.g. shorter for the tests).
+const SCHEDULE = retrySchedule(root && root.dataset.retryMinSeconds, root && root.dataset.retryMaxSeconds);
 
 let retryTimer = null;
 
-function scheduleRetry() {
+/** After a try: while anything of the unlocked user waits (also while the queue is paused
+    for a sign-in), the next try is planned (status.js: later after each error answer in a
+    row); else none. */
+function planNextTry() {
   clearTimeout(retryTimer);
+  retryTimer = null;
+  if (!S.key || !pendingItems(S.items).length) {
+    S.nextTry = null;
+    return;
+  }
+  const delay = retryDelay(S.failures, SCHEDULE);
+  S.nextTry = Date.now() + delay;
   retryTimer = setTimeout(() => {
+    retryTimer = null;
     if (S.key && pendingItems(S.items).length) syncNow();
-  }, RETRY_MS);
+  }, delay);
+}
+
+/** Tries at once when anything waits: after a save, when the network returns, when the app
+    comes into view. The retry schedule starts again from its first interval. */
+export function syncSoon() {
+  if (!S.key || S.syncing || !pendingItems(S.items).length) return;
+  S.failures = 0;
+  syncNow();
+}
+
+/** Records that the server could not be reached (also at start, before any unlock). */
+export function noteUnreachable() {
+  S.outcome = "unreachable";
+  S.lastTry = Date.now();
 }
 
 function withSyncLock(fn) {
@@ -48,23 +76,28 @@ export async function syncNow() {
   S.syncing = true;
   S.error = "";
   S.message = "";
+  S.lastTry = Date.now();
   renderSyncBar();
+  let outcome = "ok";
   try {
-    await withSyncLock(() => syncBatches(owner, ctx));
+    outcome = (await withSyncLock(() => syncBatches(owner, ctx))) || "ok";
   } catch (error) {
     if (isCurrent(owner) && !(error instanceof Stopped)) {
       if (error instanceof NetworkError) {
-        S.online = false;
+        outcome = "unreachable";
         S.error = t("error_network");
       } else {
+        outcome = "server_error";
         S.error = String(error && error.message ? error.message : error);
       }
-      scheduleRetry();
       await writeState(owner, { ...ctx.local, lastError: S.error }).catch(() => {});
     }
   }
   S.syncing = false;
   if (isCurrent(owner)) {
+    S.outcome = outcome;
+    S.failures = failuresAfter(S.failures, outcome);
+    planNextTry();
     render();
     if (S.reloadAfterSync) {
       S.reloadAfterSync = false;
@@ -78,7 +111,9 @@ export async function syncNow() {
 function pause(kind, owner) {
   S.paused = kind;
   S.error = kind === "signin" ? t("paused_signin") : t("paused_other_user", { name: owner.user.name });
-  scheduleRetry(); // resumes by itself once the right user has signed in (e.g. in another tab)
+  // Tried again on the schedule: it resumes by itself once the right user has signed in
+  // (e.g. in another tab).
+  return "ok";
 }
 
 async function readItemsSettled(owner) {
@@ -94,7 +129,6 @@ async function readItemsSettled(owner) {
 async function syncBatches(owner, ctx) {
   const session = await fetchSession();
   checkOwner(owner);
-  S.online = true;
   S.session = session;
   if (!session) return pause("signin", owner);
   if (session.user.id !== owner.user.id) return pause("other_user", owner);
@@ -106,8 +140,9 @@ async function syncBatches(owner, ctx) {
   ctx.local = stored;
   S.local = stored;
   S.items = await readItemsSettled(owner);
-  await sendAll(owner, ctx, session.csrf_token);
-  if (isCurrent(owner) && !S.paused) await refreshConflicts(owner, ctx);
+  const outcome = await sendAll(owner, ctx, session.csrf_token);
+  if (isCurrent(owner) && !S.paused && outcome !== "server_error") await refreshConflicts(owner, ctx);
+  return outcome;
 }
 
 async function sendAll(owner, ctx, token) {
@@ -117,7 +152,8 @@ async function sendAll(owner, ctx, token) {
     const batch = nextBatch(S.items);
     if (!batch.length) {
       if (!S.items.length) S.message = t("sent_all");
-      return commitLocal(owner, ctx, { ...ctx.local, lastSync: new Date().toISOString(), lastError: null });
+      await commitLocal(owner, ctx, { ...ctx.local, lastSync: new Date().toISOString(), lastError: null });
+      return "ok";
     }
     // Counted before anything is awaited: from now on the server may have it, so a later
     // edit becomes a new item on top of this one rather than a change of it.
@@ -142,8 +178,7 @@ async function sendAll(owner, ctx, token) {
     }
     if (!response.ok) {
       S.error = t("error_server", { code: response.status });
-      scheduleRetry();
-      return null;
+      return "server_error";
     }
     const data = await response.json();
     await takeAnswers(owner, ctx, batch, data.results || []);
@@ -174,7 +209,10 @@ async function refreshConflicts(owner, ctx) {
     const list = await fetchConflicts();
     if (list === null) return;
     checkOwner(owner);
-    await commitLocal(owner, ctx, { ...ctx.local, conflicts: mergeConflicts(ctx.local.conflicts, list, owner.user.id) });
+    // A conflict settled since (on the office PC, say) leaves the server with a version the
+    // device does not have: that assessment waits for a new pack before it is edited again.
+    const stale = staleAfterConflicts(ctx.local, list, owner.user.id, S.pack);
+    await commitLocal(owner, ctx, { ...ctx.local, stale, conflicts: mergeConflicts(ctx.local.conflicts, list, owner.user.id) });
   } catch {
     // The list is refreshed at the next sync.
   }

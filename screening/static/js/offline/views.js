@@ -2,7 +2,7 @@
    children. Buttons carry data attributes (data-assess, data-observe, data-edit,
    data-discard); main.js handles their clicks. */
 
-import { $, flash, formatTime, h, t } from "./dom.js";
+import { $, flash, formatTime, h, LANG, t } from "./dom.js";
 import {
   assessmentState,
   invalidItems,
@@ -10,6 +10,8 @@ import {
   waitingCount,
 } from "./outbox.js";
 import { S } from "./state.js";
+import { STATUS_TEXT as SYNC_TEXT, syncStatus } from "./status.js";
+import { clockFormatter } from "./text.js";
 import { knownUsers } from "./store.js";
 
 const STATUS_TEXT = {
@@ -19,7 +21,10 @@ const STATUS_TEXT = {
   conflict: "status_conflict",
   submitted: "status_submitted",
   "server-draft": "status_server_draft",
+  stale: "status_stale",
 };
+
+const clock = clockFormatter(LANG);
 
 // At most this many waiting items are listed (the count in the sync bar says how many wait).
 const OUTBOX_SHOWN = 30;
@@ -109,6 +114,7 @@ export function render() {
   $("pack-info").textContent = pack
     ? t("pack_info", { when: formatTime(pack.generated_at), expires: formatTime(pack.expires_at) })
     : t("pack_none");
+  renderPackExpired();
   $("storage-info").textContent = S.persisted === undefined ? "" : S.persisted ? t("storage_persisted") : t("storage_not_persisted");
   $("change-pin").hidden = !(S.session && S.session.user.id === S.user.id);
   renderPackGroups();
@@ -117,9 +123,30 @@ export function render() {
   renderChildren();
 }
 
+/** An expired pack was deleted: why, that nothing waiting is lost, and a new pack offered. */
+function renderPackExpired() {
+  const expiredAt = !S.pack && S.local.packExpiredAt;
+  $("pack-expired").hidden = !expiredAt;
+  if (!expiredAt) return;
+  const parts = [t("pack_expired", { when: formatTime(expiredAt) })];
+  if (waitingCount(S.items)) parts.push(t("pack_expired_waiting"));
+  parts.push(t("pack_expired_fetch"));
+  $("pack-expired-text").textContent = parts.join(" ");
+}
+
 export function renderSyncBar() {
   const n = waitingCount(S.items);
-  $("net-state").textContent = S.online ? t("online") : t("offline");
+  const status = syncStatus({
+    browserOnline: navigator.onLine, syncing: S.syncing, outcome: S.outcome, paused: S.paused,
+    pending: pendingItems(S.items).length, lastTry: S.lastTry, nextTry: S.nextTry,
+  });
+  const net = $("net-state");
+  net.dataset.status = status.kind;
+  // "All sent" only when nothing needs the user either (refused items wait for a fix).
+  net.textContent = status.kind === "sent" && n > 0 ? t("online") : t(SYNC_TEXT[status.kind]);
+  $("sync-tries").textContent = status.kind === "unreachable" || status.kind === "server_error"
+    ? (status.nextTry ? t("tries_last_next", { last: clock(status.lastTry), next: clock(status.nextTry) }) : t("tries_last", { last: clock(status.lastTry) }))
+    : "";
   const count = $("queue-count");
   count.dataset.count = String(n);
   count.textContent = n === 0 ? t("waiting_none") : n === 1 ? t("waiting_one") : t("waiting_many", { n });
@@ -180,7 +207,7 @@ function childCard(child) {
     h("h3", { text: child.first_name + " " + child.last_name }),
     h("p", { class: "field-hint", text: child.group }));
   for (const { round, entry } of roundsFor(child.id)) {
-    const state = assessmentState(S.items, S.local, round.id, entry);
+    const state = assessmentState(S.items, S.local, round.id, entry, S.pack);
     const row = h("p", { class: "child-round" },
       h("button", {
         type: "button", class: "button", "data-assess": round.id + ":" + child.id,

@@ -1,0 +1,119 @@
+"""Every page of every role's flow, checked in Chromium with axe-core (WCAG 2.0/2.1 A and AA,
+plus the serious and critical best-practice rules) and for touch targets of at least
+44 × 44 px on a tablet held upright (768 px).
+
+The pages are found the way a user finds them: each role signs in to the demo municipality
+and follows the links it is shown, from the start page outwards, visiting each kind of page
+(its URL with the numbers taken out) once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from screening import demo
+from screening.core.extensions import db
+from tests.assessments.test_assessments import TODAY
+
+from .pages import LoginPage
+
+pytestmark = pytest.mark.browser
+
+ROLES = (
+    "paedagog@demo.dk",
+    "leder@demo.dk",
+    "sundhedsplejerske@demo.dk",
+    "tandpleje@demo.dk",
+    "koordinator@demo.dk",
+    "ppr@demo.dk",
+    "socialraadgiver@demo.dk",
+    "admin@demo.dk",
+)
+MAX_PAGES_PER_ROLE = 40
+
+# Links that are not pages: files, the sign-out, the language switch, the service worker.
+NOT_A_PAGE = re.compile(
+    r"(\.pdf|\.csv|\.xlsx|\.zip|/download|/export|/logout|/language|/sw\.js|"
+    r"/manifest|/static/|/healthz)",
+    re.IGNORECASE,
+)
+WCAG_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": [*sorted(WCAG_TAGS), "best-practice"]},
+    "resultTypes": ["violations"],
+}
+
+# Interactive elements smaller than 44 × 44 px. The clickable area of a checkbox or radio
+# button is its label too; a link inside a sentence is exempt (WCAG 2.5.8 "inline"), and so
+# are elements that are not shown.
+SMALL_TARGETS = (Path(__file__).parent / "small_targets.js").read_text(encoding="utf-8")
+
+
+def kind_of(url: str) -> str:
+    """A page's kind: its path with every number replaced, and its query's keys."""
+    parts = urlsplit(url)
+    keys = sorted(k.split("=")[0] for k in parts.query.split("&") if k)
+    return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(keys) if keys else "")
+
+
+def serious(violation: dict) -> bool:
+    tags = set(violation.get("tags", ()))
+    return bool(tags & WCAG_TAGS) or violation.get("impact") in ("serious", "critical")
+
+
+@pytest.fixture
+def demo_municipality(app, catalogue):
+    assert demo.seed(TODAY)
+    db.session.commit()
+
+
+def test_every_page_of_every_role_passes_axe_and_has_large_targets(
+    chromium, live_server, demo_municipality
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    problems: list[str] = []
+    visited_total = 0
+    for email in ROLES:
+        context = chromium.new_context(
+            viewport={"width": 768, "height": 1024}, has_touch=True, locale="da-DK"
+        )
+        page = context.new_page()
+        try:
+            LoginPage(page, live_server).open().sign_in(email, demo.DEMO_PASSWORD)
+            queue, seen = deque([page.url]), {kind_of(page.url)}
+            visited = 0
+            while queue and visited < MAX_PAGES_PER_ROLE:
+                url = queue.popleft()
+                response = page.goto(url)
+                visited += 1
+                where = f"{email} {urlsplit(url).path}"
+                if response is None or response.status >= 400:
+                    problems.append(f"{where}: answered {response and response.status}")
+                    continue
+                for v in axe.run(page, options=AXE_OPTIONS).response["violations"]:
+                    if serious(v):
+                        targets = [n["target"] for n in v["nodes"][:3]]
+                        problems.append(f"{where}: axe {v['id']} ({v['impact']}) {targets}")
+                for small in page.evaluate(SMALL_TARGETS):
+                    problems.append(f"{where}: small target {small}")
+                for href in page.eval_on_selector_all(
+                    "a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))"
+                ):
+                    target = urljoin(url, href).split("#")[0]
+                    if not target.startswith(live_server) or NOT_A_PAGE.search(target):
+                        continue
+                    if kind_of(target) not in seen:
+                        seen.add(kind_of(target))
+                        queue.append(target)
+            visited_total += visited
+        finally:
+            context.close()
+    assert visited_total >= 3 * len(ROLES)  # the crawl really walked the flows
+    assert problems == [], "\n".join(problems)
