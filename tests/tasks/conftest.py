@@ -61,6 +61,10 @@ class Consumers:
                 proc.kill()
                 proc.wait()
 
+    def logs(self) -> str:
+        """Every consumer's log (for a failing test's message)."""
+        return "\n".join(self.log(i)[-4000:] for i in range(len(self.procs)))
+
     def stop_all(self) -> None:
         for proc in self.procs:
             self.stop(proc)
@@ -89,7 +93,7 @@ def consumers(real_queue, tmp_path):
     c.stop_all()
 
 
-def wait_until(predicate, timeout=60.0, interval=0.05):
+def wait_until(predicate, timeout=60.0, interval=0.05, explain=None):
     """Poll until `predicate()` is true (a bound for slow machines, never a timing test)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -99,5 +103,7 @@ def wait_until(predicate, timeout=60.0, interval=0.05):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(
+                "condition not reached in time" + ("\n" + explain() if explain else "")
+            )
         time.sleep(interval)

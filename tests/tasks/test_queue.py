@@ -176,9 +176,10 @@ def test_in_process_workers_run_huey_tasks(app, world, consumer):
 def test_an_unknown_queue_url_is_refused(app, url):
     from screening.core.queue import _make_huey
 
+    saved = app.config["TASK_QUEUE_URL"]
     app.config["TASK_QUEUE_URL"] = url
     try:
         with pytest.raises(RuntimeError, match="TASK_QUEUE_URL"):
             _make_huey(app)
     finally:
-        app.config["TASK_QUEUE_URL"] = None
+        app.config["TASK_QUEUE_URL"] = saved

@@ -22,6 +22,12 @@ from .conftest import wait_until
 pytestmark = pytest.mark.skipif(not PG_URL, reason="row locks: PostgreSQL (CI runs both)")
 
 
+def both_listening(consumers):
+    """Both consumers are up before the work is queued twice (as two schedulers would):
+    which one takes which run is theirs to race for; the counts hold however they split."""
+    wait_until(lambda: consumers.logs().count("Huey consumer started") == 2, timeout=120)
+
+
 def test_two_consumers_erase_each_child_once(consumers, app):
     group = f.institution("Gammelt Hus").groups[0]
     long_ago = svc.years_before(date.today(), 7)
@@ -31,19 +37,17 @@ def test_two_consumers_erase_each_child_once(consumers, app):
     db.session.commit()
     for _ in range(2):
         consumers.start("--workers", "1", "--no-periodic")
+    both_listening(consumers)
     huey = queue.huey_for(app)
     retention = app.extensions["huey_tasks"]["retention"]
     retention()
-    retention()  # queued twice, picked up by one consumer each
-    # Periodic tasks keep no result: each consumer logs what its run did.
+    retention()
+    # Periodic tasks keep no result: each run logs what it did.
     done = re.compile(r"retention: (\d+) erased, (\d+) skipped, (\d+) failed")
     runs = wait_until(
-        lambda: (
-            len(found := [done.search(consumers.log(i)) for i in (0, 1)]) == 2
-            and all(found)
-            and found
-        ),
+        lambda: len(found := list(done.finditer(consumers.logs()))) == 2 and found,
         timeout=300,
+        explain=consumers.logs,
     )
     erased = [int(m.group(1)) for m in runs]
     assert sum(erased) == 150, erased
@@ -93,18 +97,16 @@ def test_two_consumers_remind_each_user_once(consumers, app, smtp):  # noqa: F81
             MAIL_PORT=str(smtp.port),
             MAIL_DEFAULT_SENDER="trivselsspor@kommune.dk",
         )
+    both_listening(consumers)
     queue.huey_for(app)
     reminders = app.extensions["huey_tasks"]["reminders"]
     reminders()
     reminders()
     done = re.compile(r"reminders: (\d+) users notified, (\d+) e-mailed")
     runs = wait_until(
-        lambda: (
-            len(found := [done.search(consumers.log(i)) for i in (0, 1)]) == 2
-            and all(found)
-            and found
-        ),
+        lambda: len(found := list(done.finditer(consumers.logs()))) == 2 and found,
         timeout=300,
+        explain=consumers.logs,
     )
     assert sum(int(m.group(1)) for m in runs) == 60
     assert sum(int(m.group(2)) for m in runs) == 60
