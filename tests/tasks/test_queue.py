@@ -183,3 +183,33 @@ def test_an_unknown_queue_url_is_refused(app, url):
             _make_huey(app)
     finally:
         app.config["TASK_QUEUE_URL"] = saved
+
+
+def _redis_up() -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis at 127.0.0.1:6379")
+def test_redis_queue_runs_a_pdf_job(app, world):
+    import uuid
+
+    from huey import RedisHuey
+
+    saved = {k: app.config[k] for k in ("TASK_QUEUE_URL", "TASK_QUEUE_NAME")}
+    app.extensions.pop("huey", None)
+    app.config.update(
+        TASK_QUEUE_URL="redis://127.0.0.1:6379/15", TASK_QUEUE_NAME=f"t-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        assert isinstance(queue.huey_for(app), RedisHuey)
+        meeting = meeting_with_guardians(world, 1)
+        job_id = queue_job(world, meeting, 1)
+        with queue.worker_thread(app):
+            wait_until(lambda: job(job_id).status == JobStatus.DONE)
+    finally:
+        app.extensions.pop("huey").flush()
+        app.config.update(saved)
