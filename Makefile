@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline clean
+.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline bench-sync-limits bench-pages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -75,8 +75,16 @@ bench-reports: install
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.reports_bench
 
+# Coordinator and leader pages at municipal scale: DATABASE_URL=sqlite:////tmp/kommune.db
+# or postgresql://... (the municipality is generated once, then reused).
+bench-pages: install
+	$(BIN)/python -m benchmarks.pages_bench $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+
 bench-offline: install test-deps
 	$(BIN)/python -m benchmarks.offline_bench
+
+bench-sync-limits: install
+	$(BIN)/python -m benchmarks.sync_limits_bench --runs 15
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

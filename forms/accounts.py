@@ -1,16 +1,23 @@
 """Forms of sign-in, the password change and the user administration."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from forms.common import MultiCheckboxField
+from forms.common import AppForm, MultiCheckboxField
 from screening.accounts.models import Role
 from screening.accounts.services import EMAIL_PATTERN, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Skriv din e-mail."))])
     password = PasswordField(
         _l("Adgangskode"), validators=[DataRequired(_l("Skriv din adgangskode."))]
@@ -18,7 +25,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current = PasswordField(
         _l("Nuværende adgangskode"),
         validators=[DataRequired(_l("Skriv din nuværende adgangskode."))],
@@ -52,7 +59,7 @@ ROLE_LABELS = {
 }
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     name = StringField(
         _l("Navn"), validators=[DataRequired(_l("Skriv brugerens navn.")), Length(max=120)]
     )
@@ -62,6 +69,18 @@ class UserForm(FlaskForm):
             DataRequired(_l("Skriv brugerens e-mail.")),
             Regexp(EMAIL_PATTERN, message=_l("E-mailadressen er ikke gyldig.")),
             Length(max=200),
+        ],
+    )
+    phone = TelField(
+        _l("Telefon (arbejde)"),
+        description=_l("Står i mødeindkaldelser, hvor brugeren er kontaktperson."),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\+?[0-9 ()-]{4,30}$",
+                message=_l("Skriv et telefonnummer med cifre, fx 87 13 20 00."),
+            ),
+            Length(max=30),
         ],
     )
     roles = MultiCheckboxField(

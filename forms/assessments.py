@@ -4,7 +4,6 @@ Indico's survey forms; plus the joint-assessment, observation and delegate forms
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from forms.common import AppForm
 from screening.classifier import Instrument
 from screening.core.db import TEXT_MAX
 
@@ -53,7 +53,7 @@ class RequiredWhenConcerned:
         return None
 
 
-class AssessmentBaseForm(FlaskForm):
+class AssessmentBaseForm(AppForm):
     resources = TextAreaField(
         _l("Barnets ressourcer"),
         description=_l("Hvad lykkes for barnet? Hvad er barnet glad for og god til?"),
@@ -119,7 +119,7 @@ def fill_from_answers(form: AssessmentBaseForm, instrument: Instrument, answers:
             form[field_name(item.key)].data = answers[item.key]
 
 
-class JointForm(FlaskForm):
+class JointForm(AppForm):
     agreed_position = RadioField(
         _l("Aftalt position"),
         choices=[SelectChoice(k, v) for k, v in POSITION_LABELS.items()],
@@ -134,9 +134,11 @@ class JointForm(FlaskForm):
         description=_l("Skal udfyldes, hvis den aftalte position er en anden end forslaget."),
         validators=[Optional(), Length(max=TEXT_MAX)],
     )
+    # The version of the joint assessment the form was opened from (0: none yet).
+    version = HiddenField()
 
 
-class ParentsInformedForm(FlaskForm):
+class ParentsInformedForm(AppForm):
     informed_on = DateField(
         _l("Forældrene blev orienteret den"),
         validators=[InputRequired(_l("Skriv datoen."))],
@@ -144,7 +146,7 @@ class ParentsInformedForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=TEXT_MAX)])
 
 
-class ObservationForm(FlaskForm):
+class ObservationForm(AppForm):
     observed_on = DateField(_l("Dato"), validators=[InputRequired(_l("Skriv datoen."))])
     source = SelectField(_l("Kilde"), choices=[])
     category = SelectField(
@@ -154,5 +156,5 @@ class ObservationForm(FlaskForm):
     note = TextAreaField(_l("Beskrivelse"), validators=[Optional(), Length(max=TEXT_MAX)])
 
 
-class DelegateForm(FlaskForm):
+class DelegateForm(AppForm):
     user_id = SelectField(_l("Medarbejder"), coerce=int, choices=[])

@@ -1,12 +1,13 @@
 """Forms of the children area: the search for a child by name."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from forms.common import AppForm
 
-class ChildSearchForm(FlaskForm):
+
+class ChildSearchForm(AppForm):
     """Find a child by name. Sent by POST, so that no child's name lands in a URL or an
     access log."""
 

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -10,6 +9,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from forms.common import AppForm
 from screening.org.models import InstitutionKind
 
 INSTITUTION_KIND_LABELS = {
@@ -20,7 +20,7 @@ INSTITUTION_KIND_LABELS = {
 }
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(AppForm):
     name = StringField(
         _l("Navn"),
         validators=[DataRequired(_l("Skriv institutionens navn.")), Length(max=120)],
@@ -33,7 +33,7 @@ class InstitutionForm(FlaskForm):
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class GroupForm(FlaskForm):
+class GroupForm(AppForm):
     name = StringField(
         _l("Stuens navn"),
         validators=[DataRequired(_l("Skriv stuens navn.")), Length(max=80)],
@@ -41,7 +41,7 @@ class GroupForm(FlaskForm):
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class MunicipalityForm(FlaskForm):
+class MunicipalityForm(AppForm):
     name = StringField(
         _l("Kommunens navn"),
         validators=[DataRequired(_l("Skriv kommunens navn.")), Length(max=120)],
@@ -101,7 +101,7 @@ class MunicipalityForm(FlaskForm):
 KEEP_WHEN_BLANK = ("audit_retention_years", "escalate_after_working_days")
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(AppForm):
     file = FileField(
         _l("CSV-fil"),
         validators=[

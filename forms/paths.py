@@ -6,15 +6,14 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     EmailField,
-    FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -24,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forms.common import MultiCheckboxField
+from forms.common import AppForm, MultiCheckboxField, RowList
 from screening.classifier import PROFESSIONS, profession_label
 from screening.core.db import TEXT_MAX
 from screening.core.i18n import lang
@@ -53,11 +52,11 @@ PROFESSION_LABELS: dict[str, LazyString] = {
 PROFESSION_CHOICES = [SelectChoice(k, v) for k, v in PROFESSION_LABELS.items()]
 
 
-class StepDoneForm(FlaskForm):
+class StepDoneForm(AppForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=TEXT_MAX)])
 
 
-class NotifyForm(FlaskForm):
+class NotifyForm(AppForm):
     decision = RadioField(
         _l("Vurdering"),
         choices=[
@@ -78,11 +77,19 @@ class NotifyForm(FlaskForm):
         description=_l("Udfyldes, når lederen har underskrevet og sendt underretningen."),
         validators=[Optional()],
     )
+    # The version of the decision the form was opened from (0: none yet).
+    version = HiddenField()
 
 
-class CoordinatorForm(FlaskForm):
+class CoordinatorForm(AppForm):
     coordinator_id = SelectField(_l("Tovholder"), coerce=int, choices=[])
     escalation_level = SelectField(_l("Eskaleringstrin"), coerce=int, choices=[])
+    # The version of the path the form was opened from.
+    version = HiddenField()
+
+
+# At most this many actions (rows) in one action plan.
+PLAN_MAX_ACTIONS = 60
 
 
 class PlanItemForm(Form):
@@ -91,7 +98,7 @@ class PlanItemForm(Form):
     by_when = DateField(_l("Hvornår"), validators=[Optional()])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(AppForm):
     resources = TextAreaField(
         _l("Barnets ressourcer"), validators=[Optional(), Length(max=TEXT_MAX)]
     )
@@ -106,11 +113,13 @@ class PlanForm(FlaskForm):
     child_perspective = TextAreaField(
         _l("Barnets perspektiv"), validators=[Optional(), Length(max=TEXT_MAX)]
     )
-    items = FieldList(FormField(PlanItemForm), min_entries=6, max_entries=60)
+    items = RowList(FormField(PlanItemForm), min_entries=6, max_entries=PLAN_MAX_ACTIONS)
     offers = MultiCheckboxField(_l("Aftalte tilbud"), coerce=int, choices=[])
     evaluation_on = DateField(
         _l("Dato for evaluering"), validators=[InputRequired(_l("Skriv en dato for evaluering."))]
     )
+    # The version of the plan the form was opened from (0: no plan yet).
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -121,7 +130,7 @@ class PlanForm(FlaskForm):
         return ok
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(AppForm):
     held_on = DateField(_l("Dato"), validators=[InputRequired(_l("Skriv datoen."))])
     progress = RadioField(
         _l("Udvikling"),
@@ -132,7 +141,7 @@ class FollowUpForm(FlaskForm):
     next_step = TextAreaField(_l("Næste skridt"), validators=[Optional(), Length(max=TEXT_MAX)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(AppForm):
     note = TextAreaField(
         _l("Afslutning"),
         validators=[
@@ -142,7 +151,7 @@ class CloseForm(FlaskForm):
     )
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(AppForm):
     kind = SelectField(_l("Type"), choices=MEETING_KINDS)
     starts_at = DateTimeLocalField(
         _l("Tidspunkt"),
@@ -158,20 +167,22 @@ class MeetingForm(FlaskForm):
     agenda = TextAreaField(_l("Dagsorden"), validators=[Optional(), Length(max=TEXT_MAX)])
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(AppForm):
     minutes = TextAreaField(_l("Referat"), validators=[Optional(), Length(max=20000)])
     decisions = TextAreaField(_l("Beslutninger"), validators=[Optional(), Length(max=TEXT_MAX)])
+    # The version of the meeting the form was opened from.
+    version = HiddenField()
 
 
-class InviteGuardianForm(FlaskForm):
+class InviteGuardianForm(AppForm):
     guardian_id = SelectField(_l("Forælder"), coerce=int, choices=[])
 
 
-class InviteStaffForm(FlaskForm):
+class InviteStaffForm(AppForm):
     user_id = SelectField(_l("Medarbejder"), coerce=int, choices=[])
 
 
-class InviteExternalForm(FlaskForm):
+class InviteExternalForm(AppForm):
     name = StringField(_l("Navn"), validators=[DataRequired(_l("Skriv navnet.")), Length(max=120)])
     profession = SelectField(_l("Fagperson"), choices=PROFESSION_CHOICES)
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=120)])
@@ -186,7 +197,7 @@ class InviteExternalForm(FlaskForm):
     )
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(AppForm):
     guardian_id = SelectField(_l("Givet af (forældremyndighedsindehaver)"), coerce=int, choices=[])
     information_kinds = MultiCheckboxField(
         _l("Hvilke oplysninger"),
@@ -204,7 +215,7 @@ class ConsentForm(FlaskForm):
     given_on = DateField(_l("Dato"), validators=[InputRequired(_l("Skriv datoen."))])
 
 
-class OfferForm(FlaskForm):
+class OfferForm(AppForm):
     name = StringField(
         _l("Navn"), validators=[DataRequired(_l("Skriv tilbuddets navn.")), Length(max=120)]
     )

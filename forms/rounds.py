@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from forms.common import MultiCheckboxField
+from forms.common import AppForm, MultiCheckboxField
 
 
-class RoundForm(FlaskForm):
+class RoundForm(AppForm):
     name = StringField(
         _l("Navn"),
         description=_l("F.eks. »Efterår 2026«."),
@@ -27,6 +26,8 @@ class RoundForm(FlaskForm):
     )
     institutions = MultiCheckboxField(_l("Institutioner"), coerce=int, choices=[])
     instrument_keys = MultiCheckboxField(_l("Aldersgrupper (skemaer)"), choices=[])
+    # The version of the round the form was opened from (a new round: none).
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

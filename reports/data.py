@@ -124,6 +124,9 @@ class GroupRow:
     missing: int  # children without any
     open_paths: int
     overdue_steps: int
+    # Counts hidden although not small, because a total would give a small one back
+    # (field names, e.g. "assessed" when "missing" is small: children = assessed + missing).
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

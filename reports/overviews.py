@@ -50,6 +50,14 @@ def _count(n: int, suppress_below: int | None) -> str:
     return str(n)
 
 
+def _shown(row: GroupRow, name: str, suppress_below: int | None, hidden: str) -> str:
+    """A count of `row`, or "<5" when small, or `hidden` when it is hidden to protect a
+    small one (it is not small itself, so "<5" would be untrue)."""
+    if suppress_below and name in row.hidden:
+        return hidden
+    return _count(getattr(row, name), suppress_below)
+
+
 def _longest_word(text: str, m: Measure) -> float:
     return max((m.width(w) for w in clean(text).split()), default=0.0)
 
@@ -99,14 +107,13 @@ def _group_table(
         *(_cell(h, "cellhead") for h in headers[5:]),
     ]
     second = ["", "", *(_cell(label, "cellhead") for label in labels), "", "", "", ""]
+    mark = _("skjult")
     body = [
-        [_cell(r.group, "cell"), _count(r.children, suppress_below)]
+        [_cell(r.group, "cell"), _shown(r, "children", suppress_below, mark)]
         + [_count(r.by_position.get(k, 0), suppress_below) for k in POSITIONS]
         + [
-            _count(r.assessed, suppress_below),
-            _count(r.missing, suppress_below),
-            _count(r.open_paths, suppress_below),
-            _count(r.overdue_steps, suppress_below),
+            _shown(r, name, suppress_below, mark)
+            for name in ("assessed", "missing", "open_paths", "overdue_steps")
         ]
         for r in rows
     ]
@@ -151,6 +158,12 @@ def _legend(lh: Letterhead, suppress_below: int | None) -> list:
                 "Oversigten indeholder ingen navne."
             )
             % {"n": suppress_below, "sign": suppressed(suppress_below)}
+        )
+        lines.append(
+            _(
+                "»skjult«: et tal, der ville afsløre et lille tal (Børn = Vurderet + Ikke "
+                "vurderet), er også skjult."
+            )
         )
     return [spacer(3), heading(_("Sådan læses tabellen"), 3), *(p(x, "small") for x in lines)]
 

@@ -54,7 +54,7 @@ def parents_copy(lh: Letterhead, data: ParentsCopyData) -> bytes:
     ]
     story.append(
         table(
-            [[_("Vurderingsrunde"), _("Position"), _("Begrundelse")]]
+            [[_("Vurderingsrunde"), _("Position"), _("Fælles vurdering")]]
             + [[r, lh.label(pos), why] for r, pos, why in data.positions],
             [40 * mm, 35 * mm, 95 * mm],
         )

@@ -76,6 +76,7 @@ def _blueprints() -> list[Blueprint]:
     from screening.children.views import bp as children
     from screening.core.views import bp as core
     from screening.documents.views import bp as documents
+    from screening.figures.views import bp as figures
     from screening.offline.api import bp as api
     from screening.offline.shell import bp as offline
     from screening.org.views import bp as org
@@ -85,18 +86,8 @@ def _blueprints() -> list[Blueprint]:
     from screening.rounds.views import bp as rounds
 
     return [
-        core,
-        accounts,
-        children,
-        org,
-        rounds,
-        assessments,
-        paths,
-        documents,
-        api,
-        offline,
-        retention,
-        reminders,
+        *(core, accounts, children, org, rounds, assessments, paths, documents, figures),
+        *(api, offline, retention, reminders),
     ]
 
 

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -57,28 +57,103 @@ def _email_key(email: str) -> str:
 class SignIn:
     user: User | None
     throttled: bool = False
+    # When throttled: how long until the next attempt is taken.
+    retry_after: timedelta | None = None
 
 
-def _recent_failures(column: Any, value: str, since: datetime) -> int:
-    count = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            column == value, LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= since
+def _failures(since: datetime, *conditions: Any) -> tuple[int, datetime | None]:
+    """How many failed attempts match since `since`, and when the last one was."""
+    count, last = db.session.execute(
+        sa.select(sa.func.count(LoginAttempt.id), sa.func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= since, *conditions
+        )
+    ).one()
+    return count or 0, last
+
+
+def _last_success(key: str, remote_addr: str, since: datetime) -> datetime | None:
+    return db.session.scalar(
+        sa.select(sa.func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.email_key == key,
+            LoginAttempt.remote_addr == remote_addr,
+            LoginAttempt.success.is_(True),
+            LoginAttempt.attempted_at >= since,
         )
     )
-    return count or 0
 
 
-def authenticate(email: str, password: str, remote_addr: str) -> SignIn:
-    """Check a sign-in. Returns the user on success; never says which part was wrong."""
+def _as_utc(value: datetime) -> datetime:
+    """Aggregates keep the column's type (aware UTC); a naive value is UTC too."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def throttle(email: str, remote_addr: str, now: datetime | None = None) -> timedelta | None:
+    """How long this e-mail address must wait before trying again from this client
+    address, or None if an attempt may go ahead now.
+
+    Two rules, neither of which lets someone elsewhere lock a colleague out:
+    - per e-mail *and* client address together: LOGIN_MAX_FAILURES failures within
+      LOGIN_FAILURE_WINDOW (since the pair's last success) are free; after that each
+      attempt waits LOGIN_DELAY_BASE after the last failure, doubling with each further
+      failure, up to LOGIN_DELAY_MAX. Failures from other addresses do not count.
+    - per client address: LOGIN_MAX_FAILURES_PER_IP failures within the window, for any
+      e-mail addresses, stop attempts from that address until they age out of the window;
+      except for an e-mail address that has signed in successfully from this address
+      within LOGIN_KNOWN_FOR (staff behind the same address as a guesser go on).
+    """
     cfg = current_app.config
+    now = now or utcnow()
     key = _email_key(email)
-    since = utcnow() - cfg["LOGIN_FAILURE_WINDOW"]
-    if (
-        _recent_failures(LoginAttempt.email_key, key, since) >= cfg["LOGIN_MAX_FAILURES"]
-        or _recent_failures(LoginAttempt.remote_addr, remote_addr, since)
-        >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
-    ):
-        return SignIn(None, throttled=True)
+    window_start = now - cfg["LOGIN_FAILURE_WINDOW"]
+    last_ok = _last_success(key, remote_addr, now - cfg["LOGIN_KNOWN_FOR"])
+    since = max(window_start, _as_utc(last_ok)) if last_ok is not None else window_start
+    count, last = _failures(
+        since, LoginAttempt.email_key == key, LoginAttempt.remote_addr == remote_addr
+    )
+    free = cfg["LOGIN_MAX_FAILURES"]
+    if count >= free and last is not None:
+        base: timedelta = cfg["LOGIN_DELAY_BASE"]
+        longest: timedelta = cfg["LOGIN_DELAY_MAX"]
+        wait: timedelta = _as_utc(last) + min(base * 2 ** min(count - free, 30), longest) - now
+        if wait > timedelta(0):
+            return wait
+    if last_ok is None:
+        count, _ = _failures(window_start, LoginAttempt.remote_addr == remote_addr)
+        if count >= cfg["LOGIN_MAX_FAILURES_PER_IP"]:
+            return _address_wait(remote_addr, window_start, count, now)
+    return None
+
+
+def _address_wait(remote_addr: str, since: datetime, count: int, now: datetime) -> timedelta:
+    """Until enough of the address's failures have aged out of the window."""
+    cfg = current_app.config
+    over = count - cfg["LOGIN_MAX_FAILURES_PER_IP"]  # this many more must age out, plus one
+    nth = db.session.scalar(
+        sa.select(LoginAttempt.attempted_at)
+        .where(
+            LoginAttempt.remote_addr == remote_addr,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.attempted_at >= since,
+        )
+        .order_by(LoginAttempt.attempted_at)
+        .offset(over)
+        .limit(1)
+    )
+    if nth is None:
+        return timedelta(seconds=1)
+    window: timedelta = cfg["LOGIN_FAILURE_WINDOW"]
+    return max(_as_utc(nth) + window - now, timedelta(seconds=1))
+
+
+def authenticate(
+    email: str, password: str, remote_addr: str, *, now: datetime | None = None
+) -> SignIn:
+    """Check a sign-in. Returns the user on success; never says which part was wrong.
+    A throttled attempt is not checked and not recorded (see `throttle`)."""
+    key = _email_key(email)
+    wait = throttle(email, remote_addr, now)
+    if wait is not None:
+        return SignIn(None, throttled=True, retry_after=wait)
 
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     ph = hasher()
@@ -94,7 +169,11 @@ def authenticate(email: str, password: str, remote_addr: str) -> SignIn:
                 ok = False
     if ok and user is not None and not user.active:
         ok = False
-    db.session.add(LoginAttempt(email_key=key, remote_addr=remote_addr, success=ok))
+    db.session.add(
+        LoginAttempt(
+            email_key=key, remote_addr=remote_addr, success=ok, attempted_at=now or utcnow()
+        )
+    )
     if not ok or user is None:
         return SignIn(None)
     if ph.check_needs_rehash(user.password_hash):
@@ -163,6 +242,7 @@ def save_user(
     institution_ids: list[int],
     active: bool,
     password: str | None,
+    phone: str = "",
 ) -> User:
     """Create (``user=None``) or change a user. Raises DomainError("password_required" |
     "email_taken") without changing anything. Deactivating signs the user out."""
@@ -175,6 +255,7 @@ def save_user(
         db.session.add(user)
     user.name = name.strip()
     user.email = normalise_email(email)
+    user.phone = " ".join(phone.split())
     user.set_roles(Role(r) for r in roles)
     user.institutions = list(
         db.session.scalars(sa.select(Institution).where(Institution.id.in_(institution_ids)))

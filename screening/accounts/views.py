@@ -6,6 +6,9 @@ up here too, when `create_app` registers this blueprint.
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -21,6 +24,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from wtforms import SelectChoice
 
@@ -84,7 +88,14 @@ def login() -> ResponseReturnValue:
             form.email.data, form.password.data, request.remote_addr or "unknown"
         )
         if result.throttled:
-            flash(_("For mange mislykkede forsøg. Vent et kvarter, og prøv igen."), "error")
+            flash(
+                _(
+                    "For mange mislykkede forsøg med denne e-mailadresse herfra. Vent %(wait)s, "
+                    "og prøv igen.",
+                    wait=_wait_text(result.retry_after),
+                ),
+                "error",
+            )
         elif result.user is None:
             flash(_("E-mail eller adgangskode er forkert."), "error")
         else:
@@ -98,6 +109,14 @@ def login() -> ResponseReturnValue:
             return redirect(safe_next(form.next.data) or url_for("children.index"))
         form.password.data = ""
     return render_template("accounts/login.html", form=form)
+
+
+def _wait_text(wait: timedelta | None) -> str:
+    """ "30 sekunder", "4 minutter": rounded up, so the user never comes back too early."""
+    seconds = max(1, math.ceil((wait or timedelta(0)).total_seconds()))
+    if seconds < 60:
+        return ngettext("%(num)d sekund", "%(num)d sekunder", seconds)
+    return ngettext("%(num)d minut", "%(num)d minutter", math.ceil(seconds / 60))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -168,6 +187,7 @@ def user(user_id: int | None = None) -> ResponseReturnValue:
             obj,
             name=form.name.data,
             email=form.email.data,
+            phone=form.phone.data or "",
             roles=form.roles.data,
             institution_ids=form.institutions.data,
             active=form.active.data,

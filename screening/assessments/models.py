@@ -76,7 +76,18 @@ class Assessment(Model):
             "status = 'draft' OR (submitted_at IS NOT NULL AND suggested_position IS NOT NULL)",
             name="submitted_has_result",
         ),
+        # Key figures: a round's submitted assessments counted without reading the table.
+        sa.Index(
+            "ix_assessment_round_status_child",
+            "round_id",
+            "status",
+            "child_id",
+            "suggested_position",
+            "context",
+        ),
     )
+    # The services bump `version` themselves; every UPDATE still says WHERE version = <read>.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def submitted(self) -> bool:
@@ -109,6 +120,9 @@ class JointAssessment(Model):
     parents_informed_on: Mapped[date | None]
     parents_informed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     parents_informed_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     round: Mapped[ScreeningRound] = relationship()
     child: Mapped[Child] = relationship()
@@ -121,7 +135,12 @@ class JointAssessment(Model):
             "agreed_position = suggested_position OR override_reason <> ''",
             name="override_needs_reason",
         ),
+        # Key figures: a round's agreed positions counted without reading the table.
+        sa.Index(
+            "ix_joint_assessment_round_child_position", "round_id", "child_id", "agreed_position"
+        ),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def position_changed(self) -> bool:

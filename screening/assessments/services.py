@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from screening.accounts.models import Role, User, user_institution
@@ -23,7 +24,13 @@ from screening.assessments.models import (
     JointDelegate,
 )
 from screening.catalogue.models import InstrumentVersion
-from screening.catalogue.services import active_ruleset, compiled_instrument, instrument_for
+from screening.catalogue.services import (
+    AgeBand,
+    active_ruleset,
+    compiled_instrument,
+    instrument_for,
+    round_bands,
+)
 from screening.children.models import Child, GroupMembership
 from screening.classifier import (
     Classification,
@@ -37,7 +44,7 @@ from screening.classifier import (
     classify,
     suggest_joint,
 )
-from screening.core.db import utcnow
+from screening.core.db import locked, savepoint, utcnow
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.core.policy import HEALTH_VISITOR_MAX_MONTHS
@@ -101,11 +108,23 @@ def start(
     existing = own_assessment(round_.id, child.id, user.id)
     if existing is not None:
         return existing
-    assessment = Assessment(
-        round=round_, child=child, assessor=user, instrument=instrument, context=context, answers={}
-    )
-    db.session.add(assessment)
-    db.session.flush()
+    try:
+        with savepoint(db.session):
+            assessment = Assessment(
+                round_id=round_.id,
+                child_id=child.id,
+                assessor_id=user.id,
+                instrument=instrument,
+                context=context,
+                answers={},
+            )
+            db.session.add(assessment)
+            db.session.flush()
+    except IntegrityError:  # the same user's other tap or tab made it a moment ago
+        winner = own_assessment(round_.id, child.id, user.id)
+        if winner is None:
+            raise
+        return winner
     return assessment
 
 
@@ -132,20 +151,51 @@ def missing_ratings(instrument: Instrument, answers: dict[str, Any]) -> list[str
     return [i.key for i in instrument.items if i.kind == "rated" and i.key not in answers]
 
 
+def _holds(assessment: Assessment, answers: dict[str, Any], data: AssessmentInput) -> bool:
+    """Does the stored assessment hold exactly this content (a second tap of the same save)?"""
+    return (
+        assessment.answers == answers
+        and assessment.resources == data.resources.strip()
+        and assessment.concerns == data.concerns.strip()
+        and assessment.justification == data.justification.strip()
+        and (assessment.vulnerability.value if assessment.vulnerability else None)
+        == (data.vulnerability or None)
+    )
+
+
 def save(
-    assessment: Assessment, data: AssessmentInput, *, submit: bool, today: date | None = None
+    assessment: Assessment,
+    data: AssessmentInput,
+    *,
+    submit: bool,
+    today: date | None = None,
+    expected_version: int | None = None,
 ) -> Classification | None:
     """Save a draft, or submit: classify, store the suggestion with the rule-set version.
 
+    `expected_version` is the version the form was opened from: the row is read again,
+    locked, and a save based on an older version is refused (DomainError
+    "changed_meanwhile") unless the stored assessment already holds exactly this content
+    (a double tap answers as the first one did, with nothing written twice).
     Raises DomainError("missing_ratings" | "justification_required" | "not_draft" |
     "round_not_open") without changing anything.
     """
+    instrument = compiled_instrument(assessment.instrument)
+    answers = clean_answers(instrument, data.answers)
+    if expected_version is not None:
+        assessment = db.session.scalars(
+            locked(db.session, sa.select(Assessment).filter_by(id=assessment.id))
+        ).one()
+        if assessment.version != expected_version:
+            if _holds(assessment, answers, data) and (assessment.submitted or not submit):
+                return None
+            raise DomainError("changed_meanwhile")
     if assessment.status != AssessmentStatus.DRAFT:
+        if submit and _holds(assessment, answers, data):
+            return None  # the same submit, tapped twice
         raise DomainError("not_draft")
     if assessment.round.status != RoundStatus.OPEN:
         raise DomainError("round_not_open")
-    instrument = compiled_instrument(assessment.instrument)
-    answers = clean_answers(instrument, data.answers)
     result = None
     if submit:
         if missing_ratings(instrument, answers):
@@ -279,6 +329,31 @@ def record_joint(
 ) -> JointAssessment:
     """Record (or revise) the agreed position. An override of the suggestion needs a reason
     (DomainError("override_reason_required")); a justification is always required."""
+    joint, _written = record_joint_once(
+        round_,
+        child,
+        user,
+        agreed=agreed,
+        justification=justification,
+        override_reason=override_reason,
+    )
+    return joint
+
+
+def record_joint_once(
+    round_: ScreeningRound,
+    child: Child,
+    user: User,
+    *,
+    agreed: str,
+    justification: str,
+    override_reason: str = "",
+    expected_version: int | None = None,
+) -> tuple[JointAssessment, bool]:
+    """`record_joint` from a form opened at `expected_version` (0: there was none): the row
+    is read locked; a stale form is refused (DomainError("changed_meanwhile")), unless the
+    stored decision is exactly this one (a second tap: nothing written). Returns the row
+    and whether it was written."""
     if round_.status != RoundStatus.OPEN:
         raise DomainError("round_not_open")
     if not justification.strip():
@@ -290,10 +365,28 @@ def record_joint(
     except OverrideError:
         raise DomainError("override_reason_required") from None
     history = agreed_history(child.id, before=round_)
-    joint = joint_for(round_.id, child.id)
+    joint = _locked_joint(round_.id, child.id)
     if joint is None:
-        joint = JointAssessment(round=round_, child=child)
-        db.session.add(joint)
+        try:
+            with savepoint(db.session):
+                joint = _new_joint(round_, child, suggestion, override, justification, user)
+        except IntegrityError:  # another session recorded the first one a moment ago
+            joint = _locked_joint(round_.id, child.id)
+            if joint is None:
+                raise
+            stale = expected_version is not None
+        else:
+            return joint, True
+    else:
+        stale = expected_version is not None and joint.version != expected_version
+    if stale:
+        if (
+            joint.agreed_position.value == override.position.value
+            and joint.justification == justification.strip()
+            and joint.override_reason == (override.reason if override.overridden else "")
+        ):
+            return joint, False  # the same decision, sent twice
+        raise DomainError("changed_meanwhile")
     joint.previous_position = Position(history[-1].value) if history else None
     joint.suggested_position = Position(suggestion.position.value)
     joint.suggestion = suggestion.to_dict() | {"assessment_ids": [a.id for a in assessments]}
@@ -302,6 +395,44 @@ def record_joint(
     joint.override_reason = override.reason if override.overridden else ""
     joint.decided_by = user
     joint.decided_at = utcnow()
+    db.session.flush()
+    return joint, True
+
+
+def _locked_joint(round_id: int, child_id: int) -> JointAssessment | None:
+    return db.session.scalar(
+        locked(
+            db.session,
+            sa.select(JointAssessment).where(
+                JointAssessment.round_id == round_id, JointAssessment.child_id == child_id
+            ),
+        )
+    )
+
+
+def _new_joint(
+    round_: ScreeningRound,
+    child: Child,
+    suggestion: JointSuggestion,
+    override: Any,
+    justification: str,
+    user: User,
+) -> JointAssessment:
+    history = agreed_history(child.id, before=round_)
+    assessment_ids = [a.id for a in submitted_for(round_.id, child.id)]
+    joint = JointAssessment(
+        round_id=round_.id,
+        child_id=child.id,
+        previous_position=Position(history[-1].value) if history else None,
+        suggested_position=Position(suggestion.position.value),
+        suggestion=suggestion.to_dict() | {"assessment_ids": assessment_ids},
+        agreed_position=Position(override.position.value),
+        justification=justification.strip(),
+        override_reason=override.reason if override.overridden else "",
+        decided_by_id=user.id,
+        decided_at=utcnow(),
+    )
+    db.session.add(joint)
     db.session.flush()
     return joint
 
@@ -388,17 +519,15 @@ def group_progress(
             )
         )
     }
-    instruments: dict[int, InstrumentVersion | None] = {}
+    bands = round_bands(round_)  # one query, not one per age in months
+    covered_ids = {g.id for g in groups if round_.covers(g.institution_id)}
     by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
     for group_id, child in members:
-        months = child.age_in_months(round_.reference_date)
-        if months not in instruments:
-            instruments[months] = instrument_for(round_, months)
-        covered = round_.covers(groups[group_ids.index(group_id)].institution_id)
+        band = _band_of(bands, child.birth_date)
         by_group[group_id].append(
             ChildProgress(
                 child=child,
-                instrument=instruments[months] if covered else None,
+                instrument=band.instrument if band and group_id in covered_ids else None,
                 submitted=counts.get((child.id, AssessmentStatus.SUBMITTED), 0),
                 drafts=counts.get((child.id, AssessmentStatus.DRAFT), 0),
                 joint=joints.get(child.id),
@@ -406,6 +535,96 @@ def group_progress(
             )
         )
     return [GroupProgress(g, by_group[g.id]) for g in groups]
+
+
+def _band_of(bands: list[AgeBand], birth: date) -> AgeBand | None:
+    return next((b for b in bands if b.born_after < birth <= b.born_by), None)
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """A group's progress in a round as counts (what the round overview shows): the
+    current children the round covers, how many have one / two submitted individual
+    assessments and a joint one, and the joint positions agreed."""
+
+    group: Group
+    children: int
+    with_individual: int
+    with_two: int
+    with_joint: int
+    by_position: dict[str, int]
+
+
+def round_members(round_: ScreeningRound, groups: list[Group]) -> sa.Subquery:
+    """The current children of `groups` the round covers (as `GroupProgress.eligible`):
+    (child_id, group_id). One query for the round's age bands; the rest is SQL."""
+    bands = round_bands(round_)
+    covered = [g.id for g in groups if round_.covers(g.institution_id)]
+    in_band = [
+        sa.and_(Child.birth_date > b.born_after, Child.birth_date <= b.born_by) for b in bands
+    ]
+    return (
+        sa.select(GroupMembership.child_id, GroupMembership.group_id)
+        .join(Child, Child.id == GroupMembership.child_id)
+        .where(
+            GroupMembership.group_id.in_(covered) if covered else sa.false(),
+            GroupMembership.end_date.is_(None),
+            sa.or_(*in_band) if in_band else sa.false(),
+        )
+        .subquery("members")
+    )
+
+
+def round_group_counts(round_: ScreeningRound, groups: list[Group]) -> list[GroupCounts]:
+    """`group_progress` as counts for many groups at once: two queries (the round's age
+    bands, then one aggregate), whatever the number of groups and children."""
+    members = round_members(round_, groups)
+    submitted = (
+        sa.select(Assessment.child_id, sa.func.count().label("n"))
+        .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
+        .group_by(Assessment.child_id)
+        .subquery("submitted")
+    )
+    n = sa.func.coalesce(submitted.c.n, 0)
+    stmt = (
+        sa.select(
+            members.c.group_id,
+            JointAssessment.agreed_position,
+            sa.func.count(),
+            sa.func.sum(sa.case((n >= 1, 1), else_=0)),
+            sa.func.sum(sa.case((n >= 2, 1), else_=0)),
+        )
+        .select_from(members)
+        .outerjoin(submitted, submitted.c.child_id == members.c.child_id)
+        .outerjoin(
+            JointAssessment,
+            sa.and_(
+                JointAssessment.child_id == members.c.child_id,
+                JointAssessment.round_id == round_.id,
+            ),
+        )
+        .group_by(members.c.group_id, JointAssessment.agreed_position)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for group_id, position, children, one, two in db.session.execute(stmt):
+        row = found.setdefault(
+            group_id, {"children": 0, "one": 0, "two": 0, "joint": 0, "by_position": {}}
+        )
+        row["children"] += children
+        row["one"] += int(one or 0)
+        row["two"] += int(two or 0)
+        if position is not None:
+            row["joint"] += children
+            row["by_position"][position.value] = children
+    out = []
+    for g in groups:
+        row = found.get(g.id, {"children": 0, "one": 0, "two": 0, "joint": 0, "by_position": {}})
+        out.append(
+            GroupCounts(
+                g, row["children"], row["one"], row["two"], row["joint"], row["by_position"]
+            )
+        )
+    return out
 
 
 def next_child(round_: ScreeningRound, child: Child, user: User) -> Child | None:

@@ -15,6 +15,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from forms.assessments import (
+    POSITION_LABELS,
     DelegateForm,
     JointForm,
     ObservationForm,
@@ -24,7 +25,7 @@ from forms.assessments import (
     field_name,
     fill_from_answers,
 )
-from forms.common import EmptyForm
+from forms.common import EmptyForm, form_version
 from screening.assessments import services as svc
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
 from screening.catalogue.services import compiled_instrument
@@ -32,7 +33,9 @@ from screening.children.models import Child
 from screening.classifier import Instrument, Position, load_observation_categories
 from screening.core import audit, flow
 from screening.core.access import load
+from screening.core.errors import DomainError
 from screening.core.extensions import db
+from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.policy import (
     Action,
@@ -63,12 +66,30 @@ def round_overview(round_id: int) -> ResponseReturnValue:
     if round_.status == RoundStatus.PLANNED and not can(current_user, Action.MANAGE_ROUNDS):
         abort(404)
     institutions = [i for i in round_.institutions if can(current_user, Action.VIEW_ASSESSMENTS, i)]
-    progress = {
-        i.id: svc.group_progress(round_, [g for g in i.groups if g.active]) for i in institutions
-    }
+    groups = list(
+        db.session.scalars(
+            sa.select(Group)
+            .where(Group.institution_id.in_([i.id for i in institutions]), Group.active)
+            .order_by(Group.name, Group.id)
+        )
+    )
+    progress: dict[int, list[svc.GroupCounts]] = {i.id: [] for i in institutions}
+    for counts in svc.round_group_counts(round_, groups):
+        progress[counts.group.institution_id].append(counts)
     audit.record("round.progress", "round", round_.id)
+    words = {  # translated once (with no arguments, gettext leaves the placeholders)
+        "of": _("af %(total)d"),
+        "aria": _("%(what)s: %(done)d af %(total)d"),
+        "one": _("Mindst én vurdering"),
+        "two": _("To vurderinger"),
+        "joint": _("Fælles vurdering"),
+    }
     return render_template(
-        "assessments/round.html", round=round_, institutions=institutions, progress=progress
+        "assessments/round.html",
+        round=round_,
+        institutions=institutions,
+        progress=progress,
+        words=words,
     )
 
 
@@ -182,7 +203,12 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     def save() -> Assessment:
         context = svc.context_for(current_user, instrument_row)
         assessment = own or svc.start(round_, child, current_user, instrument_row, context)
-        svc.save(assessment, data, submit=submit)
+        svc.save(
+            assessment,
+            data,
+            submit=submit,
+            expected_version=own.version if own is not None else None,
+        )
         return assessment
 
     def saved(assessment: Assessment) -> None:
@@ -206,6 +232,8 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
         failed=page,
         fields={"justification_required": form.justification},
     )
+
+
 
 
 def draft_key(round_id: int, child_id: int) -> str:
@@ -266,8 +294,31 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         form.agreed_position.data = suggestion.position.value
     if request.method == "GET" and existing is not None:
         form.agreed_position.data = existing.agreed_position.value
+    if request.method == "GET":
+        form.version.data = str(existing.version if existing else 0)
 
     def page(error: object = None) -> ResponseReturnValue:
+        nonlocal existing
+        changes: list[tuple[str, str, str]] = []
+        if isinstance(error, DomainError) and error.code in CONFLICT_CODES:
+            existing = svc.joint_for(round_.id, child.id)  # what the other one saved
+            if existing is not None:
+                form.version.data = str(existing.version)
+                changes = conflict_rows(
+                    [
+                        (
+                            form.agreed_position,
+                            POSITION_LABELS[existing.agreed_position.value],
+                            POSITION_LABELS.get(form.agreed_position.data or "", ""),
+                        ),
+                        (form.justification, existing.justification, form.justification.data),
+                        (
+                            form.override_reason,
+                            existing.override_reason,
+                            form.override_reason.data,
+                        ),
+                    ]
+                )
         audit.record(
             "joint.open",
             "child",
@@ -290,6 +341,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
             joint=existing,
             form=form,
             parents_form=parents_form,
+            changes=changes,
             lang=lang(),
         ), (400 if form.errors or error is not None else 200)
 
@@ -297,14 +349,17 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         return page()
 
     def record() -> tuple[JointAssessment, str, ActionPath | None]:
-        joint_row = svc.record_joint(
+        joint_row, written = svc.record_joint_once(
             round_,
             child,
             current_user,
             agreed=form.agreed_position.data,
             justification=form.justification.data,
             override_reason=form.override_reason.data or "",
+            expected_version=form_version(form.version.data),
         )
+        if not written:  # the same decision sent twice: answered as the first one was
+            return joint_row, "unchanged", action_paths.open_path_for(child.id)
         return (joint_row, *action_paths.apply_agreed_position(joint_row, current_user))
 
     def recorded(result: tuple[JointAssessment, str, ActionPath | None]) -> None:

@@ -65,8 +65,8 @@ def index() -> ResponseReturnValue:
         return _home()
     if current_user.has_role(Role.COORDINATOR):
         # The coordinator's home is the key-figures dashboard, where it exists.
-        if "figures.dashboard" in current_app.view_functions:
-            return redirect(url_for("figures.dashboard"))
+        if "figures.latest" in current_app.view_functions:
+            return redirect(url_for("figures.latest"))
         if can(current_user, Action.LIST_CHILDREN):
             return redirect(url_for("children.institutions"))
     if can(current_user, Action.LIST_CHILDREN):

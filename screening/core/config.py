@@ -38,11 +38,19 @@ class BaseConfig:
     INACTIVITY_TIMEOUT = timedelta(minutes=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
-    # Sign-in throttling: this many failures within the window block further attempts
-    # for the same e-mail address (and, with a higher limit, for the same client address).
+    # Sign-in throttling (see the README, "Sign-in throttling"), stored in the database.
+    # Per e-mail address *and* client address together: this many failures within the
+    # window are free, then each further attempt waits LOGIN_DELAY_BASE, doubling with each
+    # failure, up to LOGIN_DELAY_MAX.
     LOGIN_MAX_FAILURES = 5
-    LOGIN_MAX_FAILURES_PER_IP = 30
-    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+    LOGIN_DELAY_BASE = timedelta(seconds=30)
+    LOGIN_DELAY_MAX = timedelta(minutes=15)
+    # Per client address: this many failures within the window (for any e-mail) stop
+    # sign-ins from that address for e-mail addresses that have not signed in from it
+    # successfully within LOGIN_KNOWN_FOR (so staff behind a daycare's one address go on).
+    LOGIN_MAX_FAILURES_PER_IP = 100
+    LOGIN_KNOWN_FOR = timedelta(days=30)
 
     # argon2id parameters (argon2-cffi defaults are RFC 9106 "low memory").
     ARGON2_TIME_COST = 3

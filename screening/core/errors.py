@@ -65,7 +65,55 @@ MESSAGES: dict[str, LazyString] = {
     "device_version_invalid": _l(
         "Tablettens version kan ikke gemmes, fordi den ikke længere er gyldig."
     ),
+    # Many hands at once (a form opened before someone else saved, two taps, two sessions)
+    "changed_meanwhile": _l(
+        "En anden har gemt dette, siden du åbnede siden. Dine ændringer er ikke gemt; de står "
+        "stadig i formularen. Se hvad der er gemt nu, og gem igen, hvis dine ændringer "
+        "stadig skal gælde."
+    ),
+    "saved_meanwhile": _l(
+        "Det samme blev gemt af en anden i samme øjeblik. Intet er gemt to gange; se hvad der "
+        "er gemt nu, og prøv igen, hvis noget mangler."
+    ),
+    "already_invited": _l("Deltageren er allerede inviteret til mødet."),
+    "child_ref_taken": _l(
+        "Et barn med samme barn_id blev oprettet samtidig af en anden indlæsning. Indlæs "
+        "filen igen."
+    ),
 }
+
+# A unique constraint or index (by its name) that a second writer can run into, and the
+# code of what the loser is told. Every IntegrityError is answered through this map (see
+# `screening.core.flow`); a constraint not named here answers "saved_meanwhile".
+CONSTRAINT_CODES: dict[str, str] = {
+    "uq_screening_round_name": "round_name_taken",
+    "uq_institution_name": "institution_name_taken",
+    "uq_user_account_email": "email_taken",
+    "uq_offer_name": "offer_name_taken",
+    "uq_child_group_institution_id_name": "group_name_taken",
+    "uq_meeting_participant_meeting_id_guardian_id": "already_invited",
+    "uq_meeting_participant_meeting_id_user_id": "already_invited",
+    "uq_child_external_ref": "child_ref_taken",
+}
+
+
+def integrity_code(error: BaseException) -> str:
+    """The code for a database integrity error: the constraint it names in `CONSTRAINT_CODES`,
+    else "saved_meanwhile"."""
+    orig = getattr(error, "orig", None)
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)  # PostgreSQL
+    text = str(orig if orig is not None else error)
+    for constraint, code in CONSTRAINT_CODES.items():
+        if name == constraint or constraint in text:
+            return code
+    # SQLite names the columns, not the constraint: "UNIQUE constraint failed: t.a, t.b".
+    if "UNIQUE constraint failed: " in text:
+        columns = text.split("UNIQUE constraint failed: ", 1)[1].split("\n")[0].strip()
+        table = columns.split(".", 1)[0]
+        guess = "uq_" + table + "_" + "_".join(c.split(".", 1)[-1] for c in columns.split(", "))
+        if guess in CONSTRAINT_CODES:
+            return CONSTRAINT_CODES[guess]
+    return "saved_meanwhile"
 
 
 class DomainError(ValueError):

@@ -12,9 +12,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from screening.classifier import profession_label
 from screening.core import audit
+from screening.core.db import DB_INT_MAX
+from screening.core.errors import integrity_code, message
 from screening.core.extensions import db, login_manager
 from screening.core.i18n import lang
 from screening.core.policy import Action, can, may_assess_with
@@ -54,9 +59,85 @@ CSP = "; ".join(
 )
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` in every URL: a whole number from 0 to what the database's integer
+    columns hold (DB_INT_MAX), so an id beyond it answers 404 like any id that does not
+    exist, instead of failing in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+# Every feature a page could ask the browser for, switched off: the app uses none of them
+# (the offline app needs IndexedDB, WebCrypto, a service worker and Web Locks, which no
+# policy governs). Only names Chromium recognises, so the console stays clean.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "captured-surface-control",
+        "clipboard-read",
+        "clipboard-write",
+        "compute-pressure",
+        "cross-origin-isolated",
+        "deferred-fetch",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "interest-cohort",
+        "keyboard-map",
+        "language-detector",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "otp-credentials",
+        "payment",
+        "picture-in-picture",
+        "private-state-token-issuance",
+        "private-state-token-redemption",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "speaker-selection",
+        "storage-access",
+        "summarizer",
+        "sync-xhr",
+        "translator",
+        "unload",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class TextConverter(UnicodeConverter):
+    """`<name>` and `<string:name>` in every URL: any text but a slash or a NUL character
+    (U+0000, which PostgreSQL cannot compare), so `/jobs/%00` is 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 def init_app(app: Flask) -> None:
     """The request plumbing every area relies on (the areas' blueprints are registered by
-    `create_app`; accounts sets up the sign-in itself)."""
+    `create_app`, after this; accounts sets up the sign-in itself)."""
+    app.url_map.converters["int"] = DatabaseIntConverter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter
     app.before_request(_deny_by_default)
     app.after_request(_finish_request)
     app.after_request(_security_headers)
@@ -67,6 +148,16 @@ def init_app(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _error_page)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def second_writer(error: Exception) -> ResponseReturnValue:
+        """A second writer that ran into the first outside `flow.perform`: the same
+        message, the request rolled back, never a 500."""
+        db.session.rollback()
+        code = integrity_code(error) if isinstance(error, IntegrityError) else "changed_meanwhile"
+        current_app.logger.info("second writer refused: %s", code)
+        return render_template("errors/conflict.html", message=message(code)), 409
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> ResponseReturnValue:
@@ -130,7 +221,14 @@ def _finish_request(response: Response) -> Response:
         audit.write_refusals(commit=True)
     else:
         audit.write_refusals(commit=False)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except (IntegrityError, StaleDataError) as exc:  # a second writer, at the last moment
+            db.session.rollback()
+            code = integrity_code(exc) if isinstance(exc, IntegrityError) else "changed_meanwhile"
+            current_app.logger.info("second writer refused at commit: %s", code)
+            page = render_template("errors/conflict.html", message=message(code))
+            return current_app.make_response((page, 409))
     return response
 
 
@@ -140,8 +238,13 @@ def _security_headers(response: Response) -> Response:
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "same-origin")
     h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    h.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    # Nothing of ours may be embedded by another site (images, scripts, PDFs alike).
+    h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    h.setdefault("X-Permitted-Cross-Domain-Policies", "none")
+    # The server software is not announced (gunicorn's own header: gunicorn.conf.py).
+    h.pop("Server", None)
     if request.endpoint != "static":
         # Pages carry personal data: never keep them in shared caches or the back-forward cache.
         h["Cache-Control"] = "no-store"

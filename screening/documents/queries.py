@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from reports.base import Letterhead
 from reports.data import (
@@ -39,13 +39,21 @@ from screening.assessments.models import (
     ChildObservation,
     JointAssessment,
 )
-from screening.assessments.services import ChildProgress, GroupProgress, group_progress
+from screening.assessments.services import (
+    ChildProgress,
+    GroupCounts,
+    GroupProgress,
+    group_progress,
+    round_group_counts,
+    round_members,
+)
 from screening.catalogue.services import compiled_instrument
 from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
 from screening.classifier import load_observation_categories, profession_label
 from screening.core.extensions import db
 from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
+from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
 from screening.org.models import Group, Institution, Municipality
 from screening.paths import services as action_paths
 from screening.paths.models import (
@@ -206,6 +214,7 @@ def meeting_info(meeting: Meeting) -> MeetingInfo:
         contact_name=contact.name,
         contact_institution=group.institution.name if group else "",
         contact_email=contact.email,
+        contact_phone=contact.phone,
         contact_role=_role_label(contact).lower(),
         address=group.institution.address if group else "",
         kind_code=meeting.kind.value,
@@ -358,7 +367,12 @@ _PLAN_PARTICIPANTS = (
     .join(Meeting, Meeting.id == MeetingParticipant.meeting_id)
     .where(Meeting.path_id == sa.bindparam("path_id"))
     .order_by(Meeting.starts_at, MeetingParticipant.id)
-    .options(joinedload(MeetingParticipant.user).lazyload(User.institutions))
+    .options(
+        # Staff participants' roles in the same statement; their institutions not at all.
+        joinedload(MeetingParticipant.user).options(
+            lazyload(User.institutions), joinedload(User.role_rows)
+        )
+    )
 )
 
 
@@ -371,7 +385,7 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
     child = path.child
     suggestion = db.session.scalar(_LATEST_SUGGESTION, {"child_id": child.id})
     follow_ups = db.session.execute(_FOLLOW_UPS, {"path_id": path.id}).all()
-    rows = db.session.scalars(_PLAN_PARTICIPANTS, {"path_id": path.id}).all()
+    rows = db.session.scalars(_PLAN_PARTICIPANTS, {"path_id": path.id}).unique().all()
     participants: dict[str, Person] = {}
     for pt in rows:
         participants.setdefault(pt.name, _person(pt, with_basis=False))
@@ -512,16 +526,80 @@ def round_overview_data(
     return RoundOverviewData(round_.name, institution.name, tuple(rows), tuple(needing))
 
 
+def progress_hidden(assessed: int, children: int, threshold: int) -> frozenset[str]:
+    """Which of a row's "children", "assessed" and "missing" must be hidden although not
+    small. Children = assessed + missing, so the three are protected as one row with its
+    total: a small "missing" cannot then be worked out as children - assessed. (The other
+    columns are tied to each other by no sum, so hiding the small ones is enough.)"""
+    protected = protect(Table.of([[assessed, children - assessed]], column_totals=False), threshold)
+    names = {(0, 0): "assessed", (0, 1): "missing", (0, 2): "children"}
+    return frozenset(names[c] for c in protected.complementary)
+
+
 def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOverviewData:
-    """Counts per dagtilbud; counts below the municipality's threshold (the one key
-    figures use, `Municipality.suppression_threshold`) are suppressed."""
+    """One row per institution, counted by the database: five queries whatever the number
+    of institutions and children (the per-child `group_progress` took thousands)."""
+    institutions = list(round_.institutions)
+    groups = list(
+        db.session.scalars(
+            sa.select(Group).where(
+                Group.institution_id.in_([i.id for i in institutions]), Group.active
+            )
+        )
+    )
+    per_inst: dict[int, list[GroupCounts]] = {i.id: [] for i in institutions}
+    for gc in round_group_counts(round_, groups):
+        per_inst[gc.group.institution_id].append(gc)
+    members = round_members(round_, groups)
+    paths: dict[int, int] = {}
+    for inst_id, n in db.session.execute(
+        sa.select(Group.institution_id, sa.func.count(ActionPath.id))
+        .select_from(members)
+        .join(Group, Group.id == members.c.group_id)
+        .join(ActionPath, ActionPath.child_id == members.c.child_id)
+        .where(ActionPath.status == PathStatus.OPEN)
+        .group_by(Group.institution_id)
+    ):
+        paths[inst_id] = n
+    overdue: dict[int, int] = {}
+    for inst_id, n in db.session.execute(
+        sa.select(Group.institution_id, sa.func.count(ActionStep.id))
+        .select_from(members)
+        .join(Group, Group.id == members.c.group_id)
+        .join(ActionPath, ActionPath.child_id == members.c.child_id)
+        .join(ActionStep, ActionStep.path_id == ActionPath.id)
+        .where(
+            ActionPath.status == PathStatus.OPEN,
+            ActionStep.done_on.is_(None),
+            ActionStep.due_on < today,
+        )
+        .group_by(Group.institution_id)
+    ):
+        overdue[inst_id] = n
+    threshold = valid_threshold(
+        db.session.scalar(sa.select(Municipality.suppression_threshold).limit(1))
+        or DEFAULT_THRESHOLD
+    )
     rows = []
-    for inst in round_.institutions:
-        gps = group_progress(round_, [g for g in inst.groups if g.active])
-        row, _children, _paths = _group_row(inst.name, gps, today)
-        rows.append(row)
-    threshold = db.session.scalar(sa.select(Municipality.suppression_threshold).limit(1))
-    return MunicipalOverviewData(round_.name, tuple(rows), suppress_below=threshold or 5)
+    for inst in institutions:
+        gcs = per_inst[inst.id]
+        children = sum(g.children for g in gcs)
+        assessed = sum(g.with_individual for g in gcs)
+        rows.append(
+            GroupRow(
+                group=inst.name,
+                children=children,
+                by_position={
+                    k: sum(g.by_position.get(k, 0) for g in gcs) for k in ("green", "yellow", "red")
+                },
+                assessed=assessed,
+                missing=children - assessed,
+                open_paths=paths.get(inst.id, 0),
+                overdue_steps=overdue.get(inst.id, 0),
+                hidden=progress_hidden(assessed, children, threshold),
+            )
+        )
+    return MunicipalOverviewData(round_.name, tuple(rows), suppress_below=threshold)
 
 
 # The audit trail's actions as what a parent reads: "Lise Leder (leder, ...) <phrase>."

@@ -13,9 +13,13 @@ past round keeps the children it had, and the open round has today's children.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -131,6 +135,18 @@ def band_case(bands: list[AgeBand]) -> sa.ColumnElement[str]:
     )
 
 
+def _spans(bands: list[AgeBand]) -> list[tuple[date, date]]:
+    """The bands' birth-date ranges with touching ones joined (usually one range: one
+    comparison per child instead of one per band)."""
+    spans: list[tuple[date, date]] = []
+    for b in sorted(bands, key=lambda b: b.born_after):
+        if spans and spans[-1][1] == b.born_after:
+            spans[-1] = (spans[-1][0], b.born_by)
+        else:
+            spans.append((b.born_after, b.born_by))
+    return spans
+
+
 def population(
     round_: ScreeningRound, bands: list[AgeBand], filters: Filters, day: date
 ) -> sa.Subquery:
@@ -157,20 +173,13 @@ def population(
             sa.or_(GroupMembership.end_date.is_(None), GroupMembership.end_date > day),
         )
     )
-    if bands:
-        wanted = [b for b in bands if filters.band in (None, b.key)]
-        stmt = stmt.where(
-            sa.or_(
-                *[
-                    sa.and_(Child.birth_date > b.born_after, Child.birth_date <= b.born_by)
-                    for b in wanted
-                ]
-            )
-            if wanted
-            else sa.false()
-        )
-    else:
-        stmt = stmt.where(sa.false())
+    wanted = [b for b in bands if filters.band in (None, b.key)]
+    spans = _spans(wanted)
+    stmt = stmt.where(
+        sa.or_(*[sa.and_(Child.birth_date > a, Child.birth_date <= b) for a, b in spans])
+        if spans
+        else sa.false()
+    )
     if filters.institution_id is not None:
         stmt = stmt.where(Group.institution_id == filters.institution_id)
     if filters.group_id is not None:
@@ -193,18 +202,66 @@ def _rows(round_: ScreeningRound, filters: Filters) -> tuple[list[Row], str]:
     return [Row(i, n) for i, n in db.session.execute(stmt.order_by(Group.name))], "group"
 
 
+_TEMP_NAMES = itertools.count()
+
+
+def _materialize(query: sa.Subquery) -> sa.Table:
+    """The population as a temporary table (this connection only) with an index on the
+    child: most of the dashboard's queries join it, and SQLite would otherwise work the
+    population out again in every one of them."""
+    name = f"figures_population_{os.getpid()}_{next(_TEMP_NAMES)}"
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("child_id", sa.Integer),
+        sa.Column("group_id", sa.Integer),
+        sa.Column("institution_id", sa.Integer),
+        sa.Column("band", sa.String(64)),
+        prefixes=["TEMPORARY"],
+    )
+    conn = db.session.connection()
+    table.create(conn)
+    columns = ["child_id", "group_id", "institution_id", "band"]
+    conn.execute(table.insert().from_select(columns, sa.select(*(query.c[c] for c in columns))))
+    sa.Index(f"{name}_child", table.c.child_id).create(conn)
+    if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
+        conn.execute(sa.text(f"ANALYZE {name}"))
+    return table
+
+
 def counts(
     round_: ScreeningRound, filters: Filters, today: date, *, trend: int = TREND_ROUNDS
 ) -> Counts:
     """Every raw count of the dashboard, in a fixed number of queries."""
+    day = as_of(round_, today)
+    bands = round_bands(round_)
+    pop = _materialize(population(round_, bands, filters, day))
+    try:
+        result = _counts(round_, filters, today, trend, bands, pop)
+    except Exception:
+        # The error is what matters; a PostgreSQL transaction that failed removes the
+        # table on rollback, and a failed drop must not hide the error.
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            pop.drop(db.session.connection())
+        raise
+    pop.drop(db.session.connection())
+    return result
+
+
+def _counts(
+    round_: ScreeningRound,
+    filters: Filters,
+    today: date,
+    trend: int,
+    bands: list[AgeBand],
+    pop: sa.Table,
+) -> Counts:
     rows, row_kind = _rows(round_, filters)
     history = rounds_before(round_)
     earlier = [r for r in history if r.id != round_.id]
     previous = earlier[-1] if earlier else None
     day = as_of(round_, today)
-    bands = round_bands(round_)
     out = Counts(round_, previous, day, rows, row_kind, bands)
-    pop = population(round_, bands, filters, day)
     row_col = pop.c.institution_id if row_kind == "institution" else pop.c.group_id
     ids = [r.id for r in rows]
 
@@ -219,7 +276,7 @@ def counts(
         "bucket"
     )
     position = sa.func.coalesce(
-        sa.type_coerce(JointAssessment.agreed_position, sa.String), "none"
+        sa.type_coerce(JointAssessment.agreed_position, sa.String), sa.literal_column("'none'")
     ).label("position")
     out.joint = {i: dict.fromkeys((*POSITIONS, "none"), 0) for i in ids}
     out.assessed = {i: {0: 0, 1: 0, 2: 0} for i in ids}
@@ -392,7 +449,7 @@ def _day(value: date | datetime | str | None) -> date | None:
 def _response(
     out: Counts,
     round_: ScreeningRound,
-    pop: sa.Subquery,
+    pop: sa.Table,
     row_col: sa.ColumnElement[int],
     today: date,
 ) -> None:
@@ -467,7 +524,7 @@ def _staircase(
     previous: ScreeningRound | None,
     filters: Filters,
     bands: list[AgeBand],
-    pop: sa.Subquery,
+    pop: sa.Table,
     today: date,
 ) -> None:
     cur = _highest_step(out.as_of)
@@ -503,15 +560,19 @@ def _staircase(
 
 def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: date) -> None:
     """Joint positions in each of the last rounds, each round with its own children."""
-    parts = []
+    parts: list[Any] = []
     for r in rounds:
+        if r.id == out.round.id:
+            continue
         pop = population(r, round_bands(r), filters, as_of(r, today))
+        position = sa.func.coalesce(
+            sa.type_coerce(JointAssessment.agreed_position, sa.String),
+            sa.literal_column("'none'"),
+        )
         parts.append(
             sa.select(
-                sa.literal(r.id).label("round_id"),
-                sa.func.coalesce(
-                    sa.type_coerce(JointAssessment.agreed_position, sa.String), "none"
-                ).label("position"),
+                sa.literal_column(str(int(r.id))).label("round_id"),
+                position.label("position"),
                 sa.func.count().label("n"),
             )
             .select_from(pop)
@@ -521,13 +582,16 @@ def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: d
                     JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == r.id
                 ),
             )
-            .group_by(
-                sa.func.coalesce(sa.type_coerce(JointAssessment.agreed_position, sa.String), "none")
-            )
+            .group_by(position)
         )
     found: dict[int, dict[str, int]] = {
         r.id: dict.fromkeys((*POSITIONS, "none"), 0) for r in rounds
     }
+    # This round's children are counted already (out.joint); the others are not.
+    if out.round.id in found:
+        for per_row in out.joint.values():
+            for key, n in per_row.items():
+                found[out.round.id][key] += n
     if parts:
         union = sa.union_all(*parts).subquery()
         for round_id, pos, n in db.session.execute(sa.select(union)):

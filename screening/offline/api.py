@@ -3,7 +3,8 @@ a person resolves a sync conflict.
 
 JSON endpoints answer JSON, errors included: 401 when signed out (the app does that for
 requests that send or accept JSON), 400 for a missing or wrong CSRF token (sent in the
-``X-CSRFToken`` header), 400 for a malformed body and 413 for too many items.
+``X-CSRFToken`` header), 400 for a body that is not JSON within the limits
+(`offline/parsing.py`), and 413 for too many items or bytes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from screening.catalogue.services import compiled_instrument
 from screening.classifier import load_observation_categories
 from screening.core import audit, flow
 from screening.core.access import authorize, load
+from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
@@ -42,7 +44,13 @@ from screening.offline import pack
 from screening.offline.apply import apply_batch
 from screening.offline.conflicts import open_conflicts, resolve_conflict
 from screening.offline.models import SyncConflict, SyncKind
-from screening.offline.parsing import MAX_BATCH, observation_snapshot
+from screening.offline.parsing import (
+    MAX_BATCH,
+    MAX_BODY_BYTES,
+    BadBody,
+    load_body,
+    observation_snapshot,
+)
 from screening.rounds.models import ScreeningRound
 
 bp = Blueprint("api", __name__)
@@ -101,8 +109,10 @@ def offline_pack() -> ResponseReturnValue:
     """The children, open rounds, instruments and observation categories for the user's
     institutions (narrowed by repeated ``?group=<id>``), with ``expires_at``."""
     raw_groups = request.args.getlist("group")
-    if not all(g.isdigit() for g in raw_groups):
-        return _error("group must be a whole number", 400)
+    if not all(
+        g.isascii() and g.isdigit() and len(g) <= 10 and int(g) <= DB_INT_MAX for g in raw_groups
+    ):
+        return _error(f"group must be a whole number from 0 to {DB_INT_MAX}", 400)
     # A fraction of a day is allowed (the tests let a pack expire within seconds).
     days = float(current_app.config.get("OFFLINE_PACK_DAYS", pack.DEFAULT_PACK_DAYS))
     data = pack.offline_pack(
@@ -132,9 +142,13 @@ def sync() -> ResponseReturnValue:
     item, in order (409 when ``user_id`` is not the signed-in user)."""
     if not request.is_json:
         return _error("the body must be JSON (Content-Type: application/json)", 400)
-    body = request.get_json(silent=True)
-    if body is None:
-        return _error("the body is not valid JSON", 400)
+    if (request.content_length or 0) > MAX_BODY_BYTES:  # refused before reading it
+        return _error(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413)
+    try:
+        decoded = load_body(request.get_data(cache=False))
+    except BadBody as exc:
+        return _error(exc.reason, exc.status)
+    body = decoded.value
     if not isinstance(body, dict) or "items" not in body:
         return _error('the body must be an object with "items": [...]', 400)
     items = body["items"]
@@ -151,7 +165,7 @@ def sync() -> ResponseReturnValue:
             413,
             max_items=MAX_BATCH,
         )
-    results = apply_batch(_user(), items)
+    results = apply_batch(_user(), items, marker=decoded.marker)
     return jsonify(results=results)
 
 

@@ -38,6 +38,7 @@ from screening.offline.parsing import (
     Invalid,
     Item,
     ObservationPayload,
+    echo_id,
     item_result,
     parse_assessment,
     parse_item,
@@ -127,12 +128,15 @@ Target = AssessmentTarget | ObservationTarget
 # Applying a batch ------------------------------------------------------------------------------
 
 
-def apply_batch(user: User, items: list[Any], *, today: date | None = None) -> list[dict[str, Any]]:
+def apply_batch(
+    user: User, items: list[Any], *, today: date | None = None, marker: str | None = None
+) -> list[dict[str, Any]]:
     """Apply each item in its own savepoint and answer for each, in order.
 
     An item: {"id": uuid made on the device, "kind": "assessment" | "observation",
     "base_version": the server version the edit started from (null: none),
     "base_id"?: the id of the item the edit was made on top of, "payload": {...}}.
+    `marker` stands for a part cut off for nesting too deep (`parsing.Body`).
 
     An answer: {"id", "status": "stored" | "already_stored" | "conflict" | "invalid",
     "reason"?: English, "object_id"?, "server_version"?: the assessment's version after the
@@ -140,7 +144,7 @@ def apply_batch(user: User, items: list[Any], *, today: date | None = None) -> l
     """
     today = today or date.today()
     known = _known_receipts(user, items)
-    return [_apply_one(user, raw, today, known) for raw in items]
+    return [_apply_one(user, raw, today, known, marker) for raw in items]
 
 
 def _known_receipts(user: User, items: list[Any]) -> dict[str, SyncReceipt]:
@@ -165,10 +169,12 @@ def _known_receipts(user: User, items: list[Any]) -> dict[str, SyncReceipt]:
     return {r.client_id: r for r in rows}
 
 
-def _apply_one(user: User, raw: Any, today: date, known: dict[str, SyncReceipt]) -> dict[str, Any]:
-    raw_id = raw.get("id") if isinstance(raw, dict) else None
+def _apply_one(
+    user: User, raw: Any, today: date, known: dict[str, SyncReceipt], marker: str | None
+) -> dict[str, Any]:
+    raw_id = echo_id(raw)
     try:
-        item = parse_item(raw)
+        item = parse_item(raw, marker)
         receipt = known.get(item.client_id)
         if receipt is not None and receipt.kind == item.kind and receipt.payload_hash == item.hash:
             if receipt.outcome == SyncOutcome.CONFLICT:

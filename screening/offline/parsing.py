@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,11 +20,33 @@ from typing import Any
 from screening.assessments.models import Assessment, ChildObservation
 from screening.assessments.services import AssessmentInput
 from screening.classifier import Vulnerability, load_observation_categories
-from screening.core.db import TEXT_MAX
+from screening.core.db import DB_INT_MAX, TEXT_MAX
 from screening.offline.models import SyncKind
 
-# At most this many items in one request.
+# Limits -----------------------------------------------------------------------------------------
+# Every limit of the sync API is here (documented in docs/OFFLINE.md, "Limits"). Anything
+# beyond them is refused with a precise English reason: the whole request (400/413) only
+# when the body itself is unusable, otherwise just the item that broke a limit.
+
+# At most this many items in one request (413 above: the device sends 100 at a time).
 MAX_BATCH = 500
+# At most this many bytes in one request body (413 above). The device's batch of 100 items
+# always fits, even with every text at its longest and written as \u escapes.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+# Containers nested at most this deep, counting the body itself: a valid body needs 5
+# (body, items, item, payload, answers). A deeper part answers "invalid" for its item only.
+MAX_DEPTH = 10
+# Ids (round_id, child_id) are 1 .. MAX_ID and versions 0 .. MAX_ID: the database's
+# integer columns (PostgreSQL "integer"). Any whole number in an item must fit in the
+# same range.
+MAX_ID = DB_INT_MAX
+# Each free text (resources, concerns, justification, note, a text answer) and every other
+# string in an item, keys included, has at most this many characters.
+MAX_TEXT = TEXT_MAX
+# At most this many answers (keys in "answers") and this many fields in any object.
+MAX_ANSWERS = 500
+# Strings hold no NUL character (PostgreSQL refuses them in text) and no lone surrogate
+# (no valid UTF-8 has one).
 
 ASSESSMENT_FIELDS = frozenset(
     {
@@ -45,6 +70,166 @@ class Invalid(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class BadBody(ValueError):
+    """The request body cannot be read at all (answered `status` with `reason`)."""
+
+    def __init__(self, reason: str, status: int = 400):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+# Reading the body -------------------------------------------------------------------------------
+
+# A JSON string (escapes included) or a bracket: the only tokens that change the nesting.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+class _TooBig(int):
+    """A whole number with more digits than any limit allows (kept unparsed)."""
+
+
+def _parse_int(text: str) -> int:
+    # Python refuses to parse more than 4300 digits; nothing here needs more than 20.
+    return _TooBig(0) if len(text.lstrip("-")) > 20 else int(text)
+
+
+class Body:
+    """A decoded request body. On the slow path (see `load_body`) parts nested deeper
+    than MAX_DEPTH were cut off before decoding and replaced by `marker`, a string, so that
+    only the item holding one is refused (`check_values`)."""
+
+    def __init__(self, value: Any, marker: str | None):
+        self.value = value
+        self.marker = marker
+
+
+def load_body(raw: bytes) -> Body:
+    """Decode a JSON body within the limits above, or raise BadBody.
+
+    The fast path is the plain decoder; item depth is then checked by `check_values`. A
+    body the plain decoder refuses (nesting beyond its recursion limit, a number of more
+    than 4300 digits, or simply not JSON) takes the slow path: parts nested deeper than
+    MAX_DEPTH are cut off and giant numbers kept unparsed, so each such item can be
+    answered "invalid" on its own; what still fails is not JSON."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadBody(f"request body too large (at most {MAX_BODY_BYTES} bytes)", 413)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBody("the body is not valid UTF-8") from None
+    try:
+        return Body(json.loads(text), None)
+    except (ValueError, RecursionError):
+        pass
+    text, marker = _cut_deep(text)
+    try:
+        value = json.loads(text, parse_int=_parse_int)
+    except (ValueError, RecursionError):
+        raise BadBody("the body is not valid JSON") from None
+    return Body(value, marker)
+
+
+def _cut_deep(text: str) -> tuple[str, str | None]:
+    """Replace each container nested deeper than MAX_DEPTH by a marker string."""
+    depth = 0
+    cut_from: int | None = None
+    spans: list[tuple[int, int]] = []
+    for m in _TOKENS.finditer(text):
+        part = m.group()
+        if part in ("[", "{"):
+            depth += 1
+            if depth == MAX_DEPTH + 1:
+                cut_from = m.start()
+        elif part in ("]", "}"):
+            if depth == MAX_DEPTH + 1 and cut_from is not None:
+                spans.append((cut_from, m.end()))
+                cut_from = None
+            depth -= 1
+    if not spans:
+        return text, None
+    if cut_from is not None:  # never closed: not JSON anyway
+        raise BadBody("the body is not valid JSON")
+    marker = f"too-deep-{secrets.token_hex(16)}"
+    quoted = json.dumps(marker)
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(quoted)
+        last = end
+    out.append(text[last:])
+    return "".join(out), marker
+
+
+def check_values(
+    value: Any, marker: str | None = None, where: str = "item", depth: int = 3
+) -> None:
+    """Check every value in an item against the limits, whatever its shape: Invalid names
+    a part that breaks one (e.g. "item.payload.note contains a NUL character"). `depth`:
+    the item's own nesting level in the body (3: body, "items", the item)."""
+    # (value, its parent's path, its key, its depth); a path is spelt out only for an error
+    # or a container, since most values pass.
+    stack: list[tuple[Any, str, Any, int]] = [(value, where, None, depth)]
+    while stack:
+        v, parent, key, level = stack.pop()
+        if isinstance(v, str):
+            _check_string(v, parent, key, marker)
+        elif isinstance(v, bool) or v is None:
+            continue
+        elif isinstance(v, int):
+            if isinstance(v, _TooBig) or not -MAX_ID <= v <= MAX_ID:
+                raise Invalid(
+                    f"{_path(parent, key)} is out of range "
+                    f"(whole numbers from {-MAX_ID} to {MAX_ID})"
+                )
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise Invalid(f"{_path(parent, key)} is a number JSON cannot hold")
+        elif isinstance(v, dict | list):
+            path = _path(parent, key)
+            if level > MAX_DEPTH:
+                raise Invalid(_too_deep(path))
+            if len(v) > MAX_ANSWERS:
+                what = "fields" if isinstance(v, dict) else "entries"
+                raise Invalid(f"{path} has too many {what} (at most {MAX_ANSWERS})")
+            if isinstance(v, dict):
+                for k, child in v.items():
+                    _check_string(k, f"{path}: a key", None, marker)
+                    stack.append((child, path, k, level + 1))
+            else:
+                stack.extend((child, path, i, level + 1) for i, child in enumerate(v))
+
+
+def _path(parent: str, key: Any) -> str:
+    if key is None:
+        return parent
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if len(key) <= 40 and key.isprintable() else parent
+
+
+def _too_deep(path: str) -> str:
+    return f"{path} is nested too deeply (at most {MAX_DEPTH} levels in a body)"
+
+
+def _check_string(value: str, parent: str, key: Any, marker: str | None) -> None:
+    if len(value) > MAX_TEXT:
+        raise Invalid(f"{_path(parent, key)} is too long (at most {MAX_TEXT} characters)")
+    if "\x00" in value:
+        raise Invalid(
+            f"{_path(parent, key)} contains a NUL character (U+0000), which cannot be stored"
+        )
+    if marker is not None and value == marker:
+        raise Invalid(_too_deep(_path(parent, key)))
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid(
+                f"{_path(parent, key)} contains a lone surrogate, which is not valid Unicode"
+            ) from None
 
 
 # Hashing -------------------------------------------------------------------------------------
@@ -82,8 +267,16 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def parse_item(raw: Any) -> Item:
-    """Check an item's shape (not its content)."""
+def echo_id(raw: Any) -> Any:
+    """What an answer repeats of an item's id: a string of sensible length, else null (the
+    answers are in the items' order)."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
+def parse_item(raw: Any, marker: str | None = None) -> Item:
+    """Check an item's shape and limits (not its content). `marker`: see `Body`."""
+    check_values(raw, marker)
     if not isinstance(raw, dict):
         raise Invalid("malformed item: not an object")
     unknown = set(raw) - {"id", "kind", "base_version", "base_id", "payload"}
@@ -93,11 +286,13 @@ def parse_item(raw: Any) -> Item:
     client_id = parse_uuid(raw_id, "id")
     base_id = parse_uuid(raw["base_id"], "base_id") if raw.get("base_id") is not None else None
     kind = raw.get("kind")
-    if kind not in {k.value for k in SyncKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in SyncKind}:
         raise Invalid("malformed item: kind must be 'assessment' or 'observation'")
     base_version = raw.get("base_version")
-    if base_version is not None and not (_is_int(base_version) and base_version >= 0):
-        raise Invalid("malformed item: base_version must be a whole number or null")
+    if base_version is not None and not (_is_int(base_version) and 0 <= base_version <= MAX_ID):
+        raise Invalid(
+            f"malformed item: base_version must be a whole number from 0 to {MAX_ID} or null"
+        )
     payload = raw.get("payload")
     if not isinstance(payload, dict):
         raise Invalid("malformed item: payload must be an object")
@@ -105,7 +300,7 @@ def parse_item(raw: Any) -> Item:
         digest = payload_hash(kind, payload)
     except ValueError:
         raise Invalid("malformed item: payload contains a number JSON cannot hold") from None
-    return Item(raw_id, client_id, SyncKind(kind), base_version, payload, digest, base_id)
+    return Item(echo_id(raw), client_id, SyncKind(kind), base_version, payload, digest, base_id)
 
 
 def parse_uuid(value: Any, name: str) -> str:
@@ -130,8 +325,8 @@ def _text(payload: dict[str, Any], name: str) -> str:
 
 def _int(payload: dict[str, Any], name: str) -> int:
     value = payload.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Invalid(f"malformed payload: {name} must be a whole number")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        raise Invalid(f"malformed payload: {name} must be a whole number from 1 to {MAX_ID}")
     return value
 
 
@@ -159,7 +354,9 @@ def parse_assessment(payload: dict[str, Any]) -> AssessmentPayload:
     if not isinstance(answers, dict):
         raise Invalid("malformed payload: answers must be an object")
     vulnerability = payload.get("vulnerability") or None
-    if vulnerability is not None and vulnerability not in {v.value for v in Vulnerability}:
+    if vulnerability is not None and (
+        not isinstance(vulnerability, str) or vulnerability not in {v.value for v in Vulnerability}
+    ):
         raise Invalid("malformed payload: vulnerability must be 'not', 'potentially' or 'clearly'")
     submit = payload.get("submit", False)
     if not isinstance(submit, bool):

@@ -2,8 +2,10 @@
 
 The whole file is validated first; every bad row is reported (row, column, reason) and
 nothing is written unless the file is valid. Importing the same file twice changes
-nothing: children are matched by the roster's own id (``barn_id``), guardians by name
-within the child, and a group move closes the old membership and opens a new one.
+nothing: children are matched by the roster's own id (``barn_id``), guardians by a stable
+key within the child (their name, case and spacing aside; unique per child in the
+database), and a group move closes the old membership and opens a new one. Two imports at
+once run one after the other (`serialize`), so the second sees what the first wrote.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from screening.accounts.services import EMAIL_PATTERN
-from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
+from screening.children.models import (
+    Child,
+    ChildGuardian,
+    GroupMembership,
+    Guardian,
+    guardian_key,
+)
+from screening.core.db import serialize
 from screening.core.extensions import db
 from screening.org.models import Group, Institution
 
@@ -120,12 +129,61 @@ def parse_date(value: str) -> date | None:
 
 def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
     """Parse and check the file on its own (no database). Returns rows and every error."""
-    errors: list[RowError] = []
     if not text.strip():
         return [], [RowError(1, "", _("Filen er tom."))]
+    if "\x00" in text:
+        # PostgreSQL cannot store a NUL character; it only comes from a damaged export.
+        return [], [
+            RowError(
+                line_no,
+                "",
+                _(
+                    "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksportér "
+                    "filen igen som CSV (UTF-8)."
+                ),
+            )
+            for line_no, line in enumerate(text.splitlines(), start=1)
+            if "\x00" in line
+        ]
     first_line = text.splitlines()[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = _Reader(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return _parse_rows(reader, max_rows, today)
+    except csv.Error:
+        # The csv module refuses a field over its limit (131,072 characters) and cannot go
+        # on after that: report it and stop (nothing of the file is imported).
+        return [], [
+            RowError(
+                reader.line_num or 1,
+                "",
+                _(
+                    "Et felt er længere end %(n)s tegn, eller rækken kan ikke læses som CSV. "
+                    "Resten af filen er ikke læst.",
+                    n=f"{csv.field_size_limit():,}".replace(",", "."),
+                ),
+            )
+        ]
+
+
+class _Reader:
+    """A csv reader that remembers the line it reached (for an error raised mid-row)."""
+
+    def __init__(self, reader: Any):
+        self._reader = reader
+        self.line_num = 0
+
+    def __iter__(self) -> _Reader:
+        return self
+
+    def __next__(self) -> list[str]:
+        self.line_num = self._reader.line_num + 1
+        row: list[str] = next(self._reader)
+        return row
+
+
+def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
+    errors: list[RowError] = []
     header = [_header_key(h) for h in next(reader)]
     missing = [h for h in REQUIRED if h not in header]
     if missing:
@@ -268,6 +326,8 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
     result = ImportResult()
     rows, errors = parse(decode(data), max_rows, today)
     result.rows = len(rows)
+    if not errors:
+        serialize(db.session, "roster-import")
     groups = _resolve_groups(rows, errors)
     if errors:
         result.errors = sorted(errors, key=lambda e: (e.row, e.column))
@@ -282,6 +342,7 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
                 selectinload(Child.memberships),
                 selectinload(Child.guardian_links).selectinload(ChildGuardian.guardian),
             )
+            .execution_options(populate_existing=True)
         )
     }
     for row in rows:
@@ -345,9 +406,10 @@ def _assign(obj: object, **values: Any) -> bool:
 
 
 def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportResult) -> None:
-    by_name = {link.guardian.name.casefold(): link for link in child.guardian_links}
+    by_key = {link.match_key: link for link in child.guardian_links}
     for g in guardians:
-        link = by_name.get(g.name.casefold())
+        key = guardian_key(g.name)
+        link = by_key.get(key)
         fields = {
             "email": g.email,
             "phone": g.phone,
@@ -358,7 +420,9 @@ def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportR
         }
         if link is None:
             guardian = Guardian(name=g.name, **fields)
-            child.guardian_links.append(ChildGuardian(guardian=guardian, has_custody=g.has_custody))
+            link = ChildGuardian(guardian=guardian, has_custody=g.has_custody, match_key=key)
+            child.guardian_links.append(link)
+            by_key[key] = link
             result.guardians_created += 1
         else:
             changed = _assign(link.guardian, name=g.name, **fields)

@@ -68,8 +68,10 @@ def edit_round(round_id: int | None = None) -> ResponseReturnValue:
     form = _round_form(round_)
 
     def page(error: object = None) -> ResponseReturnValue:
+        if round_ is not None and getattr(error, "code", None) == "changed_meanwhile":
+            form.version.data = str(round_.version)  # saving again applies what was typed
         return render_template("rounds/round_form.html", form=form, round=round_), (
-            400 if form.errors else 200
+            400 if form.errors or error is not None else 200
         )
 
     if not form.validate_on_submit():
@@ -83,6 +85,9 @@ def edit_round(round_id: int | None = None) -> ResponseReturnValue:
             reference_date=form.reference_date.data,
             instrument_keys=form.instrument_keys.data,
             institution_ids=form.institutions.data,
+            expected_version=int(form.version.data)
+            if round_ is not None and (form.version.data or "").isdigit()
+            else None,
         ),
         record=lambda saved: audit.record("round.save", "round", saved.id),
         success=_("Runden er gemt."),

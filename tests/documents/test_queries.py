@@ -12,7 +12,7 @@ from ..conftest import TODAY
 from .test_reports import docs  # noqa: F401  (a plan with 40 actions and a follow-up)
 
 
-def test_plan_data_in_eight_queries(docs):  # noqa: F811
+def test_plan_data_in_seven_queries(docs):  # noqa: F811
     path_id = docs["path"].id
     db.session.expire_all()
     statements: list[str] = []
@@ -28,9 +28,9 @@ def test_plan_data_in_eight_queries(docs):  # noqa: F811
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(plan.actions) == 40
     assert len(plan.follow_ups) == 1
-    # path, plan, joint suggestion, follow-ups, participants, their roles, leader,
+    # path, plan, joint suggestion, follow-ups, participants (with their roles), leader,
     # municipality
-    assert len(statements) == 8, statements
+    assert len(statements) == 7, statements
 
 
 def test_ages_in_danish():

@@ -1,8 +1,8 @@
 """Background tasks: PDF jobs' attempts and signs of life; retention settings and audit
 events that may be deleted once past their retention; reminders (notifications)
 
-Revision ID: 0007_tasks
-Revises: 0006_figures
+Revision ID: 0010_tasks
+Revises: 0009_races
 Create Date: 2026-12-02 03:20:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_tasks'
-down_revision = '0006_figures'
+revision = '0010_tasks'
+down_revision = '0009_races'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,502 @@
+"""The dashboard's tables: raw counts (`queries.Counts`) turned into tables as they may be
+published, every one protected by `suppression` before anything shows it.
+
+The screen, the CSV and XLSX exports and the PDF all print `Figure.published()`, so a count
+hidden in one is hidden in all. Tables that repeat a figure (the children of a row in
+"positions" and "completion", the round's column totals in "positions" and its row in
+"trend", the movement matrix and its flat table, the two timeliness tables) are protected
+together with `protect_linked`, so a figure hidden in one table cannot be read in another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from screening.figures.charts import Chart
+from screening.figures.queries import (
+    POSITIONS,
+    STAIR_MOVES,
+    STAIRCASE,
+    STEP_KINDS,
+    TIMELINESS,
+    Counts,
+    median,
+)
+from screening.figures.suppression import Cell, Protected, Table, protect_linked
+
+Translate = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published table. `columns` label the count columns; `rows` the rows (without
+    the total row). `notes`: extra text columns (medians) that are not counts."""
+
+    key: str
+    title: str
+    description: str
+    row_header: str
+    columns: list[str]
+    rows: list[str]
+    protected: Protected
+    total_label: str
+    shares: bool = False  # show each cell's share of its row total
+    notes: list[tuple[str, list[str]]] = field(default_factory=list)
+    chart: str | None = None  # "stacked": one bar per row, split by column
+    # What a cell hidden to protect another shows (a small count shows `hidden_label`).
+    complementary_label: str = "×"
+    # The places that show a figure another table shows too (same name, same figure).
+    links: dict[Cell, str] = field(default_factory=dict)
+
+    @property
+    def threshold(self) -> int:
+        return self.protected.threshold
+
+    @property
+    def hidden_label(self) -> str:
+        return f"< {self.threshold}"
+
+    @property
+    def row_totals(self) -> bool:
+        return self.protected.table.row_totals
+
+    @property
+    def column_totals(self) -> bool:
+        return self.protected.table.column_totals
+
+    def header(self) -> list[str]:
+        extra = [self.total_label] if self.row_totals else []
+        return [self.row_header, *self.columns, *extra, *(n for n, _ in self.notes)]
+
+    def values(self) -> list[tuple[str, list[int | None], list[str]]]:
+        """Each row as published: label, counts (None: hidden; row total last when the
+        table has one), note texts. The total row comes last when the table has one."""
+        out = []
+        for r, label in enumerate(self.rows):
+            out.append((label, self.protected.row(r), [n[1][r] for n in self.notes]))
+        if self.column_totals:
+            notes = [n[1][len(self.rows)] if len(n[1]) > len(self.rows) else "" for n in self.notes]
+            out.append((self.total_label, self.protected.totals(), notes))
+        return out
+
+    def published(self) -> list[list[str]]:
+        """The table as text, the header first: what every export prints."""
+        body = [
+            [label, *(self.text(r, c) for c in range(len(counts))), *notes]
+            for r, (label, counts, notes) in enumerate(self.values())
+        ]
+        return [self.header(), *body]
+
+    def text(self, r: int, c: int) -> str:
+        """Cell (r, c) as printed (r == len(rows): the total row; c == len(columns): the
+        row total): the count, "< 5" for a small count, or the mark of a cell hidden to
+        protect another (it is not small, so "< 5" would be untrue)."""
+        cell = (r, c)
+        shown = self.protected.shown(cell)
+        if shown is not None:
+            return str(shown)
+        if cell in self.protected.primary:
+            return self.hidden_label
+        return self.complementary_label
+
+    def share(self, r: int, c: int) -> float | None:
+        """Cell (r, c) as a share of its row total, only when both are published."""
+        table = self.protected.table
+        return self.protected.share((r, c), (r, table.columns))
+
+    def chart_data(self) -> Chart:
+        body = [(label, counts) for label, counts, _n in self.values()[: len(self.rows)]]
+        return Chart(
+            self.key,
+            self.title,
+            self.description,
+            self.columns,
+            body,
+            self.row_totals,
+            self.complementary_label,
+        )
+
+    @property
+    def hidden_count(self) -> int:
+        return len(self.protected.hidden)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The words of the tables, in the reader's language (given by the caller)."""
+
+    _: Translate
+
+    def position(self, key: str) -> str:
+        _ = self._
+        return {
+            "green": _("Grøn"),
+            "yellow": _("Gul"),
+            "red": _("Rød"),
+            "none": _("Ingen fælles vurdering"),
+        }[key]
+
+    def step_kind(self, key: str) -> str:
+        _ = self._
+        return {
+            "step": _("Trin"),
+            "notify": _("Underretningsvurdering"),
+            "meeting": _("Møde"),
+            "plan": _("Handleplan"),
+            "follow_up": _("Opfølgning"),
+        }[key]
+
+    def timeliness(self, key: str) -> str:
+        _ = self._
+        return {
+            "on_time": _("Til tiden"),
+            "late": _("For sent"),
+            "overdue": _("Overskredet"),
+            "not_due": _("Ikke forfaldet"),
+        }[key]
+
+    def source(self, key: str) -> str:
+        _ = self._
+        return {
+            "daycare": _("Dagtilbud"),
+            "health_visitor": _("Sundhedspleje"),
+            "dental": _("Tandpleje"),
+            "ppr": _("PPR"),
+        }[key]
+
+    def stair_move(self, key: str) -> str:
+        _ = self._
+        return {
+            "up": _("Op ad trappen"),
+            "same": _("Samme trin"),
+            "down": _("Ned ad trappen"),
+            "started": _("Nyt tilbud"),
+            "ended": _("Intet tilbud længere"),
+        }[key]
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:g}"
+
+
+def figures(
+    counts: Counts,
+    threshold: int,
+    _: Translate,
+    *,
+    band_names: dict[str, str] | None = None,
+) -> list[Figure]:
+    """Every table of the dashboard, protected together."""
+    words = Labels(_)
+    rows = counts.rows
+    ids = [r.id for r in rows]
+    names = [r.name for r in rows]
+    row_header = _("Institution") if counts.row_kind == "institution" else _("Stue")
+    total = _("I alt")
+    all_positions = (*POSITIONS, "none")
+
+    tables: list[Table] = []
+    links: list[dict[Cell, str]] = []
+
+    def add(table: Table, link: dict[Cell, str] | None = None) -> int:
+        tables.append(table)
+        links.append(link or {})
+        return len(tables) - 1
+
+    # Joint positions: children by row and agreed position.
+    pos_cells = [[counts.joint[i][k] for k in all_positions] for i in ids]
+    n_rows, n_cols = len(ids), len(all_positions)
+    pos_link: dict[Cell, str] = {(r, n_cols): f"children:{r}" for r in range(n_rows)}
+    pos_link[(n_rows, n_cols)] = "children:all"
+    pos_link.update({(n_rows, c): f"round:{c}" for c in range(n_cols)})
+    i_pos = add(Table.of(pos_cells) if ids else Table.of([[0] * n_cols]), pos_link)
+
+    # Completion: children by how many individual assessments they have.
+    comp_cells = [[counts.assessed[i][k] for k in (0, 1, 2)] for i in ids]
+    comp_link: dict[Cell, str] = {(r, 3): f"children:{r}" for r in range(n_rows)}
+    comp_link[(n_rows, 3)] = "children:all"
+    i_comp = add(Table.of(comp_cells) if ids else Table.of([[0, 0, 0]]), comp_link)
+
+    # Individual assessments by the classifier's suggestion.
+    ind_cells = [[counts.individual[i][k] for k in POSITIONS] for i in ids]
+    i_ind = add(Table.of(ind_cells) if ids else Table.of([[0, 0, 0]]))
+
+    # Observations: children by source and highest level.
+    sources = list(counts.observations)
+    obs_cells = [[counts.observations[s][lvl] for lvl in (1, 2, 3)] for s in sources]
+    i_obs = add(Table.of(obs_cells)) if sources else None
+
+    # Movement: flat per row, and the matrix of the whole selection (its column totals).
+    pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
+    i_move = i_matrix = None
+    if counts.previous is not None:
+        move_cells = [[counts.movement[i].get(p, 0) for p in pairs] for i in ids]
+        move_link: dict[Cell, str] = {(n_rows, c): f"move:{c}" for c in range(len(pairs))}
+        move_link[(n_rows, len(pairs))] = "move:all"
+        i_move = add(Table.of(move_cells) if ids else Table.of([[0] * len(pairs)]), move_link)
+        matrix = [
+            [sum(counts.movement[i].get((a, b), 0) for i in ids) for b in POSITIONS]
+            for a in POSITIONS
+        ]
+        matrix_link: dict[Cell, str] = {
+            (r, c): f"move:{r * 3 + c}" for r in range(3) for c in range(3)
+        }
+        matrix_link[(3, 3)] = "move:all"
+        i_matrix = add(Table.of(matrix), matrix_link)
+
+    # Timeliness: steps by row and status, and by kind and status (same column totals).
+    steps_cells = [
+        [sum(counts.steps[i].get((k, s), 0) for k in STEP_KINDS) for s in TIMELINESS] for i in ids
+    ]
+    t_link: dict[Cell, str] = {(n_rows, c): f"steps:{c}" for c in range(len(TIMELINESS))}
+    t_link[(n_rows, len(TIMELINESS))] = "steps:all"
+    i_steps = add(Table.of(steps_cells) if ids else Table.of([[0] * len(TIMELINESS)]), t_link)
+    kind_cells = [
+        [sum(counts.steps[i].get((k, s), 0) for i in ids) for s in TIMELINESS] for k in STEP_KINDS
+    ]
+    k_link: dict[Cell, str] = {(len(STEP_KINDS), c): f"steps:{c}" for c in range(len(TIMELINESS))}
+    k_link[(len(STEP_KINDS), len(TIMELINESS))] = "steps:all"
+    i_kinds = add(Table.of(kind_cells), k_link)
+
+    # Response: paths opened by the round's yellow/red positions (medians beside).
+    resp_cells = [[counts.response[i][0]] for i in ids]
+    i_resp = add(
+        Table.of(resp_cells, row_totals=False) if ids else Table.of([[0]], row_totals=False)
+    )
+
+    # Staircase: children in offers by highest step and age band.
+    band_keys = [b.key for b in counts.bands]
+    stair_cells = [[counts.staircase.get((s, b), 0) for b in band_keys] for s in STAIRCASE]
+    i_stair = add(Table.of(stair_cells)) if band_keys else None
+    i_moves = None
+    if counts.previous is not None:
+        i_moves = add(
+            Table.of([[counts.stair_moves.get(m, 0) for m in STAIR_MOVES]], column_totals=False)
+        )
+
+    # Trend: joint positions in the last rounds; the last row is this round.
+    i_trend = None
+    if len(counts.trend) > 1:
+        trend_cells = [[found[k] for k in all_positions] for _r, found in counts.trend]
+        last = len(trend_cells) - 1
+        trend_link: dict[Cell, str] = {(last, c): f"round:{c}" for c in range(n_cols)}
+        trend_link[(last, n_cols)] = "children:all"
+        i_trend = add(Table.of(trend_cells, column_totals=False), trend_link)
+
+    prot = protect_linked(tables, links, threshold)
+    out: list[Figure] = []
+    mark = _("skjult")
+    pos_labels = [words.position(k) for k in all_positions]
+    out.append(
+        Figure(
+            "positions",
+            _("Fælles positioner"),
+            _(
+                "Børn i runden efter den position, der er aftalt i deres fælles vurdering, "
+                "og andelen af rækkens børn."
+            ),
+            row_header,
+            pos_labels,
+            names or [total],
+            prot[i_pos],
+            total,
+            shares=True,
+            chart="stacked",
+        )
+    )
+    out.append(
+        Figure(
+            "completion",
+            _("Fuldførelse"),
+            _("Børn i runden efter antallet af indsendte individuelle vurderinger."),
+            row_header,
+            [_("Ingen vurdering"), _("Én vurdering"), _("To eller flere")],
+            names or [total],
+            prot[i_comp],
+            total,
+            shares=True,
+            chart="stacked",
+        )
+    )
+    out.append(
+        Figure(
+            "individual",
+            _("Individuelle vurderinger"),
+            _("Indsendte individuelle vurderinger efter klassifikationens forslag."),
+            row_header,
+            pos_labels[:3],
+            names or [total],
+            prot[i_ind],
+            total,
+            shares=True,
+        )
+    )
+    if i_obs is not None:
+        out.append(
+            Figure(
+                "observations",
+                _("Observationer"),
+                _("Børn med observationer i runden efter kilde og højeste bekymringsniveau."),
+                _("Kilde"),
+                [_("Niveau 1"), _("Niveau 2"), _("Niveau 3")],
+                [words.source(s) for s in sources],
+                prot[i_obs],
+                total,
+            )
+        )
+    if i_move is not None and i_matrix is not None and counts.previous is not None:
+        out.append(
+            Figure(
+                "movement",
+                _("Bevægelser fra %(round)s") % {"round": counts.previous.name},
+                _(
+                    "Børn med en fælles vurdering i begge runder: fra positionen i den "
+                    "forrige runde (række) til positionen nu (kolonne)."
+                ),
+                _("Fra \\ til"),
+                pos_labels[:3],
+                pos_labels[:3],
+                prot[i_matrix],
+                total,
+            )
+        )
+        out.append(
+            Figure(
+                "movement_by_row",
+                _("Bevægelser pr. række"),
+                _("De samme bevægelser fordelt på rækker (fra → til)."),
+                row_header,
+                [f"{words.position(a)} → {words.position(b)}" for a, b in pairs],
+                names or [total],
+                prot[i_move],
+                total,
+            )
+        )
+    status_labels = [words.timeliness(s) for s in TIMELINESS]
+    out.append(
+        Figure(
+            "timeliness",
+            _("Rettidighed"),
+            _(
+                "Trin i handleveje med frist i perioden: gjort til tiden, gjort for sent, "
+                "overskredet (ikke gjort) eller ikke forfaldet endnu."
+            ),
+            row_header,
+            status_labels,
+            names or [total],
+            prot[i_steps],
+            total,
+            shares=True,
+            chart="stacked",
+        )
+    )
+    out.append(
+        Figure(
+            "timeliness_by_kind",
+            _("Rettidighed pr. trintype"),
+            _("De samme trin fordelt på trintype."),
+            _("Trintype"),
+            status_labels,
+            [words.step_kind(k) for k in STEP_KINDS],
+            prot[i_kinds],
+            total,
+            shares=True,
+        )
+    )
+    out.append(_response_figure(counts, prot[i_resp], ids, names, row_header, total, _))
+    if i_stair is not None:
+        names_by_band = band_names or {}
+        out.append(
+            Figure(
+                "staircase",
+                _("Indsatstrappen"),
+                _(
+                    "Børn i forebyggende tilbud på rundens dag efter det højeste trin på "
+                    "indsatstrappen i deres handleplan og efter aldersgruppe."
+                ),
+                _("Trin"),
+                [names_by_band.get(b, b) for b in band_keys],
+                [_("Trin %(n)d") % {"n": s} for s in STAIRCASE],
+                prot[i_stair],
+                total,
+            )
+        )
+    if i_moves is not None:
+        out.append(
+            Figure(
+                "staircase_moves",
+                _("Bevægelser på indsatstrappen"),
+                _("Børn i tilbud nu eller i den forrige runde: op, ned eller samme trin."),
+                "",
+                [words.stair_move(m) for m in STAIR_MOVES],
+                [_("Børn")],
+                prot[i_moves],
+                total,
+            )
+        )
+    if i_trend is not None:
+        out.append(
+            Figure(
+                "trend",
+                _("Udvikling over runderne"),
+                _("Fælles positioner i de seneste runder, hver runde med sine egne børn."),
+                _("Runde"),
+                pos_labels,
+                [r.name for r, _found in counts.trend],
+                prot[i_trend],
+                total,
+                shares=True,
+                chart="stacked",
+            )
+        )
+    link_of = {id(p): link for p, link in zip(prot, links, strict=True)}
+    return [
+        replace(f, complementary_label=mark, links=link_of.get(id(f.protected), {})) for f in out
+    ]
+
+
+def _response_figure(
+    counts: Counts,
+    protected: Protected,
+    ids: Sequence[int],
+    names: list[str],
+    row_header: str,
+    total: str,
+    _: Translate,
+) -> Figure:
+    """Paths opened, with the median days to the first parent talk and to the action plan.
+    A median is shown only where the count is published and rests on at least `threshold`
+    paths (a median of one or two paths is a single child's figure)."""
+    threshold = protected.threshold
+    talks: list[str] = []
+    plans: list[str] = []
+    all_talks: list[int] = []
+    all_plans: list[int] = []
+    for r, i in enumerate(ids):
+        _n, t, p = counts.response[i]
+        all_talks += t
+        all_plans += p
+        shown = protected.shown((r, 0)) is not None
+        talks.append(_days(median(t)) if shown and len(t) >= threshold else "–")
+        plans.append(_days(median(p)) if shown and len(p) >= threshold else "–")
+    talks.append(_days(median(all_talks)) if len(all_talks) >= threshold else "–")
+    plans.append(_days(median(all_plans)) if len(all_plans) >= threshold else "–")
+    return Figure(
+        "response",
+        _("Fra gul/rød position til handling"),
+        _(
+            "Handleveje åbnet af rundens gule og røde positioner, og medianen af dage fra "
+            "positionen til den første samtale med forældrene og til handleplanen (vises "
+            "kun, når den bygger på mindst %(n)d handleveje)."
+        )
+        % {"n": threshold},
+        row_header,
+        [_("Handleveje åbnet")],
+        names or [total],
+        protected,
+        total,
+        notes=[(_("Dage til første forældresamtale"), talks), (_("Dage til handleplan"), plans)],
+    )

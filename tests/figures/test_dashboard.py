@@ -1,0 +1,214 @@
+"""The coordinator's key-figures dashboard on a small generated municipality: the counts
+agree with the rows they count, the screen, CSV, XLSX and PDF publish the same protected
+tables, filters narrow the figures, bad filter values are ignored, others are refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pdfplumber
+import pytest
+import sqlalchemy as sa
+
+from benchmarks.municipality import PASSWORD, Scale, build
+from screening.catalogue.services import round_bands
+from screening.core.extensions import db
+from screening.figures import queries
+from screening.figures.tables import figures
+from screening.models import (
+    Assessment,
+    AssessmentStatus,
+    AuditEvent,
+    Child,
+    GroupMembership,
+    Institution,
+    JointAssessment,
+    Municipality,
+    ScreeningRound,
+)
+
+SMALL = Scale(institutions=3, groups_per_institution=2, children=90, rounds=3, paths=20, seed=11)
+
+
+@pytest.fixture
+def town(app, catalogue):
+    summary = build(db.session, SMALL)
+    db.session.commit()
+    return summary
+
+
+def signed_in(browser, email):
+    browser.login(email, PASSWORD)
+    return browser
+
+
+def naive_positions(round_: ScreeningRound, today: date) -> dict[int, dict[str, int]]:
+    """Children per institution and agreed position, child by child in Python."""
+    day = min(round_.ends_on, today)
+    bands = round_bands(round_)
+    joints = {
+        j.child_id: j.agreed_position.value
+        for j in db.session.scalars(
+            sa.select(JointAssessment).where(JointAssessment.round_id == round_.id)
+        )
+    }
+    covered = {i.id for i in round_.institutions}
+    out: dict[int, dict[str, int]] = {}
+    for m in db.session.scalars(sa.select(GroupMembership)):
+        if not (m.start_date <= day and (m.end_date is None or m.end_date > day)):
+            continue
+        inst = m.group.institution_id
+        child = db.session.get(Child, m.child_id)
+        if inst not in covered or not any(
+            b.born_after < child.birth_date <= b.born_by for b in bands
+        ):
+            continue
+        row = out.setdefault(inst, dict.fromkeys(("green", "yellow", "red", "none"), 0))
+        row[joints.get(child.id, "none")] += 1
+    return out
+
+
+def test_the_counts_agree_with_the_rows_child_by_child(town):
+    today = date.today()
+    for round_id in town.rounds:
+        round_ = db.session.get(ScreeningRound, round_id)
+        c = queries.counts(round_, queries.Filters(), today)
+        expected = naive_positions(round_, today)
+        assert {i: v for i, v in c.joint.items() if sum(v.values())} == expected
+        # Completion: every child in one bucket; submitted assessments counted per child.
+        for inst, row in c.joint.items():
+            assert sum(c.assessed[inst].values()) == sum(row.values())
+    newest = db.session.get(ScreeningRound, town.rounds[-1])
+    c = queries.counts(newest, queries.Filters(), today)
+    submitted = db.session.scalar(
+        sa.select(sa.func.count(Assessment.id)).where(
+            Assessment.round_id == newest.id, Assessment.status == AssessmentStatus.SUBMITTED
+        )
+    )
+    assert sum(sum(v.values()) for v in c.individual.values()) <= submitted
+    assert c.previous is not None
+    assert c.previous.id == town.rounds[-2]
+    assert [r.id for r, _found in c.trend] == town.rounds
+
+
+def test_the_coordinator_lands_on_the_dashboard_of_the_newest_round(town, browser):
+    signed_in(browser, town.coordinator_email)
+    assert browser.get("/").headers["Location"].endswith("/figures")
+    to = browser.get("/figures").headers["Location"]
+    assert to.endswith(f"/rounds/{town.rounds[-1]}/figures")
+    page = browser.get(to)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for title in ("Fælles positioner", "Fuldførelse", "Rettidighed", "Indsatstrappen"):
+        assert title in html
+    assert 'role="img"' in html
+    assert "<title id=" in html
+    assert "<desc id=" in html
+    # The chart points at the table beside it, which has the same numbers.
+    assert 'aria-describedby="fig-positions-table"' in html
+    assert 'id="fig-positions-table"' in html
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "figures.view")
+    ).one()
+    assert event.child_id is None
+
+
+def test_the_round_chosen_in_the_form_keeps_the_filters(town, browser):
+    signed_in(browser, town.coordinator_email)
+    first = town.rounds[0]
+    to = browser.get(f"/figures?round={first}&institution={town.institutions[0]}").headers[
+        "Location"
+    ]
+    assert f"/rounds/{first}/figures" in to
+    assert f"institution={town.institutions[0]}" in to
+
+
+def published_positions(round_id: int, threshold: int, filters=None):
+    round_ = db.session.get(ScreeningRound, round_id)
+    c = queries.counts(round_, filters or queries.Filters(), date.today())
+    return {f.key: f for f in figures(c, threshold, lambda s: s)}
+
+
+def test_screen_csv_xlsx_and_pdf_publish_the_same_protected_tables(town, browser):
+    db.session.execute(sa.update(Municipality).values(suppression_threshold=8))
+    db.session.commit()
+    signed_in(browser, town.coordinator_email)
+    rid = town.rounds[-1]
+    expected = published_positions(rid, 8)
+    positions = expected["positions"].published()
+    assert any("< 8" in row for row in positions)  # the small town has small counts
+
+    text = browser.get(f"/rounds/{rid}/figures/positions.csv").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")) == positions
+
+    content = browser.get(f"/rounds/{rid}/figures.xlsx").data
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert len(book.sheetnames) == len(expected)
+    sheet = book[book.sheetnames[0]]
+    rows = [[("" if v is None else str(v)) for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert rows[4 : 4 + len(positions)] == positions
+
+    one = openpyxl.load_workbook(
+        io.BytesIO(browser.get(f"/rounds/{rid}/figures/timeliness.xlsx").data)
+    )
+    assert one.sheetnames == ["Rettidighed"]
+
+    pdf = browser.get(f"/rounds/{rid}/figures.pdf")
+    assert pdf.mimetype == "application/pdf"
+    with pdfplumber.open(io.BytesIO(pdf.data)) as doc:
+        words = " ".join(page.extract_text() or "" for page in doc.pages)
+    flat = " ".join(words.split())
+    for row in positions[1:]:  # (a long name may wrap onto a second line in its cell)
+        assert row[0].split()[0] in flat
+        assert " ".join(row[1:]) in flat
+
+    html = browser.get(f"/rounds/{rid}/figures").get_data(as_text=True)
+    for f in expected.values():
+        for r, row in enumerate(f.published()[1:]):
+            for c, value in enumerate(row[1 : 1 + len(f.protected.row(0))]):
+                if (r, c) in f.protected.hidden:
+                    assert value in ("< 8", "skjult")
+    assert html.count("&lt; 8") >= sum(1 for row in positions for v in row if v == "< 8")
+
+
+def test_filters_narrow_the_figures_and_bad_values_are_ignored(town, browser):
+    signed_in(browser, town.coordinator_email)
+    rid = town.rounds[-1]
+    inst = db.session.get(Institution, town.institutions[0])
+    page = browser.get(f"/rounds/{rid}/figures?institution={inst.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for g in inst.groups:
+        assert g.name in html  # rows are the institution's groups now
+    group = inst.groups[0]
+    one = queries.counts(
+        db.session.get(ScreeningRound, rid),
+        queries.Filters(institution_id=inst.id, group_id=group.id, band="topi-3-6"),
+        date.today(),
+    )
+    assert [r.id for r in one.rows] == [group.id]
+    for url in (
+        f"/rounds/{rid}/figures?institution=999999&group=abc&band=nope&source=../x",
+        f"/rounds/{rid}/figures?source=dental&band=topi-0-1",
+        f"/rounds/{rid}/figures/positions.csv?institution={inst.id}&source=health_visitor",
+    ):
+        assert browser.get(url).status_code == 200, url
+    assert browser.get(f"/rounds/{rid}/figures/nothing.csv").status_code == 404
+    assert browser.get("/rounds/999999/figures").status_code == 404
+
+
+def test_staff_without_the_municipal_overview_are_refused(town, browser):
+    signed_in(browser, town.leader_email)
+    rid = town.rounds[-1]
+    for url in (
+        "/figures",
+        f"/rounds/{rid}/figures",
+        f"/rounds/{rid}/figures.pdf",
+        f"/rounds/{rid}/figures/positions.csv",
+        f"/rounds/{rid}/figures.xlsx",
+    ):
+        assert browser.get(url).status_code == 403, url
+    assert "/figures" not in (browser.get("/").headers.get("Location") or "")

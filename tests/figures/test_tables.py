@@ -1,0 +1,160 @@
+"""The dashboard's tables (screening/figures/tables.py) from hand-made counts: what each
+table publishes, worked out by hand, and that linked tables give nothing away together."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from screening.figures.queries import STAIR_MOVES, Counts, Row
+from screening.figures.tables import figures
+from screening.models import RoundStatus, ScreeningRound
+from tests.figures.test_suppression import recoverable
+
+
+def same(text: str) -> str:
+    return text
+
+
+def round_(name: str, status=RoundStatus.CLOSED) -> ScreeningRound:
+    return ScreeningRound(
+        name=name,
+        starts_on=date(2026, 2, 1),
+        ends_on=date(2026, 3, 31),
+        reference_date=date(2026, 2, 28),
+        status=status,
+        instrument_keys=[],
+    )
+
+
+def counts(joint: dict[int, list[int]], assessed: dict[int, list[int]], **kw) -> Counts:
+    """Counts for rows 1 (A) and 2 (B); joint lists green, yellow, red, none."""
+    c = Counts(
+        round=kw.pop("round", round_("Forår")),
+        previous=kw.pop("previous", None),
+        as_of=date(2026, 3, 31),
+        rows=[Row(1, "A"), Row(2, "B")],
+        row_kind="institution",
+        bands=[],
+    )
+    c.joint = {
+        i: dict(zip(("green", "yellow", "red", "none"), v, strict=True)) for i, v in joint.items()
+    }
+    c.assessed = {i: dict(zip((0, 1, 2), v, strict=True)) for i, v in assessed.items()}
+    c.individual = {i: {"green": 0, "yellow": 0, "red": 0} for i in joint}
+    c.observations = {}
+    c.movement = {i: {} for i in joint}
+    c.steps = {i: {} for i in joint}
+    c.response = {i: (0, [], []) for i in joint}
+    c.stair_moves = dict.fromkeys(STAIR_MOVES, 0)
+    for key, value in kw.items():
+        setattr(c, key, value)
+    return c
+
+
+def by_key(figs):
+    return {f.key: f for f in figs}
+
+
+def test_positions_hide_two_small_cells_and_the_column_totals_that_would_give_them_away():
+    #        G   Y   R  none |  T
+    #  A    40   3   1    0  | 44
+    #  B    50   8  10    0  | 68
+    #  T    90  11  11    0  | 112
+    # 3 and 1 are small. Within row A they hide each other, but the column totals give
+    # each back (3 = 11 - 8), so the cheapest loop closes through the two column totals
+    # (11 + 11; 8 is below 2 × 5 - 1 and 0 protects nothing). The totals are not small:
+    # they print "skjult", never "< 5".
+    c = counts(
+        {1: [40, 3, 1, 0], 2: [50, 8, 10, 0]},
+        {1: [0, 4, 40], 2: [0, 0, 68]},
+    )
+    f = by_key(figures(c, 5, same))["positions"]
+    assert f.published() == [
+        ["Institution", "Grøn", "Gul", "Rød", "Ingen fælles vurdering", "I alt"],
+        ["A", "40", "< 5", "< 5", "0", "44"],
+        ["B", "50", "8", "10", "0", "68"],
+        ["I alt", "90", "skjult", "skjult", "0", "112"],
+    ]
+    # A share is published only with its count and its base.
+    assert f.share(0, 0) == 40 / 44
+    assert f.share(0, 1) is None
+    assert f.share(2, 1) is None
+
+
+def test_a_movement_hidden_in_the_matrix_is_hidden_in_the_table_by_row():
+    # Movement by row (only two of the nine from → to columns are not zero):
+    #            g→g  g→y |  T
+    #  A          30    2 | 32
+    #  B          40    0 | 40
+    #  T          70    2 | 72
+    # The matrix of all rows is the column totals: from green 70 (→ green), 2 (→ yellow),
+    # row total 72; the column "→ yellow" is 2 with total 2. Both 2s are small; they hide
+    # each other in their column, and the loop closes through "→ green" (70 + 70 = 140)
+    # rather than through the totals (72 + 72 = 144). The matrix's hidden 70 is the table
+    # by row's column total, so it is hidden there too; there 30 (A, g→g) closes the loop
+    # (30 < 40), and the grand total 72 stays: x + y = 32 and x + 40 + y = 72 tell nothing
+    # more about x.
+    moves = {1: {("green", "green"): 30, ("green", "yellow"): 2}, 2: {("green", "green"): 40}}
+    c = counts(
+        {1: [30, 2, 0, 0], 2: [40, 0, 0, 0]},
+        {1: [0, 0, 32], 2: [0, 0, 40]},
+        previous=round_("Efterår"),
+        movement=moves,
+    )
+    figs = by_key(figures(c, 5, same))
+    matrix, flat = figs["movement"], figs["movement_by_row"]
+    assert matrix.published()[1][1:] == ["skjult", "< 5", "0", "72"]
+    assert matrix.published()[4][1:] == ["skjult", "< 5", "0", "72"]
+    rows = flat.published()
+    assert rows[1][1:3] + rows[1][-1:] == ["skjult", "< 5", "32"]
+    assert rows[2][1:3] + rows[2][-1:] == ["40", "0", "40"]
+    assert rows[3][1:3] + rows[3][-1:] == ["skjult", "< 5", "72"]
+    assert recoverable([matrix.protected, flat.protected], [matrix.links, flat.links]) == []
+
+
+def test_nothing_hidden_is_published_and_nothing_can_be_worked_out_across_tables():
+    c = counts(
+        {1: [40, 3, 1, 0], 2: [50, 8, 10, 0]},
+        {1: [0, 4, 40], 2: [0, 2, 66]},
+        previous=round_("Efterår"),
+        movement={1: {("green", "green"): 30, ("yellow", "green"): 3}, 2: {("red", "red"): 9}},
+    )
+    figs = figures(c, 5, same)
+    for f in figs:
+        text = f.published()
+        for r, col in f.protected.hidden:
+            assert text[r + 1][col + 1] in ("< 5", "skjult")
+    assert recoverable([f.protected for f in figs], [f.links for f in figs]) == []
+
+
+def test_the_trend_row_of_this_round_hides_what_positions_hide():
+    now, before = round_("Forår", RoundStatus.OPEN), round_("Efterår")
+    c = counts(
+        {1: [40, 3, 1, 0], 2: [50, 8, 10, 0]},
+        {1: [0, 4, 40], 2: [0, 0, 68]},
+        round=now,
+        previous=before,
+        trend=[
+            (before, {"green": 80, "yellow": 20, "red": 12, "none": 0}),
+            (now, {"green": 90, "yellow": 11, "red": 11, "none": 0}),
+        ],
+    )
+    figs = by_key(figures(c, 5, same))
+    trend = figs["trend"].published()
+    # The yellow and red totals of this round are hidden in positions, so in the trend.
+    assert trend[2] == ["Forår", "90", "skjult", "skjult", "0", "112"]
+    assert trend[1] == ["Efterår", "80", "20", "12", "0", "112"]
+
+
+def test_a_median_of_too_few_paths_is_not_shown():
+    c = counts(
+        {1: [40, 10, 10, 0], 2: [50, 8, 10, 0]},
+        {1: [0, 0, 60], 2: [0, 0, 68]},
+        response={1: (6, [1, 2, 3, 4, 10], [5, 6, 7]), 2: (5, [2, 2, 2, 2, 2], [1, 1, 1, 1, 1])},
+    )
+    f = by_key(figures(c, 5, same))["response"]
+    assert f.published()[1:] == [
+        ["A", "6", "3", "–"],  # five talks (median 3), only three plans
+        ["B", "5", "2", "1"],
+        ["I alt", "11", "2", "1"],  # all ten talks: median of 1,2,2,2,2,2,2,3,4,10 = 2
+    ]
