@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make run    install, migrate, load the demo municipality and serve on http://127.0.0.1:5000
+#   make run    install, migrate, load the demo municipality and serve on http://127.0.0.1:5000,
+#               with one task-queue consumer beside the web server (one Ctrl-C stops both)
 #   make test   install (including Debian's Chromium for browser tests), lint, run the whole suite
 # Set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL instead of SQLite.
 
@@ -46,7 +47,7 @@ test-deps:
 run: install
 	SCREENING_CONFIG=development $(BIN)/flask --app screening db upgrade
 	SCREENING_CONFIG=development $(BIN)/flask --app screening seed-demo
-	SCREENING_CONFIG=development $(BIN)/flask --app screening run --host $(HOST) --port $(PORT)
+	SCREENING_CONFIG=development $(BIN)/python -m screening.devrun --host $(HOST) --port $(PORT)
 
 test: install lint test-deps test-js
 	$(BIN)/python -m pytest

@@ -65,6 +65,27 @@ class MunicipalityForm(AppForm):
             NumberRange(min=1, max=20, message=_l("Vælg mellem 1 og 20 år.")),
         ],
     )
+    retention_unconcerned_months = IntegerField(
+        _l("Slet børn uden handlevej (måneder efter sidste vurdering)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=120, message=_l("Vælg mellem 1 og 120 måneder.")),
+        ],
+    )
+    audit_retention_years = IntegerField(
+        _l("Opbevaring af logningen (år)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=30, message=_l("Vælg mellem 1 og 30 år.")),
+        ],
+    )
+    escalate_after_working_days = IntegerField(
+        _l("Vis overskredne trin for lederen efter (arbejdsdage)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=60, message=_l("Vælg mellem 1 og 60 arbejdsdage.")),
+        ],
+    )
     suppression_threshold = IntegerField(
         _l("Mindste antal børn, der vises i nøgletal"),
         validators=[
@@ -74,6 +95,10 @@ class MunicipalityForm(AppForm):
             ),
         ],
     )
+
+
+# Left blank, these keep their stored value (the others may be blank: "off").
+KEEP_WHEN_BLANK = ("audit_retention_years", "escalate_after_working_days")
 
 
 class RosterUploadForm(AppForm):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from screening.core.config import CONFIGS, env_overrides
-from screening.core.extensions import babel, csrf, db, login_manager, migrate
+from screening.core.extensions import babel, csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +46,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     from screening.core.i18n import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
@@ -56,6 +57,11 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     web.init_app(app)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+
+    from screening import tasks
+    from screening.core import queue
+
+    queue.init_app(app, tasks.specs)
 
     from screening.cli import register_cli
 
@@ -75,11 +81,13 @@ def _blueprints() -> list[Blueprint]:
     from screening.offline.shell import bp as offline
     from screening.org.views import bp as org
     from screening.paths.views import bp as paths
+    from screening.reminders.views import bp as reminders
+    from screening.retention.views import bp as retention
     from screening.rounds.views import bp as rounds
 
     return [
         *(core, accounts, children, org, rounds, assessments, paths, documents, figures),
-        *(api, offline),
+        *(api, offline, retention, reminders),
     ]
 
 

@@ -21,6 +21,11 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_roster_command)
     app.cli.add_command(seed_demo)
     app.cli.add_command(load_catalogue)
+    app.cli.add_command(worker)
+    app.cli.add_command(housekeeping_command)
+    app.cli.add_command(erase_child_command)
+    app.cli.add_command(retention_command)
+    app.cli.add_command(reminders_command)
 
 
 @click.command("create-user")
@@ -176,3 +181,64 @@ def seed_demo() -> None:
         click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")
     else:
         click.echo("The database already has institutions; demo data not added.")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads")
+@click.option("--no-periodic", is_flag=True, help="Do not run the periodic tasks here")
+def worker(workers: int, no_periodic: bool) -> None:
+    """Run a task-queue consumer (PDF jobs, housekeeping, retention, reminders)."""
+    import logging
+
+    from screening.core import queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    queue.consumer(current_app, workers=workers, periodic=not no_periodic).run()
+
+
+@click.command("housekeeping")
+def housekeeping_command() -> None:
+    """Forget finished PDFs, prune old sign-in attempts, recover stale PDF jobs (for cron)."""
+    from screening import housekeeping
+
+    result = housekeeping.run()
+    click.echo(
+        f"{result.pdfs_forgotten} PDFs forgotten, {result.login_attempts_pruned} sign-in "
+        f"attempts pruned, {result.jobs_requeued} jobs queued again, "
+        f"{result.jobs_failed} jobs failed"
+    )
+
+
+@click.command("erase-child")
+@click.argument("child_id", type=int)
+@click.option("--yes", is_flag=True, help="Erase without asking (required)")
+def erase_child_command(child_id: int, yes: bool) -> None:
+    """Erase one child and everything about it now, whatever the retention policy."""
+    from screening.retention.tasks import erase_now
+
+    if not yes:
+        raise click.UsageError(f"erasure cannot be undone: add --yes to erase child {child_id}")
+    if not erase_now(child_id):
+        raise click.ClickException(f"no child with id {child_id}")
+    click.echo(f"Child {child_id} erased.")
+
+
+@click.command("retention")
+def retention_command() -> None:
+    """Run the nightly retention now: erase every child past the policy, prune the audit."""
+    from screening.retention.tasks import run
+
+    result = run()
+    click.echo(
+        f"{result.erased} children erased, {result.skipped} skipped, {result.failed} failed, "
+        f"{result.audit_pruned} audit events deleted"
+    )
+
+
+@click.command("reminders")
+def reminders_command() -> None:
+    """Run today's reminders now (in-app notifications; e-mail digests when configured)."""
+    from screening.reminders.tasks import run
+
+    result = run()
+    click.echo(f"{result.notified} users notified, {result.emailed} e-mailed")

@@ -50,6 +50,7 @@ from screening.paths.models import (
     StepKind,
     action_plan_offer,
 )
+from screening.reminders.models import Notification
 from screening.rounds.models import RoundStatus, ScreeningRound, round_institution
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "MeetingKind",
     "MeetingParticipant",
     "Municipality",
+    "Notification",
     "NotifyDecision",
     "NotifyDecisionValue",
     "ObservationSourceValue",

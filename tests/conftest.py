@@ -28,9 +28,9 @@ from screening.catalogue.services import (
     load_ruleset_files,
     load_template_file,
 )
+from screening.core import queue
 from screening.core.config import normalise_database_url
 from screening.core.extensions import db
-from screening.documents import jobs
 from screening.models import Role, RoundStatus, ScreeningRound
 
 from . import factories as f
@@ -166,7 +166,11 @@ def translations(tmp_path_factory) -> Path:
 def _app_and_template(tmp_path_factory, translations):
     tmp = tmp_path_factory.mktemp("db")
     uri = database_url_for(tmp)
-    app = make_app(uri, BABEL_TRANSLATION_DIRECTORIES=str(translations))
+    app = make_app(
+        uri,
+        BABEL_TRANSLATION_DIRECTORIES=str(translations),
+        TASK_QUEUE_URL=f"sqlite:///{tmp / 'tasks.db'}",  # tests/tasks/ run PostgresHuey too
+    )
     with app.app_context():
         if is_postgres():
             with db.engine.begin() as conn:
@@ -279,7 +283,8 @@ def app(request, _app_and_template):
     app.config.update(WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
-        jobs.wait_all()  # background PDF jobs must finish before the database is reset
+        if "huey" in app.extensions:  # nothing queued by this test is left for the next
+            app.extensions["huey"].flush()
         db.session.remove()
         db.engine.dispose()
 
@@ -293,6 +298,14 @@ def reset_db(app, _app_and_template):
         reset_database(app, _app_and_template[1], catalogue=catalogue)
 
     return reset
+
+
+@pytest.fixture
+def consumer(app):
+    """Huey's own workers in a thread of the test process, running what the test queues
+    (tests/tasks/ also run consumer processes)."""
+    with queue.worker_thread(app) as huey:
+        yield huey
 
 
 @pytest.fixture

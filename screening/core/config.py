@@ -84,6 +84,30 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # roster CSV uploads
     ROSTER_MAX_ROWS = 20000
 
+    # Task queue (Huey): redis://…, postgresql://… or sqlite:///path; unset: the app's
+    # PostgreSQL database, or tasks.db in the instance folder (see screening/core/queue.py).
+    TASK_QUEUE_URL: str | None = None
+    TASK_QUEUE_NAME = "trivselsspor"
+    # A running PDF job with no sign of life this long has lost its consumer (queued again);
+    # a job not finished this long after it was queued has failed.
+    JOB_STALE_AFTER = timedelta(minutes=2)
+    JOB_GIVE_UP_AFTER = timedelta(minutes=15)
+    HOUSEKEEPING_EVERY_MINUTES = 5
+
+    # E-mail digests of reminders over SMTP: off while MAIL_SERVER is unset.
+    MAIL_SERVER: str | None = None
+    MAIL_BACKEND = "smtp"  # tests too: they run a real SMTP server (Flask-Mailman reads
+    # these settings when the app is made)
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER: str | None = None
+    MAIL_TIMEOUT = 30
+    # The address users sign in at, named in the digest (optional).
+    PUBLIC_URL: str | None = None
+
 
 class DevelopmentConfig(BaseConfig):
     # `make run` serves plain http on localhost; secure cookies would never be sent back.
@@ -132,6 +156,30 @@ def env_overrides() -> dict[str, Any]:
         out["MUNICIPALITY_LOGO"] = logo
     if proxies := os.environ.get("PROXY_COUNT"):
         out["PROXY_COUNT"] = int(proxies)
+    if queue_url := os.environ.get("TASK_QUEUE_URL"):
+        out["TASK_QUEUE_URL"] = queue_url
+    if queue_name := os.environ.get("TASK_QUEUE_NAME"):
+        out["TASK_QUEUE_NAME"] = queue_name
+    if seconds := os.environ.get("JOB_STALE_AFTER_SECONDS"):
+        out["JOB_STALE_AFTER"] = timedelta(seconds=float(seconds))
+    if seconds := os.environ.get("JOB_GIVE_UP_AFTER_SECONDS"):
+        out["JOB_GIVE_UP_AFTER"] = timedelta(seconds=float(seconds))
+    if minutes := os.environ.get("HOUSEKEEPING_EVERY_MINUTES"):
+        out["HOUSEKEEPING_EVERY_MINUTES"] = int(minutes)
+    for name in (
+        "MAIL_SERVER",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_DEFAULT_SENDER",
+        "PUBLIC_URL",
+    ):
+        if value := os.environ.get(name):
+            out[name] = value
+    if port := os.environ.get("MAIL_PORT"):
+        out["MAIL_PORT"] = int(port)
+    for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if name in os.environ:
+            out[name] = _bool(name, False)
     if "SESSION_COOKIE_SECURE" in os.environ:
         secure = _bool("SESSION_COOKIE_SECURE", True)
         out["SESSION_COOKIE_SECURE"] = secure

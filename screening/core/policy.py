@@ -85,6 +85,7 @@ class Action(enum.StrEnum):
     RESOLVE_CONFLICT = "resolve_conflict"  # keep the device's or the server's version
     OVERSEE_CONFLICTS = "oversee_conflicts"  # see other users' conflicts in one's institutions
     FOLLOW_JOB = "follow_job"  # a background PDF job's progress and result: its owner only
+    PREVIEW_ERASURE = "preview_erasure"  # what the next retention run will erase
     # Documents (PDFs): a document shows exactly what its reader may see on screen.
     DOWNLOAD_LETTER = "download_letter"  # one participant's invitation letter (see below)
     ROUND_OVERVIEW = "round_overview"  # a round's overview of a whole institution, with names
@@ -157,6 +158,7 @@ GLOBAL_GRANTS: dict[Role, frozenset[Action]] = {
             A.VIEW_MOMENTUM,
             A.MANAGE_OFFERS,
             A.MUNICIPAL_OVERVIEW,
+            A.PREVIEW_ERASURE,
             A.ROUND_OVERVIEW,
         }
     ),

@@ -1,4 +1,5 @@
-"""Background PDF jobs: a combined PDF built while the browser follows its progress."""
+"""Background PDF jobs: a combined PDF built by a queue consumer while the browser follows
+its progress."""
 
 from __future__ import annotations
 
@@ -38,5 +39,9 @@ class ReportJob(Model):
     filename: Mapped[str] = mapped_column(sa.String(120), default="")
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Builds begun (a consumer that died mid-job leaves the job to be queued again).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The last sign of life of the consumer building it (each document built).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -188,7 +189,7 @@ def _params(**kw: Any) -> dict[str, Any]:
 
 def _start(job: ReportJob, child_id: int | None) -> ResponseReturnValue:
     audit.record("pdf.batch_start", "report_job", job.id, child_id=child_id, kind=job.kind)
-    # The thread reads the job row, so it must be committed first: the one place where a
+    # A consumer reads the job row, so it must be committed first: the one place where a
     # view commits itself.
     db.session.commit()
     jobs.start(job.id)
@@ -205,26 +206,45 @@ def _job(token: str) -> ReportJob:
 
 @bp.route("/jobs/<token>")
 def job(token: str) -> ResponseReturnValue:
-    return render_template("documents/job.html", job=_job(token))
+    j = _job(token)
+    status, reason = jobs.shown_status(j)
+    return render_template(
+        "documents/job.html",
+        job=j,
+        status=status.value,
+        failure=job_failure_message(reason) if status == JobStatus.FAILED else "",
+    )
 
 
 @bp.route("/jobs/<token>/status")
 def job_status(token: str) -> ResponseReturnValue:
     j = _job(token)
+    status, reason = jobs.shown_status(j)
     return jsonify(
-        status=j.status.value,
+        status=status.value,
         done=j.done,
         total=j.total,
+        error=job_failure_message(reason) if status == JobStatus.FAILED else None,
         download=url_for("documents.job_download", token=j.token)
-        if j.status == JobStatus.DONE and j.pdf
+        if status == JobStatus.DONE and j.pdf and not jobs.expired(j)
         else None,
     )
+
+
+def job_failure_message(reason: str) -> str:
+    if reason == jobs.WORKER_LOST:
+        return _("PDF-filen kunne ikke dannes, fordi baggrundsjobbet stoppede. Prøv igen.")
+    if reason == jobs.NOT_STARTED:
+        return _(
+            "PDF-filen blev ikke dannet i tide. Prøv igen senere, eller kontakt kommunens administrator."
+        )
+    return _("PDF-filen kunne ikke dannes. Prøv igen, eller kontakt kommunens administrator.")
 
 
 @bp.route("/jobs/<token>/download")
 def job_download(token: str) -> ResponseReturnValue:
     j = _job(token)
-    if j.status != JobStatus.DONE or j.pdf is None:
+    if j.status != JobStatus.DONE or j.pdf is None or jobs.expired(j):
         abort(404)
     audit.record("pdf.download", "report_job", j.id, document=j.kind, **j.params)
     return _pdf(j.pdf, j.filename)

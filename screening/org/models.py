@@ -25,6 +25,13 @@ class Municipality(Model):
     label_red: Mapped[str] = mapped_column(sa.String(60), default="Stærk bekymring")
     # Delete a child's data this many years after the child leaves.
     retention_years: Mapped[int] = mapped_column(default=5)
+    # Optionally sooner for a child who left and never had an action path: this many months
+    # after the last assessment (None: off).
+    retention_unconcerned_months: Mapped[int | None]
+    # Audit events are deleted this many years after they were written.
+    audit_retention_years: Mapped[int] = mapped_column(default=10, server_default="10")
+    # A step overdue by this many working days is shown to the institution's leader too.
+    escalate_after_working_days: Mapped[int] = mapped_column(default=5, server_default="5")
     # Key figures show counts below this as "< 5" (and hide a second cell where a total
     # would give a hidden one away). Danmarks Statistik's rule is at least 3 per cell.
     suppression_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
@@ -36,6 +43,17 @@ class Municipality(Model):
         sa.CheckConstraint("retention_years BETWEEN 1 AND 20", name="retention_years_range"),
         sa.CheckConstraint(
             "suppression_threshold BETWEEN 3 AND 100", name="suppression_threshold_range"
+        ),
+        sa.CheckConstraint(
+            "retention_unconcerned_months IS NULL"
+            " OR retention_unconcerned_months BETWEEN 1 AND 120",
+            name="retention_unconcerned_months_range",
+        ),
+        sa.CheckConstraint(
+            "audit_retention_years BETWEEN 1 AND 30", name="audit_retention_years_range"
+        ),
+        sa.CheckConstraint(
+            "escalate_after_working_days BETWEEN 1 AND 60", name="escalate_after_range"
         ),
     )
 

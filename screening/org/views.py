@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from forms.org import (
     INSTITUTION_KIND_LABELS,
+    KEEP_WHEN_BLANK,
     GroupForm,
     InstitutionForm,
     MunicipalityForm,
@@ -210,7 +211,11 @@ def settings() -> ResponseReturnValue:
         return render_template("org/settings.html", form=form)
     return flow.perform(
         lambda: services.save_settings(
-            {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+            {
+                name: field.data
+                for name, field in form._fields.items()
+                if name != "csrf_token" and not (name in KEEP_WHEN_BLANK and field.data is None)
+            }
         ),
         record=lambda muni: audit.record("municipality.update", "municipality", muni.id),
         success=_("Indstillingerne er gemt."),

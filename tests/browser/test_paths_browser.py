@@ -32,7 +32,7 @@ def red_child(world):
 
 
 def test_red_position_through_a_meeting_and_an_action_plan(tablet, live_server, world,
-                                                           red_child):
+                                                           red_child, consumer):
     page = tablet
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -242,6 +242,7 @@ def test_policy_matrix(two_institutions):
             Action.IMPORT_ROSTER,
             Action.MANAGE_OFFERS,
             Action.MUNICIPAL_OVERVIEW,
+            Action.PREVIEW_ERASURE,
             Action.ROUND_OVERVIEW,  # an institution's document (tests/documents/test_access.py)
         }
     ]

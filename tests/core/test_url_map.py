@@ -30,7 +30,6 @@ import forms.paths
 import forms.rounds
 from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
-from screening.documents import jobs
 from screening.models import ChildGuardian, Role
 from screening.paths import services as paths
 
@@ -146,7 +145,6 @@ def field_names() -> list[str]:
 
 
 def table_counts() -> dict[str, int]:
-    jobs.wait_all()
     tables = [t for t in db.metadata.sorted_tables if t.name not in WRITTEN_ON_REFUSAL]
     row = db.session.execute(
         sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))

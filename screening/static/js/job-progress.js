@@ -22,7 +22,7 @@
             link.href = s.download;
             link.hidden = false;
           } else if (s.status === "failed") {
-            text.textContent = messages.getAttribute("data-failed");
+            text.textContent = s.error || messages.getAttribute("data-failed");
           } else {
             window.setTimeout(poll, 700);
           }
