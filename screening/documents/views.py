@@ -236,7 +236,8 @@ def job_failure_message(reason: str) -> str:
         return _("PDF-filen kunne ikke dannes, fordi baggrundsjobbet stoppede. Prøv igen.")
     if reason == jobs.NOT_STARTED:
         return _(
-            "PDF-filen blev ikke dannet i tide. Prøv igen senere, eller kontakt kommunens administrator."
+            "PDF-filen blev ikke dannet i tide. Prøv igen senere, eller kontakt kommunens "
+            "administrator."
         )
     return _("PDF-filen kunne ikke dannes. Prøv igen, eller kontakt kommunens administrator.")
 
