@@ -9,11 +9,16 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from benchmarks.municipality import PASSWORD, Scale, build
+from screening.accounts.models import User
 from screening.assessments import services as svc
 from screening.assessments.models import Assessment, AssessmentStatus
+from screening.children.models import Child, GroupMembership
 from screening.classifier import Position
 from screening.core.db import utcnow
 from screening.core.extensions import db
+from screening.core.policy import Action, can, readable_assessments
+from screening.org.models import Group
 
 
 @contextmanager
@@ -88,3 +93,77 @@ def test_next_child_walks_the_whole_alphabet_of_a_group(world):
     for name in ("infant", "toddler", "older"):
         assert svc.next_child(round_, world[name], edu) == world["older2"]
     assert svc.next_child(round_, world["older2"], edu) is None
+
+
+# 2. The child's timeline -----------------------------------------------------------------
+
+
+def timeline_scale(rounds: int) -> Scale:
+    return Scale(institutions=1, groups_per_institution=1, children=12, rounds=rounds, paths=3)
+
+
+def busiest_child(summary) -> Child:
+    """The first institution's child with the most assessments."""
+    inst = summary.institutions[0]
+    child_id = db.session.scalar(
+        sa.select(Assessment.child_id)
+        .join(GroupMembership, GroupMembership.child_id == Assessment.child_id)
+        .join(Group, Group.id == GroupMembership.group_id)
+        .where(Group.institution_id == inst)
+        .group_by(Assessment.child_id)
+        .order_by(sa.func.count().desc(), Assessment.child_id)
+        .limit(1)
+    )
+    return db.session.get(Child, child_id)
+
+
+def timeline_queries(summary, browser, email) -> tuple[int, int]:
+    """(queries, assessments shown) for the busiest child's timeline, warm."""
+    browser.login(email, PASSWORD)
+    url = f"/children/{busiest_child(summary).id}/timeline"
+    browser.get(url)
+    with counting() as seen:
+        response = browser.get(url)
+    assert response.status_code == 200
+    return len(seen), response.get_data(as_text=True).count("Se vurderingen")
+
+
+def test_the_timeline_asks_the_same_number_of_queries_for_one_round_and_four(
+    app, catalogue, new_browser, reset_db
+):
+    found = []
+    for rounds in (1, 4):
+        summary = build(db.session, timeline_scale(rounds))
+        db.session.commit()
+        found.append(
+            {
+                who: timeline_queries(summary, new_browser(), email)
+                for who, email in (
+                    ("leader", summary.leader_email),
+                    ("educator", summary.educator_email),
+                )
+            }
+        )
+        reset_db(catalogue=True)
+    one, four = found
+    assert four["leader"][1] > one["leader"][1] > 0, found  # more rounds, more to show
+    assert {k: n for k, (n, _) in one.items()} == {k: n for k, (n, _) in four.items()}, found
+
+
+def test_readable_assessments_agree_with_asking_one_by_one(app, catalogue):
+    summary = build(db.session, timeline_scale(3))
+    db.session.commit()
+    users = db.session.scalars(sa.select(User).order_by(User.id)).all()
+    children = db.session.scalars(sa.select(Child).order_by(Child.id)).all()
+    checked = 0
+    for child in children:
+        assessments = db.session.scalars(
+            sa.select(Assessment).where(Assessment.child_id == child.id).order_by(Assessment.id)
+        ).all()
+        for user in users:
+            if not can(user, Action.VIEW_ASSESSMENTS, child):
+                continue
+            one_by_one = [a for a in assessments if can(user, Action.VIEW_ASSESSMENTS, a)]
+            assert readable_assessments(user, child, assessments) == one_by_one
+            checked += len(assessments)
+    assert checked > 0, summary
