@@ -17,8 +17,10 @@ from screening.children.models import Child, GroupMembership
 from screening.classifier import Position
 from screening.core.db import utcnow
 from screening.core.extensions import db
+from screening.core.models import AuditEvent, Outcome
 from screening.core.policy import Action, can, readable_assessments
 from screening.org.models import Group
+from screening.rounds.models import ScreeningRound
 
 
 @contextmanager
@@ -167,3 +169,52 @@ def test_readable_assessments_agree_with_asking_one_by_one(app, catalogue):
             assert readable_assessments(user, child, assessments) == one_by_one
             checked += len(assessments)
     assert checked > 0, summary
+
+
+# 3. The offline pack ---------------------------------------------------------------------
+
+
+def pack_scale(children: int) -> Scale:
+    return Scale(institutions=1, groups_per_institution=2, children=children, rounds=2, paths=2)
+
+
+def test_the_offline_pack_writes_its_audit_rows_in_one_insert(
+    app, catalogue, new_browser, reset_db
+):
+    found = []
+    for children in (12, 48):
+        summary = build(db.session, pack_scale(children))
+        db.session.commit()
+        browser = new_browser()
+        browser.login(summary.educator_email, PASSWORD)
+        browser.get("/api/offline-pack")  # warm
+        before = db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+        with counting() as seen:
+            response = browser.get("/api/offline-pack")
+        assert response.status_code == 200
+        pack = response.get_json()
+        inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO AUDIT_EVENT")]
+        assert len(inserts) == 1, inserts
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)
+        ).all()
+        user = db.session.scalar(sa.select(User).where(User.email == summary.educator_email))
+        ids = [c["id"] for c in pack["children"]]
+        assert len(ids) >= 4
+        assert [(r.object_id, r.child_id) for r in rows] == [(i, i) for i in ids]
+        assert {(r.action, r.object_type, r.user_id, r.outcome) for r in rows} == {
+            ("offline_pack.download", "child", user.id, Outcome.OK)
+        }
+        # Each child's instrument is the one the assessment form would use.
+        for round_entry in pack["rounds"]:
+            round_ = db.session.get(ScreeningRound, round_entry["id"])
+            for entry in round_entry["children"]:
+                if entry["assessment"] is not None:
+                    continue
+                row = svc.instrument_for_child(round_, db.session.get(Child, entry["child_id"]))
+                assert entry["instrument"] == {"key": row.key, "version": row.version}
+        found.append((len(seen), len(ids)))
+        reset_db(catalogue=True)
+    (small, small_children), (large, large_children) = found
+    assert large_children > small_children, found
+    assert small == large, found
