@@ -623,15 +623,22 @@ def _build(conn: Connection, scale: Scale) -> Summary:
                 },
             )
         family = rng.choice(LAST)
+        keys: set[str] = set()
         for gi in range(1 if rng.random() < 0.25 else 2):
             gid_ = w.next_id("guardian")
             c.guardians.append(gid_)
             language = "da" if rng.random() < 0.9 else rng.choice(("ar", "uk", "so", "tr", "pl"))
+            name = f"{rng.choice(ADULT.split())} {family}"
+            # The roster's key per child (two parents of the same name keyed apart, as the
+            # 0007 migration does).
+            key = " ".join(name.split()).casefold()  # `children.models.guardian_key`
+            key = key if key not in keys else f"{key} #{gid_}"
+            keys.add(key)
             w.add(
                 "guardian",
                 {
                     "id": gid_,
-                    "name": f"{rng.choice(ADULT.split())} {family}",
+                    "name": name,
                     "email": f"forælder-{gid_}@example.dk",
                     "phone": f"{20000000 + gid_}",
                     "address": f"{rng.choice(STREETS)} {rng.randint(1, 80)}, 8000 Aarhus C",
@@ -647,6 +654,7 @@ def _build(conn: Connection, scale: Scale) -> Summary:
                     "id": w.next_id("child_guardian"),
                     "child_id": c.id,
                     "guardian_id": gid_,
+                    "match_key": key,
                     "has_custody": gi == 0 or rng.random() < 0.9,
                 },
             )

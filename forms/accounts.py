@@ -1,7 +1,15 @@
 """Forms of sign-in, the password change and the user administration."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from forms.common import AppForm, MultiCheckboxField
@@ -34,7 +42,7 @@ class ChangePasswordForm(AppForm):
         ],
     )
     repeat = PasswordField(
-        _l("Gentag ny adgangskode"),
+        _l("Gentag den nye adgangskode"),
         validators=[EqualTo("new", message=_l("De to nye adgangskoder er ikke ens."))],
     )
 
@@ -43,7 +51,7 @@ ROLE_LABELS = {
     Role.EDUCATOR: _l("Pædagog / dagplejer"),
     Role.LEADER: _l("Leder"),
     Role.HEALTH_VISITOR: _l("Sundhedsplejerske"),
-    Role.DENTAL: _l("Tandplejen"),
+    Role.DENTAL: _l("Tandplejer"),
     Role.COORDINATOR: _l("Koordinator"),
     Role.PPR: _l("PPR"),
     Role.SOCIAL_WORKER: _l("Socialrådgiver"),
@@ -61,6 +69,18 @@ class UserForm(AppForm):
             DataRequired(_l("Skriv brugerens e-mail.")),
             Regexp(EMAIL_PATTERN, message=_l("E-mailadressen er ikke gyldig.")),
             Length(max=200),
+        ],
+    )
+    phone = TelField(
+        _l("Telefon (arbejde)"),
+        description=_l("Står i mødeindkaldelser, hvor brugeren er kontaktperson."),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\+?[0-9 ()-]{4,30}$",
+                message=_l("Skriv et telefonnummer med cifre, fx 87 13 20 00."),
+            ),
+            Length(max=30),
         ],
     )
     roles = MultiCheckboxField(

@@ -134,6 +134,8 @@ class JointForm(AppForm):
         description=_l("Skal udfyldes, hvis den aftalte position er en anden end forslaget."),
         validators=[Optional(), Length(max=TEXT_MAX)],
     )
+    # The version of the joint assessment the form was opened from (0: none yet).
+    version = HiddenField()
 
 
 class ParentsInformedForm(AppForm):

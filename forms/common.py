@@ -87,3 +87,10 @@ class LanguageForm(AppForm):
         _l("Sprog"), choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")]
     )
     next = HiddenField()
+
+
+def form_version(raw: str | int | None) -> int | None:
+    """The version a form was opened from (None: a form without one, e.g. an old tab). A
+    form filled from its object and posted without the field holds the object's int."""
+    text = str(raw) if raw is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None

@@ -59,7 +59,7 @@ class MunicipalityForm(AppForm):
         validators=[DataRequired(_l("Skriv en betegnelse.")), Length(max=60)],
     )
     retention_years = IntegerField(
-        _l("Opbevaring (år efter barnet er stoppet)"),
+        _l("Opbevaringstid (antal år efter udmeldelse)"),
         validators=[
             DataRequired(_l("Skriv et antal år.")),
             NumberRange(min=1, max=20, message=_l("Vælg mellem 1 og 20 år.")),

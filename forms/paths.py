@@ -13,6 +13,7 @@ from wtforms import (
     EmailField,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -30,7 +31,7 @@ from screening.core.i18n import lang
 PROGRESS_CHOICES = [
     SelectChoice("better", _l("Bedre")),
     SelectChoice("unchanged", _l("Uændret")),
-    SelectChoice("worse", _l("Værre")),
+    SelectChoice("worse", _l("Dårligere")),
 ]
 MEETING_KINDS = [
     SelectChoice("parent_talk", _l("Samtale med forældrene")),
@@ -76,11 +77,15 @@ class NotifyForm(AppForm):
         description=_l("Udfyldes, når lederen har underskrevet og sendt underretningen."),
         validators=[Optional()],
     )
+    # The version of the decision the form was opened from (0: none yet).
+    version = HiddenField()
 
 
 class CoordinatorForm(AppForm):
     coordinator_id = SelectField(_l("Tovholder"), coerce=int, choices=[])
-    escalation_level = SelectField(_l("Eskaleringstrin"), coerce=int, choices=[])
+    escalation_level = SelectField(_l("Niveau"), coerce=int, choices=[])
+    # The version of the path the form was opened from.
+    version = HiddenField()
 
 
 # At most this many actions (rows) in one action plan.
@@ -113,6 +118,8 @@ class PlanForm(AppForm):
     evaluation_on = DateField(
         _l("Dato for evaluering"), validators=[InputRequired(_l("Skriv en dato for evaluering."))]
     )
+    # The version of the plan the form was opened from (0: no plan yet).
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -163,6 +170,8 @@ class MeetingForm(AppForm):
 class MinutesForm(AppForm):
     minutes = TextAreaField(_l("Referat"), validators=[Optional(), Length(max=20000)])
     decisions = TextAreaField(_l("Beslutninger"), validators=[Optional(), Length(max=TEXT_MAX)])
+    # The version of the meeting the form was opened from.
+    version = HiddenField()
 
 
 class InviteGuardianForm(AppForm):
@@ -181,8 +190,9 @@ class InviteExternalForm(AppForm):
     legal_basis = TextAreaField(
         _l("Hjemmel til at dele uden samtykke"),
         description=_l(
-            "Kun hvis der ikke er et samtykke, der dækker denne fagperson. Skriv hjemlen, "
-            "fx »Barnets lov § 133 (underretning)«."
+            "Kun hvis der ikke er et samtykke, der dækker denne fagperson. Skriv den præcise "
+            "hjemmel, fx reglen om udveksling af oplysninger i det tidlige og forebyggende "
+            "samarbejde. Spørg kommunens jurist, hvis du er i tvivl."
         ),
         validators=[Optional(), Length(max=TEXT_MAX)],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField
+from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from forms.common import AppForm, MultiCheckboxField
@@ -26,6 +26,8 @@ class RoundForm(AppForm):
     )
     institutions = MultiCheckboxField(_l("Institutioner"), coerce=int, choices=[])
     instrument_keys = MultiCheckboxField(_l("Aldersgrupper (skemaer)"), choices=[])
+    # The version of the round the form was opened from (a new round: none).
+    version = HiddenField()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

@@ -19,6 +19,8 @@ _EFFECT = re.compile(
     r"Det giver (?:mindst )?(?:en )?\w+ position\."
     r"|This gives (?:at least )?an? \w+ position\."
     r"|Markeres til eskalering\.|Flagged for escalation\."
+    r"|Bør drøftes på næste niveau i handlevejen\."
+    r"|Should be discussed at the next level of the action path\."
     r"|Markeres med «[^»]*»\.|Flagged “[^”]*”\."
     r")"
 )

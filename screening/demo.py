@@ -128,8 +128,10 @@ def seed(today: date, *, password: str = DEMO_PASSWORD, seed_value: int = 2026) 
         db.session.add(inst)
 
     password_hash = accounts.hash_password(password)
-    for email, name, roles, inst_indexes in USERS:
+    for n, (email, name, roles, inst_indexes) in enumerate(USERS):
         user = User(email=email, name=name, password_hash=password_hash)
+        if Role.LEADER in roles:  # the contact person in the demo's meeting letters
+            user.phone = f"87 13 20 {n:02d}"
         user.set_roles(roles)
         user.institutions = [institutions[i] for i in inst_indexes]
         db.session.add(user)
@@ -335,6 +337,7 @@ def seed_meeting(today: date) -> None:
     """For the first red path: a consent, a cross-disciplinary meeting with the family and a
     psychologist, and an action plan, so every part of the action path shows in the demo."""
     from screening.classifier import Position
+    from screening.paths import books
     from screening.paths import services as paths
     from screening.paths.models import ActionPath, Offer, PathStatus
 
@@ -381,9 +384,10 @@ def seed_meeting(today: date) -> None:
         on=today,
     )
     offer = db.session.scalar(sa.select(Offer).where(Offer.staircase_step == 1))
-    paths.save_plan(
+    books.save_plan(
         path,
         path.coordinator,
+        today,
         resources="Glad for at lege udenfor og for at hjælpe de små.",
         concerns="Virker trist og trækker sig fra legen, især om morgenen.",
         goals="Barnet er med i samling og leg med mindst én anden tre dage om ugen.",

@@ -45,6 +45,8 @@ class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(200), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    # A work phone number printed in letters where the user is the contact person.
+    phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     # Part of the session id; rotated on password change so every other session ends.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)

@@ -242,6 +242,7 @@ def save_user(
     institution_ids: list[int],
     active: bool,
     password: str | None,
+    phone: str = "",
 ) -> User:
     """Create (``user=None``) or change a user. Raises DomainError("password_required" |
     "email_taken") without changing anything. Deactivating signs the user out."""
@@ -254,6 +255,7 @@ def save_user(
         db.session.add(user)
     user.name = name.strip()
     user.email = normalise_email(email)
+    user.phone = " ".join(phone.split())
     user.set_roles(Role(r) for r in roles)
     user.institutions = list(
         db.session.scalars(sa.select(Institution).where(Institution.id.in_(institution_ids)))

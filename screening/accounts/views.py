@@ -187,6 +187,7 @@ def user(user_id: int | None = None) -> ResponseReturnValue:
             obj,
             name=form.name.data,
             email=form.email.data,
+            phone=form.phone.data or "",
             roles=form.roles.data,
             institution_ids=form.institutions.data,
             active=form.active.data,

@@ -86,6 +86,8 @@ class Assessment(Model):
             "context",
         ),
     )
+    # The services bump `version` themselves; every UPDATE still says WHERE version = <read>.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def submitted(self) -> bool:
@@ -118,6 +120,9 @@ class JointAssessment(Model):
     parents_informed_on: Mapped[date | None]
     parents_informed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     parents_informed_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     round: Mapped[ScreeningRound] = relationship()
     child: Mapped[Child] = relationship()
@@ -135,6 +140,7 @@ class JointAssessment(Model):
             "ix_joint_assessment_round_child_position", "round_id", "child_id", "agreed_position"
         ),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def position_changed(self) -> bool:

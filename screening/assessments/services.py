@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from screening.accounts.models import Role, User, user_institution
@@ -43,7 +44,7 @@ from screening.classifier import (
     classify,
     suggest_joint,
 )
-from screening.core.db import utcnow
+from screening.core.db import locked, savepoint, utcnow
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.core.policy import HEALTH_VISITOR_MAX_MONTHS
@@ -107,11 +108,23 @@ def start(
     existing = own_assessment(round_.id, child.id, user.id)
     if existing is not None:
         return existing
-    assessment = Assessment(
-        round=round_, child=child, assessor=user, instrument=instrument, context=context, answers={}
-    )
-    db.session.add(assessment)
-    db.session.flush()
+    try:
+        with savepoint(db.session):
+            assessment = Assessment(
+                round_id=round_.id,
+                child_id=child.id,
+                assessor_id=user.id,
+                instrument=instrument,
+                context=context,
+                answers={},
+            )
+            db.session.add(assessment)
+            db.session.flush()
+    except IntegrityError:  # the same user's other tap or tab made it a moment ago
+        winner = own_assessment(round_.id, child.id, user.id)
+        if winner is None:
+            raise
+        return winner
     return assessment
 
 
@@ -138,20 +151,51 @@ def missing_ratings(instrument: Instrument, answers: dict[str, Any]) -> list[str
     return [i.key for i in instrument.items if i.kind == "rated" and i.key not in answers]
 
 
+def _holds(assessment: Assessment, answers: dict[str, Any], data: AssessmentInput) -> bool:
+    """Does the stored assessment hold exactly this content (a second tap of the same save)?"""
+    return (
+        assessment.answers == answers
+        and assessment.resources == data.resources.strip()
+        and assessment.concerns == data.concerns.strip()
+        and assessment.justification == data.justification.strip()
+        and (assessment.vulnerability.value if assessment.vulnerability else None)
+        == (data.vulnerability or None)
+    )
+
+
 def save(
-    assessment: Assessment, data: AssessmentInput, *, submit: bool, today: date | None = None
+    assessment: Assessment,
+    data: AssessmentInput,
+    *,
+    submit: bool,
+    today: date | None = None,
+    expected_version: int | None = None,
 ) -> Classification | None:
     """Save a draft, or submit: classify, store the suggestion with the rule-set version.
 
+    `expected_version` is the version the form was opened from: the row is read again,
+    locked, and a save based on an older version is refused (DomainError
+    "changed_meanwhile") unless the stored assessment already holds exactly this content
+    (a double tap answers as the first one did, with nothing written twice).
     Raises DomainError("missing_ratings" | "justification_required" | "not_draft" |
     "round_not_open") without changing anything.
     """
+    instrument = compiled_instrument(assessment.instrument)
+    answers = clean_answers(instrument, data.answers)
+    if expected_version is not None:
+        assessment = db.session.scalars(
+            locked(db.session, sa.select(Assessment).filter_by(id=assessment.id))
+        ).one()
+        if assessment.version != expected_version:
+            if _holds(assessment, answers, data) and (assessment.submitted or not submit):
+                return None
+            raise DomainError("changed_meanwhile")
     if assessment.status != AssessmentStatus.DRAFT:
+        if submit and _holds(assessment, answers, data):
+            return None  # the same submit, tapped twice
         raise DomainError("not_draft")
     if assessment.round.status != RoundStatus.OPEN:
         raise DomainError("round_not_open")
-    instrument = compiled_instrument(assessment.instrument)
-    answers = clean_answers(instrument, data.answers)
     result = None
     if submit:
         if missing_ratings(instrument, answers):
@@ -285,6 +329,31 @@ def record_joint(
 ) -> JointAssessment:
     """Record (or revise) the agreed position. An override of the suggestion needs a reason
     (DomainError("override_reason_required")); a justification is always required."""
+    joint, _written = record_joint_once(
+        round_,
+        child,
+        user,
+        agreed=agreed,
+        justification=justification,
+        override_reason=override_reason,
+    )
+    return joint
+
+
+def record_joint_once(
+    round_: ScreeningRound,
+    child: Child,
+    user: User,
+    *,
+    agreed: str,
+    justification: str,
+    override_reason: str = "",
+    expected_version: int | None = None,
+) -> tuple[JointAssessment, bool]:
+    """`record_joint` from a form opened at `expected_version` (0: there was none): the row
+    is read locked; a stale form is refused (DomainError("changed_meanwhile")), unless the
+    stored decision is exactly this one (a second tap: nothing written). Returns the row
+    and whether it was written."""
     if round_.status != RoundStatus.OPEN:
         raise DomainError("round_not_open")
     if not justification.strip():
@@ -296,10 +365,28 @@ def record_joint(
     except OverrideError:
         raise DomainError("override_reason_required") from None
     history = agreed_history(child.id, before=round_)
-    joint = joint_for(round_.id, child.id)
+    joint = _locked_joint(round_.id, child.id)
     if joint is None:
-        joint = JointAssessment(round=round_, child=child)
-        db.session.add(joint)
+        try:
+            with savepoint(db.session):
+                joint = _new_joint(round_, child, suggestion, override, justification, user)
+        except IntegrityError:  # another session recorded the first one a moment ago
+            joint = _locked_joint(round_.id, child.id)
+            if joint is None:
+                raise
+            stale = expected_version is not None
+        else:
+            return joint, True
+    else:
+        stale = expected_version is not None and joint.version != expected_version
+    if stale:
+        if (
+            joint.agreed_position.value == override.position.value
+            and joint.justification == justification.strip()
+            and joint.override_reason == (override.reason if override.overridden else "")
+        ):
+            return joint, False  # the same decision, sent twice
+        raise DomainError("changed_meanwhile")
     joint.previous_position = Position(history[-1].value) if history else None
     joint.suggested_position = Position(suggestion.position.value)
     joint.suggestion = suggestion.to_dict() | {"assessment_ids": [a.id for a in assessments]}
@@ -308,6 +395,44 @@ def record_joint(
     joint.override_reason = override.reason if override.overridden else ""
     joint.decided_by = user
     joint.decided_at = utcnow()
+    db.session.flush()
+    return joint, True
+
+
+def _locked_joint(round_id: int, child_id: int) -> JointAssessment | None:
+    return db.session.scalar(
+        locked(
+            db.session,
+            sa.select(JointAssessment).where(
+                JointAssessment.round_id == round_id, JointAssessment.child_id == child_id
+            ),
+        )
+    )
+
+
+def _new_joint(
+    round_: ScreeningRound,
+    child: Child,
+    suggestion: JointSuggestion,
+    override: Any,
+    justification: str,
+    user: User,
+) -> JointAssessment:
+    history = agreed_history(child.id, before=round_)
+    assessment_ids = [a.id for a in submitted_for(round_.id, child.id)]
+    joint = JointAssessment(
+        round_id=round_.id,
+        child_id=child.id,
+        previous_position=Position(history[-1].value) if history else None,
+        suggested_position=Position(suggestion.position.value),
+        suggestion=suggestion.to_dict() | {"assessment_ids": assessment_ids},
+        agreed_position=Position(override.position.value),
+        justification=justification.strip(),
+        override_reason=override.reason if override.overridden else "",
+        decided_by_id=user.id,
+        decided_at=utcnow(),
+    )
+    db.session.add(joint)
     db.session.flush()
     return joint
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from wtforms import SelectChoice
 
 from forms.assessments import (
+    POSITION_LABELS,
     DelegateForm,
     JointForm,
     ObservationForm,
@@ -25,15 +26,17 @@ from forms.assessments import (
     field_name,
     fill_from_answers,
 )
-from forms.common import EmptyForm
+from forms.common import EmptyForm, form_version
 from screening.assessments import services as svc
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
-from screening.catalogue.services import compiled_instrument
+from screening.catalogue.services import compiled_instrument, ruleset_title
 from screening.children.models import Child
 from screening.classifier import Instrument, Position, load_observation_categories
 from screening.core import audit, flow
 from screening.core.access import load
+from screening.core.errors import DomainError
 from screening.core.extensions import db
+from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.policy import (
     Action,
@@ -116,9 +119,9 @@ def worklist(round_id: int, group_id: int) -> ResponseReturnValue:
 
 PATH_MESSAGES = {
     "open": lambda: _("En handlevej er åbnet med trin og frister."),
-    "escalate": lambda: _("Handlevejen er eskaleret til rød med de nye trin."),
+    "escalate": lambda: _("Handlevejen er nu rød. De nye trin er tilføjet."),
     "prepare_close": lambda: _(
-        "Positionen er grøn. Handlevejen kan afsluttes efter en afsluttende opfølgning."
+        "Positionen er grøn. Handlevejen kan afsluttes efter en sidste opfølgning."
     ),
 }
 
@@ -202,7 +205,12 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     def save() -> Assessment:
         context = svc.context_for(current_user, instrument_row)
         assessment = own or svc.start(round_, child, current_user, instrument_row, context)
-        svc.save(assessment, data, submit=submit)
+        svc.save(
+            assessment,
+            data,
+            submit=submit,
+            expected_version=own.version if own is not None else None,
+        )
         return assessment
 
     def saved(assessment: Assessment) -> None:
@@ -226,6 +234,8 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
         failed=page,
         fields={"justification_required": form.justification},
     )
+
+
 
 
 def draft_key(round_id: int, child_id: int) -> str:
@@ -252,6 +262,9 @@ def view_assessment(assessment_id: int) -> ResponseReturnValue:
         "assessments/view.html",
         assessment=assessment,
         instrument=instrument,
+        ruleset_title=ruleset_title(assessment.ruleset_key, assessment.ruleset_version, lang())
+        if assessment.ruleset_key and assessment.ruleset_version
+        else None,
         lang=lang(),
         next_child=svc.next_child(round_, assessment.child, current_user)
         if assessment.assessor_id == current_user.id and round_.is_open
@@ -286,8 +299,31 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         form.agreed_position.data = suggestion.position.value
     if request.method == "GET" and existing is not None:
         form.agreed_position.data = existing.agreed_position.value
+    if request.method == "GET":
+        form.version.data = str(existing.version if existing else 0)
 
     def page(error: object = None) -> ResponseReturnValue:
+        nonlocal existing
+        changes: list[tuple[str, str, str]] = []
+        if isinstance(error, DomainError) and error.code in CONFLICT_CODES:
+            existing = svc.joint_for(round_.id, child.id)  # what the other one saved
+            if existing is not None:
+                form.version.data = str(existing.version)
+                changes = conflict_rows(
+                    [
+                        (
+                            form.agreed_position,
+                            POSITION_LABELS[existing.agreed_position.value],
+                            POSITION_LABELS.get(form.agreed_position.data or "", ""),
+                        ),
+                        (form.justification, existing.justification, form.justification.data),
+                        (
+                            form.override_reason,
+                            existing.override_reason,
+                            form.override_reason.data,
+                        ),
+                    ]
+                )
         audit.record(
             "joint.open",
             "child",
@@ -310,6 +346,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
             joint=existing,
             form=form,
             parents_form=parents_form,
+            changes=changes,
             lang=lang(),
         ), (400 if form.errors or error is not None else 200)
 
@@ -317,14 +354,17 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         return page()
 
     def record() -> tuple[JointAssessment, str, ActionPath | None]:
-        joint_row = svc.record_joint(
+        joint_row, written = svc.record_joint_once(
             round_,
             child,
             current_user,
             agreed=form.agreed_position.data,
             justification=form.justification.data,
             override_reason=form.override_reason.data or "",
+            expected_version=form_version(form.version.data),
         )
+        if not written:  # the same decision sent twice: answered as the first one was
+            return joint_row, "unchanged", action_paths.open_path_for(child.id)
         return (joint_row, *action_paths.apply_agreed_position(joint_row, current_user))
 
     def recorded(result: tuple[JointAssessment, str, ActionPath | None]) -> None:

@@ -189,6 +189,23 @@ def active_ruleset() -> tuple[RuleSetVersion, RuleSet]:
     return row, rs
 
 
+def ruleset_title(key: str, version: int, lang: str = "da") -> str:
+    """The title of a loaded rule-set version in the language (its key if not loaded), for
+    the screen: the key itself is an internal name."""
+    row = db.session.scalar(
+        sa.select(RuleSetVersion).where(
+            RuleSetVersion.key == key, RuleSetVersion.version == version
+        )
+    )
+    if row is None:
+        return key
+    cache_key = (row.id, row.key, row.version, row.loaded_at)
+    rs = _RULESETS.get(cache_key)
+    if rs is None:
+        rs = _RULESETS[cache_key] = load_ruleset(yaml.safe_load(row.source_yaml))
+    return rs.title.get(lang)
+
+
 def instrument_for(round_: ScreeningRound, age_months: int) -> InstrumentVersion | None:
     """The newest version of the round's instrument whose age band covers the child."""
     if not round_.instrument_keys:

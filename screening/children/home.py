@@ -172,31 +172,28 @@ def _status_query(user: User, round_: ScreeningRound) -> sa.Select[Any] | None:
 
 
 def round_work(user: User, round_: ScreeningRound) -> RoundWork:
-    """Counts per group and status for one round: two queries (bands, counts) and one for
-    the names of the groups."""
+    """Counts per group and status for one round, with the groups' names: two queries
+    (the round's age bands, the counts)."""
     stmt = _status_query(user, round_)
     if stmt is None:
         return RoundWork(round_, [])
     rows = stmt.subquery("statuses")
     counted = db.session.execute(
-        sa.select(rows.c.group_id, rows.c.status, sa.func.count()).group_by(
-            rows.c.group_id, rows.c.status
-        )
-    ).all()
-    by_group: dict[int, dict[str, int]] = {}
-    for group_id, status, n in counted:
-        by_group.setdefault(group_id, dict.fromkeys(STATUSES, 0))[status] = n
-    if not by_group:
-        return RoundWork(round_, [])
-    groups = db.session.execute(
-        sa.select(Group.id, Group.name, Institution.name)
+        sa.select(Group.id, Group.name, Institution.name, rows.c.status, sa.func.count())
+        .join(Group, Group.id == rows.c.group_id)
         .join(Institution, Institution.id == Group.institution_id)
-        .where(Group.id.in_(by_group))
-        .order_by(Institution.name, Group.name)
+        .group_by(Group.id, Group.name, Institution.name, rows.c.status)
+        .order_by(Institution.name, Group.name, Group.id)
     ).all()
-    return RoundWork(
-        round_, [GroupWork(gid, gname, iname, by_group[gid]) for gid, gname, iname in groups]
-    )
+    by_group: dict[int, GroupWork] = {}
+    for group_id, group_name, institution_name, status, n in counted:
+        work = by_group.get(group_id)
+        if work is None:
+            work = by_group[group_id] = GroupWork(
+                group_id, group_name, institution_name, dict.fromkeys(STATUSES, 0)
+            )
+        work.counts[status] = n
+    return RoundWork(round_, list(by_group.values()))
 
 
 def status_children(
@@ -270,10 +267,6 @@ def steps(user: User, kind: str, today: date) -> list[ActionStep]:
             .order_by(ActionStep.due_on, ActionStep.id)
         )
     )
-
-
-def _count(stmt: sa.Select[Any]) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
 
 
 def _not_informed_query(user: User) -> sa.Select[JointAssessment]:
@@ -357,7 +350,7 @@ def upcoming_meetings(
 
 
 def home(user: User, today: date, now: datetime) -> Home:
-    """Everything on the user's home page. Queries: 3 per open round, then at most seven."""
+    """Everything on the user's home page. Queries: 2 per open round, then at most five."""
     out = Home()
     out.rounds = [w for w in (round_work(user, r) for r in open_rounds(user)) if w.groups]
     if _institutions(user, Action.ASSESS):
@@ -372,9 +365,17 @@ def home(user: User, today: date, now: datetime) -> Home:
     if _institutions(user, Action.VIEW_PATHS):
         out.meetings = upcoming_meetings(user, now)
     if user.has_role(Role.LEADER):
-        out.overdue_steps = _count(_steps_query(user, "overdue", today))
-        out.parents_not_informed = _count(_not_informed_query(user))
-        out.stalled = _count(_stalled_query(user, today))
+        # The leader's three counts in one query.
+        counts = [
+            sa.select(sa.func.count()).select_from(q.subquery()).scalar_subquery()
+            for q in (
+                _steps_query(user, "overdue", today),
+                _not_informed_query(user),
+                _stalled_query(user, today),
+            )
+        ]
+        row = db.session.execute(sa.select(*counts)).one()
+        out.overdue_steps, out.parents_not_informed, out.stalled = (int(n or 0) for n in row)
     return out
 
 

@@ -115,8 +115,33 @@ class ChildGuardian(Model):
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
     guardian_id: Mapped[int] = mapped_column(sa.ForeignKey("guardian.id"), index=True)
     has_custody: Mapped[bool] = mapped_column(default=True)
+    # The stable key the roster matches this guardian on within the child (`guardian_key`
+    # of the name): one guardian per key per child, so two imports cannot add the same one.
+    match_key: Mapped[str] = mapped_column(sa.String(120))
 
     child: Mapped[Child] = relationship(back_populates="guardian_links")
     guardian: Mapped[Guardian] = relationship(back_populates="child_links")
 
-    __table_args__ = (sa.UniqueConstraint("child_id", "guardian_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("child_id", "guardian_id"),
+        sa.UniqueConstraint("child_id", "match_key"),
+    )
+
+
+def guardian_key(name: str) -> str:
+    """The key a guardian is matched on within a child: the name, case and spacing aside."""
+    return " ".join(name.split()).casefold()[:120]
+
+
+@sa.event.listens_for(ChildGuardian, "before_insert")
+def _default_match_key(mapper: object, connection: object, link: ChildGuardian) -> None:
+    """A link made without a key (a form, the demo) is keyed on the guardian's name; a
+    second guardian of the child with the same name is keyed apart (as 0007 does)."""
+    if link.match_key is None and link.guardian is not None:
+        key = guardian_key(link.guardian.name)
+        others = link.child.guardian_links if link.child is not None else []
+        taken = {other.match_key for other in others if other is not link}
+        n = 2
+        while key in taken:
+            key, n = f"{guardian_key(link.guardian.name)[:100]} #{n}", n + 1
+        link.match_key = key

@@ -86,7 +86,13 @@ _POS_DA = ("grøn", "gul", "rød")
 _POS_DA_NEUTER = ("grønt", "gult", "rødt")
 _POS_DA_PLURAL = ("grønne", "gule", "røde")
 _POS_EN = ("green", "yellow", "red")
-_FLAG_TEXT = {"escalate": ("Markeres til eskalering.", "Flagged for escalation.")}
+# What a flag means, in words (the flag's key is never shown).
+_FLAG_TEXT = {
+    "escalate": (
+        "Bør drøftes på næste niveau i handlevejen.",
+        "Should be discussed at the next level of the action path.",
+    )
+}
 
 
 def classify(
@@ -212,10 +218,8 @@ class _Compiled:
                 parts_en.append(
                     f"This raises the position {steps_en} from {_POS_EN[b]} to {_POS_EN[sev]}."
                 )
-        if self.flag is not None:
-            fda, fen = _FLAG_TEXT.get(
-                self.flag, (f"Markeres med «{self.flag}».", f"Flagged “{self.flag}”.")
-            )
+        if self.flag is not None and self.flag in _FLAG_TEXT:
+            fda, fen = _FLAG_TEXT[self.flag]
             parts_da.append(fda)
             parts_en.append(fen)
         return " ".join(parts_da), " ".join(parts_en)
@@ -518,10 +522,8 @@ class _CScoreBand(_Compiled):
         else:
             da += f" Det giver mindst {_POS_DA[sev]} position."
             en += f" This gives at least a {_POS_EN[sev]} position."
-        if self.flag is not None:
-            fda, fen = _FLAG_TEXT.get(
-                self.flag, (f"Markeres med «{self.flag}».", f"Flagged “{self.flag}”.")
-            )
+        if self.flag is not None and self.flag in _FLAG_TEXT:
+            fda, fen = _FLAG_TEXT[self.flag]
             da += f" {fda}"
             en += f" {fen}"
         return da, en
@@ -688,10 +690,8 @@ class _CVulnerability(_Compiled):
                 f"The child is {ven} and the assessment is {_POS_EN[s]}; the position stays "
                 f"{_POS_EN[s]}."
             )
-        if self.flag is not None:
-            fda, fen = _FLAG_TEXT.get(
-                self.flag, (f"Markeres med «{self.flag}».", f"Flagged “{self.flag}”.")
-            )
+        if self.flag is not None and self.flag in _FLAG_TEXT:
+            fda, fen = _FLAG_TEXT[self.flag]
             da += f" {fda}"
             en += f" {fen}"
         return da, en

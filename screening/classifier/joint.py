@@ -103,8 +103,8 @@ def suggest_joint(
             who_da = "rød position" if result == 2 else "gul eller rød position"
             who_en = "a red position" if result == 2 else "a yellow or red position"
             da = (
-                f"{k} af {n} vurderinger placerer barnet i {who_da}; det er den mest bekymrede "
-                f"position, som mindst {m} vurderinger deler."
+                f"{k} af {n} vurderinger placerer barnet i {who_da}; det er den mest alvorlige "
+                f"position, som mindst {m} vurderinger peger på."
             )
             en = (
                 f"{k} of {n} assessments place the child in {who_en}; that is the most "
@@ -115,7 +115,7 @@ def suggest_joint(
             en = f"No yellow or red position is shared by at least {m} of the {n} assessments."
         if worst > result:
             k = sum(1 for s in sevs if s == worst)
-            da += f" Den mest bekymrede vurdering er {_DA[worst]} ({k} af {n})."
+            da += f" Den mest alvorlige vurdering er {_DA[worst]} ({k} af {n})."
             en += f" The most concerned assessment is {_EN[worst]} ({k} of {n})."
         rule_id, used = "joint.shared", "shared"
     elif method == "shared":
@@ -124,8 +124,8 @@ def suggest_joint(
         word_da = "vurdering" if n == 1 else "vurderinger"
         word_en = "assessment" if n == 1 else "assessments"
         da = (
-            f"Der er kun {n} {word_da}, færre end de {m}, som skal dele en position; den mest "
-            f"bekymrede position ({_DA[worst]}) bruges."
+            f"Der er kun {n} {word_da}. Der skal være mindst {m} for at finde en fælles "
+            f"position, så forslaget er den mest alvorlige: {_DA[worst]}."
         )
         en = (
             f"There {'is' if n == 1 else 'are'} only {n} {word_en}, fewer than the {m} needed "
@@ -140,7 +140,7 @@ def suggest_joint(
             da = f"Der er kun én vurdering, og den er {_DA[worst]}."
             en = f"There is only one assessment, and it is {_EN[worst]}."
         else:
-            da = f"Den mest bekymrede af de {n} vurderinger er {_DA[worst]} ({k} af {n})."
+            da = f"Den mest alvorlige af de {n} vurderinger er {_DA[worst]} ({k} af {n})."
             en = f"The most concerned of the {n} assessments is {_EN[worst]} ({k} of {n})."
         rule_id, used = "joint.most_concerned", "most_concerned"
 

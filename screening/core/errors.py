@@ -32,13 +32,13 @@ MESSAGES: dict[str, LazyString] = {
     # Action paths
     "already_done": _l("Trinnet er allerede udført."),
     "notify_decision_required": _l(
-        "Registrér vurderingen af underretningspligten for at afslutte dette trin."
+        "Registrer vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "not_a_notify_step": _l(
-        "Registrér vurderingen af underretningspligten for at afslutte dette trin."
+        "Registrer vurderingen af underretningspligten for at afslutte dette trin."
     ),
     "reasoning_required": _l("Skriv en begrundelse."),
-    "sent_needs_date_and_signer": _l("Skriv datoen, underretningen blev sendt."),
+    "sent_needs_date_and_signer": _l("Skriv, hvilken dato underretningen blev sendt."),
     "sent_without_notify": _l(
         "Der kan kun registreres en afsendt underretning, når I har vurderet, at der skal "
         "underrettes."
@@ -54,7 +54,7 @@ MESSAGES: dict[str, LazyString] = {
     "not_custody_holder": _l("Samtykket skal gives af en forældremyndighedsindehaver."),
     "consent_incomplete": _l("Udfyld oplysninger, modtagere og formål."),
     "already_withdrawn": _l("Samtykket er allerede trukket tilbage."),
-    "offer_ages": _l("»Til alder« skal være større end »fra alder«."),
+    "offer_ages": _l("»Til alder« skal være højere end »Fra alder«."),
     "offer_name_taken": _l("Der findes allerede et tilbud med det navn."),
     # Sync conflicts
     "already_resolved": _l("Konflikten er allerede løst."),
@@ -65,7 +65,55 @@ MESSAGES: dict[str, LazyString] = {
     "device_version_invalid": _l(
         "Tablettens version kan ikke gemmes, fordi den ikke længere er gyldig."
     ),
+    # Many hands at once (a form opened before someone else saved, two taps, two sessions)
+    "changed_meanwhile": _l(
+        "En anden har gemt dette, siden du åbnede siden. Dine ændringer er ikke gemt; de står "
+        "stadig i formularen. Se hvad der er gemt nu, og gem igen, hvis dine ændringer "
+        "stadig skal gælde."
+    ),
+    "saved_meanwhile": _l(
+        "Det samme blev gemt af en anden i samme øjeblik. Intet er gemt to gange; se hvad der "
+        "er gemt nu, og prøv igen, hvis noget mangler."
+    ),
+    "already_invited": _l("Deltageren er allerede inviteret til mødet."),
+    "child_ref_taken": _l(
+        "Et barn med samme barn_id blev oprettet samtidig af en anden indlæsning. Indlæs "
+        "filen igen."
+    ),
 }
+
+# A unique constraint or index (by its name) that a second writer can run into, and the
+# code of what the loser is told. Every IntegrityError is answered through this map (see
+# `screening.core.flow`); a constraint not named here answers "saved_meanwhile".
+CONSTRAINT_CODES: dict[str, str] = {
+    "uq_screening_round_name": "round_name_taken",
+    "uq_institution_name": "institution_name_taken",
+    "uq_user_account_email": "email_taken",
+    "uq_offer_name": "offer_name_taken",
+    "uq_child_group_institution_id_name": "group_name_taken",
+    "uq_meeting_participant_meeting_id_guardian_id": "already_invited",
+    "uq_meeting_participant_meeting_id_user_id": "already_invited",
+    "uq_child_external_ref": "child_ref_taken",
+}
+
+
+def integrity_code(error: BaseException) -> str:
+    """The code for a database integrity error: the constraint it names in `CONSTRAINT_CODES`,
+    else "saved_meanwhile"."""
+    orig = getattr(error, "orig", None)
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)  # PostgreSQL
+    text = str(orig if orig is not None else error)
+    for constraint, code in CONSTRAINT_CODES.items():
+        if name == constraint or constraint in text:
+            return code
+    # SQLite names the columns, not the constraint: "UNIQUE constraint failed: t.a, t.b".
+    if "UNIQUE constraint failed: " in text:
+        columns = text.split("UNIQUE constraint failed: ", 1)[1].split("\n")[0].strip()
+        table = columns.split(".", 1)[0]
+        guess = "uq_" + table + "_" + "_".join(c.split(".", 1)[-1] for c in columns.split(", "))
+        if guess in CONSTRAINT_CODES:
+            return CONSTRAINT_CODES[guess]
+    return "saved_meanwhile"
 
 
 class DomainError(ValueError):

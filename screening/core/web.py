@@ -12,13 +12,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from screening.classifier import profession_label
 from screening.core import audit
 from screening.core.db import DB_INT_MAX
+from screening.core.errors import integrity_code, message
 from screening.core.extensions import db, login_manager
 from screening.core.i18n import lang
+from screening.core.menu import main_menu
 from screening.core.policy import Action, can, may_assess_with
 from screening.core.time import to_local
 
@@ -146,6 +150,16 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _error_page)
 
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def second_writer(error: Exception) -> ResponseReturnValue:
+        """A second writer that ran into the first outside `flow.perform`: the same
+        message, the request rolled back, never a 500."""
+        db.session.rollback()
+        code = integrity_code(error) if isinstance(error, IntegrityError) else "changed_meanwhile"
+        current_app.logger.info("second writer refused: %s", code)
+        return render_template("errors/conflict.html", message=message(code)), 409
+
     @app.errorhandler(500)
     def server_error(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
@@ -168,6 +182,7 @@ def init_app(app: Flask) -> None:
             "may_use_instrument": lambda row: may_assess_with(current_user, row.max_months),
             "instrument_title": _instrument_title,
             "Action": Action,
+            "main_menu": main_menu,
             # Set by a view after the server saved a form the browser kept a copy of.
             "clear_draft": session.pop("clear_draft", None),
         }
@@ -194,7 +209,7 @@ def _deny_by_default() -> ResponseReturnValue | None:
     if last_seen is not None and now - last_seen > timeout:
         logout_user()
         session.clear()
-        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid."), "info")
+        flash(_("Du er blevet logget ud, fordi du ikke har været aktiv i et stykke tid."), "info")
         return cast(ResponseReturnValue, login_manager.unauthorized())
     session["seen"] = now
     return None
@@ -208,7 +223,14 @@ def _finish_request(response: Response) -> Response:
         audit.write_refusals(commit=True)
     else:
         audit.write_refusals(commit=False)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except (IntegrityError, StaleDataError) as exc:  # a second writer, at the last moment
+            db.session.rollback()
+            code = integrity_code(exc) if isinstance(exc, IntegrityError) else "changed_meanwhile"
+            current_app.logger.info("second writer refused at commit: %s", code)
+            page = render_template("errors/conflict.html", message=message(code))
+            return current_app.make_response((page, 409))
     return response
 
 

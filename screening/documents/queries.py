@@ -214,6 +214,7 @@ def meeting_info(meeting: Meeting) -> MeetingInfo:
         contact_name=contact.name,
         contact_institution=group.institution.name if group else "",
         contact_email=contact.email,
+        contact_phone=contact.phone,
         contact_role=_role_label(contact).lower(),
         address=group.institution.address if group else "",
         kind_code=meeting.kind.value,

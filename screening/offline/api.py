@@ -39,6 +39,7 @@ from screening.core.access import authorize, load
 from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
 from screening.core.i18n import lang
+from screening.core.menu import menu_json
 from screening.core.policy import Action, can
 from screening.offline import pack
 from screening.offline.apply import apply_batch
@@ -101,6 +102,8 @@ def session_info() -> ResponseReturnValue:
         csrf_token=generate_csrf(),
         groups=pack.pack_groups(user),
         offline_pack_days=int(current_app.config.get("OFFLINE_PACK_DAYS", pack.DEFAULT_PACK_DAYS)),
+        # The shell is the same for everyone: it draws the user's main menu from this.
+        menu=menu_json(user),
     )
 
 

@@ -1,9 +1,13 @@
 """Roster import (børneliste) from CSV: children, their guardians and their group.
 
-The whole file is validated first; every bad row is reported (row, column, reason) and
-nothing is written unless the file is valid. Importing the same file twice changes
-nothing: children are matched by the roster's own id (``barn_id``), guardians by name
-within the child, and a group move closes the old membership and opens a new one.
+The whole file is validated first, in one pass: every problem of every row is reported
+(row, column, reason), unknown institutions and groups included, also on rows with other
+problems, so the file is fixed once; nothing is written unless the file is valid.
+Importing the same file twice changes nothing: children are matched by the roster's own
+id (``barn_id``), guardians by a stable key within the child (their name, case and
+spacing aside; unique per child in the database), and a group move closes the old
+membership and opens a new one. Two imports at once run one after the other
+(`serialize`), so the second sees what the first wrote.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from screening.accounts.services import EMAIL_PATTERN
-from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
+from screening.children.models import (
+    Child,
+    ChildGuardian,
+    GroupMembership,
+    Guardian,
+    guardian_key,
+)
+from screening.core.db import serialize
 from screening.core.extensions import db
 from screening.org.models import Group, Institution
 
@@ -118,24 +129,42 @@ def parse_date(value: str) -> date | None:
     return None
 
 
+@dataclass
+class Parsed:
+    rows: list[ChildRow]  # the rows without problems of their own
+    errors: list[RowError]
+    # (row, institution, group) of every row that names both: checked against the database.
+    places: list[tuple[int, str, str]] = field(default_factory=list)
+
+
 def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
     """Parse and check the file on its own (no database). Returns rows and every error."""
+    parsed = parse_file(text, max_rows, today)
+    return parsed.rows, parsed.errors
+
+
+def parse_file(text: str, max_rows: int, today: date) -> Parsed:
+    """Parse and check the file on its own (no database): every problem, in one pass. A
+    header problem does not stop the check of the rows (a missing column is not checked)."""
     if not text.strip():
-        return [], [RowError(1, "", _("Filen er tom."))]
+        return Parsed([], [RowError(1, "", _("Filen er tom."))])
     if "\x00" in text:
         # PostgreSQL cannot store a NUL character; it only comes from a damaged export.
-        return [], [
-            RowError(
-                line_no,
-                "",
-                _(
-                    "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksportér "
-                    "filen igen som CSV (UTF-8)."
-                ),
-            )
-            for line_no, line in enumerate(text.splitlines(), start=1)
-            if "\x00" in line
-        ]
+        return Parsed(
+            [],
+            [
+                RowError(
+                    line_no,
+                    "",
+                    _(
+                        "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksportér "
+                        "filen igen som CSV (UTF-8)."
+                    ),
+                )
+                for line_no, line in enumerate(text.splitlines(), start=1)
+                if "\x00" in line
+            ],
+        )
     first_line = text.splitlines()[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
     reader = _Reader(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -144,17 +173,20 @@ def parse(text: str, max_rows: int, today: date) -> tuple[list[ChildRow], list[R
     except csv.Error:
         # The csv module refuses a field over its limit (131,072 characters) and cannot go
         # on after that: report it and stop (nothing of the file is imported).
-        return [], [
-            RowError(
-                reader.line_num or 1,
-                "",
-                _(
-                    "Et felt er længere end %(n)s tegn, eller rækken kan ikke læses som CSV. "
-                    "Resten af filen er ikke læst.",
-                    n=f"{csv.field_size_limit():,}".replace(",", "."),
-                ),
-            )
-        ]
+        return Parsed(
+            [],
+            [
+                RowError(
+                    reader.line_num or 1,
+                    "",
+                    _(
+                        "Et felt er længere end %(n)s tegn, eller rækken kan ikke læses som "
+                        "CSV. Resten af filen er ikke læst.",
+                        n=f"{csv.field_size_limit():,}".replace(",", "."),
+                    ),
+                )
+            ],
+        )
 
 
 class _Reader:
@@ -173,27 +205,29 @@ class _Reader:
         return row
 
 
-def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow], list[RowError]]:
+def _parse_rows(reader: Any, max_rows: int, today: date) -> Parsed:
     errors: list[RowError] = []
     header = [_header_key(h) for h in next(reader)]
     missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        return [], [RowError(1, h, _("Kolonnen mangler i overskriften.")) for h in missing]
+    for name in missing:
+        errors.append(RowError(1, name, _("Kolonnen mangler i overskriftsrækken.")))
     for name in header:
         if name and name not in KNOWN:
             errors.append(RowError(1, name, _("Ukendt kolonne.")))
     dupes = {h for h in header if header.count(h) > 1}
     for name in sorted(dupes):
         errors.append(RowError(1, name, _("Kolonnen står mere end én gang.")))
-    if errors:
-        return [], errors
+    present = [h for h in REQUIRED if h in header]
 
     rows: list[ChildRow] = []
+    places: list[tuple[int, str, str]] = []
     seen: dict[str, int] = {}
+    data_rows = 0
     for line_no, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        if len(rows) >= max_rows:
+        data_rows += 1
+        if data_rows > max_rows:
             errors.append(RowError(line_no, "", _("Filen har mere end %(n)d rækker.", n=max_rows)))
             break
         if len(cells) != len(header):
@@ -202,14 +236,17 @@ def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow]
                     line_no,
                     "",
                     _(
-                        "Rækken har %(got)d felter, men overskriften har %(want)d.",
+                        "Rækken har %(got)d felter, men overskriftsrækken har %(want)d.",
                         got=len(cells),
                         want=len(header),
                     ),
                 )
             )
             continue
-        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        values = dict.fromkeys(KNOWN, "")
+        for h, c in zip(header, cells, strict=True):
+            if h in values and not (h in dupes and values[h]):
+                values[h] = c.strip()
         row_errors: list[RowError] = []
 
         def err(
@@ -217,7 +254,7 @@ def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow]
         ) -> None:
             _errs.append(RowError(_line, column, message))
 
-        for col in REQUIRED:
+        for col in present:
             if not values[col]:
                 err(col, _("Feltet skal udfyldes."))
         ref = values["barn_id"]
@@ -231,6 +268,8 @@ def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow]
         for col, limit in (("fornavn", 80), ("efternavn", 80), ("institution", 120), ("stue", 80)):
             if len(values[col]) > limit:
                 err(col, _("Højst %(n)d tegn.", n=limit))
+        if values["institution"] and values["stue"]:
+            places.append((line_no, values["institution"], values["stue"]))
         birth = None
         if values["fødselsdato"]:
             birth = parse_date(values["fødselsdato"])
@@ -243,7 +282,7 @@ def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow]
         guardians = [
             g for slot in GUARDIAN_SLOTS if (g := _guardian(values, slot, err)) is not None
         ]
-        if row_errors or birth is None:
+        if row_errors or birth is None or missing:
             errors.extend(row_errors)
             continue
         rows.append(
@@ -260,7 +299,7 @@ def _parse_rows(reader: Any, max_rows: int, today: date) -> tuple[list[ChildRow]
         )
     if not rows and not errors:
         errors.append(RowError(2, "", _("Filen indeholder ingen børn.")))
-    return rows, errors
+    return Parsed(rows, errors, places)
 
 
 def _guardian(
@@ -315,9 +354,12 @@ def _guardian(
 def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportResult:
     """Validate the whole file, then apply it in the caller's transaction (flush only)."""
     result = ImportResult()
-    rows, errors = parse(decode(data), max_rows, today)
+    parsed = parse_file(decode(data), max_rows, today)
+    rows, errors = parsed.rows, parsed.errors
     result.rows = len(rows)
-    groups = _resolve_groups(rows, errors)
+    if not errors:
+        serialize(db.session, "roster-import")
+    groups = _resolve_groups(parsed.places, errors)
     if errors:
         result.errors = sorted(errors, key=lambda e: (e.row, e.column))
         return result
@@ -331,6 +373,7 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
                 selectinload(Child.memberships),
                 selectinload(Child.guardian_links).selectinload(ChildGuardian.guardian),
             )
+            .execution_options(populate_existing=True)
         )
     }
     for row in rows:
@@ -363,7 +406,11 @@ def import_roster(data: bytes, *, today: date, max_rows: int = 20000) -> ImportR
     return result
 
 
-def _resolve_groups(rows: list[ChildRow], errors: list[RowError]) -> dict[tuple[str, str], Group]:
+def _resolve_groups(
+    places: list[tuple[int, str, str]], errors: list[RowError]
+) -> dict[tuple[str, str], Group]:
+    """The group of every (institution, group) the file names; an unknown one is an error on
+    each row that names it."""
     institutions = {
         i.name.casefold(): i
         for i in db.session.scalars(
@@ -371,16 +418,30 @@ def _resolve_groups(rows: list[ChildRow], errors: list[RowError]) -> dict[tuple[
         )
     }
     groups: dict[tuple[str, str], Group] = {}
-    for row in rows:
-        inst = institutions.get(row.institution.casefold())
+    for row, inst_name, group_name in places:
+        inst = institutions.get(inst_name.casefold())
         if inst is None:
-            errors.append(RowError(row.row, "institution", _("Institutionen findes ikke.")))
+            errors.append(
+                RowError(
+                    row, "institution", _("Institutionen »%(name)s« findes ikke.", name=inst_name)
+                )
+            )
             continue
-        group = next((g for g in inst.groups if g.name.casefold() == row.group.casefold()), None)
+        group = next((g for g in inst.groups if g.name.casefold() == group_name.casefold()), None)
         if group is None:
-            errors.append(RowError(row.row, "stue", _("Stuen findes ikke i institutionen.")))
+            errors.append(
+                RowError(
+                    row,
+                    "stue",
+                    _(
+                        "Stuen »%(group)s« findes ikke i »%(institution)s«.",
+                        group=group_name,
+                        institution=inst.name,
+                    ),
+                )
+            )
             continue
-        groups[(row.institution.casefold(), row.group.casefold())] = group
+        groups[(inst_name.casefold(), group_name.casefold())] = group
     return groups
 
 
@@ -394,9 +455,10 @@ def _assign(obj: object, **values: Any) -> bool:
 
 
 def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportResult) -> None:
-    by_name = {link.guardian.name.casefold(): link for link in child.guardian_links}
+    by_key = {link.match_key: link for link in child.guardian_links}
     for g in guardians:
-        link = by_name.get(g.name.casefold())
+        key = guardian_key(g.name)
+        link = by_key.get(key)
         fields = {
             "email": g.email,
             "phone": g.phone,
@@ -407,7 +469,9 @@ def _apply_guardians(child: Child, guardians: list[GuardianRow], result: ImportR
         }
         if link is None:
             guardian = Guardian(name=g.name, **fields)
-            child.guardian_links.append(ChildGuardian(guardian=guardian, has_custody=g.has_custody))
+            link = ChildGuardian(guardian=guardian, has_custody=g.has_custody, match_key=key)
+            child.guardian_links.append(link)
+            by_key[key] = link
             result.guardians_created += 1
         else:
             changed = _assign(link.guardian, name=g.name, **fields)

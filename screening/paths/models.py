@@ -44,6 +44,9 @@ class ActionPath(Model):
     closed_on: Mapped[date | None]
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     close_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     child: Mapped[Child] = relationship()
@@ -67,6 +70,8 @@ class ActionPath(Model):
             postgresql_where=sa.text("status = 'open'"),
         ),
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_open(self) -> bool:
@@ -97,10 +102,15 @@ class ActionStep(Model):
     done_on: Mapped[date | None]
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     path: Mapped[ActionPath] = relationship(back_populates="steps")
     done_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def done(self) -> bool:
@@ -133,6 +143,9 @@ class NotifyDecision(Model):
     sent_on: Mapped[date | None]
     # The daycare leader signs a notification.
     sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
@@ -143,6 +156,7 @@ class NotifyDecision(Model):
         sa.CheckConstraint("(sent_on IS NULL) = (sent_by_id IS NULL)", name="sent_by_whom"),
         sa.CheckConstraint("decision = 'notify' OR sent_on IS NULL", name="sent_only_if_notify"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Offer(Model):
@@ -187,6 +201,9 @@ class ActionPlan(Model):
     child_perspective: Mapped[str] = mapped_column(sa.Text, default="")
     evaluation_on: Mapped[date]
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -199,6 +216,8 @@ class ActionPlan(Model):
     offers: Mapped[list[Offer]] = relationship(
         secondary=action_plan_offer, order_by="(Offer.staircase_step, Offer.name)"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ActionPlanItem(Model):
@@ -256,6 +275,9 @@ class Meeting(Model):
     minutes: Mapped[str] = mapped_column(sa.Text, default="")
     decisions: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     path: Mapped[ActionPath] = relationship()
@@ -264,6 +286,8 @@ class Meeting(Model):
         order_by="MeetingParticipant.id",
         cascade="all, delete-orphan",
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ParticipantKind(enum.StrEnum):
@@ -298,6 +322,9 @@ class MeetingParticipant(Model):
             "kind <> 'external' OR consent_id IS NOT NULL OR legal_basis <> ''",
             name="external_needs_basis",
         ),
+        # A guardian or a colleague is invited once: a second invitation reads the first.
+        sa.UniqueConstraint("meeting_id", "guardian_id"),
+        sa.UniqueConstraint("meeting_id", "user_id"),
     )
 
 

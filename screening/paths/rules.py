@@ -18,11 +18,17 @@ from typing import Any, NoReturn
 import yaml
 
 from screening.classifier import Position
+from screening.paths.workdays import add_working_days
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "action_paths.yaml"
 STEP_KINDS = ("step", "notify", "meeting", "plan", "follow_up")
 ROLES = ("educator", "leader", "health_visitor", "coordinator", "dental", "ppr", "social_worker")
 POSITIONS = ("yellow", "red")
+MEETING_KINDS = ("parent_talk", "cross_disciplinary", "network")
+# What can make a step true without anyone ticking it off (`done_when` in the template).
+DONE_WHEN = ("decided_by_leader",)  # the leader made the joint assessment herself
+# The records in the product that complete a step of a kind (see `completed_by`).
+RECORDS = ("plan_saved", "meeting_held", "follow_up_recorded")
 
 
 class TemplateError(ValueError):
@@ -52,6 +58,9 @@ class StepTemplate:
     responsible: str
     required: bool
     repeat_weeks: int | None = None
+    # A meeting step is completed by a held meeting of one of these kinds (empty: any).
+    meeting_kinds: tuple[str, ...] = ()
+    done_when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,14 @@ class Templates:
     def for_position(self, position: str) -> PathTemplate:
         return self.paths[position]
 
+    def step(self, key: str) -> StepTemplate | None:
+        """The template of a step key, on whichever path (or the closing steps) it is."""
+        for tpl in (*self.paths.values(), PathTemplate("closing", 1, self.closing)):
+            for s in tpl.steps:
+                if s.key == key:
+                    return s
+        return None
+
     def level_title(self, level: int, lang: str = "da") -> str:
         for n, da, en in self.escalation_levels:
             if n == level:
@@ -88,22 +105,6 @@ class PlannedStep:
 
     template: StepTemplate
     due_on: date
-
-
-def add_working_days(start: date, n: int) -> date:
-    """`n` working days (Monday–Friday) after `start`. 0 gives `start` itself if it is a
-    working day, else the next working day. Public holidays are not counted as special."""
-    day = start
-    if n == 0:
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return day
-    added = 0
-    while added < n:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            added += 1
-    return day
 
 
 def plan_steps(template: PathTemplate, agreed_on: date) -> list[PlannedStep]:
@@ -155,6 +156,27 @@ def decide(
         )
         return Decision("prepare_close", open_path_position, steps)
     return Decision("none")
+
+
+def completed_by(step: StepTemplate, record: str, meeting_kind: str | None = None) -> bool:
+    """Whether a record in the product does the step's work: a saved action plan completes
+    a plan step, a held meeting a meeting step (of its meeting kinds, if the template
+    names them), a recorded follow-up a follow-up step. Other steps (and the notify step,
+    which needs its recorded assessment) are completed by hand."""
+    if record == "plan_saved":
+        return step.kind == "plan"
+    if record == "meeting_held":
+        return step.kind == "meeting" and (
+            not step.meeting_kinds or meeting_kind in step.meeting_kinds
+        )
+    if record == "follow_up_recorded":
+        return step.kind == "follow_up"
+    raise ValueError(f"unknown record {record!r}")
+
+
+def done_at_opening(step: StepTemplate, *, decided_by_leader: bool) -> bool:
+    """A step that is already true when the path opens (or escalates) is done at once."""
+    return step.done_when == "decided_by_leader" and decided_by_leader
 
 
 def next_repeat(step: StepTemplate, done_on: date) -> PlannedStep | None:
@@ -262,6 +284,14 @@ def _steps(raw: Any, path: str, fail: Callable[[str, str], NoReturn]) -> tuple[S
         repeat = s.get("repeat_weeks")
         if repeat is not None and (not isinstance(repeat, int) or repeat < 1):
             fail(f"{p}.repeat_weeks", "must be a positive whole number")
+        meeting_kinds = s.get("meeting_kinds", [])
+        if not isinstance(meeting_kinds, list) or not set(meeting_kinds) <= set(MEETING_KINDS):
+            fail(f"{p}.meeting_kinds", f"a list of {', '.join(MEETING_KINDS)}")
+        if meeting_kinds and kind != "meeting":
+            fail(f"{p}.meeting_kinds", "only a meeting step names meeting kinds")
+        done_when = s.get("done_when")
+        if done_when is not None and done_when not in DONE_WHEN:
+            fail(f"{p}.done_when", f"unknown condition {done_when!r} (use {', '.join(DONE_WHEN)})")
         out.append(
             StepTemplate(
                 key,
@@ -272,6 +302,8 @@ def _steps(raw: Any, path: str, fail: Callable[[str, str], NoReturn]) -> tuple[S
                 responsible,
                 bool(s.get("required", True)),
                 repeat,
+                tuple(meeting_kinds),
+                done_when,
             )
         )
     return tuple(out)

@@ -1,25 +1,28 @@
 """Action paths in the database: opening, escalating and closing from agreed positions,
 steps, the notify decision, action plans, follow-ups, meetings with the consent gate, and
-the momentum view. Rules come from `screening.paths.rules` (pure); this module flushes.
+the offer catalogue. The overview of deadlines and progress is in `overview`; the steps
+that records complete, in `books`. Rules come from `screening.paths.rules` (pure); this
+module flushes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from screening.accounts.models import Role, User, UserRole, user_institution
 from screening.assessments.models import JointAssessment
 from screening.catalogue.services import active_templates, templates_for
-from screening.children.models import Child, GroupMembership, Guardian
+from screening.children.models import Child, Guardian
 from screening.classifier import Position
+from screening.core.db import locked, savepoint, utcnow
 from screening.core.errors import DomainError
 from screening.core.extensions import db
-from screening.org.models import Group
 from screening.paths import rules as rules
 from screening.paths.models import (
     ActionPath,
@@ -51,27 +54,43 @@ def open_path_for(child_id: int) -> ActionPath | None:
     )
 
 
-def _add_steps(path: ActionPath, planned: Iterable[rules.PlannedStep]) -> None:
+def _add_steps(
+    path: ActionPath, planned: Iterable[rules.PlannedStep], joint: JointAssessment | None = None
+) -> None:
+    """Add the planned steps; a step already true because of the joint assessment (e.g. the
+    leader made it herself, so she is informed) is done at once, by her, that day."""
+    decider = joint.decided_by if joint is not None else None
+    by_leader = decider is not None and decider.has_role(Role.LEADER)
     for p in planned:
         t = p.template
-        path.steps.append(
-            ActionStep(
-                key=t.key,
-                kind=StepKind(t.kind),
-                title_da=t.title_da,
-                title_en=t.title_en,
-                responsible_role=t.responsible,
-                required=t.required,
-                repeat_weeks=t.repeat_weeks,
-                due_on=p.due_on,
-            )
+        step = ActionStep(
+            key=t.key,
+            kind=StepKind(t.kind),
+            title_da=t.title_da,
+            title_en=t.title_en,
+            responsible_role=t.responsible,
+            required=t.required,
+            repeat_weeks=t.repeat_weeks,
+            due_on=p.due_on,
         )
+        if joint is not None and rules.done_at_opening(t, decided_by_leader=by_leader):
+            step.done_on = joint.decided_at.date()
+            step.done_by = decider
+        path.steps.append(step)
 
 
 def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, ActionPath | None]:
     """Open, escalate, keep or prepare to close the child's path after a joint assessment.
-    Returns the action taken and the path."""
-    path = open_path_for(joint.child_id)
+    Returns the action taken and the path. The open path is read locked: two agreed
+    positions for the child escalate it one after the other."""
+    path = db.session.scalar(
+        locked(
+            db.session,
+            sa.select(ActionPath).where(
+                ActionPath.child_id == joint.child_id, ActionPath.status == PathStatus.OPEN
+            ),
+        )
+    )
     existing = frozenset(s.key for s in path.steps) if path else frozenset()
     agreed_on = joint.decided_at.date()
     if path is not None:
@@ -99,7 +118,7 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
             opened_by_joint_id=joint.id,
         )
         db.session.add(path)
-        _add_steps(path, decision.new_steps)
+        _add_steps(path, decision.new_steps, joint)
     elif path is None:  # "none": green and no open path
         pass
     elif decision.action == "escalate":
@@ -108,7 +127,7 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
         path.position = Position(decision.position)
         path.escalation_level = max(path.escalation_level, decision.escalation_level)
         path.may_close = False
-        _add_steps(path, decision.new_steps)
+        _add_steps(path, decision.new_steps, joint)
     elif decision.action == "keep":
         path.may_close = False
     elif decision.action == "prepare_close":
@@ -120,8 +139,13 @@ def apply_agreed_position(joint: JointAssessment, by: User) -> tuple[str, Action
 
 def complete_step(step: ActionStep, by: User, on: date, note: str = "") -> ActionStep | None:
     """Mark a step done. A repeating follow-up schedules its next occurrence (returned).
-    The notify step is done only through `record_notify_decision`."""
+    The notify step is done only through `record_notify_decision`. The step is read locked:
+    pressed again (by the same user, the same day) it answers as the first press did,
+    without a second next occurrence."""
+    step = _locked_step(step)
     if step.done:
+        if step.done_by_id == by.id and step.done_on == on:
+            return None
         raise DomainError("already_done")
     if step.kind == StepKind.NOTIFY and not notify_decision(step):
         raise DomainError("notify_decision_required")
@@ -145,6 +169,13 @@ def complete_step(step: ActionStep, by: User, on: date, note: str = "") -> Actio
     return nxt
 
 
+def _locked_step(step: ActionStep) -> ActionStep:
+    """The step as committed now, locked until the end of the transaction."""
+    return db.session.scalars(
+        locked(db.session, sa.select(ActionStep).where(ActionStep.id == step.id))
+    ).one()
+
+
 def notify_decision(step: ActionStep) -> NotifyDecision | None:
     return db.session.scalar(sa.select(NotifyDecision).where(NotifyDecision.step_id == step.id))
 
@@ -158,8 +189,13 @@ def record_notify_decision(
     decided_on: date,
     sent_on: date | None = None,
     sent_by: User | None = None,
+    expected_version: int | None = None,
 ) -> NotifyDecision:
-    """Record the assessment of the duty to notify. People decide; the product records."""
+    """Record the assessment of the duty to notify. People decide; the product records.
+
+    `expected_version` is the version the form was opened from (0: no decision yet): a
+    revision from an older form is refused (DomainError("changed_meanwhile")) unless the
+    stored decision already says exactly this (sent twice: nothing written)."""
     if step.kind != StepKind.NOTIFY:
         raise DomainError("not_a_notify_step")
     if not reasoning.strip():
@@ -169,7 +205,37 @@ def record_notify_decision(
         raise DomainError("sent_needs_date_and_signer")
     if value == NotifyDecisionValue.NO_NOTIFY and sent_on is not None:
         raise DomainError("sent_without_notify")
-    row = notify_decision(step) or NotifyDecision(step_id=step.id, path_id=step.path_id)
+    step = _locked_step(step)
+    sent_by_id = sent_by.id if (sent_by and value == NotifyDecisionValue.NOTIFY) else None
+    wanted = (value, reasoning.strip(), decided_on, sent_on if sent_by_id else None)
+    row = _locked_decision(step)
+    if row is None:
+        try:
+            with savepoint(db.session):
+                row = NotifyDecision(
+                    step_id=step.id,
+                    path_id=step.path_id,
+                    decision=value,
+                    reasoning=reasoning.strip(),
+                    decided_by_id=by.id,
+                    decided_on=decided_on,
+                    sent_on=wanted[3],
+                    sent_by_id=sent_by_id,
+                )
+                db.session.add(row)
+                db.session.flush()
+        except IntegrityError:  # another session recorded the first decision a moment ago
+            row = _locked_decision(step)
+            if row is None:
+                raise
+            if expected_version is not None:
+                if (row.decision, row.reasoning, row.decided_on, row.sent_on) == wanted:
+                    return row
+                raise DomainError("changed_meanwhile") from None
+    elif expected_version is not None and row.version != expected_version:
+        if (row.decision, row.reasoning, row.decided_on, row.sent_on) == wanted:
+            return row  # the same revision, sent twice
+        raise DomainError("changed_meanwhile")
     row.decision = value
     row.reasoning = reasoning.strip()
     row.decided_by_id = by.id
@@ -183,6 +249,12 @@ def record_notify_decision(
         step.done_by = by
     db.session.flush()
     return row
+
+
+def _locked_decision(step: ActionStep) -> NotifyDecision | None:
+    return db.session.scalar(
+        locked(db.session, sa.select(NotifyDecision).where(NotifyDecision.step_id == step.id))
+    )
 
 
 def can_close(path: ActionPath) -> bool:
@@ -200,8 +272,22 @@ def close_path(path: ActionPath, by: User, on: date, note: str) -> None:
     db.session.flush()
 
 
-def set_coordinator(path: ActionPath, coordinator_id: int, escalation_level: int) -> None:
-    """Name the path's tovholder and its escalation level."""
+def set_coordinator(
+    path: ActionPath,
+    coordinator_id: int,
+    escalation_level: int,
+    expected_version: int | None = None,
+) -> None:
+    """Name the path's tovholder and its escalation level. From a form opened at an older
+    version of the path (someone changed it, or it escalated) it is refused
+    (DomainError("changed_meanwhile")) unless the path already says exactly this."""
+    path = db.session.scalars(
+        locked(db.session, sa.select(ActionPath).where(ActionPath.id == path.id))
+    ).one()
+    if expected_version is not None and path.version != expected_version:
+        if (path.coordinator_id, path.escalation_level) == (coordinator_id, escalation_level):
+            return
+        raise DomainError("changed_meanwhile")
     path.coordinator_id = coordinator_id
     path.escalation_level = escalation_level
     db.session.flush()
@@ -287,11 +373,44 @@ def save_plan(
     evaluation_on: date,
     items: list[PlanItemInput],
     offer_ids: list[int],
+    expected_version: int | None = None,
 ) -> ActionPlan:
-    plan = db.session.scalar(sa.select(ActionPlan).where(ActionPlan.path_id == path.id))
+    """Save the path's plan, its actions and offers (the actions are replaced).
+
+    `expected_version` is the plan's version the form was opened from (0: no plan yet): the
+    plan is read locked, and a save from an older form is refused
+    (DomainError("changed_meanwhile")) unless the plan already holds exactly this (sent
+    twice: nothing written)."""
+    wanted = _plan_content(
+        resources,
+        concerns,
+        goals,
+        parents_perspective,
+        child_perspective,
+        evaluation_on,
+        [(it.what.strip(), it.who.strip(), it.by_when) for it in items if it.what.strip()],
+        offer_ids,
+    )
+    plan = _locked_plan(path)
     if plan is None:
-        plan = ActionPlan(path_id=path.id, created_by_id=by.id, evaluation_on=evaluation_on)
-        db.session.add(plan)
+        try:
+            with savepoint(db.session):
+                plan = ActionPlan(path_id=path.id, created_by_id=by.id, evaluation_on=evaluation_on)
+                db.session.add(plan)
+                db.session.flush()
+        except IntegrityError:  # another session saved the first plan a moment ago
+            plan = _locked_plan(path)
+            if plan is None:
+                raise
+            if expected_version is not None:
+                if _stored_content(plan) == wanted:
+                    return plan
+                raise DomainError("changed_meanwhile") from None
+    elif expected_version is not None and plan.version != expected_version:
+        if _stored_content(plan) == wanted:
+            return plan  # the same plan, sent twice
+        raise DomainError("changed_meanwhile")
+    plan.updated_at = utcnow()  # always an UPDATE, so the version guards the actions too
     plan.resources = resources.strip()
     plan.concerns = concerns.strip()
     plan.goals = goals.strip()
@@ -305,6 +424,39 @@ def save_plan(
     plan.offers = list(db.session.scalars(sa.select(Offer).where(Offer.id.in_(offer_ids))))
     db.session.flush()
     return plan
+
+
+def _locked_plan(path: ActionPath) -> ActionPlan | None:
+    return db.session.scalar(
+        locked(db.session, sa.select(ActionPlan).where(ActionPlan.path_id == path.id))
+    )
+
+
+def _plan_content(
+    resources: str,
+    concerns: str,
+    goals: str,
+    parents_perspective: str,
+    child_perspective: str,
+    evaluation_on: date,
+    items: list[tuple[str, str, date | None]],
+    offer_ids: list[int],
+) -> tuple[object, ...]:
+    texts = (resources, concerns, goals, parents_perspective, child_perspective)
+    return (*(t.strip() for t in texts), evaluation_on, items, sorted(set(offer_ids)))
+
+
+def _stored_content(plan: ActionPlan) -> tuple[object, ...]:
+    return _plan_content(
+        plan.resources,
+        plan.concerns,
+        plan.goals,
+        plan.parents_perspective,
+        plan.child_perspective,
+        plan.evaluation_on,
+        [(i.what, i.who, i.by_when) for i in plan.items],
+        [o.id for o in plan.offers],
+    )
 
 
 def plan_for(path: ActionPath) -> ActionPlan | None:
@@ -465,23 +617,61 @@ def invite_external(
 
 
 def invite_guardian(meeting: Meeting, guardian: Guardian) -> MeetingParticipant:
-    participant = MeetingParticipant(
-        kind=ParticipantKind.GUARDIAN,
-        guardian_id=guardian.id,
-        name=guardian.name,
-        email=guardian.email,
+    """Invite a guardian once: invited again (another tap, another session) it returns the
+    first invitation (one participant, so one letter)."""
+    return _invite_once(
+        meeting,
+        MeetingParticipant.guardian_id == guardian.id,
+        lambda: MeetingParticipant(
+            meeting_id=meeting.id,
+            kind=ParticipantKind.GUARDIAN,
+            guardian_id=guardian.id,
+            name=guardian.name,
+            email=guardian.email,
+        ),
     )
-    meeting.participants.append(participant)
-    db.session.flush()
-    return participant
 
 
 def invite_staff(meeting: Meeting, user: User) -> MeetingParticipant:
-    participant = MeetingParticipant(
-        kind=ParticipantKind.STAFF, user_id=user.id, name=user.name, email=user.email
+    """Invite a colleague once (see `invite_guardian`)."""
+    return _invite_once(
+        meeting,
+        MeetingParticipant.user_id == user.id,
+        lambda: MeetingParticipant(
+            meeting_id=meeting.id,
+            kind=ParticipantKind.STAFF,
+            user_id=user.id,
+            name=user.name,
+            email=user.email,
+        ),
     )
-    meeting.participants.append(participant)
-    db.session.flush()
+
+
+def _invite_once(
+    meeting: Meeting, who: sa.ColumnElement[bool], make: Callable[[], MeetingParticipant]
+) -> MeetingParticipant:
+    """Find or create a participant: an insert guarded by the unique constraint in a
+    savepoint, so the second writer reads the first one's row."""
+
+    def existing() -> MeetingParticipant | None:
+        return db.session.scalar(
+            sa.select(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id, who)
+        )
+
+    found = existing()
+    if found is not None:
+        return found
+    try:
+        with savepoint(db.session):
+            participant = make()
+            db.session.add(participant)
+            db.session.flush()
+    except IntegrityError:
+        found = existing()
+        if found is None:
+            raise
+        return found
+    db.session.expire(meeting, ["participants"])
     return participant
 
 
@@ -494,7 +684,18 @@ def consents_of(child: Child) -> list[Consent]:
     )
 
 
-def save_minutes(meeting: Meeting, *, minutes: str, decisions: str) -> None:
+def save_minutes(
+    meeting: Meeting, *, minutes: str, decisions: str, expected_version: int | None = None
+) -> None:
+    """Save the minutes; from a form opened at an older version of the meeting it is
+    refused (DomainError("changed_meanwhile")) unless the meeting already says this."""
+    meeting = db.session.scalars(
+        locked(db.session, sa.select(Meeting).where(Meeting.id == meeting.id))
+    ).one()
+    if expected_version is not None and meeting.version != expected_version:
+        if (meeting.minutes, meeting.decisions) == (minutes.strip(), decisions.strip()):
+            return
+        raise DomainError("changed_meanwhile")
     meeting.minutes = minutes.strip()
     meeting.decisions = decisions.strip()
     db.session.flush()
@@ -540,71 +741,3 @@ def save_offer(
 
 def all_offers() -> list[Offer]:
     return list(db.session.scalars(sa.select(Offer).order_by(Offer.staircase_step, Offer.name)))
-
-
-# Momentum ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Momentum:
-    steps: list[ActionStep]  # open steps, overdue first, then by due date
-    overdue_by_institution: dict[str, int]
-    stalled: list[tuple[ActionPath, int]]  # (path, days since opened) without progress
-
-
-def momentum(
-    institution_ids: list[int] | None, today: date, stalled_after_days: int = 150
-) -> Momentum:
-    """Open steps of open paths for children currently in the given institutions (None:
-    all), overdue first; overdue counts per institution; and paths open for more than
-    `stalled_after_days` (about five months) with no follow-up recording progress."""
-    members = (
-        sa.select(GroupMembership.child_id, Group.institution_id)
-        .join(Group, Group.id == GroupMembership.group_id)
-        .where(GroupMembership.end_date.is_(None))
-    )
-    if institution_ids is not None:
-        members = members.where(Group.institution_id.in_(institution_ids))
-    current = members.subquery()
-    steps = list(
-        db.session.scalars(
-            sa.select(ActionStep)
-            .join(ActionPath, ActionPath.id == ActionStep.path_id)
-            .join(current, current.c.child_id == ActionPath.child_id)
-            .where(ActionPath.status == PathStatus.OPEN, ActionStep.done_on.is_(None))
-            .options(
-                selectinload(ActionStep.path)
-                .selectinload(ActionPath.child)
-                .selectinload(Child.memberships)
-                .selectinload(GroupMembership.group)
-                .selectinload(Group.institution)
-            )
-            .order_by(ActionStep.due_on, ActionStep.id)
-        )
-    )
-    overdue: dict[str, int] = {}
-    for s in steps:
-        if s.overdue(today):
-            group = s.path.child.current_group
-            name = group.institution.name if group else "-"
-            overdue[name] = overdue.get(name, 0) + 1
-    better = sa.select(FollowUp.path_id).where(
-        FollowUp.progress == Progress.BETTER,
-        FollowUp.held_on >= today - timedelta(days=stalled_after_days),
-    )
-    stalled_paths = db.session.scalars(
-        sa.select(ActionPath)
-        .join(current, current.c.child_id == ActionPath.child_id)
-        .where(
-            ActionPath.status == PathStatus.OPEN,
-            ActionPath.opened_on <= today - timedelta(days=stalled_after_days),
-            ActionPath.id.not_in(better),
-        )
-        .options(selectinload(ActionPath.child))
-        .order_by(ActionPath.opened_on)
-    )
-    return Momentum(
-        steps=sorted(steps, key=lambda s: (not s.overdue(today), s.due_on, s.id)),
-        overdue_by_institution=dict(sorted(overdue.items())),
-        stalled=[(p, (today - p.opened_on).days) for p in stalled_paths],
-    )

@@ -44,6 +44,9 @@ class ScreeningRound(Model):
     )
     # The instrument keys (age bands) this round covers, e.g. ["topi-0-1", "topi-1-3"].
     instrument_keys: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # Optimistic concurrency: every UPDATE says WHERE version = <the version read> and bumps
+    # it; a form carries the version it was opened from.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     institutions: Mapped[list[Institution]] = relationship(
@@ -51,6 +54,7 @@ class ScreeningRound(Model):
     )
 
     __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="window_ordered"),)
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_open(self) -> bool:

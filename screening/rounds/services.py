@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from screening.catalogue.services import newest_instruments
+from screening.core.db import locked
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.org.models import Institution
@@ -53,9 +54,17 @@ def save_round(
     reference_date: date,
     instrument_keys: list[str],
     institution_ids: list[int],
+    expected_version: int | None = None,
 ) -> ScreeningRound:
     """Create (``round_=None``, planned) or change a round. Raises
-    DomainError("round_name_taken" | "instruments_overlap") without changing anything."""
+    DomainError("round_name_taken" | "instruments_overlap") without changing anything, and
+    DomainError("changed_meanwhile") for a change from a form opened at an older version."""
+    if round_ is not None and expected_version is not None:
+        round_ = db.session.scalars(
+            locked(db.session, sa.select(ScreeningRound).where(ScreeningRound.id == round_.id))
+        ).one()
+        if round_.version != expected_version:
+            raise DomainError("changed_meanwhile")
     if name_taken(name, exclude_id=round_.id if round_ else None):
         raise DomainError("round_name_taken")
     if instruments_overlap(instrument_keys):

@@ -37,9 +37,7 @@ def rounds() -> ResponseReturnValue:
     if not manage:
         stmt = stmt.where(ScreeningRound.status != RoundStatus.PLANNED)
     rows = db.session.scalars(stmt).all()
-    return render_template(
-        "rounds/rounds.html", rounds=rows, manage=manage, status_form=EmptyForm()
-    )
+    return render_template("rounds/rounds.html", rounds=rows, manage=manage)
 
 
 def _round_form(round_: ScreeningRound | None) -> RoundForm:
@@ -68,8 +66,10 @@ def edit_round(round_id: int | None = None) -> ResponseReturnValue:
     form = _round_form(round_)
 
     def page(error: object = None) -> ResponseReturnValue:
+        if round_ is not None and getattr(error, "code", None) == "changed_meanwhile":
+            form.version.data = str(round_.version)  # saving again applies what was typed
         return render_template("rounds/round_form.html", form=form, round=round_), (
-            400 if form.errors else 200
+            400 if form.errors or error is not None else 200
         )
 
     if not form.validate_on_submit():
@@ -83,6 +83,9 @@ def edit_round(round_id: int | None = None) -> ResponseReturnValue:
             reference_date=form.reference_date.data,
             instrument_keys=form.instrument_keys.data,
             institution_ids=form.institutions.data,
+            expected_version=int(form.version.data)
+            if round_ is not None and (form.version.data or "").isdigit()
+            else None,
         ),
         record=lambda saved: audit.record("round.save", "round", saved.id),
         success=_("Runden er gemt."),
@@ -92,14 +95,31 @@ def edit_round(round_id: int | None = None) -> ResponseReturnValue:
     )
 
 
-@bp.route("/rounds/<int:round_id>/status", methods=["POST"])
+def _status_message(round_: ScreeningRound, before: RoundStatus, after: RoundStatus) -> str:
+    if after == RoundStatus.CLOSED:
+        return _("Runden »%(name)s« er lukket.", name=round_.name)
+    if before == RoundStatus.CLOSED:
+        return _("Runden »%(name)s« er genåbnet.", name=round_.name)
+    return _("Runden »%(name)s« er åbnet.", name=round_.name)
+
+
+@bp.route("/rounds/<int:round_id>/status", methods=["GET", "POST"])
 def round_status(round_id: int) -> ResponseReturnValue:
+    """Opening or closing a round asks first (GET: the question; POST: the change) and
+    then says what happened."""
     require(Action.MANAGE_ROUNDS)
     round_ = load_round(round_id)
     form = EmptyForm()
-    target = request.form.get("status", "")
-    if form.validate_on_submit() and target in {s.value for s in RoundStatus}:
-        services.set_status(round_, RoundStatus(target))
-        audit.record("round.status", "round", round_.id, status=target)
-        flash(_("Rundens status er ændret."), "success")
+    target = request.values.get("status", "")
+    if target not in (RoundStatus.OPEN.value, RoundStatus.CLOSED.value) or target == round_.status:
+        return redirect(url_for("rounds.rounds"))
+    after = RoundStatus(target)
+    if not form.validate_on_submit():
+        return render_template("rounds/round_status.html", round=round_, target=after, form=form), (
+            400 if form.is_submitted() else 200
+        )
+    before = round_.status
+    services.set_status(round_, after)
+    audit.record("round.status", "round", round_.id, status=target)
+    flash(_status_message(round_, before, after), "success")
     return redirect(url_for("rounds.rounds"))

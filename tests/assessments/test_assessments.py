@@ -212,6 +212,9 @@ def test_draft_then_submit_with_classifier_suggestion(browser, world):
     page = browser.get(r.headers["Location"]).get_data(as_text=True)
     assert "emo-y1" not in page  # statements are shown by their text, not their keys
     assert a.classification["reasons"][0]["text_da"] in page
+    # The rule set is named by its title, not by its internal key.
+    assert "Beregnet efter: Standardregler (TOPI-model), version 2" in page
+    assert "default, version" not in page
     # A submitted assessment cannot be changed.
     r = browser.get(assess_url(world))
     assert r.status_code == 302
@@ -366,7 +369,7 @@ def test_parents_informed_is_recorded(browser, world):
     joint = svc.joint_for(world["round"].id, world["older"].id)
     assert joint.previous_position.value == "green"
     assert joint.position_changed
-    assert "forældrene skal orienteres" in browser.get(url).get_data(as_text=True)
+    assert "Forældrene skal orienteres" in browser.get(url).get_data(as_text=True)
     r = browser.submit(
         f"/rounds/{world['round'].id}/children/{world['older'].id}/parents-informed",
         {"informed_on": TODAY.isoformat(), "note": "Samtale ved afhentning"},

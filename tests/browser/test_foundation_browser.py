@@ -34,7 +34,7 @@ def test_leader_browses_to_a_child_on_a_tablet(tablet, live_server, world):
     assert page.url.endswith("/")  # the home page ("I dag")
     assert page.get_by_role("heading", name="I dag").is_visible()
     page.get_by_role("navigation", name="Hovedmenu").get_by_role(
-        "link", name="Institutioner"
+        "link", name="Dagtilbud"
     ).click()
     page.get_by_role("link", name="Børnehuset Mælkebøtten").click()
     page.get_by_role("link", name="Egernene").click()

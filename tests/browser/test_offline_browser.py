@@ -176,7 +176,7 @@ def child_card(page, name: str):
 
 
 def assess(page, name: str, statements: tuple[str, ...] = ("Barnet virker glad",), final=True):
-    child_card(page, name).get_by_role("button", name="Vurdér").click()
+    child_card(page, name).get_by_role("button", name="Vurder").click()
     expect(page.locator("#view-assess")).to_be_visible()
     for start in statements:
         page.get_by_label(start, exact=False).first.check()
@@ -300,7 +300,7 @@ def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, ser
     expect(child_card(page, "Otto Ørn")).to_contain_text("Kladde på serveren")
 
     go_offline(context, server)
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     concerns = page.get_by_label("Bekymringer", exact=True)
     expect(concerns).to_have_value("Serverens første tekst")
     concerns.fill("Tablettens tekst")
@@ -415,9 +415,9 @@ def test_two_users_on_one_tablet_and_nothing_stored_in_clear_text(context, serve
     child_card(page, "Ulla Åby").get_by_role("button", name="Tilføj observation").click()
     page.get_by_label("Kilde").select_option("daycare")
     page.locator("#o-category option").nth(1).wait_for(state="attached")
-    page.get_by_label("Område").select_option(index=1)
+    page.get_by_label("Kategori").select_option(index=1)
     page.locator("#o-level input[value='2']").check()
-    page.get_by_label("Note").fill("Hemmelig note om søvn")
+    page.get_by_label("Beskrivelse").fill("Hemmelig note om søvn")
     page.get_by_role("button", name="Gem observation").click()
     expect(page.locator("#view-home")).to_be_visible()
     assert waiting(page) == 2
@@ -486,7 +486,7 @@ def test_a_new_app_version_keeps_waiting_items_and_they_sync(
     page.wait_for_function(
         "() => caches.keys().then(k => k.join() === 'trivselsspor-shell-next-version')"
     )
-    expect(page.locator("footer")).to_contain_text("next-version")
+    expect(page.locator("main")).to_have_attribute("data-version", "next-version")
     expect(page.locator("#view-home")).to_be_visible()
     expect(page.locator("#queue-count")).to_have_attribute("data-count", "0")
     assert count(Assessment, status=AssessmentStatus.SUBMITTED) == 2
@@ -503,10 +503,12 @@ def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discard
     assess(page, "Otto Ørn")
     # A future date is refused by the form itself, and what was typed stays.
     child_card(page, "Ulla Åby").get_by_role("button", name="Tilføj observation").click()
-    page.get_by_label("Note").fill("Skrevet offline")
+    page.get_by_label("Beskrivelse").fill("Skrevet offline")
     page.get_by_role("button", name="Gem observation").click()
-    expect(page.locator("#observe-errors")).to_contain_text("Udfyld kilde, område, niveau og dato")
-    expect(page.get_by_label("Note")).to_have_value("Skrevet offline")
+    expect(page.locator("#observe-errors")).to_contain_text(
+        "Udfyld kilde, kategori, grad af bekymring og dato"
+    )
+    expect(page.get_by_label("Beskrivelse")).to_have_value("Skrevet offline")
     page.locator("[data-back]").last.click()
 
     # The round is closed on the server before the tablet is back online.
@@ -524,7 +526,7 @@ def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discard
 
     # Exported as a last resort, in the sync API's format.
     with page.expect_download() as download:
-        page.get_by_role("button", name="Eksportér ikke-sendte til fil").click()
+        page.get_by_role("button", name="Gem det, der ikke er sendt, i en fil").click()
     exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert exported["format"] == "trivselsspor-sync-batch"
     assert [i["kind"] for i in exported["items"]] == ["assessment"]
@@ -551,7 +553,7 @@ def test_the_pack_narrowed_to_a_group_and_a_database_closed_by_the_browser(conte
     errors = watch_errors(page)
     sign_in(page, server.url, "edu@example.dk")
     open_app_first_time(page, server.url, groups=("Bierne (Børnehuset Mælkebøtten)",))
-    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet: 1 børn")
+    expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet: 1 barn.")
     expect(page.locator(".child-card")).to_have_count(1)
     expect(child_card(page, "Bo Bi")).to_be_visible()
     expect(page.locator("#storage-info")).not_to_be_empty()  # asked for persistent storage
@@ -585,7 +587,7 @@ def test_a_synced_draft_reopens_with_its_content_and_the_next_edit_builds_on_it(
 
     # Reopened after the sync: the form shows what the server now holds, not the old pack.
     go_offline(context, server)
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     expect(page.get_by_label("Barnet virker glad", exact=False).first).to_be_checked()
     page.get_by_label("Bekymringer", exact=True).fill("Tilføjet om eftermiddagen")
     page.get_by_role("button", name="Gem kladde").click()
@@ -631,7 +633,7 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
     go_offline(context, server)
 
     # A form with changes, locked: kept as a draft on the device.
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     page.get_by_label("Barnet virker glad", exact=False).first.check()
     page.get_by_role("button", name="Lås").click()
     unlock(page)
@@ -639,14 +641,14 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
     assert waiting(page) == 1
 
     # A form only looked at: nothing saved.
-    child_card(page, "Ulla Åby").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Ulla Åby").get_by_role("button", name="Vurder").click()
     page.get_by_role("button", name="Lås").click()
     unlock(page)
     assert waiting(page) == 1
 
     # A finished one reopened and changed, locked: still finished.
     assess(page, "Karla Krog")
-    child_card(page, "Karla Krog").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Karla Krog").get_by_role("button", name="Vurder").click()
     page.get_by_label("Bekymringer", exact=True).fill("Tilføjet før låsning")
     page.get_by_role("button", name="Lås").click()
     unlock(page)
@@ -662,6 +664,27 @@ def test_locking_keeps_a_changed_form_and_never_turns_finished_into_draft(contex
         sa.select(Assessment).where(Assessment.child_id == setup["kids"][2].id)
     )
     assert karla.concerns == "Tilføjet før låsning"
+    assert errors == []
+
+
+def test_the_offline_page_keeps_the_main_menu_and_says_what_it_is_for(context, server, setup):
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.goto(f"{server.url}/offline/")
+    expect(page.locator("#view-lock")).to_be_visible()
+    expect(page.locator("#view-lock .offline-intro")).to_contain_text("uden forbindelse")
+    expect(page.locator("#main-menu")).to_be_hidden()  # nobody signed in: no menu
+    expect(page.locator(".site-footer")).not_to_contain_text("Version")
+    sign_in(page, server.url, "edu@example.dk")
+    page.goto(f"{server.url}/offline/")
+    expect(page.locator("#view-setpin .offline-intro")).to_be_visible()
+    menu = page.get_by_role("navigation", name="Hovedmenu")
+    expect(menu).to_be_visible()
+    expect(menu.get_by_role("link", name="Offline-formularer")).to_have_attribute(
+        "aria-current", "page"
+    )
+    menu.get_by_role("link", name="Vurderingsrunder").click()
+    expect(page).to_have_url(f"{server.url}/rounds")
     assert errors == []
 
 
@@ -768,7 +791,7 @@ def test_a_save_the_device_refuses_never_looks_saved(context, server, setup):
     # reach the IndexedDB of a Playwright context, so the browser's refusal is made here.)
     device_full(page, True)
 
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     page.get_by_label("Barnet virker glad", exact=False).first.check()
     page.get_by_label("Bekymringer", exact=True).fill("Skrevet, men ikke gemt")
     page.get_by_role("button", name="Gem kladde").click()
@@ -784,7 +807,7 @@ def test_a_save_the_device_refuses_never_looks_saved(context, server, setup):
     expect(child_card(page, "Otto Ørn")).not_to_contain_text("Kladde gemt på enheden")
     assert waiting(page) == 0
     assert dump_items(page) == []
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     expect(page.get_by_label("Bekymringer", exact=True)).to_have_value("")
 
     # With room again the same save is kept.
@@ -843,9 +866,7 @@ def test_an_expired_pack_is_explained_and_nothing_waiting_is_lost(
     assert errors == []
 
 
-def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
-    context, server, setup
-):
+def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(context, server, setup):
     from screening.assessments import services as svc
 
     page = context.new_page()
@@ -859,7 +880,7 @@ def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
     open_app_first_time(page, server.url)
 
     go_offline(context, server)
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     page.get_by_label("Bekymringer", exact=True).fill("Tablettens tekst")
     page.get_by_role("button", name="Gem kladde").click()
     expect(page.locator("#view-home")).to_be_visible()
@@ -867,8 +888,11 @@ def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
     svc.save(
         a,
         svc.AssessmentInput(
-            answers=dict(a.answers), resources="", concerns="Kontorets tekst",
-            justification="", vulnerability=None,
+            answers=dict(a.answers),
+            resources="",
+            concerns="Kontorets tekst",
+            justification="",
+            vulnerability=None,
         ),
         submit=False,
     )
@@ -890,14 +914,14 @@ def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
     # The pack still holds the old draft: the form does not open with it.
     card = child_card(page, "Otto Ørn")
     expect(card).to_contain_text("Nyere version på serveren – hent en ny offline-pakke")
-    card.get_by_role("button", name="Vurdér").click()
+    card.get_by_role("button", name="Vurder").click()
     expect(page.locator("#app-message")).to_contain_text("Serveren har en nyere version")
     expect(page.locator("#view-assess")).to_be_hidden()
 
     # A new pack brings the server's version, and the form opens with it.
     page.get_by_role("button", name="Hent offline-pakke").click()
     expect(page.locator("#app-message")).to_contain_text("Offline-pakken er hentet")
-    child_card(page, "Otto Ørn").get_by_role("button", name="Vurdér").click()
+    child_card(page, "Otto Ørn").get_by_role("button", name="Vurder").click()
     expect(page.get_by_label("Bekymringer", exact=True)).to_have_value("Tablettens tekst")
     assert db.session.scalar(sa.select(Assessment.concerns)) == "Tablettens tekst"
     assert errors == []

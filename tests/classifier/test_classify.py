@@ -202,7 +202,7 @@ def test_reason_texts_for_other_rules(topi: Instrument, default: RuleSet) -> Non
     )
     assert texts["persistent-concern"][1] == (
         "The position has been yellow or red for 2 consecutive rounds (yellow → red, the last "
-        "being this round). Flagged for escalation."
+        "being this round). Should be discussed at the next level of the action path."
     )
     assert result.professions == ("dental_service", "social_worker")
 

@@ -57,7 +57,7 @@ def test_joint_reasons_say_why(default: RuleSet) -> None:
     s = suggest_joint([R, Y, G], default, method="shared")
     assert s.reasons[0].text_da == (
         "2 af 3 vurderinger placerer barnet i gul eller rød position; det er den mest "
-        "bekymrede position, som mindst 2 vurderinger deler. Den mest bekymrede vurdering er "
+        "alvorlige position, som mindst 2 vurderinger peger på. Den mest alvorlige vurdering er "
         "rød (1 af 3)."
     )
     assert s.flags == ("disagreement",)

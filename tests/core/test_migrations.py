@@ -88,3 +88,85 @@ def test_enum_columns_are_checked_by_the_database(migration_app):
             ),
             {"t": True},
         )
+
+
+def _insert(conn, table: str, **values) -> int:
+    """A row with `values` and a plain value in every other required column (as the schema
+    stood at that revision), returning its id."""
+    meta = sa.MetaData()
+    t = sa.Table(table, meta, autoload_with=conn)
+    row = dict(values)
+    for c in t.columns:
+        if c.name in row or c.nullable or c.server_default is not None or c.primary_key:
+            continue
+        python = c.type.python_type if not isinstance(c.type, sa.JSON) else list
+        row[c.name] = (
+            {
+                int: 1,
+                str: "x",
+                bool: False,
+                list: [],
+                dict: {},
+            }.get(python)
+            if python in (int, str, bool, list, dict)
+            else None
+        )
+        if row[c.name] is None:
+            from datetime import UTC, date, datetime
+
+            row[c.name] = datetime.now(UTC) if python is datetime else date(2026, 1, 1)
+    return conn.execute(t.insert().values(**row).returning(t.c.id)).scalar_one()
+
+
+def test_races_migration_cleans_up_duplicates_and_keys_namesakes(migration_app):
+    """Duplicates made before the constraints existed: a guardian invited twice keeps the
+    first invitation; two guardians of one child with the same name are both kept, the
+    later keyed apart (consents and letters may point at either)."""
+    upgrade(revision="0008_user_phone")
+    with db.engine.begin() as conn:
+        inst = _insert(conn, "institution", name="Huset", kind="integreret")
+        user = _insert(conn, "user_account", email="l@example.dk")
+        child = _insert(conn, "child", first_name="A", last_name="B")
+        mother = _insert(conn, "guardian", name="Mette  Hansen")
+        namesake = _insert(conn, "guardian", name="mette hansen")
+        for g in (mother, namesake):
+            _insert(conn, "child_guardian", child_id=child, guardian_id=g, has_custody=True)
+        path = _insert(
+            conn,
+            "action_path",
+            child_id=child,
+            coordinator_id=user,
+            position="red",
+            status="open",
+            escalation_level=1,
+        )
+        meeting = _insert(conn, "meeting", path_id=path, created_by_id=user, kind="parent_talk")
+        first = _insert(
+            conn, "meeting_participant", meeting_id=meeting, kind="guardian", guardian_id=mother
+        )
+        _insert(
+            conn, "meeting_participant", meeting_id=meeting, kind="guardian", guardian_id=mother
+        )
+        _insert(conn, "meeting_participant", meeting_id=meeting, kind="staff", user_id=user)
+        _insert(conn, "meeting_participant", meeting_id=meeting, kind="staff", user_id=user)
+        assert inst
+    upgrade()
+    with db.engine.connect() as conn:
+        participants = conn.execute(
+            sa.text("SELECT id, guardian_id, user_id FROM meeting_participant ORDER BY id")
+        ).all()
+        keys = conn.execute(
+            sa.text("SELECT guardian_id, match_key FROM child_guardian ORDER BY id")
+        ).all()
+        versions = conn.execute(sa.text("SELECT version FROM action_path")).scalars().all()
+    assert [p.guardian_id for p in participants if p.guardian_id] == [mother]
+    assert participants[0].id == first
+    assert len([p for p in participants if p.user_id]) == 1
+    assert keys[0] == (mother, "mette hansen")
+    assert keys[1][0] == namesake
+    assert keys[1][1].startswith("mette hansen #")
+    assert versions == [1]
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        _insert(
+            conn, "meeting_participant", meeting_id=meeting, kind="guardian", guardian_id=mother
+        )

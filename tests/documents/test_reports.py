@@ -214,6 +214,12 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
     assert "Sune Socialrådgiver får oplysninger på grundlag af loven (Barnets lov § 133)." in flat
     assert "Ring eller skriv til Lis på e-mail leder@example.dk, så finder vi et andet" in flat
     assert "Lis\nLeder, Børnehuset Mælkebøtten" in text
+    # With a work phone number on the contact person's user, the letter gives it too.
+    world["leader"].phone = "87 13 20 00"
+    meeting_letters = data.meeting_letters(docs["meeting"], lh, TODAY)
+    mette = next(x for x in meeting_letters if x[2].name == "Mette Østergaard")
+    phoned = " ".join(text_of(guardian_letter(lh, *mette))[0].split())
+    assert "Lis på tlf. 87 13 20 00 eller e-mail leder@example.dk" in phoned
     for code in ("psychologist", "cross_disciplinary", "wellbeing", "action_plan"):
         assert code not in text
     text, _ = text_of(guardian_letter(lh, *letters["Søren Ærø"]))

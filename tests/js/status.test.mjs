@@ -63,3 +63,8 @@ test("every kind has a text", () => {
     assert.ok(STATUS_TEXT[kind], kind);
   }
 });
+
+test("a storage failure on the device is not blamed on the server", () => {
+  assert.equal(syncStatus({ ...base, outcome: "device_error", pending: 2 }).kind, "waiting");
+  assert.equal(failuresAfter(3, "device_error"), 0);
+});

@@ -2,12 +2,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ageInMonths, ageText, label, localDate, makeTranslator, timeFormatter } from "../../screening/static/js/offline/text.js";
+import { ageInMonths, ageText, label, localDate, makeTranslator, plural, timeFormatter } from "../../screening/static/js/offline/text.js";
 
 const t = makeTranslator({
   waiting_many: "{n} venter på at blive sendt",
-  age_months: "{n} mdr.",
-  age_years: "{y} år og {m} mdr.",
+  waiting_one: "{n} skema venter på at blive sendt",
+  age_months_one: "{n} md.",
+  age_months_many: "{n} mdr.",
+  age_years: "{y} år",
+  age_years_months_one: "{y} år og {n} md.",
+  age_years_months_many: "{y} år og {n} mdr.",
   two: "{a} og {a}",
 });
 
@@ -35,7 +39,14 @@ test("ages count whole months, in months under two years", () => {
   assert.equal(ageInMonths("2024-03-15", "2026-03-15"), 24);
   assert.equal(ageText(t, "2025-06-01", "2026-04-01"), "10 mdr.");
   assert.equal(ageText(t, "2022-01-10", "2026-03-10"), "4 år og 2 mdr.");
-  assert.equal(ageText(t, "2022-01-10", "2026-03-09"), "4 år og 1 mdr.");
+  assert.equal(ageText(t, "2022-01-10", "2026-03-09"), "4 år og 1 md.");
+  assert.equal(ageText(t, "2026-01-10", "2026-02-10"), "1 md.");
+  assert.equal(ageText(t, "2023-03-10", "2026-03-10"), "3 år"); // never "og 0 mdr."
+});
+
+test("a count takes the form of its number", () => {
+  assert.equal(plural(t, "waiting", 1), "1 skema venter på at blive sendt");
+  assert.equal(plural(t, "waiting", 3), "3 venter på at blive sendt");
 });
 
 test("times are formatted once per language, and nothing for no time", () => {

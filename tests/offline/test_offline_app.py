@@ -136,6 +136,16 @@ def test_vendored_javascript_matches_its_pinned_checksum():
     assert "vendor/idb-8.0.4/idb.umd.js" in precache_static(STATIC)
 
 
+def test_the_session_gives_the_users_main_menu(client, browser, world):
+    browser.login("edu1@example.dk")
+    menu = client.get("/api/session").get_json()["menu"]
+    page = client.get("/institutions").get_data(as_text=True)
+    nav = page.split('aria-label="Hovedmenu"')[1].split("</nav>")[0]
+    assert [m["href"] for m in menu] == re.findall(r'href="([^"]+)"', nav)
+    assert "/offline/" in [m["href"] for m in menu]
+    assert "/admin/users" not in [m["href"] for m in menu]  # an educator manages no users
+
+
 def test_the_page_loads_its_modules_from_its_own_version(app, client, monkeypatch):
     from screening.offline.shell import app_version
 
@@ -161,3 +171,34 @@ def test_the_page_loads_its_modules_from_its_own_version(app, client, monkeypatc
     assert client.get("/offline/app/v-one/app.css").status_code == 404
     assert client.get("/offline/app/v-one/js/sw-register.js").status_code == 404
     assert client.get("/offline/app/v-one/js/offline/../../app.css").status_code == 404
+
+
+def _app_strings(html: str) -> dict[str, str]:
+    import html as html_lib
+
+    raw = re.search(r'data-strings="([^"]*)"', html).group(1)
+    return json.loads(html_lib.unescape(raw))
+
+
+def test_the_storage_advice_and_sync_states_are_in_the_chosen_language(client):
+    # Every key errors.js can answer (tests/js/errors.test.mjs checks the page has them).
+    keys = re.findall(
+        r': "(storage_[a-z]+)"', (STATIC / "js" / "offline" / "errors.js").read_text("utf-8")
+    )
+    assert "storage_quota" in keys
+    danish = _app_strings(client.get("/offline/").get_data(as_text=True))
+    assert danish["storage_quota"] == (
+        "Der er ikke mere plads på enheden. Send det, der venter, eller slet gamle "
+        "offline-pakker."
+    )
+    assert danish["status_unreachable"] == "Online, men serveren kan ikke nås"
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = _app_strings(client.get("/offline/").get_data(as_text=True))
+    assert english["storage_quota"] == (
+        "There is no more space on the device. Send what is waiting, or delete old offline "
+        "packs."
+    )
+    assert english["status_unreachable"] == "Online, but the server cannot be reached"
+    for key in [*set(keys), "save_failed", "pack_expired", "stale_version", "tries_last_next"]:
+        assert english[key] != danish[key], key

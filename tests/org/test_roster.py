@@ -112,11 +112,13 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(inst):
         (3, "fornavn", "Feltet skal udfyldes."),
         (3, "fødselsdato", "Ugyldig dato. Brug formen ÅÅÅÅ-MM-DD eller DD-MM-ÅÅÅÅ."),
         (4, "barn_id", "Samme barn_id står også i række 2."),
-        (5, "stue", "Stuen findes ikke i institutionen."),
+        # An unknown institution is reported on a row with other problems too.
+        (4, "institution", "Institutionen »Ukendt Hus« findes ikke."),
+        (5, "stue", "Stuen »Ukendt Stue« findes ikke i »Børnehuset Mælkebøtten«."),
         (6, "fødselsdato", "Datoen ligger i fremtiden."),
         (6, "forælder1_email", "Ugyldig e-mailadresse."),
         (6, "forælder1_tolk", "Skriv ja eller nej."),
-        (7, "", "Rækken har 4 felter, men overskriften har 22."),
+        (7, "", "Rækken har 4 felter, men overskriftsrækken har 22."),
     }
     db.session.rollback()
     assert counts() == (0, 0, 0, 0)
@@ -126,20 +128,39 @@ def test_unknown_institution_is_reported(inst):
     row = "B1;Ida;Ny;2023-01-01;Ukendt Hus;Egernene;;;;;;;;;;;;;;;;"
     result = import_roster(csv_bytes([row]), today=TODAY)
     assert [(e.row, e.column, e.message) for e in result.errors] == [
-        (2, "institution", "Institutionen findes ikke.")
+        (2, "institution", "Institutionen »Ukendt Hus« findes ikke.")
     ]
 
 
 def test_header_problems(inst):
     result = import_roster(b"barn_id;fornavn;foo\n1;2;3\n", today=TODAY)
-    assert {(e.row, e.column) for e in result.errors} == {
-        (1, "efternavn"),
-        (1, "fødselsdato"),
-        (1, "institution"),
-        (1, "stue"),
+    assert {(e.row, e.column, e.message) for e in result.errors} == {
+        (1, "efternavn", "Kolonnen mangler i overskriftsrækken."),
+        (1, "fødselsdato", "Kolonnen mangler i overskriftsrækken."),
+        (1, "institution", "Kolonnen mangler i overskriftsrækken."),
+        (1, "stue", "Kolonnen mangler i overskriftsrækken."),
+        (1, "foo", "Ukendt kolonne."),
     }
-    assert all(e.message == "Kolonnen mangler i overskriften." for e in result.errors)
     assert import_roster(b"", today=TODAY).errors[0].message == "Filen er tom."
+
+
+def test_header_and_row_problems_are_reported_in_one_pass(inst):
+    header = "barn_id;fornavn;efternavn;fødselsdato;institution;stue;kaldenavn;stue"
+    rows = [
+        "D1;Ida;;2023-01-01;Ukendt Hus;Egernene;Idde;Egernene",
+        "D2;Bo;Berg;2023-01-01;Børnehuset Mælkebøtten;Ukendt Stue;;Ukendt Stue",
+        "D3;Ib;Berg;2023-01-01;Børnehuset Mælkebøtten;Egernene;;Egernene",
+    ]
+    result = import_roster(csv_bytes(rows, header=header), today=TODAY)
+    assert {(e.row, e.column, e.message) for e in result.errors} == {
+        (1, "kaldenavn", "Ukendt kolonne."),
+        (1, "stue", "Kolonnen står mere end én gang."),
+        (2, "efternavn", "Feltet skal udfyldes."),
+        (2, "institution", "Institutionen »Ukendt Hus« findes ikke."),
+        (3, "stue", "Stuen »Ukendt Stue« findes ikke i »Børnehuset Mælkebøtten«."),
+    }
+    db.session.rollback()
+    assert counts() == (0, 0, 0, 0)
 
 
 def test_comma_separated_windows_1252_with_ascii_headers(inst):

@@ -29,6 +29,7 @@ from screening.models import (
     ScreeningRound,
     StepKind,
 )
+from screening.paths import overview
 from screening.paths import services as paths
 from screening.paths.rules import add_working_days
 
@@ -369,11 +370,11 @@ def test_follow_up_records_progress(browser, world):
 
 def test_momentum_lists_overdue_steps_first_and_stalled_children(browser, world):
     _, path = agree(world, "red")
-    overdue = step(path, "leader_informed")
+    overdue = step(path, "cross_meeting")
     overdue.due_on = TODAY - timedelta(days=3)
     path.opened_on = TODAY - timedelta(days=200)
     db.session.commit()
-    data = paths.momentum([world["inst"].id], TODAY)
+    data = overview.overview([world["inst"].id], TODAY)
     assert data.steps[0].id == overdue.id
     assert data.overdue_by_institution == {"Børnehuset Mælkebøtten": 1}
     assert [p.id for p, _days in data.stalled] == [path.id]
@@ -381,8 +382,8 @@ def test_momentum_lists_overdue_steps_first_and_stalled_children(browser, world)
     paths.add_follow_up(
         path, world["leader"], held_on=TODAY, progress="better", note="", next_step=""
     )
-    assert paths.momentum([world["inst"].id], TODAY).stalled == []
-    assert paths.momentum([world["inst"].id + 999], TODAY).steps == []
+    assert overview.overview([world["inst"].id], TODAY).stalled == []
+    assert overview.overview([world["inst"].id + 999], TODAY).steps == []
     browser.login("leder@example.dk")
     assert "Overskredet" in browser.get("/momentum").get_data(as_text=True)
 

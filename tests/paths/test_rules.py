@@ -23,10 +23,27 @@ MONDAY = date(2026, 11, 23)
         (date(2026, 11, 28), 0, date(2026, 11, 30)),  # same day, but a weekend → Monday
         (date(2026, 11, 25), 0, date(2026, 11, 25)),
         (date(2026, 11, 26), 3, date(2026, 12, 1)),  # Thursday + 3 → Tuesday
-        (date(2026, 12, 31), 5, date(2027, 1, 7)),
+        (date(2026, 12, 30), 5, date(2027, 1, 8)),  # 31 Dec and 1 Jan are closed
     ],
 )
 def test_working_days(start, n, expected):
+    assert rules.add_working_days(start, n) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "expected"),
+    [
+        (date(2026, 4, 1), 1, date(2026, 4, 7)),  # skærtorsdag, langfredag, 2. påskedag
+        (date(2026, 4, 2), 0, date(2026, 4, 7)),  # same day, but skærtorsdag
+        (date(2026, 5, 13), 1, date(2026, 5, 15)),  # Kristi himmelfartsdag
+        (date(2026, 5, 22), 1, date(2026, 5, 26)),  # 2. pinsedag
+        (date(2026, 6, 4), 1, date(2026, 6, 8)),  # grundlovsdag (a Friday)
+        (date(2026, 12, 23), 1, date(2026, 12, 28)),  # juleaftensdag, juledag, 2. juledag
+        (date(2027, 3, 24), 1, date(2027, 3, 30)),  # påske moves every year
+        (date(2026, 4, 30), 1, date(2026, 5, 1)),  # 1 May: municipal offices are open
+    ],
+)
+def test_working_days_skip_danish_public_holidays(start, n, expected):
     assert rules.add_working_days(start, n) == expected
 
 
@@ -114,6 +131,50 @@ def test_invalid_templates_give_precise_errors(change, message):
     doc = _doc()
     change(doc)
     with pytest.raises(rules.TemplateError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        rules.load_templates(doc)
+
+
+def test_which_record_completes_which_step():
+    red = {s.key: s for s in TEMPLATES.for_position("red").steps}
+    yellow = {s.key: s for s in TEMPLATES.for_position("yellow").steps}
+    assert rules.completed_by(red["action_plan"], "plan_saved")
+    assert not rules.completed_by(red["cross_meeting"], "plan_saved")
+    assert rules.completed_by(red["cross_meeting"], "meeting_held", "cross_disciplinary")
+    assert not rules.completed_by(red["cross_meeting"], "meeting_held", "parent_talk")
+    assert rules.completed_by(yellow["parent_talk"], "meeting_held", "parent_talk")
+    assert rules.completed_by(red["follow_up"], "follow_up_recorded")
+    assert not rules.completed_by(red["notify_assessment"], "follow_up_recorded")
+    assert not rules.completed_by(yellow["analysis"], "plan_saved")
+    untyped = rules.StepTemplate(
+        "m", "meeting", "Møde", "Meeting", rules.Deadline(1, "days"), "leader", True
+    )
+    assert rules.completed_by(untyped, "meeting_held", "network")  # no kinds named: any
+    with pytest.raises(ValueError, match="unknown record"):
+        rules.completed_by(untyped, "coffee")
+
+
+def test_the_leader_step_is_done_at_opening_only_when_a_leader_decided():
+    leader_step = TEMPLATES.step("leader_informed")
+    assert rules.done_at_opening(leader_step, decided_by_leader=True)
+    assert not rules.done_at_opening(leader_step, decided_by_leader=False)
+    assert not rules.done_at_opening(TEMPLATES.step("analysis"), decided_by_leader=True)
+    assert TEMPLATES.step("final_follow_up").kind == "follow_up"
+    assert TEMPLATES.step("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"meeting_kinds": ["coffee"]}, "meeting_kinds"),
+        ({"meeting_kinds": "parent_talk"}, "meeting_kinds"),
+        ({"kind": "step", "meeting_kinds": ["parent_talk"]}, "only a meeting step"),
+        ({"done_when": "someday"}, "unknown condition"),
+    ],
+)
+def test_step_bookkeeping_fields_are_validated(change, problem):
+    doc = yaml.safe_load(rules.DATA_FILE.read_text(encoding="utf-8"))
+    doc["paths"]["yellow"]["steps"][1].update(change)
+    with pytest.raises(rules.TemplateError, match=problem):
         rules.load_templates(doc)
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
-from forms.common import EmptyForm
+from forms.common import EmptyForm, form_version
 from forms.paths import (
     PROFESSION_LABELS,
     ConsentForm,
@@ -29,14 +29,21 @@ from screening.core import audit, flow
 from screening.core.access import authorize, load
 from screening.core.errors import DomainError
 from screening.core.extensions import db
+from screening.core.flow import CONFLICT_CODES, conflict_rows
+from screening.core.i18n import lang
 from screening.core.models import Outcome
 from screening.core.policy import Action, can
 from screening.core.time import LOCAL_TZ, local_to_utc
+from screening.paths import books
 from screening.paths import services as svc
-from screening.paths.models import ActionPath, Consent, Meeting, MeetingParticipant
+from screening.paths.models import ActionPath, ActionStep, Consent, Meeting, MeetingParticipant
 from screening.paths.views.blueprint import bp
 
 InviteForms = tuple[InviteGuardianForm, InviteStaffForm, InviteExternalForm]
+
+
+def _step_title(step: ActionStep) -> str:
+    return step.title_en if lang() == "en" else step.title_da
 
 
 @bp.route("/paths/<int:path_id>/meetings/new", methods=["GET", "POST"])
@@ -64,9 +71,14 @@ def new_meeting(path_id: int) -> ResponseReturnValue:
 
 
 def _invite_forms(meeting: Meeting, formdata: MultiDict[str, Any] | None = None) -> InviteForms:
+    """The invitation forms. The page offers only who is not invited yet; a submitted form
+    may name someone invited meanwhile (another tap or session): that answers as the first
+    invitation did, with no second participant."""
     child = meeting.path.child
     invited_guardians = {pt.guardian_id for pt in meeting.participants if pt.guardian_id}
     invited_users = {pt.user_id for pt in meeting.participants if pt.user_id}
+    if formdata is not None:
+        invited_guardians, invited_users = set(), set()
     guardian_form = InviteGuardianForm(formdata=formdata, prefix="guardian")
     guardian_form.guardian_id.choices = [
         SelectChoice(gl.guardian_id, gl.guardian.name)
@@ -90,15 +102,42 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_meeting(m, form)
     return flow.perform(
-        lambda: svc.save_minutes(
-            m, minutes=form.minutes.data or "", decisions=form.decisions.data or ""
+        lambda: books.save_minutes(
+            m,
+            current_user,
+            date.today(),
+            minutes=form.minutes.data or "",
+            decisions=form.decisions.data or "",
+            expected_version=form_version(form.version.data),
         ),
         record=lambda _none: audit.record(
             "meeting.minutes", "meeting", m.id, child_id=m.path.child_id
         ),
-        success=_("Referatet er gemt."),
+        success=lambda done: (
+            _("Referatet er gemt, og trinnet »%(step)s« er udført.", step=_step_title(done))
+            if done
+            else _("Referatet er gemt.")
+        ),
         redirect_to=url_for("paths.meeting", meeting_id=m.id),
+        failed=lambda error: _minutes_refused(m, form, error),
     )
+
+
+def _minutes_refused(m: Meeting, form: MinutesForm, error: DomainError) -> ResponseReturnValue:
+    """The meeting page again with what was typed; after a colleague saved meanwhile, what
+    is saved now beside it (and the form at the new version, so saving again applies it)."""
+    changes: list[tuple[str, str, str]] = []
+    if error.code in CONFLICT_CODES:
+        form.version.data = str(m.version)
+        changes = conflict_rows(
+            [
+                (form.minutes, m.minutes, form.minutes.data),
+                (form.decisions, m.decisions, form.decisions.data),
+            ]
+        )
+    return _render_meeting(m, form, status=400, changes=changes)
+
+
 
 
 def _render_meeting(
@@ -106,6 +145,7 @@ def _render_meeting(
     form: MinutesForm | None = None,
     forms: InviteForms | None = None,
     status: int = 200,
+    changes: list[tuple[str, str, str]] | None = None,
 ) -> ResponseReturnValue:
     guardian_form, staff_form, external_form = forms or _invite_forms(m)
     today = date.today()
@@ -126,6 +166,7 @@ def _render_meeting(
         profession_labels=PROFESSION_LABELS,
         may_manage=can(current_user, Action.MANAGE_PATHS, m),
         local_tz=LOCAL_TZ,
+        changes=changes or [],
     ), status
 
 
@@ -252,6 +293,8 @@ def withdraw(consent_id: int) -> ResponseReturnValue:
         record=lambda _none: audit.record(
             "consent.withdraw", "consent", consent.id, child_id=consent.child_id
         ),
-        success=_("Samtykket er trukket tilbage. Der deles ikke flere oplysninger på det."),
+        success=_(
+            "Samtykket er trukket tilbage. Der deles ikke flere oplysninger på baggrund af det."
+        ),
         redirect_to=here,
     )

@@ -1,20 +1,23 @@
-"""The offer catalogue (tilbudsviften) and the momentum view (open and overdue steps)."""
+"""The offer catalogue (tilbudsviften) and Frister og fremdrift (open and overdue steps; the
+endpoint keeps its old name, `momentum`, and its URL)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.paths import OfferForm
+from screening.children.models import Child
 from screening.core import audit, flow
 from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
-from screening.core.policy import Action, can, visible_institution_ids
+from screening.core.policy import Action, can, visible_children, visible_institution_ids
+from screening.paths import overview
 from screening.paths import services as svc
 from screening.paths.models import Offer
 from screening.paths.views.blueprint import bp
@@ -56,11 +59,53 @@ def offers(offer_id: int | None = None) -> ResponseReturnValue:
     )
 
 
+def _choice(name: str, allowed: set[int]) -> int | None:
+    """An id from the query string, only if it is one of the choices offered."""
+    value = request.args.get(name, "")
+    return int(value) if value.isdecimal() and len(value) < 12 and int(value) in allowed else None
+
+
 @bp.route("/momentum")
 def momentum() -> ResponseReturnValue:
+    """Frister og fremdrift: open and overdue steps, filtered, one page at a time."""
     require(Action.VIEW_MOMENTUM)
     ids = visible_institution_ids(current_user, Action.VIEW_MOMENTUM)
     today = date.today()
-    data = svc.momentum(ids, today)
-    audit.record("momentum.view", "app", count=len(data.steps))
-    return render_template("paths/momentum.html", momentum=data, today=today, lang=lang())
+    groups = overview.groups(ids)
+    coordinators = overview.coordinators(ids)
+    position = request.args.get("position", "")
+    filters = overview.Filters(
+        group_id=_choice("group", {g.id for g in groups}),
+        coordinator_id=_choice("coordinator", {u.id for u in coordinators}),
+        position=position if position in ("yellow", "red") else None,
+    )
+    page = request.args.get("page", "1")
+    data = overview.overview(
+        ids, today, filters, page=int(page) if page.isdecimal() and len(page) < 7 else 1
+    )
+    audit.record("momentum.view", "app", count=data.open_steps, page=data.page)
+    # Names only where the user may read the child by name (a coordinator: from the level
+    # where the municipal consultants take part); the others are counted, not named.
+    on_page = {s.path.child_id for s in data.steps} | {p.child_id for p, _days in data.stalled}
+    named = (
+        set(
+            db.session.scalars(
+                visible_children(current_user, Action.VIEW_PATHS)
+                .where(Child.id.in_(on_page))
+                .with_only_columns(Child.id)
+            )
+        )
+        if on_page
+        else set()
+    )
+    return render_template(
+        "paths/momentum.html",
+        momentum=data,
+        named=named,
+        unnamed=bool(on_page - named),
+        filters=filters,
+        groups=groups,
+        coordinators=coordinators,
+        today=today,
+        lang=lang(),
+    )

@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
+from forms.common import form_version
 from forms.paths import (
     PLAN_MAX_ACTIONS,
     CloseForm,
@@ -26,8 +27,11 @@ from forms.paths import (
 from screening.catalogue.services import templates_for
 from screening.core import audit, flow
 from screening.core.access import authorize, load
+from screening.core.errors import DomainError
+from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
+from screening.paths import books
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, StepKind
 from screening.paths.views.blueprint import bp
@@ -77,6 +81,16 @@ def render_path(
     ), status
 
 
+
+
+def _choice_label(field: Any, value: object) -> str:
+    return next((str(c.label) for c in field.choices if c.value == value), "")
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d-%m-%Y") if value else ""
+
+
 def _step_of(p: ActionPath, step_id: int, action: Action) -> ActionStep:
     step = load(ActionStep, step_id, action)
     if step.path_id != p.id:
@@ -120,8 +134,28 @@ def notify(path_id: int, step_id: int) -> ResponseReturnValue:
     form = NotifyForm(obj=existing)
     if request.method == "GET" and existing is None:
         form.decided_on.data = date.today()
+    if request.method == "GET":
+        form.version.data = str(existing.version if existing else 0)
 
     def page(error: object = None) -> ResponseReturnValue:
+        nonlocal existing
+        changes: list[tuple[str, str, str]] = []
+        if isinstance(error, DomainError) and error.code in CONFLICT_CODES:
+            existing = svc.notify_decision(step)  # what the other one saved
+            if existing is not None:
+                form.version.data = str(existing.version)
+                changes = conflict_rows(
+                    [
+                        (
+                            form.decision,
+                            _choice_label(form.decision, existing.decision.value),
+                            _choice_label(form.decision, form.decision.data),
+                        ),
+                        (form.reasoning, existing.reasoning, form.reasoning.data),
+                        (form.decided_on, _day(existing.decided_on), _day(form.decided_on.data)),
+                        (form.sent_on, _day(existing.sent_on), _day(form.sent_on.data)),
+                    ]
+                )
         audit.record("path.notify_open", "action_step", step.id, child_id=p.child_id)
         return render_template(
             "paths/notify.html",
@@ -129,6 +163,7 @@ def notify(path_id: int, step_id: int) -> ResponseReturnValue:
             step=step,
             form=form,
             decision=existing,
+            changes=changes,
             may_decide=can(current_user, Action.DECIDE_NOTIFY, p),
         ), (400 if form.errors or error is not None else 200)
 
@@ -146,6 +181,7 @@ def notify(path_id: int, step_id: int) -> ResponseReturnValue:
             decided_on=form.decided_on.data,
             sent_on=sent_on,
             sent_by=current_user if sent_on else None,
+            expected_version=form_version(form.version.data),
         ),
         record=lambda _row: audit.record(
             "path.notify_decision",
@@ -166,10 +202,15 @@ def set_coordinator(path_id: int) -> ResponseReturnValue:
     p = load(ActionPath, path_id, Action.MANAGE_PATHS)
     form = _coordinator_form(p, formdata=request.form)
     if not form.validate_on_submit():
-        flash(_("Vælg en tovholder og et eskaleringstrin."), "error")
+        flash(_("Vælg en tovholder og et niveau."), "error")
         return render_path(p, coordinator_form=form, status=400)
     return flow.perform(
-        lambda: svc.set_coordinator(p, form.coordinator_id.data, form.escalation_level.data),
+        lambda: svc.set_coordinator(
+            p,
+            form.coordinator_id.data,
+            form.escalation_level.data,
+            expected_version=form_version(form.version.data),
+        ),
         record=lambda _none: audit.record(
             "path.coordinator", "action_path", p.id, child_id=p.child_id, level=p.escalation_level
         ),
@@ -186,7 +227,7 @@ def follow_up(path_id: int) -> ResponseReturnValue:
         flash(_("Opfølgningen er ikke gemt: vælg dato og udvikling."), "error")
         return render_path(p, follow_up_form=form, status=400)
     return flow.perform(
-        lambda: svc.add_follow_up(
+        lambda: books.add_follow_up(
             p,
             current_user,
             held_on=form.held_on.data,
@@ -231,6 +272,8 @@ def plan(path_id: int) -> ResponseReturnValue:
         SelectChoice(o.id, _("%(name)s (trin %(step)d)", name=o.name, step=o.staircase_step))
         for o in offers
     ]
+    if request.method == "GET":
+        form.version.data = str(existing.version if existing else 0)
     if request.method == "GET" and existing is not None:
         form.offers.data = [o.id for o in existing.offers]
         for entry, item in zip(form.items, existing.items, strict=False):
@@ -241,11 +284,63 @@ def plan(path_id: int) -> ResponseReturnValue:
             )
     if form.is_submitted():
         authorize(p, Action.MANAGE_PATHS)
+
+    def plan_page(error: DomainError | None) -> ResponseReturnValue:
+        nonlocal existing
+        changes: list[tuple[str, str, str]] = []
+        if error is not None and error.code in CONFLICT_CODES:
+            existing = svc.plan_for(p)  # what the other one saved
+            if existing is not None:
+                form.version.data = str(existing.version)
+                typed_items = "\n".join(e.what.data.strip() for e in form.items if e.what.data)
+                changes = conflict_rows(
+                    [
+                        (form.resources, existing.resources, form.resources.data),
+                        (form.concerns, existing.concerns, form.concerns.data),
+                        (form.goals, existing.goals, form.goals.data),
+                        (
+                            form.parents_perspective,
+                            existing.parents_perspective,
+                            form.parents_perspective.data,
+                        ),
+                        (
+                            form.child_perspective,
+                            existing.child_perspective,
+                            form.child_perspective.data,
+                        ),
+                        (
+                            form.evaluation_on,
+                            _day(existing.evaluation_on),
+                            _day(form.evaluation_on.data),
+                        ),
+                        (
+                            form.items,
+                            "\n".join(i.what for i in existing.items),
+                            typed_items,
+                        ),
+                    ]
+                )
+        if request.method == "GET":
+            audit.record("plan.view", "action_path", p.id, child_id=p.child_id)
+        # Room for more actions: a few empty rows, up to the most a plan may have.
+        rows = min(len([e for e in form.items if e.what.data]) + 3, PLAN_MAX_ACTIONS)
+        while len(form.items) < rows:
+            form.items.append_entry()
+        return render_template(
+            "paths/plan.html",
+            path=p,
+            form=form,
+            plan=existing,
+            changes=changes,
+            may_manage=can(current_user, Action.MANAGE_PATHS, p),
+        ), (400 if form.is_submitted() else 200)
+
     if form.validate_on_submit():
         return flow.perform(
-            lambda: svc.save_plan(
+            lambda: books.save_plan(
                 p,
                 current_user,
+                date.today(),
                 resources=form.resources.data or "",
                 concerns=form.concerns.data or "",
                 goals=form.goals.data,
@@ -257,23 +352,13 @@ def plan(path_id: int) -> ResponseReturnValue:
                     for e in form.items
                 ],
                 offer_ids=form.offers.data,
+                expected_version=form_version(form.version.data),
             ),
             record=lambda saved: audit.record(
                 "plan.save", "action_plan", saved.id, child_id=p.child_id
             ),
             success=_("Handleplanen er gemt."),
             redirect_to=url_for("paths.plan", path_id=p.id),
+            failed=lambda error: plan_page(error),
         )
-    if request.method == "GET":
-        audit.record("plan.view", "action_path", p.id, child_id=p.child_id)
-    # Room for more actions: a few empty rows, up to the most a plan may have.
-    rows = min(len([e for e in form.items if e.what.data]) + 3, PLAN_MAX_ACTIONS)
-    while len(form.items) < rows:
-        form.items.append_entry()
-    return render_template(
-        "paths/plan.html",
-        path=p,
-        form=form,
-        plan=existing,
-        may_manage=can(current_user, Action.MANAGE_PATHS, p),
-    ), (400 if form.is_submitted() else 200)
+    return plan_page(None)

@@ -207,10 +207,15 @@ export async function queueAssessment(payload) {
   if (S.owner === owner) S.items = withItem(S.items, plan.item, plan.replaces);
 }
 
-/** `items` with `item` put in (in its place if it is there) and `replaces` taken out. */
+/** `items` with `item` put in (in its place if it is there) and `replaces` taken out. A
+    send attempt counted meanwhile is kept: that item may be on the server already. */
 function withItem(items, item, replaces) {
   S.itemsRevision += 1;
-  if (items.some((i) => i.id === item.id)) return items.map((i) => (i.id === item.id ? item : i));
+  const same = items.find((i) => i.id === item.id);
+  if (same) {
+    const kept = same.attempts > item.attempts ? { ...item, attempts: same.attempts } : item;
+    return items.map((i) => (i.id === item.id ? kept : i));
+  }
   return items.filter((i) => i.id !== replaces).concat([item]);
 }
 

@@ -14,7 +14,7 @@
 import { channel } from "./channel.js";
 import { $, flash, root, t } from "./dom.js";
 import { fillCategories, openAssessment, openObservation, queueAssessment, saveAssessment, saveObservation } from "./forms.js";
-import { packExpired } from "./outbox.js";
+import { packExpired, pendingItems } from "./outbox.js";
 import { S } from "./state.js";
 import { closeDatabase } from "./store.js";
 import { boot, changePin, choosePin, discardItem, downloadPack, exportItems, lockKeepingForm, unlockWithPin } from "./session.js";
@@ -100,7 +100,11 @@ function start() {
 
   // Whatever waits is tried at once when the network returns and when the app comes into
   // view (a tablet picked up again); else on the retry schedule (sync.js).
-  window.addEventListener("online", () => { if (S.key) { renderSyncBar(); syncSoon(); } });
+  window.addEventListener("online", () => {
+    // A failure seen while the browser had no connection says nothing about the server now.
+    if (S.outcome === "unreachable" && !pendingItems(S.items).length) S.outcome = null;
+    if (S.key) { renderSyncBar(); syncSoon(); }
+  });
   window.addEventListener("offline", () => { if (S.key) renderSyncBar(); });
   window.addEventListener("focus", () => syncSoon());
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") syncSoon(); });

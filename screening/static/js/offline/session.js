@@ -10,11 +10,11 @@ import { importDataKey, unwrapKey, wrapKey } from "./crypto.js";
 import { $, flash, h, t } from "./dom.js";
 import { storageErrorKey } from "./errors.js";
 import { queueAssessment, readAssessment } from "./forms.js";
-import { exportBody, pendingItems } from "./outbox.js";
+import { exportBody } from "./outbox.js";
 import { isCurrent, S, Stopped } from "./state.js";
 import { deleteItems, keyRow, putKeyRow, writePack, writeState } from "./store.js";
-import { noteUnreachable, syncNow } from "./sync.js";
-import { localDate } from "./text.js";
+import { needsTry, noteUnreachable, syncNow } from "./sync.js";
+import { localDate, plural } from "./text.js";
 import { loadUserData } from "./userdata.js";
 import { chosenPackGroups, clearPage, render, show, showLock } from "./views.js";
 
@@ -29,8 +29,9 @@ export async function unlocked(user, key) {
   if (navigator.storage && navigator.storage.persisted) {
     navigator.storage.persisted().then((yes) => { S.persisted = yes; render(); });
   }
-  // Also with open conflicts only: the sync learns which of them were settled meanwhile.
-  if (pendingItems(S.items).length || S.local.conflicts.length) syncNow();
+  // Also with open conflicts only (the sync learns which of them were settled meanwhile),
+  // and after a failed try at start (it shows whether the server is back).
+  if (needsTry() || S.local.conflicts.length) syncNow();
 }
 
 export function lock(message) {
@@ -94,7 +95,7 @@ export async function unlockWithPin(event) {
   if (!chosen) return;
   const wait = Math.ceil((S.pinBlockedUntil - Date.now()) / 1000);
   if (wait > 0) {
-    error.textContent = t("too_many_pins", { s: wait });
+    error.textContent = plural(t, "too_many_pins", wait);
     error.hidden = false;
     return;
   }
@@ -184,7 +185,7 @@ export async function downloadPack() {
     S.pack = pack;
     S.local.packExpiredAt = null;
     S.local.stale = {}; // the new pack has the server's current version of everything
-    flash(t("pack_loaded", { n: S.pack.children.length }));
+    flash(plural(t, "pack_loaded", S.pack.children.length));
     writeState(owner, S.local).catch(() => {});
     if (navigator.storage && navigator.storage.persist) S.persisted = await navigator.storage.persist();
   } catch (error) {

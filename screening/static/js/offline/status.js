@@ -37,8 +37,9 @@ export function failuresAfter(failures, outcome) {
 
 /** What the last try came to, as kept by sync.js: "ok", "unreachable" (no answer: no
     connection to the server, or the time limit passed), "server_error" (an error answer),
-    or null (not tried yet). */
-export const OUTCOMES = ["ok", "unreachable", "server_error"];
+    "device_error" (the device's storage failed; the sync bar's error line says what to
+    do), or null (not tried yet). */
+export const OUTCOMES = ["ok", "unreachable", "server_error", "device_error"];
 
 /** The state the sync bar shows, from the facts: {kind, lastTry, nextTry}. Kinds, first
     match wins:

@@ -10,6 +10,7 @@
 import { fetchConflicts, fetchSession, NetworkError, postSync } from "./api.js";
 import { announceChange } from "./channel.js";
 import { root, t } from "./dom.js";
+import { storageErrorKey } from "./errors.js";
 import { applyAnswers, mergeConflicts, nextBatch, pendingItems, staleAfterConflicts, wireItem } from "./outbox.js";
 import { checkOwner, isCurrent, S, Stopped } from "./state.js";
 import { failuresAfter, retryDelay, retrySchedule } from "./status.js";
@@ -23,13 +24,19 @@ const SCHEDULE = retrySchedule(root && root.dataset.retryMinSeconds, root && roo
 
 let retryTimer = null;
 
-/** After a try: while anything of the unlocked user waits (also while the queue is paused
-    for a sign-in), the next try is planned (status.js: later after each error answer in a
-    row); else none. */
+/** Whether a try is due: something of the unlocked user waits (also while the queue is
+    paused for a sign-in), or the last try failed (the sync bar says so until a try shows
+    the server is back, so it is tried again even with nothing waiting). */
+export function needsTry() {
+  return !!S.key && (pendingItems(S.items).length > 0 || S.outcome === "unreachable" || S.outcome === "server_error");
+}
+
+/** After a try: while a try is due, the next one is planned (status.js: later after each
+    error answer in a row); else none. */
 function planNextTry() {
   clearTimeout(retryTimer);
   retryTimer = null;
-  if (!S.key || !pendingItems(S.items).length) {
+  if (!needsTry()) {
     S.nextTry = null;
     return;
   }
@@ -37,14 +44,14 @@ function planNextTry() {
   S.nextTry = Date.now() + delay;
   retryTimer = setTimeout(() => {
     retryTimer = null;
-    if (S.key && pendingItems(S.items).length) syncNow();
+    if (needsTry()) syncNow();
   }, delay);
 }
 
-/** Tries at once when anything waits: after a save, when the network returns, when the app
+/** Tries at once when a try is due: after a save, when the network returns, when the app
     comes into view. The retry schedule starts again from its first interval. */
 export function syncSoon() {
-  if (!S.key || S.syncing || !pendingItems(S.items).length) return;
+  if (S.syncing || !needsTry()) return;
   S.failures = 0;
   syncNow();
 }
@@ -86,9 +93,13 @@ export async function syncNow() {
       if (error instanceof NetworkError) {
         outcome = "unreachable";
         S.error = t("error_network");
+      } else if (error && error.name === "SyntaxError") {
+        outcome = "server_error"; // an answer that is not the API's JSON
+        S.error = t("error_server", { code: "JSON" });
       } else {
-        outcome = "server_error";
-        S.error = String(error && error.message ? error.message : error);
+        // The device's storage failed (the DOMException's name says how): the app's advice.
+        outcome = "device_error";
+        S.error = t(storageErrorKey(error));
       }
       await writeState(owner, { ...ctx.local, lastError: S.error }).catch(() => {});
     }

@@ -13,6 +13,12 @@ export function makeTranslator(strings) {
   };
 }
 
+/** A count in words: the text `key + "_one"` for 1, else `key + "_many"` (the page makes
+    both with ngettext, so each language has its own forms), with {n} filled in. */
+export function plural(t, key, n, values) {
+  return t(key + (n === 1 ? "_one" : "_many"), { ...values, n });
+}
+
 /** A {da, en} pair from the pack in the chosen language (Danish when English is missing). */
 export function label(pair, lang) {
   if (!pair) return "";
@@ -46,9 +52,12 @@ export function ageInMonths(birth, on) {
   return (d.getFullYear() - b.getFullYear()) * 12 + d.getMonth() - b.getMonth() - (d.getDate() < b.getDate() ? 1 : 0);
 }
 
-/** "14 mdr." under two years, else "3 år og 2 mdr.", in the translator's language. */
+/** "1 md." or "14 mdr." under two years, else "3 år" or "3 år og 2 mdr.", in the
+    translator's language. */
 export function ageText(t, birth, on) {
   const months = ageInMonths(birth, on);
-  if (months < 24) return t("age_months", { n: months });
-  return t("age_years", { y: Math.floor(months / 12), m: months % 12 });
+  if (months < 24) return plural(t, "age_months", months);
+  const years = Math.floor(months / 12);
+  if (months % 12 === 0) return t("age_years", { y: years });
+  return plural(t, "age_years_months", months % 12, { y: years });
 }

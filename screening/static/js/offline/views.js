@@ -13,6 +13,7 @@ import { S } from "./state.js";
 import { STATUS_TEXT as SYNC_TEXT, syncStatus } from "./status.js";
 import { clockFormatter } from "./text.js";
 import { knownUsers } from "./store.js";
+import { plural } from "./text.js";
 
 const STATUS_TEXT = {
   invalid: "status_invalid",
@@ -45,9 +46,27 @@ export function show(name) {
   $("sync-bar").hidden = !unlockedNow;
   $("account-tools").hidden = !unlockedNow;
   $("account-name").textContent = unlockedNow ? S.user.name : "";
+  drawMenu();
   // In the next frame, after the caller has drawn the view: scrolling now would force a
   // layout of the whole page twice.
   requestAnimationFrame(() => window.scrollTo(0, 0));
+}
+
+/** The main menu of the user signed in online (from /api/session; the page itself is the
+    same for everyone). Hidden while nobody is signed in online. */
+let drawnMenu = null;
+export function drawMenu() {
+  const menu = (S.session && S.session.menu) || [];
+  $("main-menu").hidden = menu.length === 0;
+  const key = JSON.stringify(menu);
+  if (key === drawnMenu) return;
+  drawnMenu = key;
+  const list = $("main-menu-list");
+  list.textContent = "";
+  for (const item of menu) {
+    const here = item.endpoint === "offline.app_page" ? "page" : null;
+    list.appendChild(h("li", {}, h("a", { href: item.href, "aria-current": here, text: item.label })));
+  }
 }
 
 export async function showLock(message) {
@@ -149,12 +168,12 @@ export function renderSyncBar() {
     : "";
   const count = $("queue-count");
   count.dataset.count = String(n);
-  count.textContent = n === 0 ? t("waiting_none") : n === 1 ? t("waiting_one") : t("waiting_many", { n });
+  count.textContent = n === 0 ? t("waiting_none") : plural(t, "waiting", n);
   $("last-sync").textContent = S.local.lastSync ? t("last_sync", { when: formatTime(S.local.lastSync) }) : t("never_synced");
   $("sync-message").textContent = S.syncing ? t("sending") : S.message;
   const invalid = invalidItems(S.items).length;
-  let error = S.error || (invalid ? t("invalid_some", { n: invalid }) : "");
-  if (S.owner && S.owner.unreadable) error = (error ? error + " " : "") + t("unreadable", { n: S.owner.unreadable });
+  let error = S.error || (invalid ? plural(t, "invalid_some", invalid) : "");
+  if (S.owner && S.owner.unreadable) error = (error ? error + " " : "") + plural(t, "unreadable", S.owner.unreadable);
   $("sync-error").textContent = error;
   $("sync-error").hidden = !error;
   // Not while a form is open: following the link would leave what was typed.

@@ -1,0 +1,120 @@
+"""The screen texts follow the shared wording review (LANGUAGE.md): its "wrong" phrasings
+are defects and appear nowhere in the source of a screen, and the legal wording of the
+duty-to-notify page is the corrected one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.core.extensions import db
+from screening.documents.queries import age_text
+from screening.paths import services as paths
+
+from .paths.test_paths import agree, step
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [
+    *sorted((ROOT / "templates").rglob("*.html")),
+    *sorted((ROOT / "forms").rglob("*.py")),
+    *sorted(p for p in (ROOT / "screening").rglob("*.py")),
+    *sorted((ROOT / "screening" / "static" / "js").rglob("*.js")),
+]
+
+# (wrong phrasing, why) from the review; the corrected text is on the screen instead.
+WRONG = [
+    ("underskriver underretningen", "the duty to notify is personal, not the leader's alone"),
+    ("Lav den helst sammen med forældrene", "parents are not involved first if abuse is suspected"),
+    ("§ 133 (underretning)", "§ 133 is no basis for sharing with PPR"),
+    ("kan få indsigt i alt", "there are exceptions to the parents' access"),
+    ("Skriv datoen, underretningen blev sendt", "ungrammatical"),
+    ("genindlæs siden og prøv igen", "comma before og with a new subject"),
+    ("Det du skrev er ikke gemt", "commas around the relative clause"),
+    ("mest bekymrede", "a position is not bekymret: mest alvorlige"),
+    ("Markeres med «", "the flag's key, and «» is not Danish"),
+    ("_('Momentum')", "internal English word: Frister og fremdrift"),
+    ("Regelsæt: %(key)s", "the rule set's internal key"),
+    ("Ingen regler gav anledning", "staff see no rules"),
+    ("Lederen er orienteret", "a state, not a task: Orienter lederen"),
+    ("'1 venter på at blive sendt'", "a count without its noun"),
+    ("%(n)s børn.', n=", "a count that does not agree with its number"),
+    ("'%(n)s mdr.', n=", "mdr. is plural only"),
+    ("åbne eller afsluttede vurderingsrunder", "rounds are lukket, not afsluttet"),
+    ("Registrér", "imperatives without accent: Registrer"),
+    ("Vurdér", "imperatives without accent: Vurder"),
+    ("Markér", "imperatives without accent: Marker"),
+    ("runde — forældrene", "the dash is ' – ', and here a new sentence"),
+    # "Confusing" in the review, fixed too.
+    ("Eskaleringstrin", "trin means the path's steps: niveau"),
+    ("eskaleret til rød med de nye trin", "jargon"),
+    ("Markeres til eskalering", "jargon"),
+    ("Handleplaner vælger", "personification"),
+    ("oprettes som planlagt", "reads as 'as planned'"),
+    ("Du følger ingen af rundens", "unclear"),
+    ("Samtykke i dag for hver fagperson", "unclear"),
+    ("flere oplysninger på det.", "unidiomatic"),
+    ("Det kan altid trækkes tilbage", "no clear subject; joint custody unsaid"),
+    ("Vurdering ved %(name)s", "misreadable: Vurderet af"),
+    ("Browseren har lovet", "literal translation"),
+    ("Ingen valgt: alle", "telegraphic"),
+    ("Eksportér ikke-sendte", "accent and jargon"),
+    ("kan ikke findes igen", "kan ikke gendannes"),
+    ("_('Værre')", "Dårligere"),
+    ("Område') }}</label>", "the offline form uses the online labels (Kategori)"),
+]
+
+
+@pytest.mark.parametrize(("phrase", "why"), WRONG)
+def test_no_screen_text_says_what_the_review_calls_wrong(phrase, why):
+    found = [str(p.relative_to(ROOT)) for p in SOURCES if phrase in p.read_text(encoding="utf-8")]
+    assert found == [], f"{phrase!r} ({why})"
+
+
+def test_the_duty_to_notify_page_says_the_duty_is_personal(browser, new_browser, world):
+    _, path = agree(world, "red")
+    url = f"/paths/{path.id}/steps/{step(path, 'notify_assessment').id}/notify"
+    browser.login("leder@example.dk")
+    html = browser.get(url).get_data(as_text=True)
+    assert "underretningspligten er personlig" in html
+    assert "men ikke hvis der er mistanke om vold eller overgreb i familien" in html
+    assert "eller har været udsat for overgreb" in html
+    assert "om barnet er i fare og har brug for akut hjælp" in html
+    educator = new_browser()
+    educator.login("edu1@example.dk")
+    html = educator.get(url).get_data(as_text=True)
+    assert "Er du uenig i lederens vurdering, har du stadig selv pligt til at underrette." in html
+
+
+def test_the_legal_basis_example_is_not_the_duty_to_notify(browser, world):
+    _, path = agree(world, "red")
+    m = paths.create_meeting(
+        path,
+        world["leader"],
+        kind="cross_disciplinary",
+        starts_at=path.created_at,
+        place="Mødelokalet",
+        purpose="Trivsel",
+        agenda="",
+    )
+    db.session.commit()
+    browser.login("leder@example.dk")
+    html = browser.get(f"/meetings/{m.id}").get_data(as_text=True)
+    assert "Skriv den præcise hjemmel" in html
+    assert "§ 133 (underretning)" not in html
+    assert "Forældrene har som udgangspunkt ret til at se det" in html
+
+
+@pytest.mark.parametrize(
+    ("months", "text"),
+    [
+        (1, "1 md."),
+        (2, "2 mdr."),
+        (0, "0 mdr."),
+        (36, "3 år"),
+        (49, "4 år og 1 md."),
+        (50, "4 år og 2 mdr."),
+    ],
+)
+def test_ages_in_letters_agree_with_their_number(months, text):
+    assert age_text(months) == text
