@@ -629,17 +629,37 @@ def round_group_counts(round_: ScreeningRound, groups: list[Group]) -> list[Grou
 
 def next_child(round_: ScreeningRound, child: Child, user: User) -> Child | None:
     """The next child in the same group (alphabetical, wrapping) the user has not submitted
-    an assessment for in this round and who is covered by the round."""
+    an assessment for in this round and who is covered by the round — as `group_progress`
+    orders and filters them, but in SQL: the round's age bands and one query returning at
+    most one child, whatever the size of the group."""
     group = child.current_group
     if group is None:
         return None
-    progress = group_progress(round_, [group], user)[0].eligible
-    ids = [c.child.id for c in progress]
-    if child.id not in ids:
-        return None
-    start_at = ids.index(child.id)
-    ordered = progress[start_at + 1 :] + progress[:start_at]
-    return next((c.child for c in ordered if c.own_status != AssessmentStatus.SUBMITTED), None)
+    members = round_members(round_, [group])
+    name = (Child.first_name, Child.last_name, Child.id)
+    here = (child.first_name, child.last_name, child.id)
+    after = sa.tuple_(*name) > sa.tuple_(*here)
+    submitted = sa.exists().where(
+        Assessment.round_id == round_.id,
+        Assessment.child_id == Child.id,
+        Assessment.assessor_id == user.id,
+        Assessment.status == AssessmentStatus.SUBMITTED,
+    )
+    return db.session.scalar(
+        sa.select(Child)
+        .join(members, members.c.child_id == Child.id)
+        .where(
+            Child.id != child.id,
+            ~submitted,
+            # The child itself must be one the round covers, as before.
+            sa.select(members.c.child_id)
+            .where(members.c.child_id == child.id)
+            .correlate(None)
+            .exists(),
+        )
+        .order_by(sa.case((after, 0), else_=1), *name)
+        .limit(1)
+    )
 
 
 # Observations -------------------------------------------------------------------------

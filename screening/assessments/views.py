@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager, joinedload
 from wtforms import SelectChoice
 
 from forms.assessments import (
@@ -42,6 +43,7 @@ from screening.core.policy import (
     can,
     may_assess_with,
     observation_sources,
+    readable_assessments,
     writable_observation_sources,
 )
 from screening.org.models import Group, Institution
@@ -499,25 +501,39 @@ def timeline(child_id: int) -> ResponseReturnValue:
     catalogue = load_observation_categories()
     events: list[tuple[str, date, Assessment | JointAssessment | ChildObservation]] = []
     joints: Sequence[JointAssessment] = []
+    # A fixed number of queries however many rounds the child has: permissions decided
+    # for all the assessments at once, rounds and people joined in (only what is shown:
+    # a person's roles and institutions are not loaded for their name).
     if can(current_user, Action.VIEW_ASSESSMENTS, child):
         joints = db.session.scalars(
             sa.select(JointAssessment)
             .join(ScreeningRound)
             .where(JointAssessment.child_id == child.id)
+            .options(
+                contains_eager(JointAssessment.round),
+                joinedload(JointAssessment.decided_by).lazyload("*"),
+            )
             .order_by(ScreeningRound.reference_date)
         ).all()
         for j in joints:
             events.append(("joint", j.decided_at.date(), j))
         assessments = db.session.scalars(
-            sa.select(Assessment).where(Assessment.child_id == child.id)
+            sa.select(Assessment)
+            .where(Assessment.child_id == child.id)
+            .options(
+                joinedload(Assessment.round).lazyload("*"),
+                joinedload(Assessment.assessor).lazyload("*"),
+            )
         ).all()
-        for a in assessments:
-            if can(current_user, Action.VIEW_ASSESSMENTS, a) and (
-                a.submitted or a.assessor_id == current_user.id
-            ):
+        for a in readable_assessments(current_user, child, assessments):
+            if a.submitted or a.assessor_id == current_user.id:
                 events.append(("assessment", (a.submitted_at or a.updated_at).date(), a))
     sources = observation_sources(current_user, child)
-    stmt = sa.select(ChildObservation).where(ChildObservation.child_id == child.id)
+    stmt = (
+        sa.select(ChildObservation)
+        .where(ChildObservation.child_id == child.id)
+        .options(joinedload(ChildObservation.author).lazyload("*"))
+    )
     if sources is not None:
         stmt = stmt.where(ChildObservation.source.in_(sources))
     for obs in db.session.scalars(stmt):
@@ -529,6 +545,7 @@ def timeline(child_id: int) -> ResponseReturnValue:
         child=child,
         events=events,
         chart=_chart(joints),
+        records_joint=can(current_user, Action.RECORD_JOINT, child),
         catalogue=catalogue,
         lang=lang(),
     )

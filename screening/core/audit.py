@@ -1,5 +1,5 @@
 """The one audit writer: every read and change of child data, and every refusal, is written
-through `record` or `refused`.
+through `record`, `record_many` or `refused`.
 
 Successful actions are written in the request's own transaction, so they commit (or roll
 back) with the change they describe. Refusals are kept aside and written when the request
@@ -10,11 +10,14 @@ the session at once. Each event carries the signed-in user and the client addres
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import g, has_request_context, request
 from flask_login import current_user
 
+from screening.core.db import utcnow
 from screening.core.extensions import db
 from screening.core.models import AuditEvent, Outcome
 
@@ -55,6 +58,36 @@ def record(
 ) -> None:
     """Record a successful read or change, in the current transaction."""
     db.session.add(_event(action, object_type, object_id, child_id, Outcome.OK, details))
+
+
+def record_many(
+    action: str,
+    object_type: str,
+    objects: Iterable[tuple[int | None, int | None]],
+    **details: Any,
+) -> int:
+    """Record one successful read or change per `(object_id, child_id)`, in the current
+    transaction, as one bulk INSERT (an offline pack for a whole municipality is 20,000
+    rows). The same events `record` would write; returns how many."""
+    base = _event(action, object_type, None, None, Outcome.OK, details)
+    now = utcnow()
+    rows = [
+        {
+            "occurred_at": now,
+            "user_id": base.user_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "child_id": child_id,
+            "outcome": Outcome.OK,
+            "remote_addr": base.remote_addr,
+            "details": details,
+        }
+        for object_id, child_id in objects
+    ]
+    if rows:
+        db.session.execute(sa.insert(AuditEvent), rows)
+    return len(rows)
 
 
 def refused(

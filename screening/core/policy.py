@@ -24,6 +24,7 @@ Roles (DOMAIN.md) and what they are granted:
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -470,6 +471,51 @@ def _can_assessment(user: User, action: Action, assessment: Assessment) -> bool:
         )
         is not None
     )
+
+
+def readable_assessments(
+    user: User, child: Child, assessments: Sequence[Assessment]
+) -> list[Assessment]:
+    """The assessments of `child` the user may read: `can(user, VIEW_ASSESSMENTS, a)` for
+    each, as `_can_assessment` decides it, but with a fixed number of queries however many
+    rounds the child has (the child's timeline lists them all)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return []
+    own_view = can(user, Action.VIEW_CHILD, child)
+    if not can(user, Action.VIEW_ASSESSMENTS, child):
+        return [a for a in assessments if a.assessor_id == user.id and own_view]
+    every = _global(user, Action.VIEW_ASSESSMENTS) or (
+        user.has_role(*FIGURES_ONLY_ROLES) and _coordinator_named(user, child)
+    )
+    own: dict[int, AssessmentStatus] = {}
+    joint_rounds: set[int] = set()
+    records_joint = False
+    if not every:
+        rows = db.session.execute(
+            sa.select(Assessment.round_id, Assessment.status).where(
+                Assessment.child_id == child.id, Assessment.assessor_id == user.id
+            )
+        )
+        own = {round_id: status for round_id, status in rows}  # noqa: C416 (Row, not tuple)
+        records_joint = can(user, Action.RECORD_JOINT, child)
+        joint_rounds = set(
+            db.session.scalars(
+                sa.select(JointAssessment.round_id).where(JointAssessment.child_id == child.id)
+            )
+        )
+
+    def readable(a: Assessment) -> bool:
+        if a.assessor_id == user.id:
+            return own_view
+        if a.status != AssessmentStatus.SUBMITTED:
+            return False
+        if every:
+            return True
+        if a.round_id in own:
+            return own[a.round_id] == AssessmentStatus.SUBMITTED
+        return records_joint or a.round_id in joint_rounds
+
+    return [a for a in assessments if a.child_id == child.id and readable(a)]
 
 
 def observation_sources(user: User, child: Child) -> frozenset[ObservationSourceValue] | None:

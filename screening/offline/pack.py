@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from screening.accounts.models import User
 from screening.assessments.models import Assessment, AssessmentStatus
 from screening.catalogue.models import InstrumentVersion
-from screening.catalogue.services import compiled_instrument, instrument_for
+from screening.catalogue.services import compiled_instrument, round_bands
 from screening.children.models import Child, GroupMembership
 from screening.classifier import load_observation_categories
 from screening.core.db import utcnow
@@ -173,7 +173,9 @@ def _pack_rounds(
     }
     out = []
     for round_ in rounds:
-        by_months: dict[int, InstrumentVersion | None] = {}
+        # The round's instruments as birth-date ranges: one query per round, not one per
+        # age (or child); each child is placed by comparing its birth date.
+        bands = round_bands(round_)
         entries = []
         for child, group in rows:
             if not round_.covers(group.institution_id) or not can(user, Action.ASSESS, child):
@@ -183,10 +185,9 @@ def _pack_rounds(
             if mine is not None:
                 row = mine.instrument
             else:
-                months = child.age_in_months(round_.reference_date)
-                if months not in by_months:
-                    by_months[months] = instrument_for(round_, months)
-                row = by_months[months]
+                born = child.birth_date
+                band = next((b for b in bands if b.born_after < born <= b.born_by), None)
+                row = band.instrument if band is not None else None
             if row is None or not may_assess_with(user, row.max_months):
                 continue
             instruments[row.id] = row
