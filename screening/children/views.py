@@ -48,6 +48,7 @@ from screening.core.policy import (
 from screening.documents.queries import letterhead
 from screening.org.models import Group, Institution
 from screening.paths.services import active_consents, open_path_for
+from screening.reminders import services as reminders
 from screening.rounds.models import RoundStatus, ScreeningRound
 from screening.rounds.services import open_rounds_for
 
@@ -98,7 +99,15 @@ def _home() -> ResponseReturnValue:
         drafts=len(data.drafts),
         meetings=len(data.meetings),
     )
-    return render_template("children/home.html", home=data, statuses=homes.STATUSES, today=today)
+    # The reminders not yet read (a count per day, no child named), on top of the page.
+    unread = [n for n in reminders.recent(int(current_user.id), limit=3) if not n.read_at]
+    return render_template(
+        "children/home.html",
+        home=data,
+        statuses=homes.STATUSES,
+        today=today,
+        notifications=unread,
+    )
 
 
 # What each list of the home page is, for its heading.

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from screening.core.extensions import db, mail
 from screening.models import ActionPath, ActionStep, Municipality, Notification
-from screening.paths.rules import add_working_days
+from screening.paths.workdays import add_working_days
 from screening.reminders import services as svc
 from screening.reminders import tasks
 
@@ -27,8 +27,10 @@ def due_steps(world):
     _, path = agree(world, "red")
     path.coordinator_id = world["edu1"].id
     db.session.add(Municipality(name="K", escalate_after_working_days=5))
-    steps = db.session.scalars(
-        sa.select(ActionStep).where(ActionStep.path_id == path.id).order_by(ActionStep.id)
+    steps = db.session.scalars(  # the open ones ("Orienter lederen" is done at once)
+        sa.select(ActionStep)
+        .where(ActionStep.path_id == path.id, ActionStep.done_on.is_(None))
+        .order_by(ActionStep.id)
     ).all()
     assert len(steps) >= 4
     for step in steps:
@@ -78,7 +80,15 @@ def test_badge_and_list_name_no_child(browser, new_browser, world, due_steps):
     assert "Du har 2 opgaver, der er overskredet." in home
     assert "Du har 1 opgave med frist inden for to arbejdsdage." in home
     assert world["older"].first_name not in home.split("<main", 1)[-1]
+    # The home page ("I dag") shows the unread reminder on top, with no child named.
+    start = browser.get("/").get_data(as_text=True).split("<main", 1)[-1]
+    assert "Du har 2 opgaver, der er overskredet." in start
+    assert world["older"].first_name not in start.split("notifications-title", 1)[-1].split(
+        "</section>", 1
+    )[0]
     browser.submit("/notifications/read", {}, page="/notifications")
+    after = browser.get("/").get_data(as_text=True)
+    assert "Du har 2 opgaver, der er overskredet." not in after  # read: gone from the home
     assert "Påmindelser (1)" not in browser.get("/notifications").get_data(as_text=True)
     leader = new_browser()
     leader.login("leder@example.dk")
