@@ -843,7 +843,9 @@ def test_an_expired_pack_is_explained_and_nothing_waiting_is_lost(
     assert errors == []
 
 
-def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(context, server, setup):
+def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(
+    context, server, setup
+):
     from screening.assessments import services as svc
 
     page = context.new_page()
@@ -865,11 +867,8 @@ def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(cont
     svc.save(
         a,
         svc.AssessmentInput(
-            answers=dict(a.answers),
-            resources="",
-            concerns="Kontorets tekst",
-            justification="",
-            vulnerability=None,
+            answers=dict(a.answers), resources="", concerns="Kontorets tekst",
+            justification="", vulnerability=None,
         ),
         submit=False,
     )

@@ -23,17 +23,16 @@ def red_child(world):
     kid.guardian_links.append(
         ChildGuardian(guardian=f.guardian(name="Mette Østergaard"), has_custody=True)
     )
-    a = svc.start(world["round"], kid, world["edu1"], svc.instrument_for_child(world["round"], kid))
-    svc.save(
-        a,
-        svc.AssessmentInput(answers={"emo-r1": True}, justification="Bange ved afhentning."),
-        submit=True,
-    )
+    a = svc.start(world["round"], kid, world["edu1"],
+                  svc.instrument_for_child(world["round"], kid))
+    svc.save(a, svc.AssessmentInput(answers={"emo-r1": True}, justification="Bange ved "
+                                    "afhentning."), submit=True)
     db.session.commit()
     return kid
 
 
-def test_red_position_through_a_meeting_and_an_action_plan(tablet, live_server, world, red_child):
+def test_red_position_through_a_meeting_and_an_action_plan(tablet, live_server, world,
+                                                           red_child):
     page = tablet
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
