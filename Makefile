@@ -31,13 +31,14 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o screening/translations/messages.pot .
 	$(BIN)/pybabel update -i screening/translations/messages.pot -d screening/translations
 
-# Debian packages the tests drive: chromium (browser tests), pdftoppm (PDF pages to PNG) and
-# node (the offline app's JavaScript unit tests).
+# Debian packages the tests drive: chromium (browser tests), pdftoppm (PDF pages to PNG),
+# node (the offline app's JavaScript unit tests) and java (the W3C HTML checker, vnu.jar).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing"; \
 	  $(SUDO) apt-get install -y -q $$missing >/dev/null 2>&1 || \

@@ -459,7 +459,8 @@ def new_observation(child_id: int) -> ResponseReturnValue:
     chosen = (
         form.source.data if form.source.data in {s.value for s in sources} else (sources[0].value)
     )
-    form.category.choices = [
+    # The empty first option: "nothing chosen" is refused at the field, never a default.
+    form.category.choices = [SelectChoice("", _("Vælg …"))] + [
         SelectChoice(
             c.key, c.title.get(language), optgroup=catalogue.sources[s.value].title.get(language)
         )

@@ -65,6 +65,7 @@ MENU = (
     MenuItem("accounts.users", _l("Brugere"), ("accounts.user",), (Action.MANAGE_USERS,)),
     MenuItem("org.roster", _l("Børneliste"), (), (Action.IMPORT_ROSTER,)),
     MenuItem("org.settings", _l("Indstillinger"), (), (Action.MANAGE_SETTINGS,)),
+    MenuItem("reminders.notifications", _l("Påmindelser")),
     MenuItem("accounts.change_password", _l("Skift adgangskode")),
 )
 

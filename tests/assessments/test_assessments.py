@@ -3,6 +3,7 @@ independent and joint assessments, observations, progress and the audit trail.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -457,6 +458,28 @@ def test_observation_form_errors(browser, world):
         },
     )
     assert r.status_code == 400  # educators cannot write as dental staff
+    assert db.session.scalar(sa.select(sa.func.count(ChildObservation.id))) == 0
+
+
+def test_observation_category_must_be_chosen(browser, world):
+    """The category select starts with an empty option, so a user who picks nothing is told
+    so at the field instead of saving the first category by accident."""
+    browser.login("edu1@example.dk")
+    url = f"/children/{world['older'].id}/observations/new"
+    html = browser.get(url).get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="category"[^>]*>\s*<option([^>]*)>', html)
+    assert select
+    assert 'value=""' in select.group(1)
+    r = browser.submit(
+        url,
+        {"observed_on": TODAY.isoformat(), "source": "daycare", "category": "", "level": "2"},
+    )
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="([^"]+)">(.*?)</p>', html, re.S)
+    assert error
+    assert "category" in error.group(1)
+    assert "Vælg en kategori." in error.group(2)
     assert db.session.scalar(sa.select(sa.func.count(ChildObservation.id))) == 0
 
 

@@ -9,10 +9,7 @@ and follows the links it is shown, from the start page outwards, visiting each k
 
 from __future__ import annotations
 
-import re
-from collections import deque
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -20,28 +17,10 @@ from screening import demo
 from screening.core.extensions import db
 from tests.assessments.test_assessments import TODAY
 
-from .pages import LoginPage
+from .crawl import ROLES, crawl
 
 pytestmark = pytest.mark.browser
 
-ROLES = (
-    "paedagog@demo.dk",
-    "leder@demo.dk",
-    "sundhedsplejerske@demo.dk",
-    "tandpleje@demo.dk",
-    "koordinator@demo.dk",
-    "ppr@demo.dk",
-    "socialraadgiver@demo.dk",
-    "admin@demo.dk",
-)
-MAX_PAGES_PER_ROLE = 40
-
-# Links that are not pages: files, the sign-out, the language switch, the service worker.
-NOT_A_PAGE = re.compile(
-    r"(\.pdf|\.csv|\.xlsx|\.zip|/download|/export|/logout|/language|/sw\.js|"
-    r"/manifest|/static/|/healthz)",
-    re.IGNORECASE,
-)
 WCAG_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": [*sorted(WCAG_TAGS), "best-practice"]},
@@ -52,13 +31,6 @@ AXE_OPTIONS = {
 # button is its label too; a link inside a sentence is exempt (WCAG 2.5.8 "inline"), and so
 # are elements that are not shown.
 SMALL_TARGETS = (Path(__file__).parent / "small_targets.js").read_text(encoding="utf-8")
-
-
-def kind_of(url: str) -> str:
-    """A page's kind: its path with every number replaced, and its query's keys."""
-    parts = urlsplit(url)
-    keys = sorted(k.split("=")[0] for k in parts.query.split("&") if k)
-    return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(keys) if keys else "")
 
 
 def serious(violation: dict) -> bool:
@@ -86,32 +58,15 @@ def test_every_page_of_every_role_passes_axe_and_has_large_targets(
         )
         page = context.new_page()
         try:
-            LoginPage(page, live_server).open().sign_in(email, demo.DEMO_PASSWORD)
-            queue, seen = deque([page.url]), {kind_of(page.url)}
             visited = 0
-            while queue and visited < MAX_PAGES_PER_ROLE:
-                url = queue.popleft()
-                response = page.goto(url)
+            for where in crawl(page, live_server, email, problems):
                 visited += 1
-                where = f"{email} {urlsplit(url).path}"
-                if response is None or response.status >= 400:
-                    problems.append(f"{where}: answered {response and response.status}")
-                    continue
                 for v in axe.run(page, options=AXE_OPTIONS).response["violations"]:
                     if serious(v):
                         targets = [n["target"] for n in v["nodes"][:3]]
                         problems.append(f"{where}: axe {v['id']} ({v['impact']}) {targets}")
                 for small in page.evaluate(SMALL_TARGETS):
                     problems.append(f"{where}: small target {small}")
-                for href in page.eval_on_selector_all(
-                    "a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))"
-                ):
-                    target = urljoin(url, href).split("#")[0]
-                    if not target.startswith(live_server) or NOT_A_PAGE.search(target):
-                        continue
-                    if kind_of(target) not in seen:
-                        seen.add(kind_of(target))
-                        queue.append(target)
             visited_total += visited
         finally:
             context.close()

@@ -229,8 +229,11 @@ export function openObservation(childId, correcting) {
   const sources = S.pack.observation_sources;
   const source = $("o-source");
   source.textContent = "";
-  if (sources.length > 1) source.appendChild(h("option", { value: "", text: t("choose") }));
+  // A required select starts with an empty option, so "nothing chosen" is caught; a single
+  // source is chosen for the user.
+  source.appendChild(h("option", { value: "", text: t("choose") }));
   for (const s of sources) source.appendChild(h("option", { value: s.key, text: tr(s.title) }));
+  if (sources.length === 1) source.value = sources[0].key;
   fillCategories();
   const levels = $("o-level");
   for (const el of levels.querySelectorAll(".choice")) el.remove();
