@@ -92,6 +92,9 @@ def context(chromium):
     ctx = chromium.new_context(
         viewport={"width": 768, "height": 1024}, has_touch=True, locale="da-DK"
     )
+    # A bound for a loaded machine (installing the service worker can take long there), not
+    # a timing test: every wait below ends as soon as its condition holds.
+    ctx.set_default_timeout(90_000)
     yield ctx
     ctx.close()
 

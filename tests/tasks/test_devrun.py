@@ -64,6 +64,12 @@ def test_one_sigint_stops_the_server_and_the_consumer(app, tmp_path):
 
         wait_until(serving, timeout=60, interval=0.2)
         kids = wait_until(lambda: len(k := children_of(proc.pid)) == 2 and k, timeout=30)
+        # Both are up (the consumer says so once it has imported the app) before the Ctrl-C.
+        wait_until(
+            lambda: "Huey consumer started" in (tmp_path / "devrun.log").read_text(),
+            timeout=60,
+            interval=0.2,
+        )
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 30
