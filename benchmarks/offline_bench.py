@@ -171,7 +171,7 @@ def main() -> int:
                 for i in range(args.form_saves):
                     name = f"Barn{args.queued + i:04d} Bench"
                     page.locator(".child-card").filter(has_text=name).get_by_role(
-                        "button", name="Vurdér"
+                        "button", name="Vurder"
                     ).click()
                     page.get_by_label("Barnet virker glad", exact=False).first.check()
                     page.get_by_role("button", name="Gem som færdig").click()
