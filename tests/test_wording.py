@@ -4,6 +4,7 @@ duty-to-notify page is the corrected one."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,20 @@ WRONG = [
 def test_no_screen_text_says_what_the_review_calls_wrong(phrase, why):
     found = [str(p.relative_to(ROOT)) for p in SOURCES if phrase in p.read_text(encoding="utf-8")]
     assert found == [], f"{phrase!r} ({why})"
+
+
+def test_no_imperative_on_screen_carries_an_accent():
+    """LANGUAGE.md: imperatives without accent everywhere (Registrer, Vurder, Kasser …), not
+    only the ones the review happened to list. (The instrument texts in the catalogue YAML
+    change only with a new instrument version.)"""
+    accented = re.compile(r"\b[^\W\d_]+ér\b")
+    found = [
+        f"{p.relative_to(ROOT)}: {word}"
+        for p in SOURCES
+        if "translations" not in p.parts
+        for word in accented.findall(p.read_text(encoding="utf-8"))
+    ]
+    assert found == []
 
 
 def test_the_duty_to_notify_page_says_the_duty_is_personal(browser, new_browser, world):

@@ -157,7 +157,7 @@ def parse_file(text: str, max_rows: int, today: date) -> Parsed:
                     line_no,
                     "",
                     _(
-                        "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksportér "
+                        "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksporter "
                         "filen igen som CSV (UTF-8)."
                     ),
                 )

@@ -535,7 +535,7 @@ def test_an_item_the_server_refuses_stays_with_its_reason_until_fixed_or_discard
     assert [i["kind"] for i in exported["items"]] == ["assessment"]
     assert exported["items"][0]["payload"]["child_id"] == setup["kids"][0].id
 
-    item.get_by_role("button", name="Kassér").click()
+    item.get_by_role("button", name="Kasser").click()
     expect(page.locator("#outbox")).to_be_hidden()
     assert waiting(page) == 0
     assert [r for r in dump_indexeddb(page) if r["store"] == "items"] == []

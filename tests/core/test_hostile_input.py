@@ -210,7 +210,7 @@ def test_nul_characters_in_a_roster_are_reported_by_line_and_nothing_is_imported
     assert [(e.row, e.message) for e in result.errors] == [
         (
             n,
-            "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksportér filen "
+            "Rækken indeholder et NUL-tegn (U+0000), som ikke kan gemmes. Eksporter filen "
             "igen som CSV (UTF-8).",
         )
         for n in (3, 4)
