@@ -45,6 +45,7 @@ from screening.core.policy import (
     invited_children,
     visible_institution_ids,
 )
+from screening.core.urls import query_id
 from screening.documents.queries import letterhead
 from screening.org.models import Group, Institution
 from screening.paths.services import active_consents, open_path_for
@@ -122,10 +123,12 @@ def today_list(kind: str) -> ResponseReturnValue:
     today = date.today()
     context: dict[str, Any] = {"kind": kind, "today": today}
     if kind in homes.STATUSES:
-        round_ = db.session.get(ScreeningRound, request.args.get("round", type=int) or 0)
+        round_ = db.session.get(ScreeningRound, query_id("round") or 0)
         if round_ is None or round_ not in homes.open_rounds(current_user):
             abort(404)
-        group_id = request.args.get("group", type=int)
+        group_id = query_id("group")
+        if group_id is None and request.args.get("group", "").lstrip("-").isdigit():
+            abort(404)  # a number beyond any id (or negative) is a group that does not exist
         group = None
         if group_id is not None:
             group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
