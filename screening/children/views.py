@@ -46,7 +46,7 @@ from screening.core.policy import (
     visible_institution_ids,
 )
 from screening.core.urls import query_id
-from screening.documents.queries import letterhead
+from screening.documents.queries import document_language, letterhead
 from screening.org.models import Group, Institution
 from screening.paths.services import active_consents, open_path_for
 from screening.reminders import services as reminders
@@ -272,7 +272,7 @@ def group_overview(round_id: int, group_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview.pdf")
 def group_overview_pdf(round_id: int, group_id: int) -> ResponseReturnValue:
     data = _overview(round_id, group_id)
-    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"))
+    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"), document_language())
     content = group_overview_document(lh, overviews.pdf_data(data))
     audit.record(
         "pdf.download", "group", data.group.id, document="group_overview", round_id=data.round.id

@@ -232,6 +232,8 @@ def pdf(round_id: int) -> ResponseReturnValue:
             for f in board.figures
         ),
     )
-    lh = documents.letterhead(today, current_app.config.get("MUNICIPALITY_LOGO"))
+    lh = documents.letterhead(
+        today, current_app.config.get("MUNICIPALITY_LOGO"), documents.document_language()
+    )
     content = figures_pdf(lh, data)
     return _download(content, "application/pdf", f"noegletal-{round_id}.pdf")
