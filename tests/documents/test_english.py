@@ -8,6 +8,7 @@ print (read from the catalogue, so a new phrase is checked too), nor a Danish da
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,26 @@ def test_the_key_figures_pdf_in_english(browser, english_docs, world):
     text = flat(r.data)
     assert danish_in(text, danish_phrases()) == []
     assert "Page 1 of" in text
+
+
+def test_a_batch_ordered_in_english_is_built_in_english(browser, english_docs, world, consumer):
+    """The consumer builds the combined PDF later, with no request: in the language of the
+    reader who ordered it."""
+    english_browser(browser)
+    r = browser.submit(
+        f"/meetings/{english_docs['meeting'].id}/invitations",
+        {},
+        page=f"/paths/{english_docs['path'].id}",
+    )
+    assert r.status_code == 302
+    job_url = r.headers["Location"]
+    deadline = time.monotonic() + 60  # a bound, not a timing assertion
+    while (status := browser.get(f"{job_url}/status").get_json())["status"] in (
+        "queued",
+        "running",
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status["status"] == "done"
+    text = flat(browser.get(status["download"]).data)
+    assert text.count("Page 1 of") == 4  # two guardians and two professionals
+    assert danish_in(text, danish_phrases()) == []
