@@ -30,6 +30,9 @@ SOURCES = [
     *sorted((ROOT / "forms").rglob("*.py")),
     *sorted(p for p in (ROOT / "screening").rglob("*.py")),
     *sorted((ROOT / "screening" / "static" / "js").rglob("*.js")),
+    # The documents' fixed texts; wording.py names the classifier's old sentences to
+    # strip them from stored reasons.
+    *sorted(p for p in (ROOT / "reports").rglob("*.py") if p.name != "wording.py"),
 ]
 
 # (wrong phrasing, why) from the review; the corrected text is on the screen instead.
