@@ -21,6 +21,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from pypdf import PdfReader
 
 from screening.children.home import STATUSES
@@ -407,3 +408,36 @@ def test_a_child_in_the_lists_is_escaped(browser, town):
         assert r.status_code == 200
         assert_escaped(r.get_data(as_text=True))
     assert db.session.get(Child, town["older"].id).first_name == CHILD_FIRST
+
+
+names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=80,
+)
+
+
+def test_any_child_name_prints_on_the_overview_its_pdf_and_the_home_lists(browser, town):
+    """Names as a roster file may bring them (any character but NUL, up to the column's
+    80): the HTML holds them escaped, the PDF builds and parses back."""
+    browser.login("leder@example.dk")
+    url = f"/rounds/{town['round'].id}/groups/{town['group'].id}/overview"
+    kind_url = f"/today/{STATUSES[0]}?round={town['round'].id}"
+
+    @FUZZ
+    @given(first=names, last=names)
+    def walk(first, last):
+        child = db.session.get(Child, town["older"].id)
+        child.first_name, child.last_name = first, last
+        db.session.commit()
+        html = browser.get(url).get_data(as_text=True)
+        assert str(escape(first)) in html
+        assert str(escape(last)) in html
+        assert_escaped(html)
+        pdf = browser.get(url + ".pdf")
+        assert pdf.status_code == 200
+        pdf_text(pdf.data)
+        assert browser.get(kind_url).status_code == 200
+        assert browser.get(f"/children/{child.id}").status_code == 200
+
+    walk()
