@@ -27,7 +27,7 @@ from pypdf import PdfReader
 from screening.children.home import STATUSES
 from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
-from screening.models import Child
+from screening.models import Child, Group, Institution
 
 from ..conftest import TODAY
 from ..paths.test_paths import agree
@@ -439,5 +439,34 @@ def test_any_child_name_prints_on_the_overview_its_pdf_and_the_home_lists(browse
         pdf_text(pdf.data)
         assert browser.get(kind_url).status_code == 200
         assert browser.get(f"/children/{child.id}").status_code == 200
+
+    walk()
+
+
+def test_any_group_or_institution_name_exports(browser, town):
+    """The names are the tables' row labels and the workbook's heading: any character but
+    NUL, up to the columns' length. The CSV and XLSX parse back with no formula, the XLSX
+    holding the name less the control characters XML forbids."""
+    browser.login("koord@example.dk")
+    r_id, inst_id = town["round"].id, town["inst"].id
+
+    @FUZZ
+    @given(group=names, institution=names)
+    def walk(group, institution):
+        db.session.get(Group, town["group"].id).name = group
+        db.session.get(Institution, inst_id).name = institution
+        db.session.commit()
+        by_group = f"?institution={inst_id}"
+        csv_file = browser.get(f"/rounds/{r_id}/figures/positions.csv{by_group}")
+        assert csv_file.status_code == 200
+        assert_no_formula_csv(csv_file.data)
+        for url in (f"/rounds/{r_id}/figures.xlsx{by_group}", f"/rounds/{r_id}/figures.xlsx"):
+            book = browser.get(url)
+            assert book.status_code == 200
+            assert_no_formula_xlsx(book.data)
+        pdf = browser.get(f"/rounds/{r_id}/figures.pdf{by_group}")
+        assert pdf.status_code == 200
+        pdf_text(pdf.data)
+        assert_escaped(browser.get(f"/rounds/{r_id}/figures{by_group}").get_data(as_text=True))
 
     walk()
