@@ -47,7 +47,8 @@ from screening.core.policy import (
 )
 from screening.documents.queries import letterhead
 from screening.org.models import Group, Institution
-from screening.paths.services import active_consents, open_path_for
+from screening.paths.meetings import active_consents
+from screening.paths.services import open_path_for
 from screening.reminders import services as reminders
 from screening.rounds.models import RoundStatus, ScreeningRound
 from screening.rounds.services import open_rounds_for

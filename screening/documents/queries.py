@@ -55,7 +55,7 @@ from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
 from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
 from screening.org.models import Group, Institution, Municipality
-from screening.paths import services as action_paths
+from screening.paths import plans
 from screening.paths.models import (
     ActionPath,
     ActionPlan,
@@ -274,7 +274,7 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
         if "wellbeing" in consent.information_kinds and wellbeing:
             parts.append(wellbeing)
         if "action_plan" in consent.information_kinds:
-            plan = action_paths.plan_for(pt.meeting.path)
+            plan = plans.plan_for(pt.meeting.path)
             if plan and plan.goals:
                 parts.append(f"Mål i handleplanen: {plan.goals}")
         return ("\n\n".join(parts) or None), basis
@@ -900,7 +900,7 @@ def parents_copy_data(
         sa.select(ActionPath).where(ActionPath.child_id == child.id).order_by(ActionPath.opened_on)
     ).all()
     for path in paths:
-        has_plan = action_paths.plan_for(path) is not None
+        has_plan = plans.plan_for(path) is not None
         if has_plan:
             data.plans.append(plan_data(path, today))
         data.action_path += _path_entries(path, lh, with_follow_ups=not has_plan)
