@@ -45,7 +45,8 @@ from screening.core.policy import (
     invited_children,
     visible_institution_ids,
 )
-from screening.documents.queries import letterhead
+from screening.core.urls import query_id
+from screening.documents.queries import document_language, letterhead
 from screening.org.models import Group, Institution
 from screening.paths.meetings import active_consents
 from screening.paths.services import open_path_for
@@ -123,10 +124,12 @@ def today_list(kind: str) -> ResponseReturnValue:
     today = date.today()
     context: dict[str, Any] = {"kind": kind, "today": today}
     if kind in homes.STATUSES:
-        round_ = db.session.get(ScreeningRound, request.args.get("round", type=int) or 0)
+        round_ = db.session.get(ScreeningRound, query_id("round") or 0)
         if round_ is None or round_ not in homes.open_rounds(current_user):
             abort(404)
-        group_id = request.args.get("group", type=int)
+        group_id = query_id("group")
+        if group_id is None and request.args.get("group", "").lstrip("-").isdigit():
+            abort(404)  # a number beyond any id (or negative) is a group that does not exist
         group = None
         if group_id is not None:
             group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
@@ -270,7 +273,7 @@ def group_overview(round_id: int, group_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview.pdf")
 def group_overview_pdf(round_id: int, group_id: int) -> ResponseReturnValue:
     data = _overview(round_id, group_id)
-    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"))
+    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"), document_language())
     content = group_overview_document(lh, overviews.pdf_data(data))
     audit.record(
         "pdf.download", "group", data.group.id, document="group_overview", round_id=data.round.id
