@@ -47,7 +47,7 @@ def main() -> int:
     from screening.core.extensions import db
     from screening.documents import queries as reports
     from screening.paths import services as action_paths
-    from screening.paths.models import ActionPath
+    from screening.paths.models import ActionPath, Meeting
 
     app = create_app()
     print(
@@ -102,7 +102,7 @@ def main() -> int:
 
             def batch(meeting_id: int = meeting_id) -> bytes:
                 db.session.expire_all()
-                m = db.session.get(type(meeting), meeting_id)
+                m = db.session.get_one(Meeting, meeting_id)
                 return bytes(invitations(lh, reports.meeting_letters(m, lh, today)))
 
             if args.profile:

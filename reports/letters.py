@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from reportlab.platypus import KeepTogether, PageBreak
 
 from reports.base import Letterhead, Section, build, heading, p, spacer
-from reports.text import Shared
 from reports.data import ChildInfo, GuardianRecipient, MeetingInfo, ProfessionalRecipient
 from reports.i18n import N_
+from reports.text import Shared
 
 # What a meeting is called inside a sentence, with its article, by kind.
 MEETING_IN_SENTENCE = {
@@ -62,7 +62,12 @@ class _Batch:
         if found is None or found[0] is not meeting:
             _ = lh.language.gettext
             lines = tuple(
-                (pt.name, ", ".join(x for x in (f"• {pt.name}", _lower_first(pt.role), pt.organisation) if x))
+                (
+                    pt.name,
+                    ", ".join(
+                        x for x in (f"• {pt.name}", _lower_first(pt.role), pt.organisation) if x
+                    ),
+                )
                 for pt in meeting.participants
             )
             bases = tuple(

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from screening.accounts.models import Role, User, user_institution
 from screening.assessments.models import (
@@ -264,11 +264,13 @@ def agreed_history(child_id: int, *, before: ScreeningRound) -> list[Position]:
 
 
 def latest_agreed(child_id: int) -> JointAssessment | None:
-    """The child's current position: the agreed position of the latest round."""
+    """The child's current position: the agreed position of the latest round (with the
+    round, which the child page names: no second query)."""
     return db.session.scalar(
         sa.select(JointAssessment)
         .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
         .where(JointAssessment.child_id == child_id)
+        .options(contains_eager(JointAssessment.round))
         .order_by(ScreeningRound.reference_date.desc())
         .limit(1)
     )
