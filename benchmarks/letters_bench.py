@@ -1,5 +1,5 @@
 """Invitation letters of one large meeting (issue 17). One command:
-`make bench-letters` (or `.venv/bin/python -m benchmarks.letters_bench`).
+`.venv/bin/python -m benchmarks.letters_bench` (options `--invitees 100 1000`, `--repeat`).
 
 Every letter lists every other participant (and a guardian's letter the basis on which
 each external professional is told), so a meeting's batch used to grow with the square of

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             prof = cProfile.Profile()
             prof.runcall(lambda: [client.get(url) for _ in range(args.requests)])
             stats = pstats.Stats(prof)
-            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("cumulative").print_stats(90)
             stats.sort_stats("tottime").print_stats(25)
             return 0
         for name, url in pages.items():

@@ -49,7 +49,7 @@ def _event(
 
 
 # One compiled statement for every event `record` writes (the columns always the same).
-_INSERT = sa.insert(AuditEvent.__table__)
+_INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[arg-type]
 
 
 def record(
