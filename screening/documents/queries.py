@@ -323,14 +323,36 @@ _LATEST_SUGGESTION = (
 )
 
 
-def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tuple[str | None, str]:
+class _Known:
+    """What the letters of one meeting share about the child, looked up once per batch
+    (not once per professional): the latest joint assessment and the action plan."""
+
+    def __init__(self, path: ActionPath) -> None:
+        self.path = path
+        self._joint: tuple[JointAssessment | None] | None = None
+        self._plan: tuple[ActionPlan | None] | None = None
+
+    def joint(self) -> JointAssessment | None:
+        if self._joint is None:
+            self._joint = (_latest_joint(self.path.child_id),)
+        return self._joint[0]
+
+    def plan(self) -> ActionPlan | None:
+        if self._plan is None:
+            self._plan = (plans.plan_for(self.path),)
+        return self._plan[0]
+
+
+def concern_summary(
+    pt: MeetingParticipant, lh: Letterhead, today: date, known: _Known | None = None
+) -> tuple[str | None, str]:
     """What a professional may be told, and on which basis. With a consent, only the kinds
     of information it names; with a legal basis (e.g. a notification), the position and
     its reasons."""
     language = lh.language
     _ = language.gettext
-    child_id = pt.meeting.path.child_id
-    joint = _latest_joint(child_id)
+    known = known or _Known(pt.meeting.path)
+    joint = known.joint()
     wellbeing = None
     if joint:
         wellbeing = _("Aftalt position: %(position)s.") % {
@@ -356,7 +378,7 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
         if "wellbeing" in consent.information_kinds and wellbeing:
             parts.append(wellbeing)
         if "action_plan" in consent.information_kinds:
-            plan = plans.plan_for(pt.meeting.path)
+            plan = known.plan()
             if plan and plan.goals:
                 parts.append(_("Mål i handleplanen: %(goals)s") % {"goals": plan.goals})
         return ("\n\n".join(parts) or None), basis
@@ -364,11 +386,11 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
 
 
 def _recipient(
-    pt: MeetingParticipant, lh: Letterhead, today: date
+    pt: MeetingParticipant, lh: Letterhead, today: date, known: _Known | None = None
 ) -> GuardianRecipient | ProfessionalRecipient:
     if pt.kind == ParticipantKind.GUARDIAN and pt.guardian is not None:
         return guardian_recipient(pt.guardian)
-    summary, basis = concern_summary(pt, lh, today)
+    summary, basis = concern_summary(pt, lh, today, known)
     return ProfessionalRecipient(
         name=pt.name,
         profession=profession_label(pt.profession, lh.language.code),
@@ -391,8 +413,9 @@ def meeting_letters(
     with `only`, for those participants only (the ones the policy lets the reader have)."""
     info = meeting_info(meeting, lh.language)
     child = child_info(meeting.path.child, today, lh.language)
+    known = _Known(meeting.path)
     return [
-        (info, child, _recipient(pt, lh, today))
+        (info, child, _recipient(pt, lh, today, known))
         for pt in meeting.participants
         if pt.kind in (ParticipantKind.GUARDIAN, ParticipantKind.EXTERNAL)
         and (only is None or pt.id in only)
