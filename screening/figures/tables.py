@@ -277,9 +277,12 @@ def figures(
             Table.of([[counts.stair_moves.get(m, 0) for m in STAIR_MOVES]], column_totals=False)
         )
 
-    # Trend: joint positions in the last rounds; the last row is this round.
+    # Trend: joint positions in the last rounds; the last row is this round. Its rows do
+    # not protect each other (no column totals), so when only this round's row was counted
+    # (the dashboard without its trend) the linked tables are protected as beside the
+    # whole trend; the table itself is published only with earlier rounds in it.
     i_trend = None
-    if len(counts.trend) > 1:
+    if len(counts.trend) > 1 or (counts.trend and counts.previous is not None):
         trend_cells = [[found[k] for k in all_positions] for _r, found in counts.trend]
         last = len(trend_cells) - 1
         trend_link: dict[Cell, str] = {(last, c): f"round:{c}" for c in range(n_cols)}
@@ -437,7 +440,7 @@ def figures(
                 total,
             )
         )
-    if i_trend is not None:
+    if i_trend is not None and len(counts.trend) > 1:
         out.append(
             Figure(
                 "trend",

@@ -193,7 +193,7 @@ def overview(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    steps = [StepRow(*row) for row in page_rows]
+    steps = [StepRow(*tuple(row)) for row in page_rows]
 
     better = sa.select(FollowUp.path_id).where(
         FollowUp.progress == Progress.BETTER,
