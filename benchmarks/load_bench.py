@@ -177,9 +177,10 @@ def resolve(size: Size, base: str, cookies: list[str], max_children: int) -> Non
     group_id = rows[EDUCATOR][0].group_id
     forms: list[_Form] = []
     size.post_items = []
+    each = max(1, max_children // len(savers))
     for user in savers:
         for row in rows[user]:
-            if sum(1 for u, _ in size.post_items if u == user) >= max_children // len(savers):
+            if sum(1 for u, _ in size.post_items if u == user) >= each:
                 break
             path = f"/rounds/{rid}/children/{row.child_id}/assess"
             status, headers, text = _request(base, "GET", path, cookies[user])

@@ -7,12 +7,11 @@ protected address is never handed to any builder, so it can appear on no documen
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload
 
-from reports.base import Letterhead
 from reports.data import (
     ActionPlanData,
     ChildInfo,
@@ -70,6 +69,9 @@ from screening.paths.models import (
 )
 from screening.rounds.models import ScreeningRound
 
+if TYPE_CHECKING:
+    from reports.base import Letterhead
+
 # A letter's data: the meeting, the child and the one recipient.
 Letter = tuple[MeetingInfo, ChildInfo, GuardianRecipient | ProfessionalRecipient]
 
@@ -107,6 +109,8 @@ _MUNICIPALITY = sa.select(
 
 
 def letterhead(today: date, logo_path: str | None = None) -> Letterhead:
+    from reports.base import Letterhead  # ReportLab: loaded by the first document
+
     muni = db.session.execute(_MUNICIPALITY).first()
     if muni is None:
         return Letterhead("Trivselsspor", today, logo_path)

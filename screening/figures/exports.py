@@ -7,9 +7,6 @@ import csv
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-
 from screening.figures.tables import Figure
 
 
@@ -41,6 +38,10 @@ def _sheet_title(text: str, taken: set[str]) -> str:
 
 def xlsx_bytes(figures: Sequence[Figure], heading: str) -> bytes:
     """Tables as a workbook, one sheet each: a heading, the description, the table."""
+    # openpyxl (about 12 MB) is loaded by the first XLSX export, not by every web worker.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     first = book.active
     if first is not None:
