@@ -28,6 +28,7 @@ worker after 10,000 requests; worker start ≤ 0.5 s with preload.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import html.parser
 import http.client
@@ -175,6 +176,16 @@ def resolve(size: Size, base: str, cookies: list[str], max_children: int) -> Non
     engine.dispose()
     rid = size.round_id
     group_id = rows[EDUCATOR][0].group_id
+    # The joint assessment page: a child whose page the leader can open (a leader with a
+    # draft of their own is sent to finish it first, so the leader saves no draft for it).
+    joint = None
+    for row in rows[EDUCATOR]:
+        path = f"/rounds/{rid}/children/{row.child_id}/joint"
+        if _request(base, "GET", path, cookies[LEADER])[0] == 200:
+            joint = row.child_id
+            break
+    if joint is None:
+        raise SystemExit(f"{size.name}: no child whose joint assessment the leader can open")
     forms: list[_Form] = []
     size.post_items = []
     each = max(1, max_children // len(savers))
@@ -182,6 +193,8 @@ def resolve(size: Size, base: str, cookies: list[str], max_children: int) -> Non
         for row in rows[user]:
             if sum(1 for u, _ in size.post_items if u == user) >= each:
                 break
+            if user == LEADER and row.child_id == joint:
+                continue
             path = f"/rounds/{rid}/children/{row.child_id}/assess"
             status, headers, text = _request(base, "GET", path, cookies[user])
             # The first form a session sees puts the CSRF secret into its cookie.
@@ -203,7 +216,7 @@ def resolve(size: Size, base: str, cookies: list[str], max_children: int) -> Non
         Page("child page", EDUCATOR, f"/children/{child}"),
         Page("assessment form GET", EDUCATOR, f"/rounds/{rid}/children/{child}/assess"),
         Page("assessment form POST", EDUCATOR, f"/rounds/{rid}/children/{{child}}/assess", True),
-        Page("joint assessment", LEADER, f"/rounds/{rid}/children/{child}/joint"),
+        Page("joint assessment", LEADER, f"/rounds/{rid}/children/{joint}/joint"),
         Page("momentum (leader)", LEADER, "/momentum"),
         Page("momentum (coordinator)", COORDINATOR, "/momentum"),
         Page("offline pack", EDUCATOR, "/api/offline-pack"),
@@ -403,6 +416,14 @@ def app_env(size: Size, extra: dict[str, str] | None = None) -> dict[str, str]:
 # wrk -----------------------------------------------------------------------------------
 
 
+def drain(base: str, path: str, n: int = 8) -> None:
+    """Wait until the server has answered what a finished run left queued: wrk closes its
+    connections at the end, but the requests already read are still worked through, and
+    would slow the next run. `n` concurrent probes queue behind them."""
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        list(pool.map(lambda _: _request(base, "GET", path), range(n)))
+
+
 @dataclass
 class Run:
     requests: int
@@ -540,9 +561,11 @@ def measure_pages(size: Size, args: argparse.Namespace) -> list[Result]:
                             post,
                         )
                     )
+                    drain(base, "/login")
                     refs.append(
                         wrk(minimal, [(0, "/")], [""], args.duration, connections, args.wrk_threads)
                     )
+                    drain(minimal, "/")
                 result = Result(size.name, connections, page.name, runs, refs)
                 results.append(result)
                 print(
@@ -628,6 +651,7 @@ def measure_workers(
                 while total < goal:
                     run = wrk(base, items, cookies, 20, 8, args.wrk_threads)
                     total += run.requests
+                    drain(base, "/login")
                 figures.requests = total // max(1, len(workers))
                 figures.after = [memory(pid) for _, pid in _workers(times).values()]
     return figures
@@ -660,6 +684,8 @@ def report(results: list[Result], workers: list[WorkerFigures], args: argparse.N
         )
         if r.connections != 20:
             continue
+        if not r.runs or min(x.requests for x in r.runs) == 0:
+            missed.append(f"{r.size} {r.page}: no answer within a run")
         if r.errors:
             missed.append(f"{r.size} {r.page}: {r.errors} errors")
         limit = LIST_P95_MS if r.page in LIST_PAGES else PAGE_P95_MS
@@ -725,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="demo,large", help="demo, large or both")
     parser.add_argument(
-        "--connections", default="20,100", help="comma-separated numbers of connections"
+        "--connections", help="comma-separated numbers of connections (default 20,100)"
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument(
@@ -754,16 +780,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="about two minutes: 1 s runs, one pair, both sizes, "
-        "1,000 requests per worker for memory",
+        help="about two minutes: 2 s runs, one pair, 20 connections (unless given), "
+        "120 draft-save pairs, 300 requests per worker for memory",
     )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--demo-url", default=f"{PG}/loadbench_demo")
     parser.add_argument("--large-url", default=f"{PG}/loadbench_large")
     args = parser.parse_args(argv)
+    # A stopped benchmark stops its servers too (the `with` blocks' clean-up runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
-        args.duration, args.pairs, args.rss_requests = 1.0, 1, 1_000
-    args.connections = [int(c) for c in args.connections.split(",")]
+        args.duration, args.pairs, args.rss_requests = 2.0, 1, 300
+        args.connections = args.connections or "20"
+        args.post_children = min(args.post_children, 120)
+    args.connections = [int(c) for c in (args.connections or "20,100").split(",")]
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (make bench-load installs Debian's wrk)")
     os.chdir(ROOT)
