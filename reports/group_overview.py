@@ -92,7 +92,7 @@ def group_overview(lh: Letterhead, data: GroupOverviewData) -> bytes:
         p(
             _(
                 "Samlet position: den position, der er aftalt i den fælles vurdering. "
-                "Position pr. område: den mest bekymrede af de indsendte vurderinger. "
+                "Position pr. område: den mest alvorlige af de indsendte vurderinger. "
                 "»før« er positionen i barnets forrige runde med en fælles vurdering; "
                 "– betyder, at der ingen vurdering er."
             ),

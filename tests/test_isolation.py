@@ -20,7 +20,8 @@ from screening.models import (
 
 from . import factories as f
 
-SHIPPED_INSTRUMENTS = {"topi-0-1", "topi-1-3", "topi-3-6", "rating-3-6"}
+SHIPPED_INSTRUMENTS = {"topi-0-1": 1, "topi-1-3": 1, "topi-3-6": 1, "rating-3-6": 2}
+SHIPPED = set(SHIPPED_INSTRUMENTS.items())
 
 
 def count(model) -> int:
@@ -37,7 +38,7 @@ def test_without_the_catalogue_fixture_the_database_is_empty(app):
 
 
 def test_the_catalogue_fixture_gives_the_shipped_catalogue(catalogue):
-    assert catalogue_keys() == {(k, 1) for k in SHIPPED_INSTRUMENTS}
+    assert catalogue_keys() == SHIPPED
     assert count(RuleSetVersion) == len(list((DATA_DIR / "rules").glob("*.yaml")))
     assert count(ActionPathTemplateVersion) == 1
 
@@ -57,7 +58,7 @@ def test_a_reset_with_the_catalogue_forgets_what_a_test_wrote(catalogue, reset_d
     _write_a_second_version_and_a_child(tmp_path)
     for _ in range(2):
         reset_db(catalogue=True)
-        assert catalogue_keys() == {(k, 1) for k in SHIPPED_INSTRUMENTS}
+        assert catalogue_keys() == SHIPPED
         assert count(Child) == 0
         _write_a_second_version_and_a_child(tmp_path)  # and ids still do not clash
 
@@ -71,7 +72,7 @@ def test_a_reset_without_the_catalogue_empties_it(catalogue, reset_db):
 def test_the_catalogue_asked_for_late_is_loaded_then(app, request):
     assert count(InstrumentVersion) == 0
     request.getfixturevalue("catalogue")
-    assert catalogue_keys() == {(k, 1) for k in SHIPPED_INSTRUMENTS}
+    assert catalogue_keys() == SHIPPED
     assert count(ActionPathTemplateVersion) == 1
 
 

@@ -8,10 +8,19 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+import yaml
 
+from screening.catalogue.services import (
+    DATA_DIR,
+    compiled_instrument,
+    load_instrument_files,
+    newest_instruments,
+)
 from screening.core.extensions import db
 from screening.documents.queries import age_text
-from screening.paths import services as paths
+from screening.models import InstrumentVersion
+from screening.paths import meetings
 
 from .paths.test_paths import agree, step
 
@@ -21,6 +30,9 @@ SOURCES = [
     *sorted((ROOT / "forms").rglob("*.py")),
     *sorted(p for p in (ROOT / "screening").rglob("*.py")),
     *sorted((ROOT / "screening" / "static" / "js").rglob("*.js")),
+    # The documents' fixed texts; wording.py names the classifier's old sentences to
+    # strip them from stored reasons.
+    *sorted(p for p in (ROOT / "reports").rglob("*.py") if p.name != "wording.py"),
 ]
 
 # (wrong phrasing, why) from the review; the corrected text is on the screen instead.
@@ -74,16 +86,47 @@ def test_no_screen_text_says_what_the_review_calls_wrong(phrase, why):
 
 def test_no_imperative_on_screen_carries_an_accent():
     """LANGUAGE.md: imperatives without accent everywhere (Registrer, Vurder, Kasser …), not
-    only the ones the review happened to list. (The instrument texts in the catalogue YAML
-    change only with a new instrument version.)"""
+    only the ones the review happened to list; the catalogue's YAML texts too (an
+    instrument's wording changes only with a new instrument version)."""
     accented = re.compile(r"\b[^\W\d_]+ér\b")
     found = [
         f"{p.relative_to(ROOT)}: {word}"
-        for p in SOURCES
+        for p in [*SOURCES, *sorted((ROOT / "screening" / "data").rglob("*.yaml"))]
         if "translations" not in p.parts
         for word in accented.findall(p.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_the_rating_instrument_says_vurder_in_a_new_version_and_old_assessments_keep_theirs(
+    app, tmp_path
+):
+    """rating-3-6 said "Vurdér" in version 1; version 2 says "Vurder". A database that holds
+    version 1 adds version 2 beside it: new assessments get version 2, version 1 (and every
+    assessment made with it) keeps its own text."""
+    shipped = (DATA_DIR / "instruments" / "rating-3-6.yaml").read_text(encoding="utf-8")
+    doc = yaml.safe_load(shipped)
+    assert doc["version"] == 2
+    assert doc["description"]["da"].startswith("Vurder for hvert udsagn")
+    old = dict(doc, version=1)
+    old["description"] = dict(doc["description"], da="Vurdér" + doc["description"]["da"][6:])
+    path = tmp_path / "rating-3-6-v1.yaml"
+    path.write_text(yaml.safe_dump(old, allow_unicode=True), encoding="utf-8")
+    assert [x.status for x in load_instrument_files(path)] == ["added"]
+    loaded = {(x.key, x.version): x.status for x in load_instrument_files()}
+    assert loaded[("rating-3-6", 2)] == "added"
+    db.session.commit()
+    rows = {
+        r.version: r
+        for r in db.session.scalars(
+            sa.select(InstrumentVersion).where(InstrumentVersion.key == "rating-3-6")
+        )
+    }
+    assert sorted(rows) == [1, 2]
+    assert compiled_instrument(rows[1]).description.da.startswith("Vurdér")
+    assert compiled_instrument(rows[2]).description.da.startswith("Vurder ")
+    newest = {r.key: r.version for r in newest_instruments()}
+    assert newest["rating-3-6"] == 2
 
 
 def test_the_duty_to_notify_page_says_the_duty_is_personal(browser, new_browser, world):
@@ -103,7 +146,7 @@ def test_the_duty_to_notify_page_says_the_duty_is_personal(browser, new_browser,
 
 def test_the_legal_basis_example_is_not_the_duty_to_notify(browser, world):
     _, path = agree(world, "red")
-    m = paths.create_meeting(
+    m = meetings.create_meeting(
         path,
         world["leader"],
         kind="cross_disciplinary",

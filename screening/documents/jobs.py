@@ -179,7 +179,9 @@ def _progress(job_id: int) -> Callable[[int], None]:
 def _meeting_invitations(job: ReportJob, progress: Callable[[int], None]) -> bytes:
     meeting = db.session.get_one(Meeting, job.params["meeting_id"])
     today = date.fromisoformat(job.params["today"])
-    lh = reports.letterhead(today, job.params.get("logo"))
+    lh = reports.letterhead(
+        today, job.params.get("logo"), reports.document_language(job.params.get("lang", "da"))
+    )
     allowed = job.params.get("participant_ids")  # decided by the policy when it was started
     letters = reports.meeting_letters(meeting, lh, today, allowed)
     from reports.letters import invitations  # ReportLab: in the consumer, not the web worker
@@ -191,8 +193,13 @@ def _round_plans(job: ReportJob, progress: Callable[[int], None]) -> bytes:
     round_ = db.session.get_one(ScreeningRound, job.params["round_id"])
     institution = db.session.get_one(Institution, job.params["institution_id"])
     today = date.fromisoformat(job.params["today"])
-    lh = reports.letterhead(today, job.params.get("logo"))
-    data = [reports.plan_data(path, today) for path in reports.round_plans(round_, institution)]
+    lh = reports.letterhead(
+        today, job.params.get("logo"), reports.document_language(job.params.get("lang", "da"))
+    )
+    data = [
+        reports.plan_data(path, today, lh.language)
+        for path in reports.round_plans(round_, institution)
+    ]
     from reports.plans import action_plans  # ReportLab: in the consumer, not the web worker
 
     return bytes(action_plans(lh, data, progress))

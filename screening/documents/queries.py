@@ -2,12 +2,19 @@
 
 The rule for protected addresses (navne- og adressebeskyttelse) lives here, once: a
 protected address is never handed to any builder, so it can appear on no document.
+
+The sentences made here are in the document's language (`Letterhead.language`, the
+reader's UI language by default: `document_language`): Danish source strings marked for
+the catalogue, and the catalogue's own texts (instruments, steps, observation categories,
+professions, the classifier's reasons) in the language they carry.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload
@@ -29,7 +36,7 @@ from reports.data import (
     RoundOverviewData,
     TimelineEntry,
 )
-from reports.i18n import DANISH
+from reports.i18n import DANISH, N_, Language
 from reports.wording import plain_reasons
 from screening.accounts.models import Role, User, UserRole, user_institution
 from screening.assessments.models import (
@@ -50,11 +57,12 @@ from screening.catalogue.services import compiled_instrument
 from screening.children.models import Child, ChildGuardian, GroupMembership, Guardian
 from screening.classifier import load_observation_categories, profession_label
 from screening.core.extensions import db
+from screening.core.i18n import lang
 from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
 from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
 from screening.org.models import Group, Institution, Municipality
-from screening.paths import services as action_paths
+from screening.paths import plans
 from screening.paths.models import (
     ActionPath,
     ActionPlan,
@@ -75,30 +83,61 @@ if TYPE_CHECKING:
 # A letter's data: the meeting, the child and the one recipient.
 Letter = tuple[MeetingInfo, ChildInfo, GuardianRecipient | ProfessionalRecipient]
 
+# Danish source strings (N_: marked for the catalogue), translated where they are printed.
 MEETING_KINDS = {
-    "parent_talk": "Samtale med forældrene",
-    "cross_disciplinary": "Tværfagligt møde",
-    "network": "Netværksmøde",
+    "parent_talk": N_("Samtale med forældrene"),
+    "cross_disciplinary": N_("Tværfagligt møde"),
+    "network": N_("Netværksmøde"),
 }
-PROGRESS = {"better": "Bedre", "unchanged": "Uændret", "worse": "Dårligere"}
+PROGRESS = {"better": N_("Bedre"), "unchanged": N_("Uændret"), "worse": N_("Dårligere")}
 # What a consent covers, as words inside a sentence (the labels of forms/paths.py).
 INFORMATION_KINDS = {
-    "wellbeing": "vurderinger af barnets trivsel",
-    "observations": "observationer",
-    "action_plan": "handleplanen",
-    "health": "helbredsoplysninger",
-    "family": "familiens situation",
+    "wellbeing": N_("vurderinger af barnets trivsel"),
+    "observations": N_("observationer"),
+    "action_plan": N_("handleplanen"),
+    "health": N_("helbredsoplysninger"),
+    "family": N_("familiens situation"),
 }
 ROLE_NAMES = {
-    "educator": "Pædagog",
-    "leader": "Leder",
-    "health_visitor": "Sundhedsplejerske",
-    "dental": "Tandplejer",
-    "coordinator": "Koordinator",
-    "ppr": "PPR",
-    "social_worker": "Socialrådgiver",
-    "admin": "Administrator",
+    "educator": N_("Pædagog"),
+    "leader": N_("Leder"),
+    "health_visitor": N_("Sundhedsplejerske"),
+    "dental": N_("Tandplejer"),
+    "coordinator": N_("Koordinator"),
+    "ppr": N_("PPR"),
+    "social_worker": N_("Socialrådgiver"),
+    "admin": N_("Administrator"),
 }
+
+
+class _Bilingual(Protocol):
+    da: str
+    en: str
+
+
+def _text(label: _Bilingual, language: Language) -> str:
+    """A catalogue text (instrument, observation category, level) in the language."""
+    return label.en if language.code == "en" and label.en else label.da
+
+
+@functools.lru_cache(maxsize=8)
+def _load_language(code: str, folders: tuple[str, ...]) -> Language:
+    if code == "da":
+        return DANISH
+    for folder in folders:
+        if os.path.exists(os.path.join(folder, code, "LC_MESSAGES", "messages.mo")):
+            return Language.load(code, folder)
+    return Language(code)
+
+
+def document_language(code: str | None = None) -> Language:
+    """The language a document is printed in: `code`, else the reader's UI language, with
+    the app's compiled catalogue (loaded once per language)."""
+    from flask import current_app
+
+    dirs = str(current_app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations"))
+    folders = tuple(os.path.join(current_app.root_path, d) for d in dirs.split(";"))
+    return _load_language(code or lang(), folders)
 
 
 # Statements built once: the plan document is the hot path (`make bench-reports`), and
@@ -108,62 +147,93 @@ _MUNICIPALITY = sa.select(
 ).limit(1)
 
 
-def letterhead(today: date, logo_path: str | None = None) -> Letterhead:
+# The municipality's position labels as the model gives them when none were chosen: product
+# wording, so an English document prints them in English (chosen labels are printed as set).
+DEFAULT_MUNICIPALITY_LABELS = {
+    "green": N_("Trivsel"),
+    "yellow": N_("Bekymring"),
+    "red": N_("Stærk bekymring"),
+}
+
+
+def letterhead(
+    today: date, logo_path: str | None = None, language: Language = DANISH
+) -> Letterhead:
     from reports.base import Letterhead  # ReportLab: loaded by the first document
 
     muni = db.session.execute(_MUNICIPALITY).first()
     if muni is None:
-        return Letterhead("Trivselsspor", today, logo_path)
+        return Letterhead("Trivselsspor", today, logo_path, language=language)
     name, green, yellow, red = muni
-    return Letterhead(name, today, logo_path, {"green": green, "yellow": yellow, "red": red})
+    labels = {
+        k: language.gettext(v) if v == DEFAULT_MUNICIPALITY_LABELS[k] else v
+        for k, v in {"green": green, "yellow": yellow, "red": red}.items()
+    }
+    return Letterhead(name, today, logo_path, labels, language=language)
 
 
-def age_text(months: int) -> str:
+def age_text(months: int, language: Language = DANISH) -> str:
     """ "4 år og 2 mdr.", "4 år og 1 md.", "3 år", "7 mdr." (LANGUAGE.md)."""
     years, rest = divmod(max(months, 0), 12)
-    rest_text = f"{rest} md." if rest == 1 else f"{rest} mdr."
+    rest_text = language.ngettext("%(num)d md.", "%(num)d mdr.", rest) % {"num": rest}
     if years == 0:
         return rest_text
-    return f"{years} år og {rest_text}" if rest else f"{years} år"
+    years_text = language.ngettext("%(num)d år", "%(num)d år", years) % {"num": years}
+    if not rest:
+        return years_text
+    return language.gettext("%(years)s og %(months)s") % {"years": years_text, "months": rest_text}
 
 
-def _kinds(consent: Consent) -> str:
-    """ "trivselsvurderinger og position og handleplanen"."""
+def _and(words: list[str], language: Language) -> str:
+    """ "a", "a og b", "a, b og c"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return language.gettext("%(first)s og %(last)s") % {
+        "first": ", ".join(words[:-1]),
+        "last": words[-1],
+    }
+
+
+def _kinds(consent: Consent, language: Language = DANISH) -> str:
+    """ "vurderinger af barnets trivsel og handleplanen"."""
     order = list(INFORMATION_KINDS)
     kinds = sorted(consent.information_kinds, key=lambda k: order.index(k) if k in order else 99)
-    words = [INFORMATION_KINDS.get(k, k) for k in kinds]
-    return (
-        " og ".join(words[-2:]) if len(words) <= 2 else ", ".join(words[:-1]) + " og " + words[-1]
+    return _and(
+        [language.gettext(INFORMATION_KINDS[k]) if k in INFORMATION_KINDS else k for k in kinds],
+        language,
     )
 
 
-def _role_label(user: User | None) -> str:
+def _role_label(user: User | None, language: Language = DANISH) -> str:
     if user is None:
         return ""
     roles = sorted(user.roles)
-    return ROLE_NAMES.get(roles[0].value, "") if roles else ""
+    name = ROLE_NAMES.get(roles[0].value, "") if roles else ""
+    return language.gettext(name) if name else ""
 
 
-def _sharing_basis(pt: MeetingParticipant) -> str:
+def _sharing_basis(pt: MeetingParticipant, language: Language = DANISH) -> str:
     """The basis on which an external professional is told about the child, as a phrase for
     the guardian's letter ("... får oplysninger på grundlag af <basis>.")."""
+    _ = language.gettext
     consent = pt.consent
     if consent is not None:
-        return (
-            f"samtykke fra {consent.guardian.name} af {DANISH.long_date(consent.given_on)} "
-            f"(det omfatter {_kinds(consent)})"
-        )
+        return _("samtykke fra %(name)s af %(date)s (det omfatter %(kinds)s)") % {
+            "name": consent.guardian.name,
+            "date": language.long_date(consent.given_on),
+            "kinds": _kinds(consent, language),
+        }
     if pt.legal_basis:
-        return f"loven ({pt.legal_basis})"
+        return _("loven (%(basis)s)") % {"basis": pt.legal_basis}
     return ""
 
 
-def child_info(child: Child, today: date) -> ChildInfo:
+def child_info(child: Child, today: date, language: Language = DANISH) -> ChildInfo:
     group = child.current_group
     return ChildInfo(
         name=child.full_name,
         birth_date=child.birth_date,
-        age_text=age_text(child.age_in_months(today)),
+        age_text=age_text(child.age_in_months(today), language),
         group=group.name if group else "–",
         institution=group.institution.name if group else "–",
     )
@@ -180,23 +250,23 @@ def guardian_recipient(guardian: Guardian) -> GuardianRecipient:
     )
 
 
-def _person(pt: MeetingParticipant, with_basis: bool = True) -> Person:
+def _person(pt: MeetingParticipant, with_basis: bool = True, language: Language = DANISH) -> Person:
     """A participant as a letter lists them; `with_basis`: an external professional's
     basis for sharing too (the guardian's letter prints it; the plan does not)."""
     if pt.kind == ParticipantKind.GUARDIAN:
-        return Person(pt.name, "Forælder")
+        return Person(pt.name, language.gettext("Forælder"))
     if pt.kind == ParticipantKind.STAFF and pt.user is not None:
-        return Person(pt.name, _role_label(pt.user))
+        return Person(pt.name, _role_label(pt.user, language))
     return Person(
         pt.name,
-        profession_label(pt.profession, "da"),
+        profession_label(pt.profession, language.code),
         pt.organisation,
         external=pt.kind == ParticipantKind.EXTERNAL,
-        basis=_sharing_basis(pt) if with_basis else "",
+        basis=_sharing_basis(pt, language) if with_basis else "",
     )
 
 
-def meeting_info(meeting: Meeting) -> MeetingInfo:
+def meeting_info(meeting: Meeting, language: Language = DANISH) -> MeetingInfo:
     """The meeting as every letter shows it: when, where (with the dagtilbud's street
     address), who, and whom to contact (the tovholder, by e-mail) to reply or move it."""
     path = meeting.path
@@ -209,17 +279,17 @@ def meeting_info(meeting: Meeting) -> MeetingInfo:
             interpreters.append(wanted)
     contact = path.coordinator
     return MeetingInfo(
-        kind=MEETING_KINDS[meeting.kind.value],
+        kind=language.gettext(MEETING_KINDS[meeting.kind.value]),
         starts_at=meeting.starts_at.astimezone(LOCAL_TZ),
         place=meeting.place,
         purpose=meeting.purpose,
         agenda=meeting.agenda,
-        participants=tuple(_person(pt) for pt in meeting.participants),
+        participants=tuple(_person(pt, language=language) for pt in meeting.participants),
         contact_name=contact.name,
         contact_institution=group.institution.name if group else "",
         contact_email=contact.email,
         contact_phone=contact.phone,
-        contact_role=_role_label(contact).lower(),
+        contact_role=_role_label(contact, language).lower(),
         address=group.institution.address if group else "",
         kind_code=meeting.kind.value,
         interpreter_languages=tuple(interpreters),
@@ -236,12 +306,16 @@ def _latest_joint(child_id: int) -> JointAssessment | None:
     )
 
 
-def _reasons(joint: JointAssessment | None) -> tuple[str, ...]:
-    return _suggested_reasons(joint.suggestion if joint is not None else None)
+def _reasons(joint: JointAssessment | None, language: Language = DANISH) -> tuple[str, ...]:
+    return _suggested_reasons(joint.suggestion if joint is not None else None, language)
 
 
-def _suggested_reasons(suggestion: dict[str, Any] | None) -> tuple[str, ...]:
-    return tuple(r.get("text_da", "") for r in (suggestion or {}).get("reasons", []))
+def _suggested_reasons(
+    suggestion: dict[str, Any] | None, language: Language = DANISH
+) -> tuple[str, ...]:
+    """The classifier's reasons in the language (each stored in Danish and English)."""
+    key = "text_en" if language.code == "en" else "text_da"
+    return tuple(r.get(key) or r.get("text_da", "") for r in (suggestion or {}).get("reasons", []))
 
 
 _LATEST_SUGGESTION = (
@@ -253,47 +327,77 @@ _LATEST_SUGGESTION = (
 )
 
 
-def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tuple[str | None, str]:
+class _Known:
+    """What the letters of one meeting share about the child, looked up once per batch
+    (not once per professional): the latest joint assessment and the action plan."""
+
+    def __init__(self, path: ActionPath) -> None:
+        self.path = path
+        self._joint: tuple[JointAssessment | None] | None = None
+        self._plan: tuple[ActionPlan | None] | None = None
+
+    def joint(self) -> JointAssessment | None:
+        if self._joint is None:
+            self._joint = (_latest_joint(self.path.child_id),)
+        return self._joint[0]
+
+    def plan(self) -> ActionPlan | None:
+        if self._plan is None:
+            self._plan = (plans.plan_for(self.path),)
+        return self._plan[0]
+
+
+def concern_summary(
+    pt: MeetingParticipant, lh: Letterhead, today: date, known: _Known | None = None
+) -> tuple[str | None, str]:
     """What a professional may be told, and on which basis. With a consent, only the kinds
     of information it names; with a legal basis (e.g. a notification), the position and
     its reasons."""
-    child_id = pt.meeting.path.child_id
-    joint = _latest_joint(child_id)
+    language = lh.language
+    _ = language.gettext
+    known = known or _Known(pt.meeting.path)
+    joint = known.joint()
     wellbeing = None
     if joint:
-        wellbeing = f"Aftalt position: {lh.label(joint.agreed_position.value)}."
-        reasons = plain_reasons(_reasons(joint))
+        wellbeing = _("Aftalt position: %(position)s.") % {
+            "position": lh.label(joint.agreed_position.value)
+        }
+        reasons = plain_reasons(_reasons(joint, language))
         if reasons:
             wellbeing += "\n" + "\n".join(reasons)
     if pt.consent_id is not None:
         consent = db.session.get_one(Consent, pt.consent_id)
         if not consent.covers(pt.profession, today):
-            return None, "Samtykket er trukket tilbage. Der deles ingen oplysninger."
-        basis = (
-            f"Samtykke givet den {DANISH.long_date(consent.given_on)} af "
-            f"{consent.guardian.name}. Formål: {consent.purpose}\n"
-            f"Samtykket omfatter {_kinds(consent)}."
-        )
+            return None, _("Samtykket er trukket tilbage. Der deles ingen oplysninger.")
+        basis = _(
+            "Samtykke givet den %(date)s af %(name)s. Formål: %(purpose)s\n"
+            "Samtykket omfatter %(kinds)s."
+        ) % {
+            "date": language.long_date(consent.given_on),
+            "name": consent.guardian.name,
+            "purpose": consent.purpose,
+            "kinds": _kinds(consent, language),
+        }
         parts = []
         if "wellbeing" in consent.information_kinds and wellbeing:
             parts.append(wellbeing)
         if "action_plan" in consent.information_kinds:
-            plan = action_paths.plan_for(pt.meeting.path)
+            plan = known.plan()
             if plan and plan.goals:
-                parts.append(f"Mål i handleplanen: {plan.goals}")
+                parts.append(_("Mål i handleplanen: %(goals)s") % {"goals": plan.goals})
         return ("\n\n".join(parts) or None), basis
-    return wellbeing, f"Hjemmel: {pt.legal_basis}"
+    return wellbeing, _("Hjemmel: %(basis)s") % {"basis": pt.legal_basis}
 
 
 def _recipient(
-    pt: MeetingParticipant, lh: Letterhead, today: date
+    pt: MeetingParticipant, lh: Letterhead, today: date, known: _Known | None = None
 ) -> GuardianRecipient | ProfessionalRecipient:
     if pt.kind == ParticipantKind.GUARDIAN and pt.guardian is not None:
         return guardian_recipient(pt.guardian)
-    summary, basis = concern_summary(pt, lh, today)
+    summary, basis = concern_summary(pt, lh, today, known)
     return ProfessionalRecipient(
         name=pt.name,
-        profession=profession_label(pt.profession, "da"),
+        profession=profession_label(pt.profession, lh.language.code),
         organisation=pt.organisation,
         concern_summary=summary,
         basis=basis,
@@ -302,8 +406,8 @@ def _recipient(
 
 def meeting_letter(pt: MeetingParticipant, lh: Letterhead, today: date) -> Letter:
     """(MeetingInfo, ChildInfo, recipient) for one guardian or external professional."""
-    child = child_info(pt.meeting.path.child, today)
-    return meeting_info(pt.meeting), child, _recipient(pt, lh, today)
+    child = child_info(pt.meeting.path.child, today, lh.language)
+    return meeting_info(pt.meeting, lh.language), child, _recipient(pt, lh, today)
 
 
 def meeting_letters(
@@ -311,10 +415,11 @@ def meeting_letters(
 ) -> list[Letter]:
     """A letter's data for each guardian and external professional (colleagues get none);
     with `only`, for those participants only (the ones the policy lets the reader have)."""
-    info = meeting_info(meeting)
-    child = child_info(meeting.path.child, today)
+    info = meeting_info(meeting, lh.language)
+    child = child_info(meeting.path.child, today, lh.language)
+    known = _Known(meeting.path)
     return [
-        (info, child, _recipient(pt, lh, today))
+        (info, child, _recipient(pt, lh, today, known))
         for pt in meeting.participants
         if pt.kind in (ParticipantKind.GUARDIAN, ParticipantKind.EXTERNAL)
         and (only is None or pt.id in only)
@@ -384,7 +489,7 @@ def _leader_name(institution_id: int) -> str | None:
     return db.session.scalar(_LEADER_NAME, {"institution_id": institution_id})
 
 
-def plan_data(path: ActionPath, today: date) -> ActionPlanData:
+def plan_data(path: ActionPath, today: date, language: Language = DANISH) -> ActionPlanData:
     plan = db.session.scalars(_PLAN, {"path_id": path.id}).unique().one_or_none()
     child = path.child
     suggestion = db.session.scalar(_LATEST_SUGGESTION, {"child_id": child.id})
@@ -392,13 +497,13 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
     rows = db.session.scalars(_PLAN_PARTICIPANTS, {"path_id": path.id}).unique().all()
     participants: dict[str, Person] = {}
     for pt in rows:
-        participants.setdefault(pt.name, _person(pt, with_basis=False))
+        participants.setdefault(pt.name, _person(pt, with_basis=False, language=language))
     group = child.current_group
     leader = (_leader_name(group.institution_id) if group else None) or path.coordinator.name
     return ActionPlanData(
-        child=child_info(child, today),
+        child=child_info(child, today, language),
         position=path.position.value,
-        reasons=_suggested_reasons(suggestion),
+        reasons=_suggested_reasons(suggestion, language),
         resources=plan.resources if plan else "",
         concerns=plan.concerns if plan else "",
         goals=plan.goals if plan else "",
@@ -409,7 +514,7 @@ def plan_data(path: ActionPath, today: date) -> ActionPlanData:
         if plan
         else (),
         follow_ups=tuple(
-            PlanFollowUp(held_on, PROGRESS[progress.value], note, next_step)
+            PlanFollowUp(held_on, language.gettext(PROGRESS[progress.value]), note, next_step)
             for held_on, progress, note, next_step in follow_ups
         ),
         evaluation_on=plan.evaluation_on if plan else None,
@@ -487,7 +592,7 @@ def _group_row(
 
 
 def round_overview_data(
-    round_: ScreeningRound, institution: Institution, today: date
+    round_: ScreeningRound, institution: Institution, today: date, language: Language = DANISH
 ) -> RoundOverviewData:
     groups = [g for g in institution.groups if g.active]
     rows = []
@@ -511,7 +616,10 @@ def round_overview_data(
             elif c.submitted and c.joint is None:
                 needing.append(
                     ChildNeedingAction(
-                        c.child.full_name, gp.group.name, None, "Mangler fælles vurdering"
+                        c.child.full_name,
+                        gp.group.name,
+                        None,
+                        language.gettext("Mangler fælles vurdering"),
                     )
                 )
             elif (
@@ -524,7 +632,7 @@ def round_overview_data(
                         c.child.full_name,
                         gp.group.name,
                         c.joint.agreed_position.value,
-                        "Forældrene er ikke orienteret om ny position",
+                        language.gettext("Forældrene er ikke orienteret om ny position"),
                     )
                 )
     return RoundOverviewData(round_.name, institution.name, tuple(rows), tuple(needing))
@@ -608,151 +716,195 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
 
 # The audit trail's actions as what a parent reads: "Lise Leder (leder, ...) <phrase>."
 ACCESS_PHRASES = {
-    "child.view": "åbnede barnets side",
-    "child.timeline": "så barnets tidslinje",
-    "assessment.open": "åbnede en trivselsvurdering",
-    "assessment.view": "så en trivselsvurdering",
-    "assessment.save_draft": "gemte en kladde til en trivselsvurdering",
-    "assessment.submit": "indsendte en trivselsvurdering",
-    "joint.open": "åbnede den fælles vurdering",
-    "joint.record": "registrerede den fælles vurdering",
-    "joint.parents_informed": "registrerede, at forældrene er orienteret om den fælles vurdering",
-    "observation.add": "tilføjede en observation",
-    "path.view": "så handlevejen",
-    "path.step_done": "registrerede et trin i handlevejen som udført",
-    "path.notify_open": "åbnede vurderingen af underretningspligten",
-    "path.notify_decision": "registrerede vurderingen af underretningspligten",
-    "path.follow_up": "registrerede en opfølgning",
-    "path.coordinator": "skiftede tovholder for handlevejen",
-    "path.close": "afsluttede handlevejen",
-    "plan.view": "åbnede handleplanen",
-    "plan.save": "gemte handleplanen",
-    "meeting.create": "oprettede et møde",
-    "meeting.view": "så et møde",
-    "meeting.invite": "inviterede en deltager til et møde",
-    "meeting.minutes": "skrev referat af et møde",
-    "consent.list": "så samtykkerne",
-    "consent.record": "registrerede et samtykke",
-    "consent.withdraw": "registrerede, at et samtykke er trukket tilbage",
-    "pdf.batch_start": "bestilte en samlet PDF",
-    "offline_pack.download": "hentede barnets navn og stue til brug på en enhed uden forbindelse",
-    "sync.conflict": "sendte en vurdering eller observation, der ikke passede med den gemte",
-    "sync.conflict.view": "så en vurdering eller observation, der ikke passede med den gemte",
-    "sync.conflict.resolve": "valgte, hvilken udgave af en vurdering eller observation der gælder",
+    "child.view": N_("åbnede barnets side"),
+    "child.timeline": N_("så barnets tidslinje"),
+    "assessment.open": N_("åbnede en trivselsvurdering"),
+    "assessment.view": N_("så en trivselsvurdering"),
+    "assessment.save_draft": N_("gemte en kladde til en trivselsvurdering"),
+    "assessment.submit": N_("indsendte en trivselsvurdering"),
+    "joint.open": N_("åbnede den fælles vurdering"),
+    "joint.record": N_("registrerede den fælles vurdering"),
+    "joint.parents_informed": N_(
+        "registrerede, at forældrene er orienteret om den fælles vurdering"
+    ),
+    "observation.add": N_("tilføjede en observation"),
+    "path.view": N_("så handlevejen"),
+    "path.step_done": N_("registrerede et trin i handlevejen som udført"),
+    "path.notify_open": N_("åbnede vurderingen af underretningspligten"),
+    "path.notify_decision": N_("registrerede vurderingen af underretningspligten"),
+    "path.follow_up": N_("registrerede en opfølgning"),
+    "path.coordinator": N_("skiftede tovholder for handlevejen"),
+    "path.close": N_("afsluttede handlevejen"),
+    "plan.view": N_("åbnede handleplanen"),
+    "plan.save": N_("gemte handleplanen"),
+    "meeting.create": N_("oprettede et møde"),
+    "meeting.view": N_("så et møde"),
+    "meeting.invite": N_("inviterede en deltager til et møde"),
+    "meeting.minutes": N_("skrev referat af et møde"),
+    "consent.list": N_("så samtykkerne"),
+    "consent.record": N_("registrerede et samtykke"),
+    "consent.withdraw": N_("registrerede, at et samtykke er trukket tilbage"),
+    "pdf.batch_start": N_("bestilte en samlet PDF"),
+    "offline_pack.download": N_(
+        "hentede barnets navn og stue til brug på en enhed uden forbindelse"
+    ),
+    "sync.conflict": N_("sendte en vurdering eller observation, der ikke passede med den gemte"),
+    "sync.conflict.view": N_("så en vurdering eller observation, der ikke passede med den gemte"),
+    "sync.conflict.resolve": N_(
+        "valgte, hvilken udgave af en vurdering eller observation der gælder"
+    ),
 }
 DOCUMENT_PHRASES = {
-    "invitation": "hentede en mødeinvitation (PDF)",
-    "action_plan": "hentede handleplanen (PDF)",
-    "parents_copy": "hentede en udskrift af oplysningerne om barnet (PDF)",
-    "meeting_invitations": "hentede invitationerne til et møde (PDF)",
-    "round_plans": "hentede handleplanerne for en vurderingsrunde (PDF)",
+    "invitation": N_("hentede en mødeinvitation (PDF)"),
+    "action_plan": N_("hentede handleplanen (PDF)"),
+    "parents_copy": N_("hentede en udskrift af oplysningerne om barnet (PDF)"),
+    "meeting_invitations": N_("hentede invitationerne til et møde (PDF)"),
+    "round_plans": N_("hentede handleplanerne for en vurderingsrunde (PDF)"),
 }
-SOME_ACCESS = "så eller ændrede oplysninger om barnet"
-NOTIFY_DECISIONS = {"notify": "Der skal underrettes.", "no_notify": "Der skal ikke underrettes nu."}
+SOME_ACCESS = N_("så eller ændrede oplysninger om barnet")
+NOTIFY_DECISIONS = {
+    "notify": N_("Der skal underrettes."),
+    "no_notify": N_("Der skal ikke underrettes nu."),
+}
 VULNERABILITY = {
-    "not": "Ikke i en udsat position",
-    "potentially": "Potentielt i en udsat position",
-    "clearly": "I en udsat position",
+    "not": N_("Ikke i en udsat position"),
+    "potentially": N_("Potentielt i en udsat position"),
+    "clearly": N_("I en udsat position"),
 }
 
 
-def _access_phrase(e: AuditEvent) -> str:
+def _access_phrase(e: AuditEvent, language: Language = DANISH) -> str:
     if e.action == "pdf.download":
-        return DOCUMENT_PHRASES.get(str((e.details or {}).get("document")), "hentede en PDF")
-    return ACCESS_PHRASES.get(e.action, SOME_ACCESS)
+        phrase = DOCUMENT_PHRASES.get(str((e.details or {}).get("document")), N_("hentede en PDF"))
+    else:
+        phrase = ACCESS_PHRASES.get(e.action, SOME_ACCESS)
+    return language.gettext(phrase)
 
 
-def _who(user: User | None) -> str:
+def _who(user: User | None, language: Language = DANISH) -> str:
     """ "Lise Leder (leder, Børnehuset Mælkebøtten)"; the system when no user acted."""
     if user is None:
-        return "Systemet"
+        return language.gettext("Systemet")
     where = ", ".join(sorted(i.name for i in user.institutions))
-    role = _role_label(user).lower()
+    role = _role_label(user, language).lower()
     inner = ", ".join(x for x in (role, where) if x)
     return f"{user.name} ({inner})" if inner else user.name
 
 
-def _long(d: date | None) -> str:
-    return DANISH.long_date(d) if d else "–"
+def _long(d: date | None, language: Language = DANISH) -> str:
+    return language.long_date(d) if d else "–"
 
 
 def _sentences(*parts: str) -> str:
     return "\n".join(x for x in parts if x and x.strip())
 
 
+def _labelled(language: Language, template: str, value: str) -> str:
+    """ "Begrundelse: <text>" when there is a text, else nothing."""
+    return language.gettext(template) % {"text": value} if value.strip() else ""
+
+
 def _assessment_text(a: Assessment, lh: Letterhead) -> str:
     """Who, the suggestion, the statements ticked and ratings given, and the texts."""
+    language = lh.language
+    _ = language.gettext
     instrument = compiled_instrument(a.instrument)
     ticked, rated, typed = [], [], []
     for item in instrument.items:
         value = (a.answers or {}).get(item.key)
         if value in (None, False, ""):
             continue
+        text = _text(item.text, language)
         if item.kind == "indicator":
-            ticked.append(f"»{item.text.da}«")
+            ticked.append(f"»{text}«")
         elif item.kind == "rated" and item.scale is not None and isinstance(value, int):
             label = item.scale.labels.get(value)
-            rated.append(f"{item.text.da}: {value}" + (f" ({label.da})" if label else ""))
+            rated.append(f"{text}: {value}" + (f" ({_text(label, language)})" if label else ""))
         else:
-            typed.append(f"{item.text.da}: {value}")
-    role = _role_label(a.assessor).lower()
-    who = f"Vurderet af {a.assessor.name}" + (f" ({role})" if role else "") + "."
+            typed.append(f"{text}: {value}")
+    role = _role_label(a.assessor, language).lower()
+    who = (_("Vurderet af %(name)s (%(role)s).") if role else _("Vurderet af %(name)s.")) % {
+        "name": a.assessor.name,
+        "role": role,
+    }
     suggested = (
-        f"Forslag til position: {lh.label(a.suggested_position.value)}."
+        _("Forslag til position: %(position)s.")
+        % {"position": lh.label(a.suggested_position.value)}
         if a.suggested_position
         else ""
     )
     vulnerable = (
-        f"Udsat position: {VULNERABILITY.get(a.vulnerability.value, '–')}."
+        _("Udsat position: %(vulnerability)s.")
+        % {"vulnerability": _(VULNERABILITY.get(a.vulnerability.value, "–"))}
         if a.vulnerability
         else ""
     )
     return _sentences(
         f"{who} {suggested}".strip(),
-        ("Udsagn, der er sat kryds ved: " + "; ".join(ticked) + ".") if ticked else "",
-        ("Bedømmelser: " + "; ".join(rated) + ".") if rated else "",
+        (_("Udsagn, der er sat kryds ved: %(items)s.") % {"items": "; ".join(ticked)})
+        if ticked
+        else "",
+        (_("Bedømmelser: %(items)s.") % {"items": "; ".join(rated)}) if rated else "",
         *typed,
         vulnerable,
-        f"Ressourcer: {a.resources}" if a.resources.strip() else "",
-        f"Bekymringer: {a.concerns}" if a.concerns.strip() else "",
-        f"Begrundelse: {a.justification}" if a.justification.strip() else "",
+        _labelled(language, N_("Ressourcer: %(text)s"), a.resources),
+        _labelled(language, N_("Bekymringer: %(text)s"), a.concerns),
+        _labelled(language, N_("Begrundelse: %(text)s"), a.justification),
     )
 
 
 def _joint_text(j: JointAssessment, lh: Letterhead) -> str:
+    language = lh.language
+    _ = language.gettext
     informed = (
-        f"Forældrene er orienteret den {_long(j.parents_informed_on)}."
+        _("Forældrene er orienteret den %(date)s.")
+        % {"date": _long(j.parents_informed_on, language)}
         if j.parents_informed_on
         else ""
     )
     changed = (
-        f"Forslaget var {lh.label(j.suggested_position.value)}. Den aftalte position afviger "
-        f"fra forslaget. Årsag: {j.override_reason}"
+        _(
+            "Forslaget var %(position)s. Den aftalte position afviger fra forslaget. "
+            "Årsag: %(reason)s"
+        )
+        % {"position": lh.label(j.suggested_position.value), "reason": j.override_reason}
         if j.agreed_position != j.suggested_position
         else ""
     )
     return _sentences(
-        f"Fælles vurdering den {_long(j.decided_at.astimezone(LOCAL_TZ).date())} "
-        f"ved {j.decided_by.name}.",
-        f"Begrundelse: {j.justification}" if j.justification.strip() else "",
+        _("Fælles vurdering den %(date)s ved %(name)s.")
+        % {
+            "date": _long(j.decided_at.astimezone(LOCAL_TZ).date(), language),
+            "name": j.decided_by.name,
+        },
+        _labelled(language, N_("Begrundelse: %(text)s"), j.justification),
         changed,
         informed,
     )
 
 
 def _path_entries(path: ActionPath, lh: Letterhead, with_follow_ups: bool) -> list[TimelineEntry]:
+    language = lh.language
+    _ = language.gettext
     status = (
-        f"Afsluttet den {_long(path.closed_on)}." if path.status == PathStatus.CLOSED else "Åben."
+        _("Afsluttet den %(date)s.") % {"date": _long(path.closed_on, language)}
+        if path.status == PathStatus.CLOSED
+        else _("Åben.")
     )
     out = [
         TimelineEntry(
             path.opened_on,
-            "Handlevej",
+            _("Handlevej"),
             _sentences(
-                f"Handlevejen blev åbnet den {_long(path.opened_on)}. "
-                f"Position: {lh.label(path.position.value)}. {status}",
-                f"Tovholder: {path.coordinator.name}.",
-                f"Note ved afslutning: {path.close_note}" if path.close_note.strip() else "",
+                _("Handlevejen blev åbnet den %(date)s. Position: %(position)s.")
+                % {
+                    "date": _long(path.opened_on, language),
+                    "position": lh.label(path.position.value),
+                }
+                + " "
+                + status,
+                _("Tovholder: %(name)s.") % {"name": path.coordinator.name},
+                _labelled(language, N_("Note ved afslutning: %(text)s"), path.close_note),
             ),
         )
     ]
@@ -763,42 +915,52 @@ def _path_entries(path: ActionPath, lh: Letterhead, with_follow_ups: bool) -> li
         )
     }
     for step in path.steps:
-        done = (
-            f"Udført den {_long(step.done_on)}"
-            + (f" af {step.done_by.name}" if step.done_by else "")
-            + "."
-            if step.done_on
-            else "Ikke udført endnu."
-        )
-        role = ROLE_NAMES.get(step.responsible_role, step.responsible_role).lower()
+        if step.done_on and step.done_by:
+            done = _("Udført den %(date)s af %(name)s.") % {
+                "date": _long(step.done_on, language),
+                "name": step.done_by.name,
+            }
+        elif step.done_on:
+            done = _("Udført den %(date)s.") % {"date": _long(step.done_on, language)}
+        else:
+            done = _("Ikke udført endnu.")
+        role_name = ROLE_NAMES.get(step.responsible_role)
+        role = (_(role_name) if role_name else step.responsible_role).lower()
         out.append(
             TimelineEntry(
                 step.due_on,
-                step.title_da,
+                (step.title_en or step.title_da) if language.code == "en" else step.title_da,
                 _sentences(
-                    f"Ansvarlig: {role}. Frist: {_long(step.due_on)}. "
-                    + ("Skal udføres." if step.required else "Valgfrit."),
+                    _("Ansvarlig: %(role)s. Frist: %(date)s.")
+                    % {"role": role, "date": _long(step.due_on, language)}
+                    + " "
+                    + (_("Skal udføres.") if step.required else _("Valgfrit.")),
                     done,
-                    f"Note: {step.note}" if step.note.strip() else "",
+                    _labelled(language, N_("Note: %(text)s"), step.note),
                 ),
             )
         )
         d = decisions.get(step.id)
         if d is not None:
-            sent = (
-                f"Underretningen er sendt den {_long(d.sent_on)}"
-                + (f" af {d.sent_by.name}" if d.sent_by else "")
-                + "."
-                if d.sent_on
-                else ""
-            )
+            sent = ""
+            if d.sent_on and d.sent_by:
+                sent = _("Underretningen er sendt den %(date)s af %(name)s.") % {
+                    "date": _long(d.sent_on, language),
+                    "name": d.sent_by.name,
+                }
+            elif d.sent_on:
+                sent = _("Underretningen er sendt den %(date)s.") % {
+                    "date": _long(d.sent_on, language)
+                }
             out.append(
                 TimelineEntry(
                     d.decided_on,
-                    "Vurdering af underretningspligt",
+                    _("Vurdering af underretningspligt"),
                     _sentences(
-                        f"{NOTIFY_DECISIONS[d.decision.value]} Vurderet af {d.decided_by.name}.",
-                        f"Begrundelse: {d.reasoning}" if d.reasoning.strip() else "",
+                        _(NOTIFY_DECISIONS[d.decision.value])
+                        + " "
+                        + _("Vurderet af %(name)s.") % {"name": d.decided_by.name},
+                        _labelled(language, N_("Begrundelse: %(text)s"), d.reasoning),
                         sent,
                     ),
                 )
@@ -810,40 +972,49 @@ def _path_entries(path: ActionPath, lh: Letterhead, with_follow_ups: bool) -> li
             out.append(
                 TimelineEntry(
                     f.held_on,
-                    "Opfølgning",
+                    _("Opfølgning"),
                     _sentences(
-                        f"Udvikling: {PROGRESS[f.progress.value]}. Ved {f.by.name}.",
-                        f"Hvad har vi set? {f.note}" if f.note.strip() else "",
-                        f"Næste skridt: {f.next_step}" if f.next_step.strip() else "",
+                        _("Udvikling: %(progress)s. Ved %(name)s.")
+                        % {"progress": _(PROGRESS[f.progress.value]), "name": f.by.name},
+                        _labelled(language, N_("Hvad har vi set? %(text)s"), f.note),
+                        _labelled(language, N_("Næste skridt: %(text)s"), f.next_step),
                     ),
                 )
             )
     return out
 
 
-def _meeting_text(m: Meeting) -> str:
+def _meeting_text(m: Meeting, language: Language = DANISH) -> str:
+    _ = language.gettext
     people = "; ".join(
-        ", ".join(x for x in (pt.name, _person(pt).role.lower(), pt.organisation) if x)
+        ", ".join(
+            x for x in (pt.name, _person(pt, language=language).role.lower(), pt.organisation) if x
+        )
         for pt in m.participants
     )
-    when = DANISH.when(m.starts_at.astimezone(LOCAL_TZ))
+    when = language.when(m.starts_at.astimezone(LOCAL_TZ))
     return _sentences(
-        f"{when[:1].upper()}{when[1:]}. Sted: {m.place}",
-        f"Formål: {m.purpose}" if m.purpose.strip() else "",
-        f"Deltagere: {people}." if people else "",
-        f"Referat: {m.minutes}" if m.minutes.strip() else "",
-        f"Beslutninger: {m.decisions}" if m.decisions.strip() else "",
+        _("%(when)s. Sted: %(place)s")
+        % {"when": f"{when[:1].upper()}{when[1:]}", "place": m.place},
+        _labelled(language, N_("Formål: %(text)s"), m.purpose),
+        (_("Deltagere: %(people)s.") % {"people": people}) if people else "",
+        _labelled(language, N_("Referat: %(text)s"), m.minutes),
+        _labelled(language, N_("Beslutninger: %(text)s"), m.decisions),
     )
 
 
-def _consent_text(c: Consent) -> str:
-    recipients = ", ".join(profession_label(r, "da").lower() for r in c.recipients)
+def _consent_text(c: Consent, language: Language = DANISH) -> str:
+    _ = language.gettext
+    recipients = ", ".join(profession_label(r, language.code).lower() for r in c.recipients)
     return _sentences(
-        f"Givet af {c.guardian.name} den {_long(c.given_on)}.",
-        f"Modtagere: {recipients}." if recipients else "",
-        f"Oplysninger: {_kinds(c)}.",
-        f"Formål: {c.purpose}",
-        f"Trukket tilbage den {_long(c.withdrawn_on)}." if c.withdrawn_on else "",
+        _("Givet af %(name)s den %(date)s.")
+        % {"name": c.guardian.name, "date": _long(c.given_on, language)},
+        (_("Modtagere: %(names)s.") % {"names": recipients}) if recipients else "",
+        _("Oplysninger: %(kinds)s.") % {"kinds": _kinds(c, language)},
+        _("Formål: %(text)s") % {"text": c.purpose},
+        (_("Trukket tilbage den %(date)s.") % {"date": _long(c.withdrawn_on, language)})
+        if c.withdrawn_on
+        else "",
     )
 
 
@@ -857,7 +1028,9 @@ def parents_copy_data(
     withdrawn, and the access log. Only the requesting guardian's own address is given;
     other guardians by name only (their details are their data)."""
     lh = lh or letterhead(today)
-    data = ParentsCopyData(child=child_info(child, today), requested_by=requested_by.name)
+    language = lh.language
+    _ = language.gettext
+    data = ParentsCopyData(child=child_info(child, today, language), requested_by=requested_by.name)
     data.guardians = [
         guardian_recipient(gl.guardian)
         if gl.guardian_id == requested_by.id
@@ -866,7 +1039,9 @@ def parents_copy_data(
     ]
     group = child.current_group
     leader = _leader_name(group.institution_id) if group else None
-    data.contact_name = f"{leader} (leder, {group.institution.name})" if leader and group else ""
+    data.contact_name = (
+        f"{leader} ({_('Leder').lower()}, {group.institution.name})" if leader and group else ""
+    )
     joints = db.session.scalars(
         sa.select(JointAssessment)
         .join(ScreeningRound)
@@ -881,7 +1056,11 @@ def parents_copy_data(
     ):
         submitted = (a.submitted_at or a.updated_at).astimezone(LOCAL_TZ).date()
         data.assessments.append(
-            TimelineEntry(submitted, f"Trivselsvurdering, {a.round.name}", _assessment_text(a, lh))
+            TimelineEntry(
+                submitted,
+                _("Trivselsvurdering, %(round)s") % {"round": a.round.name},
+                _assessment_text(a, lh),
+            )
         )
     catalogue = load_observation_categories()
     for o in db.session.scalars(
@@ -890,23 +1069,24 @@ def parents_copy_data(
         .order_by(ChildObservation.source, ChildObservation.observed_on)
     ):
         source = catalogue.sources[o.source.value]
-        cat = catalogue.category(o.source.value, o.category).title.da
+        cat = _text(catalogue.category(o.source.value, o.category).title, language)
         level = catalogue.levels.get(o.level)
-        degree = f"{o.level} – {level.da[:1].lower()}{level.da[1:]}" if level else str(o.level)
+        word = _text(level, language) if level else ""
+        degree = f"{o.level} – {word[:1].lower()}{word[1:]}" if word else str(o.level)
         data.observations.append(
             TimelineEntry(
                 o.observed_on,
-                f"{source.title.da}: {cat}",
-                _sentences(f"Grad af bekymring: {degree}.", o.note),
+                f"{_text(source.title, language)}: {cat}",
+                _sentences(_("Grad af bekymring: %(degree)s.") % {"degree": degree}, o.note),
             )
         )
     paths = db.session.scalars(
         sa.select(ActionPath).where(ActionPath.child_id == child.id).order_by(ActionPath.opened_on)
     ).all()
     for path in paths:
-        has_plan = action_paths.plan_for(path) is not None
+        has_plan = plans.plan_for(path) is not None
         if has_plan:
-            data.plans.append(plan_data(path, today))
+            data.plans.append(plan_data(path, today, language))
         data.action_path += _path_entries(path, lh, with_follow_ups=not has_plan)
         for m in db.session.scalars(
             sa.select(Meeting).where(Meeting.path_id == path.id).order_by(Meeting.starts_at)
@@ -914,15 +1094,15 @@ def parents_copy_data(
             data.meetings.append(
                 TimelineEntry(
                     m.starts_at.astimezone(LOCAL_TZ).date(),
-                    MEETING_KINDS[m.kind.value],
-                    _meeting_text(m),
+                    _(MEETING_KINDS[m.kind.value]),
+                    _meeting_text(m, language),
                 )
             )
     for c in db.session.scalars(
         sa.select(Consent).where(Consent.child_id == child.id).order_by(Consent.given_on)
     ):
-        kind = "Samtykke (trukket tilbage)" if c.withdrawn_on else "Samtykke"
-        data.consents.append(TimelineEntry(c.given_on, kind, _consent_text(c)))
+        kind = _("Samtykke (trukket tilbage)") if c.withdrawn_on else _("Samtykke")
+        data.consents.append(TimelineEntry(c.given_on, kind, _consent_text(c, language)))
     events = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.child_id == child.id, AuditEvent.outcome == Outcome.OK)
@@ -936,5 +1116,11 @@ def parents_copy_data(
     )
     for e in events:
         user = users.get(e.user_id) if e.user_id is not None else None
-        data.access_log.append((e.occurred_at.astimezone(LOCAL_TZ), _who(user), _access_phrase(e)))
+        data.access_log.append(
+            (
+                e.occurred_at.astimezone(LOCAL_TZ),
+                _who(user, language),
+                _access_phrase(e, language),
+            )
+        )
     return data

@@ -56,7 +56,10 @@ def _pdf(content: bytes, filename: str) -> Response:
 
 
 def _lh(today: date) -> Letterhead:
-    return data.letterhead(today, current_app.config.get("MUNICIPALITY_LOGO"))
+    """The documents' header, in the reader's language (English when chosen)."""
+    return data.letterhead(
+        today, current_app.config.get("MUNICIPALITY_LOGO"), data.document_language()
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>/letter.pdf")
@@ -94,7 +97,8 @@ def plan_pdf(path_id: int) -> ResponseReturnValue:
     from reports.plans import action_plan
 
     today = date.today()
-    content = action_plan(_lh(today), data.plan_data(path, today))
+    lh = _lh(today)
+    content = action_plan(lh, data.plan_data(path, today, lh.language))
     audit.record(
         "pdf.download", "action_path", path.id, child_id=path.child_id, document="action_plan"
     )
@@ -110,7 +114,8 @@ def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValu
     from reports.overviews import round_overview
 
     today = date.today()
-    content = round_overview(_lh(today), data.round_overview_data(round_, inst, today))
+    lh = _lh(today)
+    content = round_overview(lh, data.round_overview_data(round_, inst, today, lh.language))
     audit.record(
         "pdf.download", "institution", inst.id, document="round_overview", round_id=round_.id
     )
@@ -195,6 +200,7 @@ def _params(**kw: Any) -> dict[str, Any]:
         **kw,
         "today": date.today().isoformat(),
         "logo": current_app.config.get("MUNICIPALITY_LOGO"),
+        "lang": data.document_language().code,  # the documents in the reader's language
     }
 
 

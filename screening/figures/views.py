@@ -22,6 +22,7 @@ from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action
+from screening.core.urls import query_id
 from screening.documents import queries as documents
 from screening.figures import charts, exports, queries, tables
 from screening.figures.suppression import DEFAULT_THRESHOLD
@@ -76,8 +77,7 @@ def _rounds() -> list[ScreeningRound]:
 
 
 def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return query_id(name)
 
 
 def _dashboard(round_id: int) -> Dashboard:
@@ -233,6 +233,8 @@ def pdf(round_id: int) -> ResponseReturnValue:
             for f in board.figures
         ),
     )
-    lh = documents.letterhead(today, current_app.config.get("MUNICIPALITY_LOGO"))
+    lh = documents.letterhead(
+        today, current_app.config.get("MUNICIPALITY_LOGO"), documents.document_language()
+    )
     content = figures_pdf(lh, data)
     return _download(content, "application/pdf", f"noegletal-{round_id}.pdf")

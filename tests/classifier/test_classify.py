@@ -69,7 +69,7 @@ def test_statement_values(topi: Instrument, default: RuleSet) -> None:
         ({"emo-1": 3.0}, "'emo-1': must be an integer rating from 1 to 5, got 3.0"),
         ({"emo-1": True}, "'emo-1': must be an integer rating from 1 to 5, got True"),
         ({"emo-1": "3"}, "'emo-1': must be an integer rating from 1 to 5, got '3'"),
-        ({"emo-g1": True}, "'emo-g1': unknown item (not in rating-3-6 v1)"),
+        ({"emo-g1": True}, "'emo-g1': unknown item (not in rating-3-6 v2)"),
         ({"emo-note": ["x"]}, "'emo-note': a text item is answered with a string"),
     ],
 )

@@ -268,7 +268,7 @@ INSTRUMENT_ERRORS = [
     ),
     (
         rule(type="score_band", scope="areas", areas=["social", "family"]),
-        "rules[3].areas[1]: unknown area 'family' for instrument rating-3-6 v1",
+        "rules[3].areas[1]: unknown area 'family' for instrument rating-3-6 v2",
     ),
     (
         rule(type="statements", position="yellow", then="red", instruments=["topi-9-9"]),
@@ -299,7 +299,7 @@ INSTRUMENT_ERRORS = [
             },
         },
         "band_overrides.rating-3-6.areas.social: no band covers scores 11–11 for instrument "
-        "rating-3-6 v1",
+        "rating-3-6 v2",
     ),
     (
         {
