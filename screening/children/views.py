@@ -24,7 +24,6 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from forms.children import ChildSearchForm
-from reports.group_overview import group_overview as group_overview_document
 from screening.accounts.models import Role
 from screening.assessments.services import (
     instrument_for_child,
@@ -301,6 +300,8 @@ def group_overview(round_id: int, group_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/groups/<int:group_id>/overview.pdf")
 def group_overview_pdf(round_id: int, group_id: int) -> ResponseReturnValue:
     data = _overview(round_id, group_id)
+    from reports.group_overview import group_overview as group_overview_document  # ReportLab
+
     lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"), document_language())
     content = group_overview_document(lh, overviews.pdf_data(data))
     audit.record(

@@ -14,12 +14,11 @@ from __future__ import annotations
 import functools
 import os
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload
 
-from reports.base import Letterhead
 from reports.data import (
     ActionPlanData,
     ChildInfo,
@@ -77,6 +76,9 @@ from screening.paths.models import (
     PathStatus,
 )
 from screening.rounds.models import ScreeningRound
+
+if TYPE_CHECKING:
+    from reports.base import Letterhead
 
 # A letter's data: the meeting, the child and the one recipient.
 Letter = tuple[MeetingInfo, ChildInfo, GuardianRecipient | ProfessionalRecipient]
@@ -157,6 +159,8 @@ DEFAULT_MUNICIPALITY_LABELS = {
 def letterhead(
     today: date, logo_path: str | None = None, language: Language = DANISH
 ) -> Letterhead:
+    from reports.base import Letterhead  # ReportLab: loaded by the first document
+
     muni = db.session.execute(_MUNICIPALITY).first()
     if muni is None:
         return Letterhead("Trivselsspor", today, logo_path, language=language)

@@ -16,7 +16,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from reports.figures import FiguresData, FigureTable, figures_pdf
 from screening.catalogue.services import round_bands
 from screening.core import audit
 from screening.core.access import require
@@ -248,6 +247,8 @@ def all_xlsx(round_id: int) -> ResponseReturnValue:
 def pdf(round_id: int) -> ResponseReturnValue:
     board = _dashboard(round_id)
     _audit(board, "figures.pdf")
+    from reports.figures import FiguresData, FigureTable, figures_pdf  # ReportLab: on first PDF
+
     today = date.today()
     data = FiguresData(
         round_name=board.round.name,
