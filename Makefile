@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline bench-sync-limits bench-pages clean
+.PHONY: install run test test-js lint translations extract-messages test-deps bench bench-classifier bench-reports bench-offline bench-sync-limits bench-pages bench-load clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,15 @@ bench-reports: install
 # or postgresql://... (the municipality is generated once, then reused).
 bench-pages: install
 	$(BIN)/python -m benchmarks.pages_bench $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+
+# The pages under load on PostgreSQL (issue 17): gunicorn with gunicorn.conf.py, wrk at 20
+# and 100 connections beside a minimal Flask app, then worker start-up and memory. The
+# databases loadbench_demo and loadbench_large are made once, then reused; ARGS=--quick
+# for a run of about two minutes (see `python -m benchmarks.load_bench --help`).
+bench-load: install
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get install -y -q wrk >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }; }
+	$(BIN)/python -m benchmarks.load_bench $(ARGS)
 
 bench-offline: install test-deps
 	$(BIN)/python -m benchmarks.offline_bench

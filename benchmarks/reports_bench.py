@@ -95,7 +95,7 @@ def main() -> int:
     )
     from screening.core.extensions import db
     from screening.documents import queries as reports
-    from screening.paths import services as action_paths
+    from screening.paths import meetings, plans
     from screening.paths.models import ActionPath, ActionPlan
 
     app = create_app()
@@ -110,7 +110,7 @@ def main() -> int:
         db.session.commit()
         path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()
         if db.session.scalar(db.select(ActionPlan).where(ActionPlan.path_id == path.id)) is None:
-            action_paths.save_plan(
+            plans.save_plan(
                 path,
                 path.coordinator,
                 resources="Nysgerrig og glad for at bygge",
@@ -120,7 +120,7 @@ def main() -> int:
                 child_perspective="Kan lide klodser",
                 evaluation_on=date.today(),
                 items=[
-                    action_paths.PlanItemInput(f"Handling {i}", "Pædagog", date.today())
+                    plans.PlanItemInput(f"Handling {i}", "Pædagog", date.today())
                     for i in range(8)
                 ],
                 offer_ids=[1, 2],
@@ -188,7 +188,7 @@ def main() -> int:
         if meeting is None:
             from datetime import UTC, datetime
 
-            meeting = action_paths.create_meeting(
+            meeting = meetings.create_meeting(
                 path,
                 path.coordinator,
                 kind="cross_disciplinary",
@@ -198,8 +198,8 @@ def main() -> int:
                 agenda="1. Velkomst\n2. Status\n3. Aftaler",
             )
             for link in path.child.guardian_links:
-                action_paths.invite_guardian(meeting, link.guardian)
-            action_paths.invite_external(
+                meetings.invite_guardian(meeting, link.guardian)
+            meetings.invite_external(
                 meeting,
                 name="Pia Psykolog",
                 profession="psychologist",

@@ -29,7 +29,7 @@ from reportlab.platypus import Flowable, Image, SimpleDocTemplate, Spacer, Table
 
 from reports.fonts import BOLD, REGULAR, FixedTTFont
 from reports.i18n import DANISH, N_, Language
-from reports.text import Measure, Text, clean, has_rtl
+from reports.text import Measure, Shared, Text, clean, has_rtl
 
 MARGIN = 20 * mm
 WIDTH = A4[0] - 2 * MARGIN  # the text column: 170 mm
@@ -95,9 +95,9 @@ class Letterhead:
         return self.language.gettext(text)
 
 
-def p(text: str | None, style_name: str = "body") -> Text:
-    """Plain text (never markup; line breaks kept)."""
-    return Text(text, STYLES[style_name])
+def p(text: str | None, style_name: str = "body", shared: Shared | None = None) -> Text:
+    """Plain text (never markup; line breaks kept); `shared`: see `reports.text.Shared`."""
+    return Text(text, STYLES[style_name], shared=shared)
 
 
 class Heading(Text):

@@ -12,6 +12,7 @@ from reportlab.platypus import KeepTogether, PageBreak
 from reports.base import Letterhead, Section, build, heading, p, spacer
 from reports.data import ChildInfo, GuardianRecipient, MeetingInfo, ProfessionalRecipient
 from reports.i18n import N_
+from reports.text import Shared
 
 # What a meeting is called inside a sentence, with its article, by kind.
 MEETING_IN_SENTENCE = {
@@ -46,16 +47,56 @@ def _meeting_phrase(lh: Letterhead, meeting: MeetingInfo, guardian: bool) -> str
     return meeting.kind.lower()
 
 
-def _participants(lh: Letterhead, meeting: MeetingInfo, exclude: str) -> list:
-    _ = lh.language.gettext
-    others = [pt for pt in meeting.participants if pt.name != exclude]
-    if not others:
-        return []
-    lines = [
-        ", ".join(x for x in (f"• {pt.name}", _lower_first(pt.role), pt.organisation) if x)
-        for pt in others
-    ]
-    return [heading(_("Hvem deltager?"), 3), p("\n".join(lines))]
+class _Batch:
+    """What the letters of one meeting share, made once per meeting however many letters
+    there are: each participant's line, each external professional's basis sentence, and
+    the laid-out lines (`Shared`). Without it every letter would measure and wrap every
+    participant again, and a meeting's batch would grow with the square of its invitees."""
+
+    def __init__(self) -> None:
+        self.shared = Shared()
+        self._meetings: dict[int, tuple[MeetingInfo, tuple, tuple]] = {}
+
+    def _of(self, lh: Letterhead, meeting: MeetingInfo) -> tuple[tuple, tuple]:
+        found = self._meetings.get(id(meeting))
+        if found is None or found[0] is not meeting:
+            _ = lh.language.gettext
+            lines = tuple(
+                (
+                    pt.name,
+                    ", ".join(
+                        x for x in (f"• {pt.name}", _lower_first(pt.role), pt.organisation) if x
+                    ),
+                )
+                for pt in meeting.participants
+            )
+            bases = tuple(
+                (
+                    pt.name,
+                    _("%(person)s får oplysninger på grundlag af %(basis)s.")
+                    % {"person": pt.name, "basis": pt.basis}
+                    if pt.basis
+                    else "",
+                )
+                for pt in meeting.participants
+                if pt.external
+            )
+            found = self._meetings[id(meeting)] = (meeting, lines, bases)
+        return found[1], found[2]
+
+    def participants(self, lh: Letterhead, meeting: MeetingInfo, exclude: str) -> list:
+        _ = lh.language.gettext
+        lines, _bases = self._of(lh, meeting)
+        text = "\n".join(line for name, line in lines if name != exclude)
+        if not text:
+            return []
+        return [heading(_("Hvem deltager?"), 3), p(text, shared=self.shared)]
+
+    def externals(self, lh: Letterhead, meeting: MeetingInfo, exclude: str) -> tuple[bool, str]:
+        """(whether any external professional takes part, their bases as lines)."""
+        _lines, bases = self._of(lh, meeting)
+        others = [basis for name, basis in bases if name != exclude]
+        return bool(others), "\n".join(b for b in others if b)
 
 
 def _place(lh: Letterhead, meeting: MeetingInfo) -> list:
@@ -93,9 +134,14 @@ def _signature(lh: Letterhead, meeting: MeetingInfo) -> list:
 
 
 def guardian_letter_story(
-    lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: GuardianRecipient
+    lh: Letterhead,
+    meeting: MeetingInfo,
+    child: ChildInfo,
+    to: GuardianRecipient,
+    batch: _Batch | None = None,
 ) -> list:
     _ = lh.language.gettext
+    batch = batch or _Batch()
     story: list = [Section(confidential=True), p(to.name, "address")]
     if to.address:
         story += [p(to.address, "address"), spacer(10)]
@@ -118,9 +164,9 @@ def guardian_letter_story(
         *_place(lh, meeting),
         heading(_("Hvorfor vil vi mødes?"), 3),
         p(meeting.purpose or "–"),
-        *_participants(lh, meeting, exclude=to.name),
+        *batch.participants(lh, meeting, exclude=to.name),
     ]
-    externals = [pt for pt in meeting.participants if pt.external and pt.name != to.name]
+    externals, bases = batch.externals(lh, meeting, exclude=to.name)
     if externals:
         story.append(
             p(
@@ -131,14 +177,8 @@ def guardian_letter_story(
                 % {"name": name}
             )
         )
-        for pt in externals:
-            if pt.basis:
-                story.append(
-                    p(
-                        _("%(person)s får oplysninger på grundlag af %(basis)s.")
-                        % {"person": pt.name, "basis": pt.basis}
-                    )
-                )
+        if bases:
+            story.append(p(bases, shared=batch.shared))
     if meeting.agenda:
         story += [heading(_("Det vil vi tale om"), 3), p(meeting.agenda)]
     story.append(
@@ -180,9 +220,14 @@ def guardian_letter_story(
 
 
 def professional_letter_story(
-    lh: Letterhead, meeting: MeetingInfo, child: ChildInfo, to: ProfessionalRecipient
+    lh: Letterhead,
+    meeting: MeetingInfo,
+    child: ChildInfo,
+    to: ProfessionalRecipient,
+    batch: _Batch | None = None,
 ) -> list:
     _ = lh.language.gettext
+    batch = batch or _Batch()
     date = lh.language.date
     t = meeting.starts_at
     story: list = [
@@ -208,7 +253,7 @@ def professional_letter_story(
         *_place(lh, meeting),
         heading(_("Formål"), 3),
         p(meeting.purpose or "–"),
-        *_participants(lh, meeting, exclude=to.name),
+        *batch.participants(lh, meeting, exclude=to.name),
     ]
     if meeting.agenda:
         story += [heading(_("Dagsorden"), 3), p(meeting.agenda)]
@@ -284,13 +329,14 @@ def invitations(
     called after each letter is laid out."""
     _ = lh.language.gettext
     story: list = []
+    batch = _Batch()  # each meeting's shared part made once, whatever its number of letters
     for meeting, child, to in items:
         if story:
             story.append(PageBreak())
         if isinstance(to, GuardianRecipient):
-            story += guardian_letter_story(lh, meeting, child, to)
+            story += guardian_letter_story(lh, meeting, child, to, batch)
         else:
-            story += professional_letter_story(lh, meeting, child, to)
+            story += professional_letter_story(lh, meeting, child, to, batch)
     if not story:
         story = [p(_("Ingen breve."))]
     return build(

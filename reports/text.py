@@ -128,8 +128,22 @@ class Measure:
         pieces.append(word[start:])
         return pieces
 
-    def lines(self, text: str, width: float) -> list[str]:
-        """`text` broken into lines no wider than `width` (hard line breaks kept)."""
+    def lines(self, text: str, width: float, shared: Shared | None = None) -> list[str]:
+        """`text` broken into lines no wider than `width` (hard line breaks kept). With
+        `shared`, each hard line already laid out at this width is taken from it."""
+        if shared is None:
+            return self._lines(text, width)
+        out: list[str] = []
+        known = shared.lines
+        for para in text.split("\n"):
+            key = (self.font_name, self.size, width, para)
+            found = known.get(key)
+            if found is None:
+                found = known[key] = self._lines(para, width)
+            out += found
+        return out
+
+    def _lines(self, text: str, width: float) -> list[str]:
         out: list[str] = []
         for para in text.split("\n"):
             if self.width(para) <= width:
@@ -156,6 +170,17 @@ class Measure:
         return out
 
 
+class Shared:
+    """Layout shared by the `Text` flowables of one document that print the same lines
+    again and again (a meeting's participants in each of its letters): each hard line is
+    wrapped, and drawn into PDF operators, once per font, size and width. Lives as long as
+    the story that holds it: nothing is kept between documents."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[str, float, float, str], list[str]] = {}
+        self.shown: dict[tuple[str, str], str] = {}
+
+
 class Text(Flowable):
     """Plain text in one style, wrapped to its column and split across pages at any line."""
 
@@ -169,27 +194,43 @@ class Text(Flowable):
         _space: tuple[float, float] | None = None,
         _clean: bool = True,
         max_lines: int | None = None,
+        shared: Shared | None = None,
+        _of: Text | None = None,
     ):
         super().__init__()
         self.max_lines = max_lines  # more is cut with "…" (a table heading must fit a page)
-        self.text = clean(text) if _clean else (text or "")
-        self.rtl = has_rtl(self.text)
-        if self.rtl and _clean:
-            self.text = shaped(self.text)
         self.style = style
-        self._measure = Measure.of(
-            style.fontName, style.fontSize, Measure.is_simple(self.text, style.fontName)
-        )
+        self.shared = shared
+        if _of is not None:
+            # One side of a split: the text is `_lines` (joined only when asked for), in
+            # the same direction and fonts as the whole, so nothing is scanned again.
+            self._text: str | None = None
+            self.rtl = _of.rtl
+            self._measure = _of._measure
+        else:
+            self._text = clean(text) if _clean else (text or "")
+            self.rtl = has_rtl(self._text)
+            if self.rtl and _clean:
+                self._text = shaped(self._text)
+            self._measure = Measure.of(
+                style.fontName, style.fontSize, Measure.is_simple(self._text, style.fontName)
+            )
         self._lines = _lines
         self._for_width = _for_width
         self._space = _space or (style.spaceBefore, style.spaceAfter)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "\n".join(self._lines or ())
+        return self._text
 
     def __repr__(self) -> str:  # ReportLab prints this in layout errors: no content
         return f"<Text {len(self.text)} characters>"
 
     def _layout(self, width: float) -> list[str]:
         if self._lines is None or self._for_width != width:
-            lines = self._measure.lines(self.text, width)
+            lines = self._measure.lines(self.text, width, self.shared)
             if self.max_lines and len(lines) > self.max_lines:
                 lines = lines[: self.max_lines]
                 last = lines[-1]
@@ -219,14 +260,14 @@ class Text(Flowable):
         """One side of a split: only its own lines, already laid out for this width."""
         before, after = self._space
         part = Text(
-            "\n".join(lines),
+            None,
             self.style,
             _lines=lines,
             _for_width=self._for_width,
             _space=(before, 0) if first else (0, after),
-            _clean=False,
+            shared=self.shared,
+            _of=self,
         )
-        part._measure = self._measure
         # Laid out already: tables read `height` before wrapping a split cell again.
         part.width, part.height = self._for_width, len(lines) * self.style.leading
         return part
@@ -240,7 +281,7 @@ class Text(Flowable):
     def draw(self):
         s = self.style
         font = pdfmetrics.getFont(s.fontName)
-        if not self.rtl and isinstance(font, fonts.FixedTTFont) and font.in_first(self.text):
+        if not self.rtl and isinstance(font, fonts.FixedTTFont) and self._in_first(font):
             self._draw_fast(font)
             return
         m = self._measure
@@ -261,6 +302,12 @@ class Text(Flowable):
             text.textLine("")
         self.canv.drawText(text)
 
+    def _in_first(self, font: fonts.FixedTTFont) -> bool:
+        if self.shared is None:
+            return font.in_first(self.text)
+        known = self.shared.shown
+        return all((font.fontName, line) in known or font.in_first(line) for line in self._lines)
+
     def _draw_fast(self, font: fonts.FixedTTFont) -> None:
         """The same text operators ReportLab's text object writes for these lines, made
         in one go (every character is in the font's first subset)."""
@@ -269,7 +316,19 @@ class Text(Flowable):
         name = font.getSubsetInternalName(0, canv._doc)
         c = s.textColor
         escape = canv._escape
-        shown = " ".join(f"({escape(font.encode_first(line))}) Tj T*" for line in self._lines)
+        lines = self._lines or []
+        if self.shared is None:
+            shown = " ".join(f"({escape(font.encode_first(line))}) Tj T*" for line in lines)
+        else:
+            known = self.shared.shown
+            parts = []
+            for line in lines:
+                key = (font.fontName, line)
+                op = known.get(key)
+                if op is None:
+                    op = known[key] = f"({escape(font.encode_first(line))}) Tj T*"
+                parts.append(op)
+            shown = " ".join(parts)
         canv._code.append(
             f"BT 1 0 0 1 0 {fp_str(self.height - s.fontSize)} Tm "
             f"{fp_str(c.red, c.green, c.blue)} rg {name} {fp_str(s.fontSize)} Tf "

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from screening.core.config import CONFIGS, env_overrides
-from screening.core.extensions import babel, csrf, db, login_manager, mail, migrate
+from screening.core.extensions import LazyMigrate, babel, csrf, db, login_manager, mail
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    app.extensions["migrate"] = LazyMigrate(
+        app, directory=str(ROOT / "migrations"), render_as_batch=True
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)

@@ -337,8 +337,7 @@ def seed_meeting(today: date) -> None:
     """For the first red path: a consent, a cross-disciplinary meeting with the family and a
     psychologist, and an action plan, so every part of the action path shows in the demo."""
     from screening.classifier import Position
-    from screening.paths import books
-    from screening.paths import services as paths
+    from screening.paths import books, meetings, plans
     from screening.paths.models import ActionPath, Offer, PathStatus
 
     path = db.session.scalars(
@@ -352,7 +351,7 @@ def seed_meeting(today: date) -> None:
     custody = [gl.guardian for gl in child.guardian_links if gl.has_custody]
     if not custody:
         return
-    paths.record_consent(
+    meetings.record_consent(
         child,
         custody[0],
         path.coordinator,
@@ -362,7 +361,7 @@ def seed_meeting(today: date) -> None:
         given_on=today - timedelta(days=3),
     )
     starts = datetime.combine(today + timedelta(days=7), time(8, 30), tzinfo=UTC)
-    meeting = paths.create_meeting(
+    meeting = meetings.create_meeting(
         path,
         path.coordinator,
         kind="cross_disciplinary",
@@ -372,9 +371,9 @@ def seed_meeting(today: date) -> None:
         agenda="1. Velkomst\n2. Barnets hverdag\n3. Aftaler",
     )
     for guardian in custody:
-        paths.invite_guardian(meeting, guardian)
-    paths.invite_staff(meeting, path.coordinator)
-    paths.invite_external(
+        meetings.invite_guardian(meeting, guardian)
+    meetings.invite_staff(meeting, path.coordinator)
+    meetings.invite_external(
         meeting,
         name="Palle Psykolog",
         profession="psychologist",
@@ -395,10 +394,10 @@ def seed_meeting(today: date) -> None:
         child_perspective="Barnet siger, at det godt kan lide at bygge.",
         evaluation_on=today + timedelta(days=56),
         items=[
-            paths.PlanItemInput(
+            plans.PlanItemInput(
                 "Fast voksen tager imod om morgenen", "Pædagog", today + timedelta(days=7)
             ),
-            paths.PlanItemInput(
+            plans.PlanItemInput(
                 "Leg i små grupper to gange om ugen", "Pædagog", today + timedelta(days=14)
             ),
         ],

@@ -20,7 +20,7 @@ from screening.catalogue.services import (
 from screening.core.extensions import db
 from screening.documents.queries import age_text
 from screening.models import InstrumentVersion
-from screening.paths import services as paths
+from screening.paths import meetings
 
 from .paths.test_paths import agree, step
 
@@ -146,7 +146,7 @@ def test_the_duty_to_notify_page_says_the_duty_is_personal(browser, new_browser,
 
 def test_the_legal_basis_example_is_not_the_duty_to_notify(browser, world):
     _, path = agree(world, "red")
-    m = paths.create_meeting(
+    m = meetings.create_meeting(
         path,
         world["leader"],
         kind="cross_disciplinary",

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from forms.accounts import ROLE_LABELS, ChangePasswordForm, LoginForm, UserForm
@@ -47,12 +48,21 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+# The signed-in user with the roles and institutions every policy question reads, in one
+# statement (a user has a role or two and a few institutions: few joined rows).
+_USER = (
+    sa.select(User)
+    .where(User.id == sa.bindparam("user_id"))
+    .options(joinedload(User.role_rows), joinedload(User.institutions))
+)
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalars(_USER, {"user_id": int(user_id)}).unique().one_or_none()
     # A changed password rotates the token and so ends every older session.
     if user is None or not user.active or user.session_token != token:
         return None

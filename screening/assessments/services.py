@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from screening.accounts.models import Role, User, user_institution
 from screening.assessments.models import (
@@ -264,11 +264,13 @@ def agreed_history(child_id: int, *, before: ScreeningRound) -> list[Position]:
 
 
 def latest_agreed(child_id: int) -> JointAssessment | None:
-    """The child's current position: the agreed position of the latest round."""
+    """The child's current position: the agreed position of the latest round (with the
+    round, which the child page names: no second query)."""
     return db.session.scalar(
         sa.select(JointAssessment)
         .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
         .where(JointAssessment.child_id == child_id)
+        .options(contains_eager(JointAssessment.round))
         .order_by(ScreeningRound.reference_date.desc())
         .limit(1)
     )
@@ -447,13 +449,40 @@ def record_parents_informed(joint: JointAssessment, user: User, on: date, note: 
 # Progress ------------------------------------------------------------------------------
 
 
+class ChildRef(NamedTuple):
+    """A child as a progress list names it (columns, not a `Child`)."""
+
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class JointRef(NamedTuple):
+    """A joint assessment as a progress list shows it: the position agreed, and whether
+    the parents are still to be told of a changed one."""
+
+    id: int
+    agreed_position: Position
+    previous_position: Position | None
+    parents_informed_on: date | None
+
+    @property
+    def position_changed(self) -> bool:
+        return self.previous_position is not None and self.previous_position != self.agreed_position
+
+
 @dataclass
 class ChildProgress:
-    child: Child
+    child: ChildRef
     instrument: InstrumentVersion | None
     submitted: int
     drafts: int
-    joint: JointAssessment | None
+    joint: JointRef | None
     own_status: AssessmentStatus | None = None
 
 
@@ -491,15 +520,24 @@ def group_progress(
     round_: ScreeningRound, groups: list[Group], user: User | None = None
 ) -> list[GroupProgress]:
     """For each group: every current child, its instrument in the round, counts of submitted
-    and draft assessments, the joint assessment, and the user's own status. Four queries."""
+    and draft assessments, the joint assessment's position, and the user's own status. Four
+    queries, of columns only (a list page builds no ORM objects per child)."""
     group_ids = [g.id for g in groups]
-    members = db.session.execute(
-        sa.select(GroupMembership.group_id, Child)
-        .join(Child, Child.id == GroupMembership.child_id)
-        .where(GroupMembership.group_id.in_(group_ids), GroupMembership.end_date.is_(None))
-        .options(selectinload(Child.memberships).selectinload(GroupMembership.group))
-        .order_by(Child.first_name, Child.last_name)
-    ).all()
+    members = [
+        (group_id, ChildRef(cid, first, last, born))
+        for group_id, cid, first, last, born in db.session.execute(
+            sa.select(
+                GroupMembership.group_id,
+                Child.id,
+                Child.first_name,
+                Child.last_name,
+                Child.birth_date,
+            )
+            .join(Child, Child.id == GroupMembership.child_id)
+            .where(GroupMembership.group_id.in_(group_ids), GroupMembership.end_date.is_(None))
+            .order_by(Child.first_name, Child.last_name)
+        )
+    ]
     child_ids = [c.id for _, c in members]
     counts: dict[tuple[int, AssessmentStatus], int] = {}
     own: dict[int, AssessmentStatus] = {}
@@ -512,11 +550,17 @@ def group_progress(
         if user is not None and assessor_id == user.id:
             own[child_id] = status
     joints = {
-        j.child_id: j
-        for j in db.session.scalars(
-            sa.select(JointAssessment).where(
-                JointAssessment.round_id == round_.id, JointAssessment.child_id.in_(child_ids)
-            )
+        row.child_id: JointRef(
+            row.id, row.agreed_position, row.previous_position, row.parents_informed_on
+        )
+        for row in db.session.execute(
+            sa.select(
+                JointAssessment.child_id,
+                JointAssessment.id,
+                JointAssessment.agreed_position,
+                JointAssessment.previous_position,
+                JointAssessment.parents_informed_on,
+            ).where(JointAssessment.round_id == round_.id, JointAssessment.child_id.in_(child_ids))
         )
     }
     bands = round_bands(round_)  # one query, not one per age in months

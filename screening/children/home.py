@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from screening.accounts.models import Role, User
 from screening.assessments.models import Assessment, AssessmentStatus, JointAssessment
@@ -341,7 +341,8 @@ def upcoming_meetings(
             )
         )
         stmt = stmt.where(sa.or_(Meeting.id.in_(mine), ActionPath.coordinator_id == user.id))
-    stmt = stmt.options(selectinload(Meeting.path).selectinload(ActionPath.child)).order_by(
+    # The path is joined already: loaded from the same rows, its child in one more query.
+    stmt = stmt.options(contains_eager(Meeting.path).selectinload(ActionPath.child)).order_by(
         Meeting.starts_at, Meeting.id
     )
     if limit is not None:

@@ -3,8 +3,10 @@ one helper that tells code which of the two languages to show."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, session
-from flask_babel import get_locale
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 
@@ -24,3 +26,30 @@ def lang() -> str:
     """ "da" or "en": the language of the current locale, for data that carries both."""
     locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "da"
+
+
+def _translations() -> Any:
+    """The translations of the current locale, for templates, found once per request and
+    locale. Flask-Babel looks them up again for every string (a template's table of 50
+    children asks for hundreds); here the request keeps them beside the locale Flask-Babel
+    chose, and a changed locale (``force_locale``) is seen at once: it is a new object."""
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None)
+    kept = g.get("_i18n_translations")
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._i18n_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' `_`, `gettext`, `ngettext` (and the `{% trans %}` tag) through
+    `_translations` (Flask-Babel installs the same callables, uncached)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )

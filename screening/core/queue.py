@@ -24,15 +24,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from flask import Flask, current_app
-from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey, crontab
-from huey.api import TaskWrapper
-from huey.consumer import Consumer, Worker
 
 from screening.core.extensions import db
+
+if TYPE_CHECKING:
+    # Huey (and with it the Redis client, about 9 MB) is imported when the queue is first
+    # used: a web worker that never enqueues does not load it (issue 17).
+    from huey import Huey
+    from huey.api import TaskWrapper
+    from huey.consumer import Consumer
 
 log = logging.getLogger(__name__)
 PG_SCHEMA = "huey"
@@ -52,10 +56,14 @@ class TaskSpec:
 
 
 def every(minutes: int) -> Callable[..., bool]:
+    from huey import crontab
+
     return crontab(minute=f"*/{minutes}")
 
 
 def daily(hour: int, minute: int = 0) -> Callable[..., bool]:
+    from huey import crontab
+
     return crontab(minute=str(minute), hour=str(hour))
 
 
@@ -93,6 +101,8 @@ def queue_name(app: Flask) -> str:
 
 
 def _make_huey(app: Flask) -> Huey:
+    from huey import PostgresHuey, RedisHuey, SqliteHuey
+
     url = app.config.get("TASK_QUEUE_URL") or ""
     name = queue_name(app)
     db_url = str(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -171,6 +181,8 @@ def worker_thread(app: Flask, *, threads: int = 1) -> Iterator[Huey]:
     """Huey's own workers in threads of this process (tests and `make run` use a real
     consumer process; this is for an in-process one, without the periodic scheduler and
     without signal handlers)."""
+    from huey.consumer import Worker
+
     huey = huey_for(app)
     stop = threading.Event()
     workers = [

@@ -21,7 +21,7 @@ from screening.core import audit
 from screening.core.db import DB_INT_MAX
 from screening.core.errors import integrity_code, message
 from screening.core.extensions import db, login_manager
-from screening.core.i18n import lang
+from screening.core.i18n import install_template_gettext, lang
 from screening.core.menu import main_menu
 from screening.core.policy import Action, can, may_assess_with
 from screening.core.time import to_local
@@ -136,6 +136,7 @@ class TextConverter(UnicodeConverter):
 def init_app(app: Flask) -> None:
     """The request plumbing every area relies on (the areas' blueprints are registered by
     `create_app`, after this; accounts sets up the sign-in itself)."""
+    install_template_gettext(app)
     app.url_map.converters["int"] = DatabaseIntConverter
     app.url_map.converters["default"] = TextConverter
     app.url_map.converters["string"] = TextConverter

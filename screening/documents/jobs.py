@@ -23,8 +23,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import CursorResult
 
-from reports.letters import invitations
-from reports.plans import action_plans
 from screening.core import queue
 from screening.core.db import utcnow
 from screening.core.extensions import db
@@ -186,6 +184,8 @@ def _meeting_invitations(job: ReportJob, progress: Callable[[int], None]) -> byt
     )
     allowed = job.params.get("participant_ids")  # decided by the policy when it was started
     letters = reports.meeting_letters(meeting, lh, today, allowed)
+    from reports.letters import invitations  # ReportLab: in the consumer, not the web worker
+
     return bytes(invitations(lh, letters, progress))
 
 
@@ -200,6 +200,8 @@ def _round_plans(job: ReportJob, progress: Callable[[int], None]) -> bytes:
         reports.plan_data(path, today, lh.language)
         for path in reports.round_plans(round_, institution)
     ]
+    from reports.plans import action_plans  # ReportLab: in the consumer, not the web worker
+
     return bytes(action_plans(lh, data, progress))
 
 

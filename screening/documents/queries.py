@@ -14,12 +14,11 @@ from __future__ import annotations
 import functools
 import os
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload
 
-from reports.base import Letterhead
 from reports.data import (
     ActionPlanData,
     ChildInfo,
@@ -63,7 +62,7 @@ from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
 from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
 from screening.org.models import Group, Institution, Municipality
-from screening.paths import services as action_paths
+from screening.paths import plans
 from screening.paths.models import (
     ActionPath,
     ActionPlan,
@@ -77,6 +76,9 @@ from screening.paths.models import (
     PathStatus,
 )
 from screening.rounds.models import ScreeningRound
+
+if TYPE_CHECKING:
+    from reports.base import Letterhead
 
 # A letter's data: the meeting, the child and the one recipient.
 Letter = tuple[MeetingInfo, ChildInfo, GuardianRecipient | ProfessionalRecipient]
@@ -157,6 +159,8 @@ DEFAULT_MUNICIPALITY_LABELS = {
 def letterhead(
     today: date, logo_path: str | None = None, language: Language = DANISH
 ) -> Letterhead:
+    from reports.base import Letterhead  # ReportLab: loaded by the first document
+
     muni = db.session.execute(_MUNICIPALITY).first()
     if muni is None:
         return Letterhead("Trivselsspor", today, logo_path, language=language)
@@ -323,14 +327,36 @@ _LATEST_SUGGESTION = (
 )
 
 
-def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tuple[str | None, str]:
+class _Known:
+    """What the letters of one meeting share about the child, looked up once per batch
+    (not once per professional): the latest joint assessment and the action plan."""
+
+    def __init__(self, path: ActionPath) -> None:
+        self.path = path
+        self._joint: tuple[JointAssessment | None] | None = None
+        self._plan: tuple[ActionPlan | None] | None = None
+
+    def joint(self) -> JointAssessment | None:
+        if self._joint is None:
+            self._joint = (_latest_joint(self.path.child_id),)
+        return self._joint[0]
+
+    def plan(self) -> ActionPlan | None:
+        if self._plan is None:
+            self._plan = (plans.plan_for(self.path),)
+        return self._plan[0]
+
+
+def concern_summary(
+    pt: MeetingParticipant, lh: Letterhead, today: date, known: _Known | None = None
+) -> tuple[str | None, str]:
     """What a professional may be told, and on which basis. With a consent, only the kinds
     of information it names; with a legal basis (e.g. a notification), the position and
     its reasons."""
     language = lh.language
     _ = language.gettext
-    child_id = pt.meeting.path.child_id
-    joint = _latest_joint(child_id)
+    known = known or _Known(pt.meeting.path)
+    joint = known.joint()
     wellbeing = None
     if joint:
         wellbeing = _("Aftalt position: %(position)s.") % {
@@ -356,7 +382,7 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
         if "wellbeing" in consent.information_kinds and wellbeing:
             parts.append(wellbeing)
         if "action_plan" in consent.information_kinds:
-            plan = action_paths.plan_for(pt.meeting.path)
+            plan = known.plan()
             if plan and plan.goals:
                 parts.append(_("Mål i handleplanen: %(goals)s") % {"goals": plan.goals})
         return ("\n\n".join(parts) or None), basis
@@ -364,11 +390,11 @@ def concern_summary(pt: MeetingParticipant, lh: Letterhead, today: date) -> tupl
 
 
 def _recipient(
-    pt: MeetingParticipant, lh: Letterhead, today: date
+    pt: MeetingParticipant, lh: Letterhead, today: date, known: _Known | None = None
 ) -> GuardianRecipient | ProfessionalRecipient:
     if pt.kind == ParticipantKind.GUARDIAN and pt.guardian is not None:
         return guardian_recipient(pt.guardian)
-    summary, basis = concern_summary(pt, lh, today)
+    summary, basis = concern_summary(pt, lh, today, known)
     return ProfessionalRecipient(
         name=pt.name,
         profession=profession_label(pt.profession, lh.language.code),
@@ -391,8 +417,9 @@ def meeting_letters(
     with `only`, for those participants only (the ones the policy lets the reader have)."""
     info = meeting_info(meeting, lh.language)
     child = child_info(meeting.path.child, today, lh.language)
+    known = _Known(meeting.path)
     return [
-        (info, child, _recipient(pt, lh, today))
+        (info, child, _recipient(pt, lh, today, known))
         for pt in meeting.participants
         if pt.kind in (ParticipantKind.GUARDIAN, ParticipantKind.EXTERNAL)
         and (only is None or pt.id in only)
@@ -1057,7 +1084,7 @@ def parents_copy_data(
         sa.select(ActionPath).where(ActionPath.child_id == child.id).order_by(ActionPath.opened_on)
     ).all()
     for path in paths:
-        has_plan = action_paths.plan_for(path) is not None
+        has_plan = plans.plan_for(path) is not None
         if has_plan:
             data.plans.append(plan_data(path, today, language))
         data.action_path += _path_entries(path, lh, with_follow_ups=not has_plan)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import (
@@ -23,12 +23,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from forms.common import EmptyForm
-from reports.base import Letterhead
 from reports.data import GuardianRecipient
-from reports.letters import guardian_letter, professional_letter
-from reports.overviews import municipal_overview, round_overview
-from reports.parents import parents_copy
-from reports.plans import action_plan
 from screening.children.models import Child, Guardian
 from screening.core import audit
 from screening.core.access import authorize, load, require
@@ -40,6 +35,12 @@ from screening.documents.models import JobStatus, ReportJob
 from screening.org.models import Institution
 from screening.paths.models import ActionPath, Meeting, MeetingParticipant
 from screening.rounds.models import ScreeningRound
+
+if TYPE_CHECKING:
+    from reports.base import Letterhead
+
+# The PDF builders (ReportLab, about 5 MB and a tenth of a second) are imported by the
+# routes that build a PDF, not when a web worker starts (issue 17).
 
 bp = Blueprint("documents", __name__)
 
@@ -68,6 +69,8 @@ def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
     if pt is None or pt.meeting_id != meeting.id or pt.kind.value == "staff":
         abort(404)  # colleagues get no letter
     authorize(pt, Action.DOWNLOAD_LETTER)
+    from reports.letters import guardian_letter, professional_letter
+
     today = date.today()
     lh = _lh(today)
     info, child, to = data.meeting_letter(pt, lh, today)
@@ -91,6 +94,8 @@ def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
 def plan_pdf(path_id: int) -> ResponseReturnValue:
     load(ActionPath, path_id, Action.VIEW_PATHS)
     path = data.load_path(path_id) or abort(404)
+    from reports.plans import action_plan
+
     today = date.today()
     lh = _lh(today)
     content = action_plan(lh, data.plan_data(path, today, lh.language))
@@ -106,6 +111,8 @@ def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValu
     inst = load(Institution, institution_id, Action.ROUND_OVERVIEW)
     if not round_.covers(inst.id):
         abort(404)
+    from reports.overviews import round_overview
+
     today = date.today()
     lh = _lh(today)
     content = round_overview(lh, data.round_overview_data(round_, inst, today, lh.language))
@@ -119,6 +126,8 @@ def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValu
 def municipal_pdf(round_id: int) -> ResponseReturnValue:
     require(Action.MUNICIPAL_OVERVIEW)
     round_ = db.get_or_404(ScreeningRound, round_id)
+    from reports.overviews import municipal_overview
+
     today = date.today()
     content = municipal_overview(_lh(today), data.municipal_overview_data(round_, today))
     audit.record("pdf.download", "round", round_.id, document="municipal_overview")
@@ -131,6 +140,8 @@ def parents_copy_pdf(child_id: int, guardian_id: int) -> ResponseReturnValue:
     guardian = db.session.get(Guardian, guardian_id)
     if guardian is None or guardian_id not in {gl.guardian_id for gl in child.guardian_links}:
         abort(404)
+    from reports.parents import parents_copy
+
     today = date.today()
     lh = _lh(today)
     content = parents_copy(lh, data.parents_copy_data(child, guardian, today, lh))

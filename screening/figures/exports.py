@@ -7,13 +7,15 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from screening.figures.tables import Figure
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl (about 12 MB) is loaded by the first XLSX export, not by every web worker
+# (issue 17): its imports are inside the functions that build a workbook.
 
 # What a spreadsheet reads as the start of a formula (tab and carriage return too: some
 # spreadsheets drop them and read what follows). A published count never starts so.
@@ -52,6 +54,8 @@ def _cell_value(text: str) -> int | str:
 def _xlsx_text(text: str) -> str:
     """A text as a worksheet can hold it: without the control characters XML 1.0 forbids
     (a name typed with an ESC would otherwise make openpyxl refuse the whole workbook)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
@@ -78,6 +82,9 @@ def _as_text(sheet: Worksheet) -> None:
 
 def xlsx_bytes(figures: Sequence[Figure], heading: str) -> bytes:
     """Tables as a workbook, one sheet each: a heading, the description, the table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     first = book.active
     if first is not None:

@@ -15,6 +15,7 @@ from datetime import date
 from screening.accounts.models import User
 from screening.catalogue.services import templates_for
 from screening.core.time import LOCAL_TZ
+from screening.paths import meetings, plans
 from screening.paths import rules as rules
 from screening.paths import services as svc
 from screening.paths.models import (
@@ -58,12 +59,12 @@ def save_plan(
     parents_perspective: str,
     child_perspective: str,
     evaluation_on: date,
-    items: list[svc.PlanItemInput],
+    items: list[plans.PlanItemInput],
     offer_ids: list[int],
     expected_version: int | None = None,
 ) -> ActionPlan:
     """`services.save_plan`, and the plan step is done (by `by`, on `on`)."""
-    plan = svc.save_plan(
+    plan = plans.save_plan(
         path,
         by,
         resources=resources,
@@ -84,7 +85,7 @@ def add_follow_up(
     path: ActionPath, by: User, *, held_on: date, progress: str, note: str, next_step: str
 ) -> FollowUp:
     """`services.add_follow_up`, and the follow-up step is done on the day it was held."""
-    follow_up = svc.add_follow_up(
+    follow_up = plans.add_follow_up(
         path, by, held_on=held_on, progress=progress, note=note, next_step=next_step
     )
     complete_by_record(path, "follow_up_recorded", by, held_on)
@@ -104,7 +105,7 @@ def save_minutes(
     it was held: that completes the path's meeting step, on the meeting's day. Returns the
     step completed, if any."""
     held_before = bool(meeting.minutes)
-    svc.save_minutes(
+    meetings.save_minutes(
         meeting, minutes=minutes, decisions=decisions, expected_version=expected_version
     )
     held_on = meeting.starts_at.astimezone(LOCAL_TZ).date()

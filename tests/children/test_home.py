@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from screening.assessments import services as svc
 from screening.core.extensions import db
 from screening.models import AuditEvent, JointAssessment, Role
+from screening.paths import meetings
 from screening.paths import services as paths
 
 from .. import factories as f
@@ -191,7 +192,7 @@ def test_invited_professional_sees_upcoming_meetings(browser, world):
     submit(w, w["edu1"], w["older"], "yellow")
     agree(w, w["older"], "yellow")
     path = paths.open_path_for(w["older"].id)
-    meeting = paths.create_meeting(
+    meeting = meetings.create_meeting(
         path,
         w["leader"],
         kind="parent_talk",
@@ -201,7 +202,7 @@ def test_invited_professional_sees_upcoming_meetings(browser, world):
         agenda="",
     )
     ppr = f.user(Role.PPR, email="pia@ppr.example.dk", name="Pia")
-    paths.invite_external(
+    meetings.invite_external(
         meeting,
         name="Pia",
         profession="psychologist",

@@ -333,11 +333,11 @@ def test_coordinator_invited_to_the_childs_meeting_reads_it_and_the_read_is_audi
 ):
     from datetime import UTC, datetime, timedelta
 
-    from screening.paths import services as paths
+    from screening.paths import meetings
 
     w = two_institutions
     path = _path(w, 1)
-    meeting = paths.create_meeting(
+    meeting = meetings.create_meeting(
         path,
         w["leader_a"],
         kind="network",
@@ -349,7 +349,7 @@ def test_coordinator_invited_to_the_childs_meeting_reads_it_and_the_read_is_audi
     db.session.commit()
     browser.login("koord@example.dk")
     assert browser.get(f"/children/{w['child_a'].id}").status_code == 404
-    paths.invite_staff(meeting, w["coordinator"])
+    meetings.invite_staff(meeting, w["coordinator"])
     db.session.commit()
     assert _named_actions(w["coordinator"], w["child_a"]) == COORDINATOR_NAMED
     assert browser.get(f"/children/{w['child_a'].id}").status_code == 200

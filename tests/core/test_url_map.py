@@ -31,7 +31,7 @@ import forms.rounds
 from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
 from screening.models import ChildGuardian, Role
-from screening.paths import services as paths
+from screening.paths import meetings
 
 from .. import factories as f
 from ..paths.test_paths import agree
@@ -51,7 +51,7 @@ def town(world):
     g = f.guardian(name="Mor Madsen", address="Vej 1")
     world["older"].guardian_links.append(ChildGuardian(guardian=g, has_custody=True))
     _, path = agree(world, "red")
-    paths.create_meeting(
+    meetings.create_meeting(
         path,
         world["leader"],
         kind="cross_disciplinary",

@@ -11,6 +11,7 @@ from reports.parents import parents_copy
 from screening.assessments import services as assessments
 from screening.core.extensions import db
 from screening.documents import queries as data
+from screening.paths import meetings
 from screening.paths import services as paths
 
 from ..conftest import TODAY
@@ -67,8 +68,8 @@ def _everything(docs, world):  # noqa: F811
         reasoning="Forældrene samarbejder, og vi følger op om fire uger",
         decided_on=TODAY,
     )
-    paths.save_minutes(docs["meeting"], minutes="Vi talte om morgenerne", decisions="Ny plan")
-    withdrawn = paths.record_consent(
+    meetings.save_minutes(docs["meeting"], minutes="Vi talte om morgenerne", decisions="Ny plan")
+    withdrawn = meetings.record_consent(
         kid,
         docs["mother"],
         leader,
@@ -77,7 +78,7 @@ def _everything(docs, world):  # noqa: F811
         purpose="Sprogvurdering",
         given_on=TODAY - timedelta(days=5),
     )
-    paths.withdraw_consent(withdrawn, leader, TODAY)
+    meetings.withdraw_consent(withdrawn, leader, TODAY)
     db.session.commit()
 
 

@@ -25,7 +25,7 @@ from reports.plans import action_plan
 from screening.core.extensions import db
 from screening.documents import queries as data
 from screening.models import AuditEvent, ChildGuardian, Municipality, Role
-from screening.paths import services as paths
+from screening.paths import meetings, plans
 
 from .. import factories as f
 from ..conftest import TODAY
@@ -63,7 +63,7 @@ def docs(world):
         ChildGuardian(guardian=father, has_custody=True),
     ]
     _, path = agree(world, "red")
-    consent = paths.record_consent(
+    consent = meetings.record_consent(
         kid,
         mother,
         world["leader"],
@@ -72,7 +72,7 @@ def docs(world):
         purpose="Tværfagligt møde",
         given_on=TODAY,
     )
-    meeting = paths.create_meeting(
+    meeting = meetings.create_meeting(
         path,
         world["leader"],
         kind="cross_disciplinary",
@@ -81,10 +81,10 @@ def docs(world):
         purpose="At finde ud af, hvordan vi støtter Otto",
         agenda="1. Velkomst\n2. Ottos hverdag\n3. Aftaler",
     )
-    paths.invite_guardian(meeting, mother)
-    paths.invite_guardian(meeting, father)
-    paths.invite_staff(meeting, world["edu1"])
-    psych = paths.invite_external(
+    meetings.invite_guardian(meeting, mother)
+    meetings.invite_guardian(meeting, father)
+    meetings.invite_staff(meeting, world["edu1"])
+    psych = meetings.invite_external(
         meeting,
         name="Pia Psykolog",
         profession="psychologist",
@@ -93,7 +93,7 @@ def docs(world):
         legal_basis="",
         on=TODAY,
     )
-    social = paths.invite_external(
+    social = meetings.invite_external(
         meeting,
         name="Sune Socialrådgiver",
         profession="social_worker",
@@ -102,7 +102,7 @@ def docs(world):
         legal_basis="Barnets lov § 133",
         on=TODAY,
     )
-    plan = paths.save_plan(
+    plan = plans.save_plan(
         path,
         world["leader"],
         resources="Otto er nysgerrig og glad for at bygge",
@@ -112,14 +112,14 @@ def docs(world):
         child_perspective="Otto siger, at han kan lide klodser",
         evaluation_on=TODAY + timedelta(days=60),
         items=[
-            paths.PlanItemInput(
+            plans.PlanItemInput(
                 f"Handling nummer {i}: små grupper og ro", "Eva", TODAY + timedelta(days=i)
             )
             for i in range(1, 41)
         ],
         offer_ids=[],
     )
-    paths.add_follow_up(
+    plans.add_follow_up(
         path,
         world["leader"],
         held_on=TODAY,

@@ -51,7 +51,8 @@ def next_child_by_progress(round_, child, user):
         return None
     start_at = ids.index(child.id)
     ordered = progress[start_at + 1 :] + progress[:start_at]
-    return next((c.child for c in ordered if c.own_status != AssessmentStatus.SUBMITTED), None)
+    found = next((c.child for c in ordered if c.own_status != AssessmentStatus.SUBMITTED), None)
+    return db.session.get(Child, found.id) if found is not None else None
 
 
 def submit(world, user, child):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from screening.assessments import services as svc
 from screening.core.extensions import db
 from screening.models import ActionStep
-from screening.paths import books
+from screening.paths import books, meetings
 from screening.paths import services as paths
 
 from ..conftest import TODAY
@@ -47,7 +47,7 @@ def test_saving_the_action_plan_completes_the_plan_step(browser, world):
 
 
 def meeting_of(path, world, kind, starts_at=None):
-    m = paths.create_meeting(
+    m = meetings.create_meeting(
         path,
         world["leader"],
         kind=kind,

@@ -29,7 +29,7 @@ from screening.models import (
     ScreeningRound,
     StepKind,
 )
-from screening.paths import overview
+from screening.paths import meetings, overview, plans
 from screening.paths import services as paths
 from screening.paths.rules import add_working_days
 
@@ -206,7 +206,7 @@ def meeting(world):
     g = f.guardian(name="Mor Madsen", address="Vej 1")
     world["older"].guardian_links.append(ChildGuardian(guardian=g, has_custody=True))
     _, path = agree(world, "red")
-    m = paths.create_meeting(
+    m = meetings.create_meeting(
         path,
         world["leader"],
         kind="cross_disciplinary",
@@ -262,7 +262,7 @@ def test_external_professional_needs_consent_or_legal_basis(browser, world, meet
 
 def test_withdrawn_consent_stops_future_sharing(browser, world, meeting):
     m = meeting["meeting"]
-    consent = paths.record_consent(
+    consent = meetings.record_consent(
         world["older"],
         meeting["guardian"],
         world["leader"],
@@ -292,7 +292,7 @@ def test_consent_must_come_from_a_custody_holder(world, meeting):
     world["older"].guardian_links.append(ChildGuardian(guardian=g2, has_custody=False))
     db.session.flush()
     with pytest.raises(DomainError, match="not_custody_holder"):
-        paths.record_consent(
+        meetings.record_consent(
             world["older"],
             g2,
             world["leader"],
@@ -379,7 +379,7 @@ def test_momentum_lists_overdue_steps_first_and_stalled_children(browser, world)
     assert data.overdue_by_institution == {"Børnehuset Mælkebøtten": 1}
     assert [p.id for p, _days in data.stalled] == [path.id]
     # A follow-up recording progress takes the child off the stalled list.
-    paths.add_follow_up(
+    plans.add_follow_up(
         path, world["leader"], held_on=TODAY, progress="better", note="", next_step=""
     )
     assert overview.overview([world["inst"].id], TODAY).stalled == []
@@ -483,10 +483,10 @@ def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(browser, new_brow
     kid = world["older"]
     browser.login("pia@ppr.example.dk")
     assert browser.get(f"/children/{kid.id}").status_code == 404
-    consent = paths.record_consent(kid, meeting["guardian"], world["leader"],
+    consent = meetings.record_consent(kid, meeting["guardian"], world["leader"],
                                    information_kinds=["wellbeing"],
                                    recipients=["psychologist"], purpose="Møde", given_on=TODAY)
-    paths.invite_external(meeting["meeting"], name="Pia Psykolog", profession="psychologist",
+    meetings.invite_external(meeting["meeting"], name="Pia Psykolog", profession="psychologist",
                           organisation="PPR", email="Pia@ppr.example.dk", legal_basis="",
                           on=TODAY)
     db.session.commit()
@@ -499,7 +499,7 @@ def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(browser, new_brow
     assert browser.get(f"/assessments/{a.id}").status_code == 404
     assert "Mor Madsen" not in browser.get(f"/children/{kid.id}").get_data(as_text=True)
     assert browser.get(f"/children/{world['older2'].id}").status_code == 404
-    paths.withdraw_consent(consent, world["leader"], TODAY)
+    meetings.withdraw_consent(consent, world["leader"], TODAY)
     db.session.commit()
     assert browser.get(f"/children/{kid.id}").status_code == 404
     assert ppr.id

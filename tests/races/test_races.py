@@ -28,6 +28,7 @@ from screening.models import (
     ScreeningRound,
 )
 from screening.org.roster import import_roster
+from screening.paths import meetings, plans
 from screening.paths import services as paths
 
 from .. import factories as f
@@ -230,7 +231,7 @@ def _plan_data(what: str, version: int | str) -> dict:
 
 def test_two_sessions_saving_the_plan_keep_one_set_of_actions(world, agent):
     _, path = agree(world, "red")
-    paths.save_plan(
+    plans.save_plan(
         path,
         world["leader"],
         resources="",
@@ -239,7 +240,7 @@ def test_two_sessions_saving_the_plan_keep_one_set_of_actions(world, agent):
         parents_perspective="",
         child_perspective="",
         evaluation_on=TODAY + timedelta(days=30),
-        items=[paths.PlanItemInput("Første handling", "Lis", None)],
+        items=[plans.PlanItemInput("Første handling", "Lis", None)],
         offer_ids=[],
     )
     db.session.commit()
@@ -303,7 +304,7 @@ def test_the_same_guardian_invited_from_three_sessions_is_invited_once(world, ag
     g = f.guardian(name="Mor Madsen", address="Vej 1")
     world["older"].guardian_links.append(ChildGuardian(guardian=g, has_custody=True))
     _, path = agree(world, "red")
-    m = paths.create_meeting(
+    m = meetings.create_meeting(
         path,
         world["leader"],
         kind="parent_talk",
@@ -439,7 +440,7 @@ def test_a_stale_round_form_is_refused_and_keeps_what_was_typed(world, agent):
 
 def test_stale_minutes_are_refused_with_what_changed(world, agent):
     _, path = agree(world, "red")
-    m = paths.create_meeting(
+    m = meetings.create_meeting(
         path,
         world["leader"],
         kind="parent_talk",

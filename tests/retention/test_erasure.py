@@ -33,6 +33,7 @@ from screening.models import (
     SyncKind,
     SyncReceipt,
 )
+from screening.paths import meetings
 from screening.paths import services as paths
 from screening.retention import services as svc
 from screening.retention import tasks
@@ -209,7 +210,7 @@ def test_a_crash_half_way_erases_nothing_of_that_child(app, world, erasable, doc
     other_path = db.session.scalar(
         sa.select(ActionPath).where(ActionPath.child_id == world["older2"].id)
     )
-    other_meeting = paths.create_meeting(
+    other_meeting = meetings.create_meeting(
         other_path,
         world["leader"],
         kind="cross_disciplinary",

@@ -15,7 +15,7 @@ from screening.core.db import utcnow
 from screening.core.extensions import db
 from screening.documents import jobs
 from screening.models import ChildGuardian, JobStatus, ReportJob
-from screening.paths import services as paths
+from screening.paths import meetings
 
 from .. import factories as f
 from ..paths.test_paths import agree
@@ -28,7 +28,7 @@ def meeting_with_guardians(world, n):
     guardians = [f.guardian(name=f"Forælder {i}") for i in range(n)]
     kid.guardian_links += [ChildGuardian(guardian=g) for g in guardians]
     _, path = agree(world, "red")
-    meeting = paths.create_meeting(
+    meeting = meetings.create_meeting(
         path,
         world["leader"],
         kind="cross_disciplinary",
@@ -38,7 +38,7 @@ def meeting_with_guardians(world, n):
         agenda="",
     )
     for g in guardians:
-        paths.invite_guardian(meeting, g)
+        meetings.invite_guardian(meeting, g)
     db.session.commit()
     return meeting
 

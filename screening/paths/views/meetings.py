@@ -34,7 +34,7 @@ from screening.core.i18n import lang
 from screening.core.models import Outcome
 from screening.core.policy import Action, can
 from screening.core.time import LOCAL_TZ, local_to_utc
-from screening.paths import books
+from screening.paths import books, meetings
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, Consent, Meeting, MeetingParticipant
 from screening.paths.views.blueprint import bp
@@ -55,7 +55,7 @@ def new_meeting(path_id: int) -> ResponseReturnValue:
             400 if form.errors else 200
         )
     return flow.perform(
-        lambda: svc.create_meeting(
+        lambda: meetings.create_meeting(
             p,
             current_user,
             kind=form.kind.data,
@@ -150,7 +150,7 @@ def _render_meeting(
     guardian_form, staff_form, external_form = forms or _invite_forms(m)
     today = date.today()
     consent_status = {
-        key: svc.covering_consent(m.path.child_id, key, today) for key in PROFESSION_LABELS
+        key: meetings.covering_consent(m.path.child_id, key, today) for key in PROFESSION_LABELS
     }
     audit.record("meeting.view", "meeting", m.id, child_id=m.path.child_id)
     return render_template(
@@ -199,12 +199,12 @@ def invite(meeting_id: int) -> ResponseReturnValue:
             for gl in m.path.child.guardian_links
             if gl.guardian_id == guardian_form.guardian_id.data
         )
-        call = lambda: svc.invite_guardian(m, link.guardian)  # noqa: E731
+        call = lambda: meetings.invite_guardian(m, link.guardian)  # noqa: E731
     elif kind == "staff" and staff_form.validate_on_submit():
         staff = db.get_or_404(User, staff_form.user_id.data)
-        call = lambda: svc.invite_staff(m, staff)  # noqa: E731
+        call = lambda: meetings.invite_staff(m, staff)  # noqa: E731
     elif kind == "external" and external_form.validate_on_submit():
-        call = lambda: svc.invite_external(  # noqa: E731
+        call = lambda: meetings.invite_external(  # noqa: E731
             m,
             name=external_form.name.data,
             profession=external_form.profession.data,
@@ -249,7 +249,7 @@ def consents(child_id: int) -> ResponseReturnValue:
             "paths/consents.html",
             child=child,
             form=form,
-            consents=svc.consents_of(child),
+            consents=meetings.consents_of(child),
             today=date.today(),
             profession_labels=PROFESSION_LABELS,
             open_path=svc.open_path_for(child.id),
@@ -263,7 +263,7 @@ def consents(child_id: int) -> ResponseReturnValue:
         gl.guardian for gl in child.guardian_links if gl.guardian_id == form.guardian_id.data
     )
     return flow.perform(
-        lambda: svc.record_consent(
+        lambda: meetings.record_consent(
             child,
             guardian,
             current_user,
@@ -289,7 +289,7 @@ def withdraw(consent_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return redirect(here)
     return flow.perform(
-        lambda: svc.withdraw_consent(consent, current_user, date.today()),
+        lambda: meetings.withdraw_consent(consent, current_user, date.today()),
         record=lambda _none: audit.record(
             "consent.withdraw", "consent", consent.id, child_id=consent.child_id
         ),

@@ -17,8 +17,7 @@ from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action, can, visible_children, visible_institution_ids
-from screening.paths import overview
-from screening.paths import services as svc
+from screening.paths import overview, plans
 from screening.paths.models import Offer
 from screening.paths.views.blueprint import bp
 
@@ -36,13 +35,17 @@ def offers(offer_id: int | None = None) -> ResponseReturnValue:
 
     def page(error: object = None) -> ResponseReturnValue:
         return render_template(
-            "paths/offers.html", offers=svc.all_offers(), form=form, editing=editing, manage=manage
+            "paths/offers.html",
+            offers=plans.all_offers(),
+            form=form,
+            editing=editing,
+            manage=manage,
         ), (400 if form.errors else 200)
 
     if not form.validate_on_submit():
         return page()
     return flow.perform(
-        lambda: svc.save_offer(
+        lambda: plans.save_offer(
             editing,
             name=form.name.data,
             description=form.description.data or "",
@@ -86,7 +89,7 @@ def momentum() -> ResponseReturnValue:
     audit.record("momentum.view", "app", count=data.open_steps, page=data.page)
     # Names only where the user may read the child by name (a coordinator: from the level
     # where the municipal consultants take part); the others are counted, not named.
-    on_page = {s.path.child_id for s in data.steps} | {p.child_id for p, _days in data.stalled}
+    on_page = {s.child_id for s in data.steps} | {p.child_id for p, _days in data.stalled}
     named = (
         set(
             db.session.scalars(

@@ -31,7 +31,7 @@ from screening.core.errors import DomainError
 from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
-from screening.paths import books
+from screening.paths import books, plans
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, StepKind
 from screening.paths.views.blueprint import bp
@@ -74,7 +74,7 @@ def render_path(
         close_form=close_form or CloseForm(formdata=None),
         follow_ups=svc.follow_ups_of(p),
         meetings=svc.meetings_of(p),
-        plan=svc.plan_for(p),
+        plan=plans.plan_for(p),
         decisions=svc.notify_decisions_of(p),
         can_close=svc.can_close(p),
         may_manage=can(current_user, Action.MANAGE_PATHS, p) and p.is_open,
@@ -262,9 +262,9 @@ def close(path_id: int) -> ResponseReturnValue:
 @bp.route("/paths/<int:path_id>/plan", methods=["GET", "POST"])
 def plan(path_id: int) -> ResponseReturnValue:
     p = load(ActionPath, path_id, Action.VIEW_PATHS)
-    existing = svc.plan_for(p)
+    existing = plans.plan_for(p)
     months = p.child.age_in_months(date.today())
-    offers = svc.offers_for_age(months)
+    offers = plans.offers_for_age(months)
     if existing:
         offers = sorted({*offers, *existing.offers}, key=lambda o: (o.staircase_step, o.name))
     form = PlanForm(obj=existing)
@@ -289,7 +289,7 @@ def plan(path_id: int) -> ResponseReturnValue:
         nonlocal existing
         changes: list[tuple[str, str, str]] = []
         if error is not None and error.code in CONFLICT_CODES:
-            existing = svc.plan_for(p)  # what the other one saved
+            existing = plans.plan_for(p)  # what the other one saved
             if existing is not None:
                 form.version.data = str(existing.version)
                 typed_items = "\n".join(e.what.data.strip() for e in form.items if e.what.data)
@@ -348,7 +348,7 @@ def plan(path_id: int) -> ResponseReturnValue:
                 child_perspective=form.child_perspective.data or "",
                 evaluation_on=form.evaluation_on.data,
                 items=[
-                    svc.PlanItemInput(e.what.data or "", e.who.data or "", e.by_when.data)
+                    plans.PlanItemInput(e.what.data or "", e.who.data or "", e.by_when.data)
                     for e in form.items
                 ],
                 offer_ids=form.offers.data,

@@ -52,6 +52,9 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data === "version" && event.ports[0]) event.ports[0].postMessage(VERSION);
+  // A page that was loading while this worker was installed, and so was missed by the
+  // claim at activation, asks to be taken over (sw-register.js).
+  if (event.data === "claim") event.waitUntil(self.clients.claim());
 });
 
 function withTimeout(promise, ms) {

@@ -1,0 +1,123 @@
+"""Per-request cost of the busiest list pages (issue 17). One command:
+
+    .venv/bin/python -m benchmarks.request_bench \\
+        --database-url postgresql://postgres@127.0.0.1:5432/reqcost_bench --runs 7
+
+Generates (or reuses) the large municipality (`benchmarks.municipality`, the default
+`Scale`: 20,000 children in 40 institutions, 10 rounds), signs in through the real sign-in
+form as the first group's educator, and sends, in-process through Flask's test client, the
+child list of that group (`/groups/<id>`) and its worklist in the open round
+(`/rounds/<id>/groups/<id>`). Each run sends `--requests` requests of a page; the figure of
+a run is its CPU time (`time.process_time`, this process only: the database server's work
+is not in it) and its wall time per request. Prints the median and the range over `--runs`
+runs, and the SQL statements per request.
+
+`--profile PAGE` prints a cProfile of `--requests` requests of that page instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from datetime import date
+
+import sqlalchemy as sa
+
+from benchmarks.municipality import PASSWORD, Scale, build, prepare
+
+
+def _login(client, email: str) -> None:
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    r = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 302, f"sign-in of {email} failed: {r.status_code}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=100, help="requests per run")
+    parser.add_argument("--profile", choices=("children", "worklist"))
+    args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error("set DATABASE_URL or pass --database-url")
+    app = prepare(args.database_url)
+    from screening.core.extensions import db
+    from screening.org.models import Group
+
+    with app.app_context():
+        summary = build(db.engine, Scale())
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        group_id = db.session.scalar(
+            sa.select(Group.id)
+            .where(Group.institution_id == summary.institutions[0])
+            .order_by(Group.id)
+            .limit(1)
+        )
+        dialect = db.engine.dialect.name
+    round_id = summary.rounds[-1]
+    pages = {
+        "children": f"/groups/{group_id}",
+        "worklist": f"/rounds/{round_id}/groups/{group_id}",
+    }
+    print(
+        f"{date.today()} {platform.node()} {platform.machine()} python "
+        f"{platform.python_version()} {dialect}: {summary.scale_key} "
+        f"({'reused' if summary.reused else 'generated'}); load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    with app.app_context():
+        engine = db.engine
+    # No app context held around the requests: each request has its own, and so its own
+    # session, as under gunicorn (a context held open would keep one session for all).
+    client = app.test_client()
+    _login(client, summary.educator_email)
+    if True:
+        for url in pages.values():
+            assert client.get(url).status_code == 200, url  # warm
+        if args.profile:
+            import cProfile
+            import pstats
+
+            url = pages[args.profile]
+            prof = cProfile.Profile()
+            prof.runcall(lambda: [client.get(url) for _ in range(args.requests)])
+            stats = pstats.Stats(prof)
+            stats.sort_stats("cumulative").print_stats(90)
+            stats.sort_stats("tottime").print_stats(25)
+            return 0
+        for name, url in pages.items():
+            queries: list[str] = []
+
+            def watch(conn, cursor, statement, *a, _q=queries):
+                _q.append(statement)
+
+            sa.event.listen(engine, "before_cursor_execute", watch)
+            r = client.get(url)
+            sa.event.remove(engine, "before_cursor_execute", watch)
+            assert r.status_code == 200, (url, r.status_code)
+            cpu, wall = [], []
+            for _ in range(args.runs):
+                c, w = time.process_time(), time.perf_counter()
+                for _ in range(args.requests):
+                    client.get(url)
+                cpu.append((time.process_time() - c) * 1000 / args.requests)
+                wall.append((time.perf_counter() - w) * 1000 / args.requests)
+            print(
+                f"  {name:9} CPU median {statistics.median(cpu):5.2f} ms/request "
+                f"({min(cpu):.2f}–{max(cpu):.2f}), wall median {statistics.median(wall):5.2f} ms "
+                f"({min(wall):.2f}–{max(wall):.2f}); {len(queries)} queries; {args.runs} runs × "
+                f"{args.requests} requests, {len(r.data) / 1024:.1f} KiB"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""A web worker loads only what a request needs (issue 17): the PDF builders (ReportLab),
+the XLSX export (openpyxl), the migrations (Flask-Migrate, Alembic) and the task queue
+(Huey, the Redis client) are imported by the code that uses them, not by `create_app`.
+Checked in a fresh interpreter, as gunicorn starts one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+LAZY = ("reportlab", "openpyxl", "alembic", "flask_migrate", "huey", "redis", "mako")
+
+SCRIPT = f"""
+import json, sys
+from screening import create_app
+create_app("test", {{"SQLALCHEMY_DATABASE_URI": "sqlite://"}})
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({LAZY!r}))))
+"""
+
+
+def test_create_app_imports_none_of_the_lazy_packages() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_migrations_still_find_their_extension(app) -> None:  # type: ignore[no-untyped-def]
+    config = app.extensions["migrate"].migrate.get_config()
+    assert config.get_main_option("script_location").endswith("migrations")
