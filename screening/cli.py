@@ -16,7 +16,28 @@ from flask import Flask, current_app
 from screening.core.extensions import db
 
 
+@click.command(
+    "db",
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+    help="Database migrations (Flask-Migrate, Alembic): flask db upgrade, flask db --help.",
+)
+@click.pass_context
+def db_command(ctx: click.Context) -> None:
+    """`flask db …`: Flask-Migrate's own command group, imported only when it runs (a web
+    worker never imports Flask-Migrate or Alembic, see `core.extensions.LazyMigrate`)."""
+    from flask_migrate.cli import db as migrations
+
+    migrations.main(
+        args=ctx.args, prog_name=ctx.command_path, obj=ctx.obj, standalone_mode=False
+    )
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(db_command)
     app.cli.add_command(create_user)
     app.cli.add_command(import_roster_command)
     app.cli.add_command(seed_demo)

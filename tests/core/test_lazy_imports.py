@@ -29,3 +29,22 @@ def test_create_app_imports_none_of_the_lazy_packages() -> None:
 def test_the_migrations_still_find_their_extension(app) -> None:  # type: ignore[no-untyped-def]
     config = app.extensions["migrate"].migrate.get_config()
     assert config.get_main_option("script_location").endswith("migrations")
+
+
+def test_flask_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The operator's command (README, `make run`) through the real `flask` CLI: the
+    migrations' command group is there although create_app does not import Flask-Migrate."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    database = tmp_path / "fresh.db"
+    env = dict(os.environ, SCREENING_CONFIG="development", DATABASE_URL=f"sqlite:///{database}")
+    flask = Path(sys.executable).with_name("flask")
+    done = subprocess.run(
+        [str(flask), "--app", "screening", "db", "upgrade"],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    tables = {row[0] for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master")}
+    assert {"child", "assessment", "alembic_version"} <= tables
