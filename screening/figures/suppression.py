@@ -24,6 +24,12 @@ while a hidden cell is a bridge, hide the cheapest chain of published cells that
 loop through it (a shortest path in the graph, published cells costing their value).
 Rows or columns without a total have no equation; their edges end in one shared free node.
 
+Equations are not all a reader knows: a "< 5" count lies between 1 and 4 and no count is
+negative, so two "< 5" cells in a row whose hidden part sums to 2 are both 1. After the
+loops are closed, each equation is checked against those bounds; where a hidden place is
+pinned by them, one more published place of that equation is hidden (big counts first),
+and the loops are closed again.
+
 Tables that repeat each other's figures (the same count in two tables) are protected
 together by `protect_linked`: a cell hidden in one is hidden in every table that shows it,
 and each table is protected again until nothing changes.
@@ -163,13 +169,83 @@ def protect(table: Table, threshold: int, *, also_hide: frozenset[Cell] = frozen
     graph = _Graph(table)
     while True:
         bridge = graph.first_bridge(hidden)
-        if bridge is None:
+        if bridge is not None:
+            chain = graph.cheapest_loop(bridge, hidden, threshold)
+            if not chain:  # cannot happen for a consistent table; never loop forever
+                raise AssertionError(f"no way to protect cell {bridge}")
+            hidden.update(chain)
+            continue
+        line = _pinned_line(table, threshold, primary, hidden)
+        if line is None:
             break
-        chain = graph.cheapest_loop(bridge, hidden, threshold)
-        if not chain:  # cannot happen for a consistent table; never loop forever
-            raise AssertionError(f"no way to protect cell {bridge}")
-        hidden.update(chain)
+        hidden.add(_cheapest(table, threshold, [p for p in line if p not in hidden]))
     return Protected(table, threshold, primary, frozenset(hidden) - primary)
+
+
+def _pinned_line(
+    table: Table, threshold: int, primary: frozenset[Cell], hidden: set[Cell]
+) -> list[Cell] | None:
+    """An equation (row or column with its total) in which a hidden place is pinned by the
+    bounds a reader knows, though no equation alone gives it: a "< 5" count lies between 1
+    and threshold − 1, any hidden count is at least 0. Two "< 5" cells in a row whose
+    hidden part sums to 2 are both 1; a row's two hidden cells summing to 8 are both 4.
+    Returns the first such equation that still has a published place to hide, else None."""
+    for eq in table.equations():
+        unknown = [p for p in eq if p in hidden]
+        if not unknown or len(unknown) == len(eq):
+            continue
+        total = eq[-1]
+        # parts − total = 0, so with the published places moved over: Σ sign·x = known.
+        known = sum(
+            table.value(p) if p == total else -table.value(p) for p in eq if p not in hidden
+        )
+        bounds = []
+        for p in unknown:
+            low, high = (1, threshold - 1) if p in primary else (0, None)
+            bounds.append((1 if p != total else -1, low, high))
+        for j, (sign, low, high) in enumerate(bounds):
+            # sign·x_j = known − Σ_{i≠j} sign_i·x_i
+            rest_min, rest_max = 0, 0
+            unbounded_min = unbounded_max = False
+            for i, (s_i, lo_i, hi_i) in enumerate(bounds):
+                if i == j:
+                    continue
+                if s_i > 0:
+                    rest_min += lo_i
+                    if hi_i is None:
+                        unbounded_max = True
+                    else:
+                        rest_max += hi_i
+                else:
+                    rest_max -= lo_i
+                    if hi_i is None:
+                        unbounded_min = True
+                    else:
+                        rest_min -= hi_i
+            # sign·x_j lies in [known − rest_max, known − rest_min]
+            lo_j = None if unbounded_max else known - rest_max
+            hi_j = None if unbounded_min else known - rest_min
+            if sign < 0:
+                lo_j, hi_j = (None if hi_j is None else -hi_j), (None if lo_j is None else -lo_j)
+            lo = low if lo_j is None else max(low, lo_j)
+            hi = hi_j if high is None else (high if hi_j is None else min(high, hi_j))
+            if hi is not None and lo >= hi:
+                return eq
+    return None
+
+
+def _cheapest(table: Table, threshold: int, places: list[Cell]) -> Cell:
+    """The published place of an equation that costs least to hide besides the others:
+    big counts first (they hide a small one whatever its value), then other non-zero
+    counts, zeros last; among those, the smallest."""
+
+    def cost(p: Cell) -> tuple[int, int]:
+        value = table.value(p)
+        if value == 0:
+            return (2, 0)
+        return (0 if value >= 2 * threshold - 1 else 1, value)
+
+    return min(places, key=cost)
 
 
 def protect_linked(
