@@ -184,6 +184,9 @@ def init_app(app: Flask) -> None:
             "instrument_title": _instrument_title,
             "Action": Action,
             "main_menu": main_menu,
+            # The user's language ("da"/"en") for catalogue texts kept in both (a view may
+            # pass its own).
+            "lang": lang(),
             # Set by a view after the server saved a form the browser kept a copy of.
             "clear_draft": session.pop("clear_draft", None),
         }

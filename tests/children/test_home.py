@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from markupsafe import escape
 
 from screening.assessments import services as svc
 from screening.core.extensions import db
@@ -154,6 +155,13 @@ def test_leader_sees_waiting_joints_uninformed_parents_and_overdue_steps(browser
     mine = browser.get("/today/my_steps").get_data(as_text=True)  # the leader is tovholder
     assert "Otto Testesen" in mine
     assert "/momentum" in html
+    # In English the steps are named in English, as on "Frister og fremdrift".
+    step = path.steps[0]
+    assert str(escape(step.title_da)) in mine
+    browser.submit("/language", {"lang": "en", "next": "/"}, page="/")
+    mine_en = browser.get("/today/my_steps").get_data(as_text=True)
+    assert str(escape(step.title_en)) in mine_en
+    assert str(escape(step.title_da)) not in mine_en
 
 
 def test_health_visitor_sees_only_the_infant_band_and_dental_staff_no_assessments(
