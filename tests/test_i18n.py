@@ -69,3 +69,19 @@ def test_every_message_is_translated_to_english(tmp_path):
     assert not missing, f"untranslated: {missing[:10]} (run `make extract-messages`)"
     fuzzy = sorted(str(m.id) for m in catalog if m.id and m.fuzzy)
     assert not fuzzy, f"fuzzy translations: {fuzzy[:10]}"
+
+
+def test_templates_keep_the_translations_of_the_locale_they_render_in(app):
+    """Templates keep the request's translations (issue 17: looked up once, not per
+    string), yet a locale forced for part of the request is honoured, and left again."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = "{{ _('Gem kladde') }} | {{ ngettext('%(num)d barn', '%(num)d børn', 2) }}"
+    with app.test_request_context("/"):
+        assert render_template_string(page) == "Gem kladde | 2 børn"
+        with force_locale("en"):
+            assert render_template_string(page) == "Save draft | 2 children"
+        assert render_template_string(page) == "Gem kladde | 2 børn"
+    with app.test_request_context("/"), force_locale("en"):
+        assert render_template_string(page) == "Save draft | 2 children"

@@ -195,3 +195,5 @@ def test_no_page_in_the_load_mix_asks_more_queries_for_more_data(
     grown = {page: n for page, n in counts.items() if n[0] != n[1]}
     shown = {page: [q[:120] for q in large[page]] for page in grown}
     assert not grown, {"grown (small, large)": grown, "all": counts, "statements": shown}
+    for page, (n, _) in counts.items():  # the table in docs/PERFORMANCE.md (pytest -s)
+        print(f"| {page} | {n} |")
