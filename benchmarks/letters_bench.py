@@ -46,7 +46,7 @@ def main() -> int:
     from screening.children.models import ChildGuardian, Guardian
     from screening.core.extensions import db
     from screening.documents import queries as reports
-    from screening.paths import services as action_paths
+    from screening.paths import meetings
     from screening.paths.models import ActionPath, Meeting
 
     app = create_app()
@@ -67,7 +67,7 @@ def main() -> int:
         for n in args.invitees:
             path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()
             assert path is not None
-            meeting = action_paths.create_meeting(
+            meeting = meetings.create_meeting(
                 path,
                 path.coordinator,
                 kind="cross_disciplinary",
@@ -86,9 +86,9 @@ def main() -> int:
                     db.session.add(g)
                     db.session.add(ChildGuardian(child=path.child, guardian=g, has_custody=True))
                     db.session.flush()
-                    action_paths.invite_guardian(meeting, g)
+                    meetings.invite_guardian(meeting, g)
                 else:
-                    action_paths.invite_external(
+                    meetings.invite_external(
                         meeting,
                         name=f"Fagperson {i}",
                         profession="psychologist",

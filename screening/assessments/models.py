@@ -179,7 +179,13 @@ class ChildObservation(Model):
     child: Mapped[Child] = relationship()
     author: Mapped[User] = relationship()
 
-    __table_args__ = (sa.CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
+    __table_args__ = (
+        sa.CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),
+        # The key figures' observations in a round's window (migration 0011).
+        sa.Index(
+            "ix_observation_day_child_source_level", "observed_on", "child_id", "source", "level"
+        ),
+    )
 
 
 class JointDelegate(Model):

@@ -14,8 +14,6 @@ past round keeps the children it had, and the open round has today's children.
 from __future__ import annotations
 
 import contextlib
-import itertools
-import os
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -103,6 +101,7 @@ class Counts:
     staircase: dict[tuple[int, str], int] = field(default_factory=dict)
     stair_moves: dict[str, int] = field(default_factory=dict)
     # [(round, {"green"|"yellow"|"red"|"none": children})], oldest first, ending here
+    # (only this round's row when the trend was not asked for)
     trend: list[tuple[ScreeningRound, dict[str, int]]] = field(default_factory=list)
 
 
@@ -202,42 +201,88 @@ def _rows(round_: ScreeningRound, filters: Filters) -> tuple[list[Row], str]:
     return [Row(i, n) for i, n in db.session.execute(stmt.order_by(Group.name))], "group"
 
 
-_TEMP_NAMES = itertools.count()
+# The population as a temporary table: one per connection (a temporary table is seen by
+# its connection only), so the name can be fixed, and a fixed name lets SQLAlchemy reuse the
+# compiled SQL of every query that joins it (a new name each time compiled them all anew).
+_POPULATION = sa.Table(
+    "figures_population",
+    sa.MetaData(),
+    sa.Column("child_id", sa.Integer),
+    sa.Column("group_id", sa.Integer),
+    sa.Column("institution_id", sa.Integer),
+    sa.Column("band", sa.String(64)),
+    # The child's joint assessment in the round (id and agreed position, NULL: none) and
+    # the number of submitted individual assessments, capped at 2: looked up once here
+    # instead of in every query that needs them.
+    sa.Column("joint_id", sa.Integer),
+    sa.Column("position", sa.String(8)),
+    sa.Column("assessed", sa.Integer),
+    prefixes=["TEMPORARY"],
+)
 
 
-def _materialize(query: sa.Subquery) -> sa.Table:
-    """The population as a temporary table (this connection only) with an index on the
-    child: most of the dashboard's queries join it, and SQLite would otherwise work the
-    population out again in every one of them."""
-    name = f"figures_population_{os.getpid()}_{next(_TEMP_NAMES)}"
-    table = sa.Table(
-        name,
-        sa.MetaData(),
-        sa.Column("child_id", sa.Integer),
-        sa.Column("group_id", sa.Integer),
-        sa.Column("institution_id", sa.Integer),
-        sa.Column("band", sa.String(64)),
-        prefixes=["TEMPORARY"],
-    )
+def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
+    """The population as a temporary table with an index on the child, with each child's
+    joint position and number of submitted assessments: most of the dashboard's queries
+    join it, and SQLite would otherwise work the population out again in every one."""
+    table = _POPULATION
     conn = db.session.connection()
+    # A table left by a request that failed before dropping it (SQLite's DDL may have
+    # been committed outside the transaction) must not stop this one.
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
     table.create(conn)
-    columns = ["child_id", "group_id", "institution_id", "band"]
-    conn.execute(table.insert().from_select(columns, sa.select(*(query.c[c] for c in columns))))
-    sa.Index(f"{name}_child", table.c.child_id).create(conn)
+    submitted = (
+        sa.select(Assessment.child_id, sa.func.count().label("n"))
+        .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
+        .group_by(Assessment.child_id)
+        .subquery("submitted")
+    )
+    rows = (
+        sa.select(
+            query.c.child_id,
+            query.c.group_id,
+            query.c.institution_id,
+            query.c.band,
+            JointAssessment.id,
+            sa.type_coerce(JointAssessment.agreed_position, sa.String),
+            sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2),
+        )
+        .select_from(query)
+        .outerjoin(
+            JointAssessment,
+            sa.and_(
+                JointAssessment.child_id == query.c.child_id,
+                JointAssessment.round_id == round_.id,
+            ),
+        )
+        .outerjoin(submitted, submitted.c.child_id == query.c.child_id)
+    )
+    conn.execute(table.insert().from_select([c.name for c in table.c], rows))
+    # The index after the rows: cheaper than keeping it up to date row by row.
+    conn.execute(sa.text(f"CREATE INDEX {table.name}_child ON {table.name} (child_id)"))
     if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
-        conn.execute(sa.text(f"ANALYZE {name}"))
+        conn.execute(sa.text(f"ANALYZE {table.name}"))
     return table
 
 
 def counts(
-    round_: ScreeningRound, filters: Filters, today: date, *, trend: int = TREND_ROUNDS
+    round_: ScreeningRound,
+    filters: Filters,
+    today: date,
+    *,
+    trend: int = TREND_ROUNDS,
+    rest: bool = True,
 ) -> Counts:
-    """Every raw count of the dashboard, in a fixed number of queries."""
+    """Every raw count of the dashboard, in a fixed number of queries. `trend`: the number
+    of rounds in the trend (0: none; each earlier round's children are counted on its own
+    last day, the costliest part). `rest=False`: only what the trend's table is protected
+    together with (joint positions and completion, from which its row of this round is
+    read), the other counts left empty."""
     day = as_of(round_, today)
     bands = round_bands(round_)
-    pop = _materialize(population(round_, bands, filters, day))
+    pop = _materialize(round_, population(round_, bands, filters, day))
     try:
-        result = _counts(round_, filters, today, trend, bands, pop)
+        result = _counts(round_, filters, today, trend, rest, bands, pop)
     except Exception:
         # The error is what matters; a PostgreSQL transaction that failed removes the
         # table on rollback, and a failed drop must not hide the error.
@@ -253,6 +298,7 @@ def _counts(
     filters: Filters,
     today: date,
     trend: int,
+    rest: bool,
     bands: list[AgeBand],
     pop: sa.Table,
 ) -> Counts:
@@ -266,40 +312,47 @@ def _counts(
     ids = [r.id for r in rows]
 
     # Joint positions and how many individual assessments each child has.
-    submitted = (
-        sa.select(Assessment.child_id, sa.func.count().label("n"))
-        .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
-        .group_by(Assessment.child_id)
-        .subquery("submitted")
-    )
-    n_bucket = sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2).label(
-        "bucket"
-    )
-    position = sa.func.coalesce(
-        sa.type_coerce(JointAssessment.agreed_position, sa.String), sa.literal_column("'none'")
-    ).label("position")
+    position = sa.func.coalesce(pop.c.position, sa.literal_column("'none'")).label("position")
     out.joint = {i: dict.fromkeys((*POSITIONS, "none"), 0) for i in ids}
     out.assessed = {i: {0: 0, 1: 0, 2: 0} for i in ids}
-    stmt = (
-        sa.select(row_col, n_bucket, position, sa.func.count())
-        .select_from(pop)
-        .outerjoin(submitted, submitted.c.child_id == pop.c.child_id)
-        .outerjoin(
-            JointAssessment,
-            sa.and_(
-                JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == round_.id
-            ),
-        )
-        .group_by(row_col, n_bucket, position)
+    stmt = sa.select(row_col, pop.c.assessed, position, sa.func.count()).group_by(
+        row_col, pop.c.assessed, position
     )
     for row_id, bucket, pos, n in db.session.execute(stmt):
         if row_id in out.joint:
-            key = pos.value if hasattr(pos, "value") else str(pos)
-            out.joint[row_id][key] += n
+            out.joint[row_id][str(pos)] += n
             out.assessed[row_id][int(bucket)] += n
 
     # Individual assessments by position (and source).
     out.individual = {i: dict.fromkeys(POSITIONS, 0) for i in ids}
+    out.movement = {i: {} for i in ids}
+    out.steps = {i: {} for i in ids}
+    out.response = {i: (0, [], []) for i in ids}
+    out.stair_moves = dict.fromkeys(STAIR_MOVES, 0)
+    if rest:
+        _rest(out, round_, history, filters, bands, pop, row_col, today)
+    if trend:
+        _trend(out, history[-trend:], filters, today)
+    elif previous is not None:
+        # This round's row of the trend only (no query): the dashboard's other tables are
+        # protected together with it, so they publish what they publish beside the trend.
+        _trend(out, [round_], filters, today)
+    return out
+
+
+def _rest(
+    out: Counts,
+    round_: ScreeningRound,
+    history: list[ScreeningRound],
+    filters: Filters,
+    bands: list[AgeBand],
+    pop: sa.Table,
+    row_col: sa.ColumnElement[int],
+    today: date,
+) -> None:
+    """The counts beside the joint positions and completion: individual assessments,
+    observations, movement, timeliness, response and the staircase."""
+    previous, day = out.previous, out.as_of
     if filters.source != "dental":
         ind = (
             sa.select(row_col, Assessment.suggested_position, sa.func.count())
@@ -346,29 +399,24 @@ def _counts(
             out.observations[key][int(level)] += n
 
     # Movement from the previous round's agreed position to this round's.
-    out.movement = {i: {} for i in ids}
     if previous is not None:
         before = aliased(JointAssessment)
-        now = aliased(JointAssessment)
         stmt = (
-            sa.select(row_col, before.agreed_position, now.agreed_position, sa.func.count())
+            sa.select(row_col, before.agreed_position, pop.c.position, sa.func.count())
             .select_from(pop)
-            .join(now, sa.and_(now.child_id == pop.c.child_id, now.round_id == round_.id))
             .join(
                 before, sa.and_(before.child_id == pop.c.child_id, before.round_id == previous.id)
             )
-            .group_by(row_col, before.agreed_position, now.agreed_position)
+            .where(pop.c.position.is_not(None))
+            .group_by(row_col, before.agreed_position, pop.c.position)
         )
         for row_id, was, is_, n in db.session.execute(stmt):
             if row_id in out.movement:
-                out.movement[row_id][(was.value, is_.value)] = n
+                out.movement[row_id][(was.value, str(is_))] = n
 
     _timeliness(out, round_, history, filters, bands, today)
     _response(out, round_, pop, row_col, today)
     _staircase(out, round_, previous, filters, bands, pop, today)
-    if trend:
-        _trend(out, history[-trend:], filters, today)
-    return out
 
 
 def _timeliness(
@@ -468,14 +516,14 @@ def _response(
     )
     stmt = (
         sa.select(row_col, ActionPath.opened_on, first_talk, ActionPlan.created_at)
-        .select_from(pop)
+        .select_from(ActionPath)
         .join(
-            JointAssessment,
+            pop,
             sa.and_(
-                JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == round_.id
+                pop.c.child_id == ActionPath.child_id,
+                pop.c.joint_id == ActionPath.opened_by_joint_id,
             ),
         )
-        .join(ActionPath, ActionPath.opened_by_joint_id == JointAssessment.id)
         .outerjoin(ActionPlan, ActionPlan.path_id == ActionPath.id)
     )
     found: dict[int, tuple[int, list[int], list[int]]] = {r.id: (0, [], []) for r in out.rows}

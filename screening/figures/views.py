@@ -80,7 +80,9 @@ def _int(name: str) -> int | None:
     return query_id(name)
 
 
-def _dashboard(round_id: int) -> Dashboard:
+def _dashboard(round_id: int, *, trend: int = queries.TREND_ROUNDS, rest: bool = True) -> Dashboard:
+    """The round's figures for the filters in the query string. `trend=0`: without the
+    trend; `rest=False`: the trend and what it is protected with (`queries.counts`)."""
     require(Action.MUNICIPAL_OVERVIEW)
     round_ = db.get_or_404(ScreeningRound, round_id)
     if round_.status == RoundStatus.PLANNED:
@@ -113,7 +115,7 @@ def _dashboard(round_id: int) -> Dashboard:
     if source not in queries.SOURCES:
         source = None
     filters = queries.Filters(institution_id, group_id, band, source)
-    counts = queries.counts(round_, filters, date.today())
+    counts = queries.counts(round_, filters, date.today(), trend=trend, rest=rest)
     threshold = _threshold()
     figures = tables.figures(counts, threshold, _, band_names=band_names)
     return Dashboard(round_, filters, counts, figures, threshold, institutions, groups, band_names)
@@ -159,7 +161,9 @@ def latest() -> ResponseReturnValue:
 
 @bp.route("/rounds/<int:round_id>/figures")
 def dashboard(round_id: int) -> ResponseReturnValue:
-    board = _dashboard(round_id)
+    # The trend over the last rounds is a page of its own (`trend`): each earlier round's
+    # children are counted on its own last day, which cost as much as the rest together.
+    board = _dashboard(round_id, trend=0)
     _audit(board, "figures.view")
     return render_template(
         "figures/dashboard.html",
@@ -168,6 +172,22 @@ def dashboard(round_id: int) -> ResponseReturnValue:
         args=_filter_args(board),
         stacked=charts.stacked,
         sources=[(s, tables.Labels(_).source(s)) for s in queries.SOURCES],
+        trend_rounds=queries.TREND_ROUNDS,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/figures/trend")
+def trend(round_id: int) -> ResponseReturnValue:
+    """The joint positions of the last rounds (the same filters), protected as in the
+    dashboard's exports: with the positions and completion of this round."""
+    board = _dashboard(round_id, rest=False)
+    _audit(board, "figures.view")
+    return render_template(
+        "figures/trend.html",
+        board=board,
+        figure=next((f for f in board.figures if f.key == "trend"), None),
+        args=_filter_args(board),
+        stacked=charts.stacked,
     )
 
 
@@ -192,9 +212,15 @@ def _download(content: bytes, mimetype: str, name: str) -> Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _table_board(round_id: int, key: str) -> Dashboard:
+    """What one table needs: the trend apart from the rest (neither is protected with a
+    figure of the other)."""
+    return _dashboard(round_id, rest=False) if key == "trend" else _dashboard(round_id, trend=0)
+
+
 @bp.route("/rounds/<int:round_id>/figures/<key>.csv")
 def table_csv(round_id: int, key: str) -> ResponseReturnValue:
-    board = _dashboard(round_id)
+    board = _table_board(round_id, key)
     figure = _figure(board, key)
     _audit(board, "figures.export")
     return _download(exports.csv_bytes(figure), "text/csv", f"noegletal-{round_id}-{key}.csv")
@@ -202,7 +228,7 @@ def table_csv(round_id: int, key: str) -> ResponseReturnValue:
 
 @bp.route("/rounds/<int:round_id>/figures/<key>.xlsx")
 def table_xlsx(round_id: int, key: str) -> ResponseReturnValue:
-    board = _dashboard(round_id)
+    board = _table_board(round_id, key)
     figure = _figure(board, key)
     _audit(board, "figures.export")
     content = exports.xlsx_bytes([figure], board.describe())

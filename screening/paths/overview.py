@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased
 
 from screening.accounts.models import User
 from screening.children.models import Child, GroupMembership
@@ -31,9 +31,55 @@ class Filters:
     position: str | None = None  # "yellow" | "red"
 
 
+@dataclass(frozen=True)
+class StepRow:
+    """One open step as the page shows it: the columns it prints, no ORM objects (loading
+    the steps with their paths, children, memberships, groups and tovholdere, each user
+    with roles and institutions, cost most of the page's time)."""
+
+    id: int
+    path_id: int
+    title_da: str
+    title_en: str
+    due_on: date
+    responsible_role: str
+    child_id: int
+    child_name: str
+    position: Position
+    group_name: str
+    institution_name: str
+    coordinator_id: int
+    coordinator_name: str
+
+    def overdue(self, today: date) -> bool:
+        """Past its deadline (open steps only are listed), as `ActionStep.overdue`."""
+        return self.due_on < today
+
+
+@dataclass(frozen=True)
+class StalledRow:
+    """A path without progress, as the page shows it."""
+
+    id: int
+    child_id: int
+    child_name: str
+    position: Position
+    opened_on: date
+    coordinator_name: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A filter choice: the id and what the select shows."""
+
+    id: int
+    name: str
+    institution_name: str = ""
+
+
 @dataclass
 class Overview:
-    steps: list[ActionStep]  # this page of open steps, overdue first, then by due date
+    steps: list[StepRow]  # this page of open steps, overdue first, then by due date
     page: int
     pages: int
     per_page: int
@@ -41,7 +87,7 @@ class Overview:
     overdue_steps: int
     children: int  # children with an open step
     overdue_by_institution: dict[str, int]
-    stalled: list[tuple[ActionPath, int]]  # (path, days open), at most one page
+    stalled: list[tuple[StalledRow, int]]  # (path, days open), at most one page
     stalled_count: int
 
 
@@ -88,49 +134,66 @@ def overview(
     open_step = [ActionStep.path_id == ActionPath.id, ActionStep.done_on.is_(None)]
     overdue = ActionStep.due_on < today
 
-    total, late, children = db.session.execute(
+    # One grouped query for the counts and the overdue steps per institution: a child has
+    # one current group, so the children per institution add up to the children.
+    late_n = sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0)
+    per_institution = db.session.execute(
         sa.select(
+            Institution.name,
             sa.func.count(ActionStep.id),
-            sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0),
+            late_n,
             sa.func.count(sa.distinct(ActionPath.child_id)),
         )
         .select_from(ActionStep)
         .join(ActionPath, ActionPath.id == ActionStep.path_id)
         .join(current, current.c.child_id == ActionPath.child_id)
+        .join(Institution, Institution.id == current.c.institution_id)
         .where(*path_where, *open_step)
-    ).one()
-    pages = max(1, -(-int(total) // per_page))
+        .group_by(Institution.id, Institution.name)
+        .order_by(Institution.name, Institution.id)
+    ).all()
+    total = sum(int(n) for _name, n, _late, _children in per_institution)
+    late = sum(int(n) for _name, _n, n, _children in per_institution)
+    children = sum(int(n) for _name, _n, _late, n in per_institution)
+    by_institution: dict[str, int] = {}
+    for name, _n, n, _children in per_institution:
+        if n:
+            by_institution[name] = by_institution.get(name, 0) + int(n)
+    pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    by_institution = db.session.execute(
-        sa.select(Institution.name, sa.func.count(ActionStep.id))
+    # Ascending due dates put the overdue steps first (they are due before today). The
+    # child's current group comes with `current` (its open membership).
+    coordinator = aliased(User)
+    child_name = (Child.first_name + " " + Child.last_name).label("child_name")
+    page_rows = db.session.execute(
+        sa.select(
+            ActionStep.id,
+            ActionStep.path_id,
+            ActionStep.title_da,
+            ActionStep.title_en,
+            ActionStep.due_on,
+            ActionStep.responsible_role,
+            ActionPath.child_id,
+            child_name,
+            ActionPath.position,
+            Group.name,
+            Institution.name,
+            ActionPath.coordinator_id,
+            coordinator.name,
+        )
         .select_from(ActionStep)
         .join(ActionPath, ActionPath.id == ActionStep.path_id)
         .join(current, current.c.child_id == ActionPath.child_id)
+        .join(Child, Child.id == ActionPath.child_id)
+        .join(Group, Group.id == current.c.group_id)
         .join(Institution, Institution.id == current.c.institution_id)
-        .where(*path_where, *open_step, overdue)
-        .group_by(Institution.name)
-        .order_by(Institution.name)
+        .join(coordinator, coordinator.id == ActionPath.coordinator_id)
+        .where(*path_where, *open_step)
+        .order_by(ActionStep.due_on, ActionStep.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
-    # Ascending due dates put the overdue steps first (they are due before today).
-    steps = list(
-        db.session.scalars(
-            sa.select(ActionStep)
-            .join(ActionPath, ActionPath.id == ActionStep.path_id)
-            .join(current, current.c.child_id == ActionPath.child_id)
-            .where(*path_where, *open_step)
-            .options(
-                selectinload(ActionStep.path).selectinload(ActionPath.coordinator),
-                selectinload(ActionStep.path)
-                .selectinload(ActionPath.child)
-                .selectinload(Child.memberships)
-                .selectinload(GroupMembership.group)
-                .selectinload(Group.institution),
-            )
-            .order_by(ActionStep.due_on, ActionStep.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    steps = [StepRow(*tuple(row)) for row in page_rows]
 
     better = sa.select(FollowUp.path_id).where(
         FollowUp.progress == Progress.BETTER,
@@ -141,53 +204,66 @@ def overview(
         ActionPath.opened_on <= today - timedelta(days=stalled_after_days),
         ActionPath.id.not_in(better),
     ]
-    stalled_count = db.session.scalar(
-        sa.select(sa.func.count(ActionPath.id))
+    # The count comes with the page (a window over every match, before the limit).
+    found = db.session.execute(
+        sa.select(
+            ActionPath.id,
+            ActionPath.child_id,
+            child_name,
+            ActionPath.position,
+            ActionPath.opened_on,
+            coordinator.name,
+            sa.func.count().over().label("matches"),
+        )
         .select_from(ActionPath)
         .join(current, current.c.child_id == ActionPath.child_id)
+        .join(Child, Child.id == ActionPath.child_id)
+        .join(coordinator, coordinator.id == ActionPath.coordinator_id)
         .where(*stalled_where)
-    )
-    stalled = db.session.scalars(
-        sa.select(ActionPath)
-        .join(current, current.c.child_id == ActionPath.child_id)
-        .where(*stalled_where)
-        .options(selectinload(ActionPath.child), selectinload(ActionPath.coordinator))
         .order_by(ActionPath.opened_on, ActionPath.id)
         .limit(per_page)
-    )
+    ).all()
+    stalled = [StalledRow(*row[:-1]) for row in found]
+    stalled_count = found[0].matches if found else 0
     return Overview(
         steps=steps,
         page=page,
         pages=pages,
         per_page=per_page,
-        open_steps=int(total),
-        overdue_steps=int(late),
-        children=int(children),
-        overdue_by_institution={name: int(n) for name, n in by_institution},
+        open_steps=total,
+        overdue_steps=late,
+        children=children,
+        overdue_by_institution=by_institution,
         stalled=[(p, (today - p.opened_on).days) for p in stalled],
         stalled_count=int(stalled_count or 0),
     )
 
 
-def groups(institution_ids: list[int] | None) -> list[Group]:
-    """The groups the group filter offers."""
+def groups(institution_ids: list[int] | None) -> list[Choice]:
+    """The groups the group filter offers, with their institutions' names (columns only:
+    a municipality has hundreds)."""
     stmt = (
-        sa.select(Group)
+        sa.select(Group.id, Group.name, Institution.name)
         .join(Institution, Institution.id == Group.institution_id)
-        .options(selectinload(Group.institution))
         .order_by(Institution.name, Group.name)
     )
     if institution_ids is not None:
         stmt = stmt.where(Group.institution_id.in_(institution_ids))
-    return list(db.session.scalars(stmt))
+    return [Choice(*row) for row in db.session.execute(stmt)]
 
 
-def coordinators(institution_ids: list[int] | None) -> list[User]:
-    """The tovholdere of open paths of children in the institutions."""
+def coordinators(institution_ids: list[int] | None) -> list[Choice]:
+    """The tovholdere of open paths of children in the institutions (id and name only: a
+    user loads its roles and institutions with it)."""
     current = _current(institution_ids, None)
     ids = (
         sa.select(ActionPath.coordinator_id)
         .join(current, current.c.child_id == ActionPath.child_id)
         .where(ActionPath.status == PathStatus.OPEN)
     )
-    return list(db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.name)))
+    return [
+        Choice(*row)
+        for row in db.session.execute(
+            sa.select(User.id, User.name).where(User.id.in_(ids)).order_by(User.name, User.id)
+        )
+    ]

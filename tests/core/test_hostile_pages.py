@@ -191,7 +191,7 @@ def test_the_exports_neutralise_formulas_and_the_page_escapes_names(browser, tow
 def test_dashboard_filters_take_any_value(browser, town):
     browser.login("koord@example.dk")
     r_id = town["round"].id
-    suffixes = ["", ".pdf", ".xlsx", "/positions.csv", "/positions.xlsx"]
+    suffixes = ["", "/trend", ".pdf", ".xlsx", "/positions.csv", "/positions.xlsx"]
 
     @FUZZ
     @given(
@@ -202,7 +202,7 @@ def test_dashboard_filters_take_any_value(browser, town):
         qs = query(params)
         r = browser.get(f"/rounds/{r_id}/figures{suffix}", query_string=qs)
         assert r.status_code == 200, (suffix, qs, r.get_data(as_text=True)[:1000])
-        if suffix == "":
+        if suffix in ("", "/trend"):
             assert_escaped(r.get_data(as_text=True))
         elif suffix == ".pdf":
             pdf_text(r.data)
@@ -294,8 +294,16 @@ def test_search_errors_are_danish_and_markup_is_found_as_text(browser, town):
 
 
 def test_notifications_and_retention_ignore_any_query(browser, town):
-    town["older"].left_on = TODAY - timedelta(days=365 * 6)
+    """The retention preview names a child due for erasure whom the coordinator may read
+    (Otto's path is red): the hostile name is printed escaped."""
+    left = TODAY - timedelta(days=365 * 6)
+    town["older"].left_on = left
+    for m in town["older"].memberships:
+        m.start_date, m.end_date = left - timedelta(days=400), left
     db.session.commit()
+    browser.login("koord@example.dk")
+    html = browser.get("/retention").get_data(as_text=True)
+    assert "&lt;i&gt;Otto" in html
 
     @FUZZ
     @given(params=st.dictionaries(st.sampled_from(["page", "read", "kind", "q"]), values))
@@ -307,7 +315,6 @@ def test_notifications_and_retention_ignore_any_query(browser, town):
         assert r.status_code == 200, qs
         assert_escaped(r.get_data(as_text=True))
 
-    browser.login("koord@example.dk")
     walk()
 
 

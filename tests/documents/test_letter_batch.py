@@ -11,7 +11,7 @@ from reports.data import GuardianRecipient
 from reports.letters import guardian_letter, invitations, professional_letter
 from screening.core.extensions import db
 from screening.documents import queries as data
-from screening.paths import services as paths
+from screening.paths import meetings
 
 from ..conftest import TODAY
 from .test_reports import docs, text_of  # noqa: F401 - the fixture
@@ -54,7 +54,7 @@ def test_each_letter_in_the_batch_is_the_letter_alone(docs, world):  # noqa: F81
 def test_a_large_meeting_lists_every_other_participant_in_every_letter(docs, world):  # noqa: F811
     meeting = docs["meeting"]
     for i in range(40):
-        paths.invite_external(
+        meetings.invite_external(
             meeting,
             name=f"Fagperson Nummer{i:02d}",
             profession="speech_therapist",  # no consent names them: the legal basis

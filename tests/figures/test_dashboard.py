@@ -174,6 +174,55 @@ def test_screen_csv_xlsx_and_pdf_publish_the_same_protected_tables(town, browser
     assert html.count("&lt; 8") >= sum(1 for row in positions for v in row if v == "< 8")
 
 
+def test_the_trend_is_a_page_of_its_own_with_the_numbers_of_the_exports(town, browser):
+    db.session.execute(sa.update(Municipality).values(suppression_threshold=8))
+    db.session.commit()
+    signed_in(browser, town.coordinator_email)
+    rid = town.rounds[-1]
+    inst = town.institutions[0]
+    expected = published_positions(rid, 8)
+    trend = expected["trend"].published()
+    assert len(trend) == 1 + len(town.rounds)
+
+    html = browser.get(f"/rounds/{rid}/figures").get_data(as_text=True)
+    assert 'id="fig-trend-table"' not in html  # not counted for the dashboard
+    assert f'href="/rounds/{rid}/figures/trend"' in html
+    # The dashboard's tables are protected beside the trend, as in the exports.
+    round_ = db.session.get(ScreeningRound, rid)
+    alone = figures(queries.counts(round_, queries.Filters(), date.today(), trend=0), 8, str)
+    assert [f.key for f in alone] == [k for k in expected if k != "trend"]
+    for f in alone:
+        assert f.published() == expected[f.key].published(), f.key
+    filtered = browser.get(f"/rounds/{rid}/figures?institution={inst}").get_data(as_text=True)
+    assert f'href="/rounds/{rid}/figures/trend?institution={inst}"' in filtered
+
+    page = browser.get(f"/rounds/{rid}/figures/trend")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="fig-trend-table"' in text
+    assert 'role="img"' in text
+    for row in trend[1:]:
+        assert row[0] in text
+    csv_text = browser.get(f"/rounds/{rid}/figures/trend.csv").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff")), delimiter=";")) == trend
+    book = openpyxl.load_workbook(io.BytesIO(browser.get(f"/rounds/{rid}/figures.xlsx").data))
+    sheet = book[book.sheetnames[-1]]
+    rows = [[("" if v is None else str(v)) for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert rows[4 : 4 + len(trend)] == trend
+    # And the positions on the screen are those of the export with the trend in it.
+    positions = expected["positions"].published()
+    csv_positions = browser.get(f"/rounds/{rid}/figures/positions.csv").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(csv_positions.lstrip("\ufeff")), delimiter=";")) == (
+        positions
+    )
+
+    first = browser.get(f"/rounds/{town.rounds[0]}/figures").get_data(as_text=True)
+    assert "/figures/trend" not in first  # no earlier round: no trend
+    empty = browser.get(f"/rounds/{town.rounds[0]}/figures/trend")
+    assert empty.status_code == 200
+    assert 'id="fig-trend-table"' not in empty.get_data(as_text=True)
+
+
 def test_filters_narrow_the_figures_and_bad_values_are_ignored(town, browser):
     signed_in(browser, town.coordinator_email)
     rid = town.rounds[-1]
@@ -209,6 +258,8 @@ def test_staff_without_the_municipal_overview_are_refused(town, browser):
         f"/rounds/{rid}/figures.pdf",
         f"/rounds/{rid}/figures/positions.csv",
         f"/rounds/{rid}/figures.xlsx",
+        f"/rounds/{rid}/figures/trend",
+        f"/rounds/{rid}/figures/trend.csv",
     ):
         assert browser.get(url).status_code == 403, url
     assert "/figures" not in (browser.get("/").headers.get("Location") or "")

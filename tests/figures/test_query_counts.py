@@ -41,6 +41,9 @@ def pages(summary) -> dict[str, str]:
     return {
         "dashboard": f"/rounds/{rid}/figures",
         "dashboard by institution": f"/rounds/{rid}/figures?institution={first}",
+        "trend": f"/rounds/{rid}/figures/trend",
+        "trend by institution": f"/rounds/{rid}/figures/trend?institution={first}",
+        "one table CSV": f"/rounds/{rid}/figures/positions.csv",
         "round overview": f"/rounds/{rid}",
         "municipal overview PDF": f"/rounds/{rid}/municipal.pdf",
         "all tables XLSX": f"/rounds/{rid}/figures.xlsx",

@@ -19,7 +19,7 @@ from screening.assessments.models import Assessment, JointAssessment
 from screening.children.models import Child, GroupMembership
 from screening.core.extensions import db
 from screening.org.models import Group
-from screening.paths import services as paths
+from screening.paths import meetings
 from screening.paths.models import ActionPath, PathStatus
 
 from ..conftest import csrf_from
@@ -93,7 +93,7 @@ def subjects(summary) -> Subjects:
         .limit(1)
     )
     assert path is not None
-    meeting = paths.create_meeting(
+    meeting = meetings.create_meeting(
         path,
         path.coordinator,
         kind="parent_talk",
@@ -102,7 +102,7 @@ def subjects(summary) -> Subjects:
         purpose="Samtale",
         agenda="",
     )
-    paths.invite_staff(meeting, educator)  # the educator's home lists it too
+    meetings.invite_staff(meeting, educator)  # the educator's home lists it too
     db.session.commit()
     in_group = db.session.scalar(
         sa.select(sa.func.count())

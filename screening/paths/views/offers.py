@@ -89,7 +89,7 @@ def momentum() -> ResponseReturnValue:
     audit.record("momentum.view", "app", count=data.open_steps, page=data.page)
     # Names only where the user may read the child by name (a coordinator: from the level
     # where the municipal consultants take part); the others are counted, not named.
-    on_page = {s.path.child_id for s in data.steps} | {p.child_id for p, _days in data.stalled}
+    on_page = {s.child_id for s in data.steps} | {p.child_id for p, _days in data.stalled}
     named = (
         set(
             db.session.scalars(
