@@ -42,6 +42,21 @@ class LazyMigrate:
         self._app = app
         self._options = options
         self._real: Any = None
+        # `flask db …`: Flask-Migrate adds its command group when it is made, so the app's
+        # command line makes it before it looks up or lists its commands.
+        cli = app.cli
+        get_command, list_commands = cli.get_command, cli.list_commands
+
+        def get(ctx: Any, name: str) -> Any:
+            if name == options.get("command", "db"):
+                self.directory  # noqa: B018 - makes the real extension, which adds `db`
+            return get_command(ctx, name)
+
+        def names(ctx: Any) -> Any:
+            self.directory  # noqa: B018
+            return list_commands(ctx)
+
+        cli.get_command, cli.list_commands = get, names
 
     def __getattr__(self, name: str) -> Any:
         if self._real is None:

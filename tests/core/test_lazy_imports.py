@@ -29,3 +29,12 @@ def test_create_app_imports_none_of_the_lazy_packages() -> None:
 def test_the_migrations_still_find_their_extension(app) -> None:  # type: ignore[no-untyped-def]
     config = app.extensions["migrate"].migrate.get_config()
     assert config.get_main_option("script_location").endswith("migrations")
+
+
+def test_flask_db_is_still_a_command() -> None:
+    from screening import create_app
+
+    fresh = create_app("test", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})  # nothing read yet
+    result = fresh.test_cli_runner().invoke(args=["db", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "upgrade" in result.output
