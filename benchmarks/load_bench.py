@@ -416,6 +416,17 @@ def app_env(size: Size, extra: dict[str, str] | None = None) -> dict[str, str]:
 # wrk -----------------------------------------------------------------------------------
 
 
+def server_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by the worker processes of `master`."""
+    total = 0
+    for task in Path(f"/proc/{master}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def drain(base: str, path: str, n: int = 8) -> None:
     """Wait until the server has answered what a finished run left queued: wrk closes its
     connections at the end, but the requests already read are still worked through, and
@@ -431,6 +442,7 @@ class Run:
     errors: int
     p50_ms: float
     p95_ms: float
+    cpu_ms: float = 0.0  # the gunicorn workers' CPU time per request (not PostgreSQL's)
 
     @property
     def rps(self) -> float:
@@ -511,6 +523,10 @@ class Result:
         return statistics.median(pairs) if pairs else 0.0
 
     @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu_ms for r in self.runs)
+
+    @property
     def minimal_rps(self) -> float:
         return statistics.median(r.rps for r in self.minimal)
 
@@ -526,7 +542,7 @@ def measure_pages(size: Size, args: argparse.Namespace) -> list[Result]:
         env["GUNICORN_THREADS"] = str(args.threads_per_worker)
     minimal_env = {k: v for k, v in env.items() if k.startswith(("WEB_", "GUNICORN_"))}
     with (
-        gunicorn("screening:create_app()", env, ready_path="/login") as (base, _),
+        gunicorn("screening:create_app()", env, ready_path="/login") as (base, server),
         gunicorn("benchmarks.minimal_app:app", minimal_env) as (minimal, _),
     ):
         cookies = [sign_in(base, email, size.password) for email in size.users]
@@ -550,17 +566,19 @@ def measure_pages(size: Size, args: argparse.Namespace) -> list[Result]:
                     post = None
                     if page.post:
                         post = (page.path, size.form_body, versions(size), size.csrf)
-                    runs.append(
-                        wrk(
-                            base,
-                            [(page.user, page.path)],
-                            cookies,
-                            args.duration,
-                            connections,
-                            args.wrk_threads,
-                            post,
-                        )
+                    cpu = server_cpu(server.pid)
+                    run = wrk(
+                        base,
+                        [(page.user, page.path)],
+                        cookies,
+                        args.duration,
+                        connections,
+                        args.wrk_threads,
+                        post,
                     )
+                    if run.requests:
+                        run.cpu_ms = 1000 * (server_cpu(server.pid) - cpu) / run.requests
+                    runs.append(run)
                     drain(base, "/login")
                     refs.append(
                         wrk(minimal, [(0, "/")], [""], args.duration, connections, args.wrk_threads)
@@ -571,7 +589,8 @@ def measure_pages(size: Size, args: argparse.Namespace) -> list[Result]:
                 print(
                     f"  c={connections:<4} {page.name:24} {result.rps:8.1f} req/s"
                     f"  p50 {result.p50:7.1f} ms  p95 {result.p95:7.1f} ms"
-                    f"  errors {result.errors:5d}  {100 * result.ratio:5.2f} % of minimal"
+                    f"  errors {result.errors:5d}  cpu {result.cpu:5.1f} ms/req"
+                    f"  {100 * result.ratio:5.2f} % of minimal"
                     f" ({result.minimal_rps:.0f} req/s, p95 {result.minimal_p95:.1f} ms)",
                     flush=True,
                 )
@@ -674,13 +693,14 @@ def report(results: list[Result], workers: list[WorkerFigures], args: argparse.N
     missed: list[str] = []
     head = (
         f"{'size':6} {'conn':>4} {'page':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'errors':>6} {'% min':>6} {'min req/s':>9} {'min p95':>8}"
+        f"{'errors':>6} {'cpu ms':>6} {'% min':>6} {'min req/s':>9} {'min p95':>8}"
     )
     print(head)
     for r in results:
         print(
             f"{r.size:6} {r.connections:4d} {r.page:24} {r.rps:8.1f} {r.p50:8.1f} {r.p95:8.1f} "
-            f"{r.errors:6d} {100 * r.ratio:6.2f} {r.minimal_rps:9.0f} {r.minimal_p95:8.1f}"
+            f"{r.errors:6d} {r.cpu:6.1f} {100 * r.ratio:6.2f} {r.minimal_rps:9.0f} "
+            f"{r.minimal_p95:8.1f}"
         )
         if r.connections != 20:
             continue
@@ -730,6 +750,7 @@ def report(results: list[Result], workers: list[WorkerFigures], args: argparse.N
                                     "p50",
                                     "p95",
                                     "errors",
+                                    "cpu",
                                     "ratio",
                                     "minimal_rps",
                                     "minimal_p95",

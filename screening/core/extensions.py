@@ -36,7 +36,9 @@ class LazyMigrate:
     `app.extensions["migrate"]`, and the first attribute read (by `flask db …`,
     `flask_migrate.upgrade()` or a test) imports Flask-Migrate and Alembic (about 11 MB
     and a tenth of a second at start-up), registers the real extension and answers from
-    it. A web worker never reads it, so it never loads them (issue 17)."""
+    it. A web worker never reads it, so it never loads them (issue 17). The `flask db`
+    command is registered without it (`screening.cli.db_command` forwards to Flask-Migrate's
+    own group when it runs)."""
 
     def __init__(self, app: Any, **options: Any) -> None:
         self._app = app
@@ -50,6 +52,8 @@ class LazyMigrate:
             Migrate(self._app, db, **self._options)  # replaces this in app.extensions
             self._real = self._app.extensions["migrate"]
         return getattr(self._real, name)
+
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

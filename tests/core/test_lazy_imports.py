@@ -48,3 +48,12 @@ def test_flask_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[
     assert done.returncode == 0, done.stderr
     tables = {row[0] for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master")}
     assert {"child", "assessment", "alembic_version"} <= tables
+
+
+def test_flask_db_is_still_a_command() -> None:
+    from screening import create_app
+
+    fresh = create_app("test", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})  # nothing read yet
+    result = fresh.test_cli_runner().invoke(args=["db", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "upgrade" in result.output
