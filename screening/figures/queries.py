@@ -231,6 +231,17 @@ def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
     # been committed outside the transaction) must not stop this one.
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
     table.create(conn)
+    conn.execute(table.insert().from_select([c.name for c in table.c], _enriched(round_, query)))
+    # The index after the rows: cheaper than keeping it up to date row by row.
+    conn.execute(sa.text(f"CREATE INDEX {table.name}_child ON {table.name} (child_id)"))
+    if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
+        conn.execute(sa.text(f"ANALYZE {table.name}"))
+    return table
+
+
+def _enriched(round_: ScreeningRound, query: sa.Subquery) -> sa.Select[Any]:
+    """The population's rows with each child's joint assessment and number of submitted
+    assessments (the columns of `_POPULATION`)."""
     submitted = (
         sa.select(Assessment.child_id, sa.func.count().label("n"))
         .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
@@ -243,9 +254,11 @@ def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
             query.c.group_id,
             query.c.institution_id,
             query.c.band,
-            JointAssessment.id,
-            sa.type_coerce(JointAssessment.agreed_position, sa.String),
-            sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2),
+            JointAssessment.id.label("joint_id"),
+            sa.type_coerce(JointAssessment.agreed_position, sa.String).label("position"),
+            sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2).label(
+                "assessed"
+            ),
         )
         .select_from(query)
         .outerjoin(
@@ -257,12 +270,7 @@ def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
         )
         .outerjoin(submitted, submitted.c.child_id == query.c.child_id)
     )
-    conn.execute(table.insert().from_select([c.name for c in table.c], rows))
-    # The index after the rows: cheaper than keeping it up to date row by row.
-    conn.execute(sa.text(f"CREATE INDEX {table.name}_child ON {table.name} (child_id)"))
-    if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
-        conn.execute(sa.text(f"ANALYZE {table.name}"))
-    return table
+    return rows
 
 
 def counts(
@@ -280,6 +288,10 @@ def counts(
     read), the other counts left empty."""
     day = as_of(round_, today)
     bands = round_bands(round_)
+    if not rest:
+        # One query reads the population (joint positions and completion): no table.
+        once = _enriched(round_, population(round_, bands, filters, day)).subquery("pop")
+        return _counts(round_, filters, today, trend, rest, bands, once)
     pop = _materialize(round_, population(round_, bands, filters, day))
     try:
         result = _counts(round_, filters, today, trend, rest, bands, pop)
@@ -300,7 +312,7 @@ def _counts(
     trend: int,
     rest: bool,
     bands: list[AgeBand],
-    pop: sa.Table,
+    pop: sa.Table | sa.Subquery,
 ) -> Counts:
     rows, row_kind = _rows(round_, filters)
     history = rounds_before(round_)
@@ -330,6 +342,8 @@ def _counts(
     out.response = {i: (0, [], []) for i in ids}
     out.stair_moves = dict.fromkeys(STAIR_MOVES, 0)
     if rest:
+        if not isinstance(pop, sa.Table):  # `counts` materializes it for the rest
+            raise TypeError("the rest of the counts joins the population's table")
         _rest(out, round_, history, filters, bands, pop, row_col, today)
     if trend:
         _trend(out, history[-trend:], filters, today)
