@@ -311,9 +311,7 @@ def counts(
         once = _enriched(round_, population(round_, bands, filters, day)).subquery("pop")
         return _counts(round_, filters, today, trend, rest, history, bands, once)
     earlier = [r for r in history if r.id != round_.id]
-    pop = _materialize(
-        round_, earlier[-1] if earlier else None, population(round_, bands, filters, day)
-    )
+    pop = _materialize(round_, _joined_previous(earlier), population(round_, bands, filters, day))
     try:
         result = _counts(round_, filters, today, trend, rest, history, bands, pop)
     except Exception:
@@ -324,6 +322,15 @@ def counts(
         raise
     pop.drop(db.session.connection())
     return result
+
+
+def _joined_previous(earlier: list[ScreeningRound]) -> ScreeningRound | None:
+    """The round whose joint positions the population's table carries (for the movement):
+    on PostgreSQL the previous round (one more hash join); on SQLite none, where the extra
+    join made the table's query twice as slow as the movement's own query."""
+    if not earlier or db.session.connection().dialect.name != "postgresql":
+        return None
+    return earlier[-1]
 
 
 def _counts(
@@ -433,13 +440,25 @@ def _rest(
         if key in out.observations:
             out.observations[key][int(level)] += n
 
-    # Movement from the previous round's agreed position to this round's (both in the
-    # population's table).
+    # Movement from the previous round's agreed position to this round's: from the
+    # population's table where it carries the previous position (`_joined_previous`).
     if previous is not None:
-        stmt = (
-            sa.select(row_col, pop.c.previous, pop.c.position, sa.func.count())
-            .where(pop.c.position.is_not(None), pop.c.previous.is_not(None))
-            .group_by(row_col, pop.c.previous, pop.c.position)
+        if _joined_previous([previous]) is not None:
+            was_col: sa.ColumnElement[Any] = pop.c.previous
+            stmt = sa.select(row_col, was_col, pop.c.position, sa.func.count())
+        else:
+            before = aliased(JointAssessment)
+            was_col = sa.type_coerce(before.agreed_position, sa.String)
+            stmt = (
+                sa.select(row_col, was_col, pop.c.position, sa.func.count())
+                .select_from(pop)
+                .join(
+                    before,
+                    sa.and_(before.child_id == pop.c.child_id, before.round_id == previous.id),
+                )
+            )
+        stmt = stmt.where(pop.c.position.is_not(None), was_col.is_not(None)).group_by(
+            row_col, was_col, pop.c.position
         )
         for row_id, was, is_, n in db.session.execute(stmt):
             if row_id in out.movement:
