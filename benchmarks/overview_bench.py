@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=Scale().children)
     parser.add_argument("--paths", type=int, default=Scale().paths)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--no-all", action="store_true", help="leave out every open step on one page (slow)"
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("set DATABASE_URL or pass --database-url")
@@ -41,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         summary = build(db.engine, Scale(children=args.children, paths=args.paths))
         totals = overview.overview(None, date.today())
+        engine_name = db.engine.dialect.name
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
@@ -53,46 +58,58 @@ def main(argv: list[str] | None = None) -> int:
     )
     assert r.status_code == 302, r.status_code
 
-    def timed(url: str) -> tuple[float, int, int]:
+    def timed(url: str) -> tuple[float, float, int, int]:
         seen: list[str] = []
 
         def watch(*_args: object) -> None:
             seen.append("q")
 
-        times = []
+        times, cpu = [], []
         size = 0
         with app.app_context():
             engine = db.engine
+        client.get(url)  # warm-up
         for _ in range(args.runs):
             seen.clear()
             sa.event.listen(engine, "before_cursor_execute", watch)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - cpu_start)
             sa.event.remove(engine, "before_cursor_execute", watch)
             assert response.status_code == 200, (url, response.status_code)
             size = len(response.data)
-        return statistics.median(times), len(seen), size
+        return statistics.median(times), statistics.median(cpu), len(seen), size
 
     print(
         f"open steps {totals.open_steps:,} ({totals.overdue_steps:,} overdue) of "
         f"{totals.children:,} children; {totals.stalled_count:,} paths without progress"
     )
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {engine_name}, median of {args.runs} runs after "
+        "one warm-up, load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
     for label, url in (
         ("page 1, no filter", "/momentum"),
         ("page 3, red only", "/momentum?position=red&page=3"),
     ):
-        median, queries, size = timed(url)
-        print(f"{label}: median {median * 1000:.0f} ms, {queries} queries, {size / 1024:.0f} KiB")
+        median, cpu, queries, size = timed(url)
+        print(
+            f"{label}: median {median * 1000:.0f} ms (CPU {cpu * 1000:.0f} ms), {queries} "
+            f"queries, {size / 1024:.0f} KiB"
+        )
+    if args.no_all:
+        return 0
     # Every open step on one page: what the page rendered before it was paged.
     overview.PER_PAGE, paged = 10**9, overview.PER_PAGE
     try:
-        median, queries, size = timed("/momentum")
+        median, cpu, queries, size = timed("/momentum")
     finally:
         overview.PER_PAGE = paged
     print(
-        f"every step on one page: median {median * 1000:.0f} ms, {queries} queries, "
-        f"{size / 1024:.0f} KiB"
+        f"every step on one page: median {median * 1000:.0f} ms (CPU {cpu * 1000:.0f} ms), "
+        f"{queries} queries, {size / 1024:.0f} KiB"
     )
     return 0
 

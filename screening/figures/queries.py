@@ -217,11 +217,15 @@ _POPULATION = sa.Table(
     sa.Column("joint_id", sa.Integer),
     sa.Column("position", sa.String(8)),
     sa.Column("assessed", sa.Integer),
+    # The agreed position of the child's joint assessment in the previous round (movement).
+    sa.Column("previous", sa.String(8)),
     prefixes=["TEMPORARY"],
 )
 
 
-def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
+def _materialize(
+    round_: ScreeningRound, previous: ScreeningRound | None, query: sa.Subquery
+) -> sa.Table:
     """The population as a temporary table with an index on the child, with each child's
     joint position and number of submitted assessments: most of the dashboard's queries
     join it, and SQLite would otherwise work the population out again in every one."""
@@ -231,6 +235,21 @@ def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
     # been committed outside the transaction) must not stop this one.
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
     table.create(conn)
+    rows = _enriched(round_, query, previous)
+    conn.execute(table.insert().from_select([c.name for c in table.c], rows))
+    # The index after the rows: cheaper than keeping it up to date row by row.
+    conn.execute(sa.text(f"CREATE INDEX {table.name}_child ON {table.name} (child_id)"))
+    if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
+        conn.execute(sa.text(f"ANALYZE {table.name}"))
+    return table
+
+
+def _enriched(
+    round_: ScreeningRound, query: sa.Subquery, previous: ScreeningRound | None = None
+) -> sa.Select[Any]:
+    """The population's rows with each child's joint assessment and number of submitted
+    assessments, and the joint position in `previous` (the columns of `_POPULATION`)."""
+    before = aliased(JointAssessment)
     submitted = (
         sa.select(Assessment.child_id, sa.func.count().label("n"))
         .where(Assessment.round_id == round_.id, Assessment.status == AssessmentStatus.SUBMITTED)
@@ -243,9 +262,16 @@ def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
             query.c.group_id,
             query.c.institution_id,
             query.c.band,
-            JointAssessment.id,
-            sa.type_coerce(JointAssessment.agreed_position, sa.String),
-            sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2),
+            JointAssessment.id.label("joint_id"),
+            sa.type_coerce(JointAssessment.agreed_position, sa.String).label("position"),
+            sa.case((submitted.c.n.is_(None), 0), (submitted.c.n == 1, 1), else_=2).label(
+                "assessed"
+            ),
+            (
+                sa.type_coerce(before.agreed_position, sa.String)
+                if previous is not None
+                else sa.null()
+            ).label("previous"),
         )
         .select_from(query)
         .outerjoin(
@@ -257,12 +283,11 @@ def _materialize(round_: ScreeningRound, query: sa.Subquery) -> sa.Table:
         )
         .outerjoin(submitted, submitted.c.child_id == query.c.child_id)
     )
-    conn.execute(table.insert().from_select([c.name for c in table.c], rows))
-    # The index after the rows: cheaper than keeping it up to date row by row.
-    conn.execute(sa.text(f"CREATE INDEX {table.name}_child ON {table.name} (child_id)"))
-    if conn.dialect.name == "postgresql":  # a new table has no statistics: plans go astray
-        conn.execute(sa.text(f"ANALYZE {table.name}"))
-    return table
+    if previous is not None:
+        rows = rows.outerjoin(
+            before, sa.and_(before.child_id == query.c.child_id, before.round_id == previous.id)
+        )
+    return rows
 
 
 def counts(
@@ -280,9 +305,15 @@ def counts(
     read), the other counts left empty."""
     day = as_of(round_, today)
     bands = round_bands(round_)
-    pop = _materialize(round_, population(round_, bands, filters, day))
+    history = rounds_before(round_)
+    if not rest:
+        # One query reads the population (joint positions and completion): no table.
+        once = _enriched(round_, population(round_, bands, filters, day)).subquery("pop")
+        return _counts(round_, filters, today, trend, rest, history, bands, once)
+    earlier = [r for r in history if r.id != round_.id]
+    pop = _materialize(round_, _joined_previous(earlier), population(round_, bands, filters, day))
     try:
-        result = _counts(round_, filters, today, trend, rest, bands, pop)
+        result = _counts(round_, filters, today, trend, rest, history, bands, pop)
     except Exception:
         # The error is what matters; a PostgreSQL transaction that failed removes the
         # table on rollback, and a failed drop must not hide the error.
@@ -293,17 +324,26 @@ def counts(
     return result
 
 
+def _joined_previous(earlier: list[ScreeningRound]) -> ScreeningRound | None:
+    """The round whose joint positions the population's table carries (for the movement):
+    on PostgreSQL the previous round (one more hash join); on SQLite none, where the extra
+    join made the table's query twice as slow as the movement's own query."""
+    if not earlier or db.session.connection().dialect.name != "postgresql":
+        return None
+    return earlier[-1]
+
+
 def _counts(
     round_: ScreeningRound,
     filters: Filters,
     today: date,
     trend: int,
     rest: bool,
+    history: list[ScreeningRound],
     bands: list[AgeBand],
-    pop: sa.Table,
+    pop: sa.Table | sa.Subquery,
 ) -> Counts:
     rows, row_kind = _rows(round_, filters)
-    history = rounds_before(round_)
     earlier = [r for r in history if r.id != round_.id]
     previous = earlier[-1] if earlier else None
     day = as_of(round_, today)
@@ -330,6 +370,8 @@ def _counts(
     out.response = {i: (0, [], []) for i in ids}
     out.stair_moves = dict.fromkeys(STAIR_MOVES, 0)
     if rest:
+        if not isinstance(pop, sa.Table):  # `counts` materializes it for the rest
+            raise TypeError("the rest of the counts joins the population's table")
         _rest(out, round_, history, filters, bands, pop, row_col, today)
     if trend:
         _trend(out, history[-trend:], filters, today)
@@ -398,21 +440,29 @@ def _rest(
         if key in out.observations:
             out.observations[key][int(level)] += n
 
-    # Movement from the previous round's agreed position to this round's.
+    # Movement from the previous round's agreed position to this round's: from the
+    # population's table where it carries the previous position (`_joined_previous`).
     if previous is not None:
-        before = aliased(JointAssessment)
-        stmt = (
-            sa.select(row_col, before.agreed_position, pop.c.position, sa.func.count())
-            .select_from(pop)
-            .join(
-                before, sa.and_(before.child_id == pop.c.child_id, before.round_id == previous.id)
+        if _joined_previous([previous]) is not None:
+            was_col: sa.ColumnElement[Any] = pop.c.previous
+            stmt = sa.select(row_col, was_col, pop.c.position, sa.func.count())
+        else:
+            before = aliased(JointAssessment)
+            was_col = sa.type_coerce(before.agreed_position, sa.String)
+            stmt = (
+                sa.select(row_col, was_col, pop.c.position, sa.func.count())
+                .select_from(pop)
+                .join(
+                    before,
+                    sa.and_(before.child_id == pop.c.child_id, before.round_id == previous.id),
+                )
             )
-            .where(pop.c.position.is_not(None))
-            .group_by(row_col, before.agreed_position, pop.c.position)
+        stmt = stmt.where(pop.c.position.is_not(None), was_col.is_not(None)).group_by(
+            row_col, was_col, pop.c.position
         )
         for row_id, was, is_, n in db.session.execute(stmt):
             if row_id in out.movement:
-                out.movement[row_id][(was.value, str(is_))] = n
+                out.movement[row_id][(str(was), str(is_))] = n
 
     _timeliness(out, round_, history, filters, bands, today)
     _response(out, round_, pop, row_col, today)
