@@ -172,6 +172,8 @@ def test_screen_csv_xlsx_and_pdf_publish_the_same_protected_tables(town, browser
                 if (r, c) in f.protected.hidden:
                     assert value in ("< 8", "skjult")
     assert html.count("&lt; 8") >= sum(1 for row in positions for v in row if v == "< 8")
+    assert "»&lt; 8«" in html  # the explanation too: no raw "<" in the page's text
+    assert "< 8" not in html
 
 
 def test_the_trend_is_a_page_of_its_own_with_the_numbers_of_the_exports(town, browser):
