@@ -477,15 +477,16 @@ def _timeliness(
     bands: list[AgeBand],
     today: date,
 ) -> None:
-    """Steps due from the round's first day until the next round starts (or today), by the
-    group the child was in on the step's due date."""
+    """Steps due from the round's first day until the next round starts (the latest round:
+    until its last day, or today if that is later), by the group the child was in on the
+    step's due date. Steps due after today are "not due yet"."""
     later = db.session.scalar(
         sa.select(sa.func.min(ScreeningRound.starts_on)).where(
             ScreeningRound.status != RoundStatus.PLANNED,
             ScreeningRound.reference_date > round_.reference_date,
         )
     )
-    end = min(today, later - timedelta(days=1)) if later else today
+    end = later - timedelta(days=1) if later else max(today, round_.ends_on)
     out.period = (round_.starts_on, max(end, round_.starts_on))
     status = sa.case(
         (

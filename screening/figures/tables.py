@@ -408,8 +408,9 @@ def figures(
             "timeliness",
             _("Rettidighed"),
             _(
-                "Trin i handleveje med frist i perioden: gjort til tiden, gjort for sent, "
-                "overskredet (ikke gjort) eller ikke forfaldet endnu."
+                "Trin i handleveje med frist fra rundens første dag, til næste runde begynder "
+                "(i den seneste runde: til rundens sidste dag): gjort til tiden, gjort for "
+                "sent, overskredet (ikke gjort) eller ikke forfaldet endnu."
             ),
             row_header,
             status_labels,

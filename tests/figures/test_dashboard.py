@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pdfplumber
@@ -265,3 +265,29 @@ def test_staff_without_the_municipal_overview_are_refused(town, browser):
     ):
         assert browser.get(url).status_code == 403, url
     assert "/figures" not in (browser.get("/").headers.get("Location") or "")
+
+
+def test_timeliness_counts_the_open_rounds_steps_that_are_not_due_yet(town):
+    # The newest round: its steps due after today (up to the round's last day) are "not due
+    # yet", not left out; every step counted is due inside the period.
+    from screening.models import ActionPath, ActionStep
+
+    today = date.today()
+    newest = db.session.get(ScreeningRound, town.rounds[-1])
+    path = db.session.scalars(sa.select(ActionPath).order_by(ActionPath.id)).first()
+    step = path.steps[0]
+    step.done_on, step.due_on = None, max(today, newest.starts_on) + timedelta(days=1)
+    newest.ends_on = max(newest.ends_on, step.due_on)
+    db.session.commit()
+    c = queries.counts(newest, queries.Filters(), today)
+    assert c.period[0] == newest.starts_on
+    assert c.period[1] >= step.due_on
+    not_due = sum(n for row in c.steps.values() for (_k, s), n in row.items() if s == "not_due")
+    assert not_due >= 1
+    in_period = db.session.scalar(
+        sa.select(sa.func.count(ActionStep.id)).where(
+            ActionStep.due_on.between(*c.period), ActionStep.due_on > today,
+            ActionStep.done_on.is_(None),
+        )
+    )
+    assert not_due <= in_period
