@@ -61,7 +61,7 @@ from screening.core.i18n import lang
 from screening.core.models import AuditEvent, Outcome
 from screening.core.time import LOCAL_TZ
 from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
-from screening.org.models import Group, Institution, Municipality
+from screening.org.models import DEFAULT_POSITION_LABELS, Group, Institution, Municipality
 from screening.paths import plans
 from screening.paths.models import (
     ActionPath,
@@ -147,15 +147,6 @@ _MUNICIPALITY = sa.select(
 ).limit(1)
 
 
-# The municipality's position labels as the model gives them when none were chosen: product
-# wording, so an English document prints them in English (chosen labels are printed as set).
-DEFAULT_MUNICIPALITY_LABELS = {
-    "green": N_("Trivsel"),
-    "yellow": N_("Bekymring"),
-    "red": N_("Stærk bekymring"),
-}
-
-
 def letterhead(
     today: date, logo_path: str | None = None, language: Language = DANISH
 ) -> Letterhead:
@@ -166,7 +157,7 @@ def letterhead(
         return Letterhead("Trivselsspor", today, logo_path, language=language)
     name, green, yellow, red = muni
     labels = {
-        k: language.gettext(v) if v == DEFAULT_MUNICIPALITY_LABELS[k] else v
+        k: language.gettext(v) if v == DEFAULT_POSITION_LABELS[k] else v
         for k, v in {"green": green, "yellow": yellow, "red": red}.items()
     }
     return Letterhead(name, today, logo_path, labels, language=language)

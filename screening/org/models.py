@@ -8,8 +8,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reports.i18n import N_
 from screening.core.db import UTCDateTime, enum_column, utcnow
 from screening.core.extensions import Model
+
+# The position labels a municipality starts with: product wording, so they are shown in the
+# user's language (labels a municipality chose are shown as it wrote them).
+DEFAULT_POSITION_LABELS = {
+    "green": N_("Trivsel"),
+    "yellow": N_("Bekymring"),
+    "red": N_("Stærk bekymring"),
+}
 
 
 class Municipality(Model):
@@ -20,9 +29,15 @@ class Municipality(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     # Colour labels as the municipality words them, e.g. "Trivsel / Bekymring / Stærk bekymring".
-    label_green: Mapped[str] = mapped_column(sa.String(60), default="Trivsel")
-    label_yellow: Mapped[str] = mapped_column(sa.String(60), default="Bekymring")
-    label_red: Mapped[str] = mapped_column(sa.String(60), default="Stærk bekymring")
+    label_green: Mapped[str] = mapped_column(
+        sa.String(60), default=DEFAULT_POSITION_LABELS["green"]
+    )
+    label_yellow: Mapped[str] = mapped_column(
+        sa.String(60), default=DEFAULT_POSITION_LABELS["yellow"]
+    )
+    label_red: Mapped[str] = mapped_column(
+        sa.String(60), default=DEFAULT_POSITION_LABELS["red"]
+    )
     # Delete a child's data this many years after the child leaves.
     retention_years: Mapped[int] = mapped_column(default=5)
     # Optionally sooner for a child who left and never had an action path: this many months

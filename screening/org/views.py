@@ -28,7 +28,7 @@ from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.policy import Action
 from screening.org import services
-from screening.org.models import Group, Institution, Municipality
+from screening.org.models import DEFAULT_POSITION_LABELS, Group, Institution, Municipality
 from screening.org.roster import import_roster
 
 bp = Blueprint("org", __name__, url_prefix="/admin")
@@ -36,8 +36,18 @@ bp = Blueprint("org", __name__, url_prefix="/admin")
 
 @bp.app_context_processor
 def municipality_global() -> dict[str, Any]:
-    """The municipality (name in the page header), on every page."""
-    return {"municipality": _municipality()}
+    """The municipality (name in the page header) and its words for the positions, on
+    every page."""
+    municipality = _municipality()
+
+    def position_label(position: str) -> str:
+        """The municipality's word for a position; the product's default words (not changed
+        by the municipality) in the user's language."""
+        label = municipality.label_for(position) if municipality else ""
+        default = DEFAULT_POSITION_LABELS[position]
+        return _(default) if label in ("", default) else label
+
+    return {"municipality": municipality, "position_label": position_label}
 
 
 def _municipality() -> Municipality | None:

@@ -173,3 +173,29 @@ def test_a_coordinator_sees_names_only_from_the_consultants_level(browser, new_b
     html = leader.get("/momentum").get_data(as_text=True)
     assert "Lavniveau" in html
     assert "Navnet vises ikke" not in html
+
+
+def test_the_positions_are_named_in_the_users_language_unless_the_municipality_chose_words(
+    browser, world
+):
+    from screening.org.models import Municipality
+
+    browser.login("leder@example.dk")
+    muni = db.session.scalar(sa.select(Municipality))
+    if muni is None:
+        muni = Municipality(name="Testkommune")
+        db.session.add(muni)
+        db.session.commit()
+    assert re.search(
+        r'<option value="yellow"[^>]*>Bekymring</option>',
+        browser.get("/momentum").get_data(as_text=True),
+    )
+    browser.submit("/language", {"lang": "en", "next": "/momentum"}, page="/momentum")
+    html = browser.get("/momentum").get_data(as_text=True)
+    assert re.search(r'<option value="yellow"[^>]*>Concern</option>', html)
+    assert re.search(r'<option value="red"[^>]*>Serious concern</option>', html)
+    # Words the municipality chose are its own, in both languages.
+    muni.label_red = "Rød zone"
+    db.session.commit()
+    html = browser.get("/momentum").get_data(as_text=True)
+    assert re.search(r'<option value="red"[^>]*>Rød zone</option>', html)
