@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
 from screening.assessments import services as svc
 from screening.core.extensions import db
-from screening.models import RoundStatus
+from screening.models import Municipality, RoundStatus
 
 from .test_overview import earlier_round, submit
 
@@ -21,6 +23,8 @@ def test_child_page_shows_the_development_per_area_as_chart_and_table(browser, n
     submit(w["round"], w["edu1"], w["older"], {"emo-g1": True})
     svc.record_joint(w["round"], w["older"], w["leader"], agreed="green", justification="Enige.")
     # An unagreed round's assessments are not part of the development.
+    if db.session.scalar(sa.select(Municipality)) is None:  # its words: "Stærk bekymring"
+        db.session.add(Municipality(name="Testkommune"))
     db.session.commit()
     browser.login("edu1@example.dk")
     html = browser.get(f"/children/{w['older'].id}").get_data(as_text=True)
@@ -29,6 +33,10 @@ def test_child_page_shows_the_development_per_area_as_chart_and_table(browser, n
     assert "<title" in svg
     assert "<desc" in svg
     assert svg.count("<polyline") == 5  # overall and four areas, two rounds each
+    # The position words fit left of the bands (about 7 px a character at 12 px).
+    left = min(int(x) for x in re.findall(r'<rect x="(\d+)"[^>]*height="36"', svg)) + 6
+    for word in re.findall(r'text-anchor="end"[^>]*>([^<]+)</text>', svg):
+        assert len(word) * 7 <= left - 10, (word, left)
     table = re.search(r'<table class="table development-table">.*?</table>', html, re.S).group(0)
     assert "Forår før" in table
     assert "Efterår test" in table
