@@ -52,6 +52,13 @@ def _who(lh: Letterhead, assessors: tuple[str, ...], decided_by: str) -> str:
     return "\n".join(lines) or "–"
 
 
+def _before(lh: Letterhead, previous_round: str | None) -> str:
+    """The round the "før" positions are from, under the child's name."""
+    if not previous_round:
+        return ""
+    return "\n" + lh.language.gettext("Før: %(round)s") % {"round": previous_round}
+
+
 def group_overview(lh: Letterhead, data: GroupOverviewData) -> bytes:
     _ = lh.language.gettext
     areas = [_(AREA_TITLES[k]) if k in AREA_TITLES else k for k in data.area_keys]
@@ -60,10 +67,7 @@ def group_overview(lh: Letterhead, data: GroupOverviewData) -> bytes:
     widths = [NAME_WIDTH, *([CELL_WIDTH] * cells), WIDTH - NAME_WIDTH - CELL_WIDTH * cells]
     rows = [
         [
-            r.name
-            + (
-                f"\n{_('Før: %(round)s') % {'round': r.previous_round}}" if r.previous_round else ""
-            ),
+            r.name + _before(lh, r.previous_round),
             _cell(lh, r.overall),
             *(_cell(lh, c) for c in r.areas),
             _who(lh, r.assessors, r.decided_by),
