@@ -39,7 +39,14 @@ def test_flask_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[
     from pathlib import Path
 
     database = tmp_path / "fresh.db"
-    env = dict(os.environ, SCREENING_CONFIG="development", DATABASE_URL=f"sqlite:///{database}")
+    env = dict(
+        os.environ,
+        SCREENING_CONFIG="development",
+        DATABASE_URL=f"sqlite:///{database}",
+        # Nothing written beside the code (the instance folder): key and queue given here.
+        SECRET_KEY="test-only",
+        TASK_QUEUE_URL=f"sqlite:///{tmp_path / 'tasks.db'}",
+    )
     flask = Path(sys.executable).with_name("flask")
     done = subprocess.run(
         [str(flask), "--app", "screening", "db", "upgrade"],
