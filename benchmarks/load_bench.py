@@ -93,7 +93,7 @@ class Page:
 
 def build_size(name: str, url: str) -> Size:
     """The database at `url` with its municipality (built once), statistics fresh."""
-    from benchmarks.municipality import PASSWORD, Scale, build, prepare
+    from benchmarks.municipality import PASSWORD, Scale, build, fresh_statistics, prepare
 
     _ensure_database(url)
     app = prepare(url)
@@ -119,8 +119,8 @@ def build_size(name: str, url: str) -> Size:
             )
             password = DEMO_PASSWORD
             note = "generated" if made else "reused"
+        fresh_statistics(db.engine)
         with db.engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
             counts = {
                 t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}"))  # noqa: S608 - fixed names
                 for t in ("child", "child_group", "assessment", "action_path")

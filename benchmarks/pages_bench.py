@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from benchmarks.municipality import PASSWORD, Scale, build, prepare
+from benchmarks.municipality import PASSWORD, Scale, build, fresh_statistics, prepare
 
 TARGET_MS = 300.0
 
@@ -98,17 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         summary = build(db.engine, scale)
         dialect = db.engine.dialect.name
-        # Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite)
-        # keeps them in a running deployment; bulk-loaded tables have none. On PostgreSQL
-        # also VACUUM, as autovacuum would after the bulk load (the test server runs with
-        # autovacuum off): without the visibility map no index-only scan pays, and every
-        # count reads the tables' rows.
-        if dialect == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("VACUUM (ANALYZE)"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("ANALYZE"))
+        fresh_statistics(db.engine)
         counter = Counter(db.engine)
     state = "reused" if summary.reused else f"generated in {summary.seconds:.0f} s"
     print(f"{summary.scale_key} on {dialect}: {state}")

@@ -28,7 +28,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from benchmarks.municipality import PASSWORD, Scale, build, prepare
+from benchmarks.municipality import PASSWORD, Scale, build, fresh_statistics, prepare
 
 
 def _login(client, email: str) -> None:
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with app.app_context():
         summary = build(db.engine, Scale())
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
+        fresh_statistics(db.engine)
         group_id = db.session.scalar(
             sa.select(Group.id)
             .where(Group.institution_id == summary.institutions[0])
