@@ -45,7 +45,8 @@ def main() -> int:
     )
     from screening.children.models import ChildGuardian, Guardian
     from screening.core.extensions import db
-    from screening.documents import queries as reports
+    from screening.documents.common import letterhead
+    from screening.documents.letters import meeting_letters
     from screening.paths import meetings
     from screening.paths.models import ActionPath, Meeting
 
@@ -63,7 +64,7 @@ def main() -> int:
         demo.seed(date.today())
         db.session.commit()
         today = date.today()
-        lh = reports.letterhead(today)
+        lh = letterhead(today)
         for n in args.invitees:
             path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()
             assert path is not None
@@ -103,7 +104,7 @@ def main() -> int:
             def batch(meeting_id: int = meeting_id) -> bytes:
                 db.session.expire_all()
                 m = db.session.get_one(Meeting, meeting_id)
-                return bytes(invitations(lh, reports.meeting_letters(m, lh, today)))
+                return bytes(invitations(lh, meeting_letters(m, lh, today)))
 
             if args.profile:
                 import cProfile

@@ -94,7 +94,9 @@ def main() -> int:
         load_template_file,
     )
     from screening.core.extensions import db
-    from screening.documents import queries as reports
+    from screening.documents.action_plans import load_path, plan_data
+    from screening.documents.common import letterhead
+    from screening.documents.letters import meeting_letters
     from screening.paths import meetings, plans
     from screening.paths.models import ActionPath, ActionPlan
 
@@ -131,8 +133,8 @@ def main() -> int:
 
         def plan_pdf():
             db.session.expire_all()
-            p = reports.load_path(path_id)
-            return action_plan(reports.letterhead(today), reports.plan_data(p, today))
+            p = load_path(path_id)
+            return action_plan(letterhead(today), plan_data(p, today))
 
         plan_pdf()  # warm up: fonts, caches
         if os.environ.get("PROFILE"):
@@ -146,9 +148,9 @@ def main() -> int:
 
         def data_only():
             db.session.expire_all()
-            return reports.plan_data(reports.load_path(path_id), today)
+            return plan_data(load_path(path_id), today)
 
-        plan_data, plan_lh = data_only(), reports.letterhead(today)
+        one_plan, plan_lh = data_only(), letterhead(today)
 
         weasy_html = None
         try:
@@ -156,7 +158,7 @@ def main() -> int:
             import weasyprint
 
             weasy_html = jinja2.Template(HTML, autoescape=True).render(
-                p=plan_data, m=plan_lh.municipality, label=plan_lh.label(plan_data.position)
+                p=one_plan, m=plan_lh.municipality, label=plan_lh.label(one_plan.position)
             )
             weasyprint.HTML(string=weasy_html).write_pdf()  # warm up
         except ImportError:
@@ -169,7 +171,7 @@ def main() -> int:
             ours_w.append(w)
             ours_c.append(c)
             data_w.append(timed(data_only, per_round)[0])
-            build_w.append(timed(lambda: action_plan(plan_lh, plan_data), per_round)[0])
+            build_w.append(timed(lambda: action_plan(plan_lh, one_plan), per_round)[0])
             if weasy_html is not None:
                 ww, wc = timed(
                     lambda: weasyprint.HTML(string=weasy_html).write_pdf(), args.weasy_runs
@@ -181,7 +183,7 @@ def main() -> int:
         ours = med(ours_w)
         weasy = med(weasy_w) if weasy_w else None
 
-        lh = reports.letterhead(today)
+        lh = letterhead(today)
         from screening.paths.models import Meeting
 
         meeting = db.session.scalars(db.select(Meeting)).first()
@@ -208,7 +210,7 @@ def main() -> int:
                 legal_basis="Barnets lov § 133",
                 on=today,
             )
-        letters = reports.meeting_letters(meeting, lh, today)
+        letters = meeting_letters(meeting, lh, today)
         batch = [letters[i % len(letters)] for i in range(args.letters)]
         batch_times = []
         for _ in range(args.repeat):

@@ -18,7 +18,7 @@ from screening.catalogue.services import (
     newest_instruments,
 )
 from screening.core.extensions import db
-from screening.documents.queries import age_text
+from screening.documents.common import age_text
 from screening.models import InstrumentVersion
 from screening.paths import meetings
 

@@ -45,7 +45,7 @@ from screening.core.policy import (
     visible_institution_ids,
 )
 from screening.core.urls import query_id
-from screening.documents.queries import document_language, letterhead
+from screening.documents.common import document_language, letterhead
 from screening.org.models import Group, Institution
 from screening.paths.meetings import active_consents
 from screening.paths.services import open_path_for

@@ -26,7 +26,9 @@ from sqlalchemy.engine import CursorResult
 from screening.core import queue
 from screening.core.db import utcnow
 from screening.core.extensions import db
-from screening.documents import queries as reports
+from screening.documents.action_plans import plan_data, round_plans
+from screening.documents.common import document_language, letterhead
+from screening.documents.letters import meeting_letters
 from screening.documents.models import JobStatus, ReportJob
 from screening.org.models import Institution
 from screening.paths.models import Meeting
@@ -179,11 +181,9 @@ def _progress(job_id: int) -> Callable[[int], None]:
 def _meeting_invitations(job: ReportJob, progress: Callable[[int], None]) -> bytes:
     meeting = db.session.get_one(Meeting, job.params["meeting_id"])
     today = date.fromisoformat(job.params["today"])
-    lh = reports.letterhead(
-        today, job.params.get("logo"), reports.document_language(job.params.get("lang", "da"))
-    )
+    lh = letterhead(today, job.params.get("logo"), document_language(job.params.get("lang", "da")))
     allowed = job.params.get("participant_ids")  # decided by the policy when it was started
-    letters = reports.meeting_letters(meeting, lh, today, allowed)
+    letters = meeting_letters(meeting, lh, today, allowed)
     from reports.letters import invitations  # ReportLab: in the consumer, not the web worker
 
     return bytes(invitations(lh, letters, progress))
@@ -193,13 +193,8 @@ def _round_plans(job: ReportJob, progress: Callable[[int], None]) -> bytes:
     round_ = db.session.get_one(ScreeningRound, job.params["round_id"])
     institution = db.session.get_one(Institution, job.params["institution_id"])
     today = date.fromisoformat(job.params["today"])
-    lh = reports.letterhead(
-        today, job.params.get("logo"), reports.document_language(job.params.get("lang", "da"))
-    )
-    data = [
-        reports.plan_data(path, today, lh.language)
-        for path in reports.round_plans(round_, institution)
-    ]
+    lh = letterhead(today, job.params.get("logo"), document_language(job.params.get("lang", "da")))
+    data = [plan_data(path, today, lh.language) for path in round_plans(round_, institution)]
     from reports.plans import action_plans  # ReportLab: in the consumer, not the web worker
 
     return bytes(action_plans(lh, data, progress))

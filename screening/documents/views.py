@@ -29,9 +29,12 @@ from screening.core import audit
 from screening.core.access import authorize, load, require
 from screening.core.extensions import db
 from screening.core.policy import Action, can
-from screening.documents import jobs
-from screening.documents import queries as data
+from screening.documents import action_plans, jobs
+from screening.documents.common import document_language, letterhead
+from screening.documents.letters import meeting_letter
 from screening.documents.models import JobStatus, ReportJob
+from screening.documents.overviews import municipal_overview_data, round_overview_data
+from screening.documents.parents_copy import parents_copy_data
 from screening.org.models import Institution
 from screening.paths.models import ActionPath, Meeting, MeetingParticipant
 from screening.rounds.models import ScreeningRound
@@ -57,9 +60,7 @@ def _pdf(content: bytes, filename: str) -> Response:
 
 def _lh(today: date) -> Letterhead:
     """The documents' header, in the reader's language (English when chosen)."""
-    return data.letterhead(
-        today, current_app.config.get("MUNICIPALITY_LOGO"), data.document_language()
-    )
+    return letterhead(today, current_app.config.get("MUNICIPALITY_LOGO"), document_language())
 
 
 @bp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>/letter.pdf")
@@ -73,7 +74,7 @@ def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
 
     today = date.today()
     lh = _lh(today)
-    info, child, to = data.meeting_letter(pt, lh, today)
+    info, child, to = meeting_letter(pt, lh, today)
     content = (
         guardian_letter(lh, info, child, to)
         if isinstance(to, GuardianRecipient)
@@ -93,12 +94,12 @@ def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
 @bp.route("/paths/<int:path_id>/plan.pdf")
 def plan_pdf(path_id: int) -> ResponseReturnValue:
     load(ActionPath, path_id, Action.VIEW_PATHS)
-    path = data.load_path(path_id) or abort(404)
+    path = action_plans.load_path(path_id) or abort(404)
     from reports.plans import action_plan
 
     today = date.today()
     lh = _lh(today)
-    content = action_plan(lh, data.plan_data(path, today, lh.language))
+    content = action_plan(lh, action_plans.plan_data(path, today, lh.language))
     audit.record(
         "pdf.download", "action_path", path.id, child_id=path.child_id, document="action_plan"
     )
@@ -115,7 +116,7 @@ def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValu
 
     today = date.today()
     lh = _lh(today)
-    content = round_overview(lh, data.round_overview_data(round_, inst, today, lh.language))
+    content = round_overview(lh, round_overview_data(round_, inst, today, lh.language))
     audit.record(
         "pdf.download", "institution", inst.id, document="round_overview", round_id=round_.id
     )
@@ -129,7 +130,7 @@ def municipal_pdf(round_id: int) -> ResponseReturnValue:
     from reports.overviews import municipal_overview
 
     today = date.today()
-    content = municipal_overview(_lh(today), data.municipal_overview_data(round_, today))
+    content = municipal_overview(_lh(today), municipal_overview_data(round_, today))
     audit.record("pdf.download", "round", round_.id, document="municipal_overview")
     return _pdf(content, f"kommunal-oversigt-{round_.id}.pdf")
 
@@ -144,7 +145,7 @@ def parents_copy_pdf(child_id: int, guardian_id: int) -> ResponseReturnValue:
 
     today = date.today()
     lh = _lh(today)
-    content = parents_copy(lh, data.parents_copy_data(child, guardian, today, lh))
+    content = parents_copy(lh, parents_copy_data(child, guardian, today, lh))
     audit.record(
         "pdf.download",
         "child",
@@ -184,7 +185,7 @@ def round_plans(round_id: int, institution_id: int) -> ResponseReturnValue:
     inst = load(Institution, institution_id, Action.VIEW_PATHS)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    total = len(data.round_plans(round_, inst))
+    total = len(action_plans.round_plans(round_, inst))
     job = jobs.create(
         "round_plans",
         _params(round_id=round_.id, institution_id=inst.id),
@@ -200,7 +201,7 @@ def _params(**kw: Any) -> dict[str, Any]:
         **kw,
         "today": date.today().isoformat(),
         "logo": current_app.config.get("MUNICIPALITY_LOGO"),
-        "lang": data.document_language().code,  # the documents in the reader's language
+        "lang": document_language().code,  # the documents in the reader's language
     }
 
 

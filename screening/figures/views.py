@@ -23,7 +23,7 @@ from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action
 from screening.core.urls import query_id
-from screening.documents import queries as documents
+from screening.documents.common import document_language, letterhead
 from screening.figures import charts, exports, queries, tables
 from screening.figures.suppression import DEFAULT_THRESHOLD
 from screening.org.models import Group, Institution
@@ -259,8 +259,6 @@ def pdf(round_id: int) -> ResponseReturnValue:
             for f in board.figures
         ),
     )
-    lh = documents.letterhead(
-        today, current_app.config.get("MUNICIPALITY_LOGO"), documents.document_language()
-    )
+    lh = letterhead(today, current_app.config.get("MUNICIPALITY_LOGO"), document_language())
     content = figures_pdf(lh, data)
     return _download(content, "application/pdf", f"noegletal-{round_id}.pdf")

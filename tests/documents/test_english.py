@@ -2,7 +2,7 @@
 and to a professional), the action plan, the round overview and the parents' copy
 (indsigt), data sentences included (the classifier's reasons, the steps, the positions'
 words, the access log, the instrument's statements). Each document is parsed back to text
-and holds none of the Danish fixed phrases that `reports/` and `documents/queries.py`
+and holds none of the Danish fixed phrases that `reports/` and `screening/documents/`
 print (read from the catalogue, so a new phrase is checked too), nor a Danish date."""
 
 from __future__ import annotations

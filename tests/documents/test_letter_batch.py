@@ -10,7 +10,8 @@ import re
 from reports.data import GuardianRecipient
 from reports.letters import guardian_letter, invitations, professional_letter
 from screening.core.extensions import db
-from screening.documents import queries as data
+from screening.documents.common import letterhead
+from screening.documents.letters import meeting_letters
 from screening.paths import meetings
 
 from ..conftest import TODAY
@@ -43,8 +44,8 @@ def alone(lh, letter) -> str:
 
 
 def test_each_letter_in_the_batch_is_the_letter_alone(docs, world):  # noqa: F811
-    lh = data.letterhead(TODAY)
-    letters = data.meeting_letters(docs["meeting"], lh, TODAY)
+    lh = letterhead(TODAY)
+    letters = meeting_letters(docs["meeting"], lh, TODAY)
     batch = letters_of(invitations(lh, letters))
     assert len(batch) == len(letters) == 4
     for letter, text in zip(letters, batch, strict=True):
@@ -64,8 +65,8 @@ def test_a_large_meeting_lists_every_other_participant_in_every_letter(docs, wor
             on=TODAY,
         )
     db.session.commit()
-    lh = data.letterhead(TODAY)
-    letters = data.meeting_letters(meeting, lh, TODAY)
+    lh = letterhead(TODAY)
+    letters = meeting_letters(meeting, lh, TODAY)
     names = [pt.name for pt in letters[0][0].participants]
     assert len(names) == 45
     assert len(letters) == 44  # the colleague gets no letter

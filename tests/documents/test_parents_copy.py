@@ -10,7 +10,8 @@ from reports.i18n import DANISH
 from reports.parents import parents_copy
 from screening.assessments import services as assessments
 from screening.core.extensions import db
-from screening.documents import queries as data
+from screening.documents.common import letterhead
+from screening.documents.parents_copy import parents_copy_data
 from screening.paths import meetings
 from screening.paths import services as paths
 
@@ -158,12 +159,10 @@ def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
 
 
 def test_the_copy_for_one_guardian_never_prints_the_others_details(docs, world):  # noqa: F811
-    lh = data.letterhead(TODAY)
+    lh = letterhead(TODAY)
     docs["mother"].email, docs["mother"].phone = "mette@example.dk", "12 34 56 78"
     db.session.commit()
-    text, _ = text_of(
-        parents_copy(lh, data.parents_copy_data(docs["child"], docs["father"], TODAY))
-    )
+    text, _ = text_of(parents_copy(lh, parents_copy_data(docs["child"], docs["father"], TODAY)))
     flat = " ".join(text.split())
     assert "Kære Søren Ærø" in flat
     assert "Søren Ærø: Adressebeskyttet" in flat  # his own, as protected

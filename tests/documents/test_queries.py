@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from screening.core.extensions import db
-from screening.documents import queries as data
+from screening.documents.action_plans import load_path, plan_data
+from screening.documents.common import age_text, letterhead
 
 from ..conftest import TODAY
 from .test_reports import docs  # noqa: F401  (a plan with 40 actions and a follow-up)
@@ -22,8 +23,8 @@ def test_plan_data_in_seven_queries(docs):  # noqa: F811
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
-        plan = data.plan_data(data.load_path(path_id), TODAY)
-        data.letterhead(TODAY)
+        plan = plan_data(load_path(path_id), TODAY)
+        letterhead(TODAY)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(plan.actions) == 40
@@ -34,7 +35,7 @@ def test_plan_data_in_seven_queries(docs):  # noqa: F811
 
 
 def test_ages_in_danish():
-    assert [data.age_text(m) for m in (0, 1, 7, 12, 13, 36, 50)] == [
+    assert [age_text(m) for m in (0, 1, 7, 12, 13, 36, 50)] == [
         "0 mdr.",
         "1 md.",
         "7 mdr.",

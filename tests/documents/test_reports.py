@@ -23,7 +23,11 @@ from reports.overviews import municipal_overview, round_overview
 from reports.parents import parents_copy
 from reports.plans import action_plan
 from screening.core.extensions import db
-from screening.documents import queries as data
+from screening.documents.action_plans import plan_data
+from screening.documents.common import letterhead
+from screening.documents.letters import meeting_letters
+from screening.documents.overviews import municipal_overview_data, round_overview_data
+from screening.documents.parents_copy import parents_copy_data
 from screening.models import AuditEvent, ChildGuardian, Municipality, Role
 from screening.paths import meetings, plans
 
@@ -142,25 +146,23 @@ def docs(world):
 
 
 def every_document(docs, world) -> dict[str, bytes]:
-    lh = data.letterhead(TODAY)
+    lh = letterhead(TODAY)
     out = {}
-    for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY):
+    for info, child, to in meeting_letters(docs["meeting"], lh, TODAY):
         name = re.sub(r"\W", "_", to.name)
         out[f"invitation_{name}"] = (
             guardian_letter(lh, info, child, to)
             if hasattr(to, "protected")
             else professional_letter(lh, info, child, to)
         )
-    out["action_plan"] = action_plan(lh, data.plan_data(docs["path"], TODAY))
+    out["action_plan"] = action_plan(lh, plan_data(docs["path"], TODAY))
     out["round_overview"] = round_overview(
-        lh, data.round_overview_data(world["round"], world["inst"], TODAY)
+        lh, round_overview_data(world["round"], world["inst"], TODAY)
     )
     out["municipal_overview"] = municipal_overview(
-        lh, data.municipal_overview_data(world["round"], TODAY)
+        lh, municipal_overview_data(world["round"], TODAY)
     )
-    out["parents_copy"] = parents_copy(
-        lh, data.parents_copy_data(docs["child"], docs["mother"], TODAY)
-    )
+    out["parents_copy"] = parents_copy(lh, parents_copy_data(docs["child"], docs["mother"], TODAY))
     return out
 
 
@@ -191,10 +193,10 @@ def test_every_document_has_the_form(docs, world):
 
 
 def test_guardian_letters_are_warm_and_separate(docs, world):
-    lh = data.letterhead(TODAY)
+    lh = letterhead(TODAY)
     letters = {
         to.name: (info, child, to)
-        for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
+        for info, child, to in meeting_letters(docs["meeting"], lh, TODAY)
     }
     text, _ = text_of(guardian_letter(lh, *letters["Mette Østergaard"]))
     flat = " ".join(text.split())
@@ -216,8 +218,8 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
     assert "Lis\nLeder, Børnehuset Mælkebøtten" in text
     # With a work phone number on the contact person's user, the letter gives it too.
     world["leader"].phone = "87 13 20 00"
-    meeting_letters = data.meeting_letters(docs["meeting"], lh, TODAY)
-    mette = next(x for x in meeting_letters if x[2].name == "Mette Østergaard")
+    with_phone = meeting_letters(docs["meeting"], lh, TODAY)
+    mette = next(x for x in with_phone if x[2].name == "Mette Østergaard")
     phoned = " ".join(text_of(guardian_letter(lh, *mette))[0].split())
     assert "Lis på tlf. 87 13 20 00 eller e-mail leder@example.dk" in phoned
     for code in ("psychologist", "cross_disciplinary", "wellbeing", "action_plan"):
@@ -229,10 +231,10 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
 
 
 def test_professional_letters_share_only_what_the_basis_covers(docs, world):
-    lh = data.letterhead(TODAY)
+    lh = letterhead(TODAY)
     letters = {
         to.name: (info, child, to)
-        for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
+        for info, child, to in meeting_letters(docs["meeting"], lh, TODAY)
     }
     text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
     flat = " ".join(text.split())
@@ -250,7 +252,7 @@ def test_professional_letters_share_only_what_the_basis_covers(docs, world):
     db.session.commit()
     letters = {
         to.name: (info, child, to)
-        for info, child, to in data.meeting_letters(docs["meeting"], lh, TODAY)
+        for info, child, to in meeting_letters(docs["meeting"], lh, TODAY)
     }
     text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
     assert "Aftalt position" not in text
@@ -258,7 +260,7 @@ def test_professional_letters_share_only_what_the_basis_covers(docs, world):
 
 
 def test_action_plan_flows_over_pages_without_clipping(docs, world):
-    text, reader = text_of(action_plan(data.letterhead(TODAY), data.plan_data(docs["path"], TODAY)))
+    text, reader = text_of(action_plan(letterhead(TODAY), plan_data(docs["path"], TODAY)))
     assert len(reader.pages) >= 3
     flat = re.sub(r"\s+", " ", text)
     for i in range(1, 41):
@@ -275,14 +277,12 @@ def test_action_plan_flows_over_pages_without_clipping(docs, world):
 
 
 def test_overviews(docs, world):
-    lh = data.letterhead(TODAY)
-    text, _ = text_of(
-        round_overview(lh, data.round_overview_data(world["round"], world["inst"], TODAY))
-    )
+    lh = letterhead(TODAY)
+    text, _ = text_of(round_overview(lh, round_overview_data(world["round"], world["inst"], TODAY)))
     assert "Egernene" in text
     assert "Børn, der kræver handling" in text
     assert "Otto Ærø" in text or "Ingen børn kræver handling" in text
-    text, _ = text_of(municipal_overview(lh, data.municipal_overview_data(world["round"], TODAY)))
+    text, _ = text_of(municipal_overview(lh, municipal_overview_data(world["round"], TODAY)))
     assert "Børnehuset Mælkebøtten" in " ".join(text.split())
     assert "Otto" not in text
     assert "Ærø" not in text
@@ -292,13 +292,13 @@ def test_overviews(docs, world):
     # The municipality's threshold for small counts (the key figures' one) applies here too.
     db.session.scalar(sa.select(Municipality)).suppression_threshold = 3
     db.session.commit()
-    text, _ = text_of(municipal_overview(lh, data.municipal_overview_data(world["round"], TODAY)))
+    text, _ = text_of(municipal_overview(lh, municipal_overview_data(world["round"], TODAY)))
     assert "<5" not in text
     assert "Tal under 3 vises som »<3«" in " ".join(text.split())
 
 
 def municipal_overview_rows(world):
-    return data.municipal_overview_data(world["round"], TODAY).rows
+    return municipal_overview_data(world["round"], TODAY).rows
 
 
 def test_parents_copy_holds_everything_including_the_access_log(browser, docs, world):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reports.data import GroupRow, MunicipalOverviewData
 from reports.overviews import municipal_overview
-from screening.documents.queries import progress_hidden
+from screening.documents.overviews import progress_hidden
 from tests.reports.docs import text_of
 from tests.reports.samples import letterhead
 
