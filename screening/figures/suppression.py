@@ -28,7 +28,13 @@ Equations are not all a reader knows: a "< 5" count lies between 1 and 4 and no 
 negative, so two "< 5" cells in a row whose hidden part sums to 2 are both 1. After the
 loops are closed, each equation is checked against those bounds; where a hidden place is
 pinned by them, one more published place of that equation is hidden (big counts first),
-and the loops are closed again.
+and the loops are closed again. Last, the exact check: bounds and equations taken all at
+once (a table of small counts whose published grand total pins every cell by combining rows
+and columns) are decided by reading the table as a circulation (`_Circulation`): a "< 5"
+place that can take one value only gets one more published place hidden (the cheapest that
+frees it), and everything above is done again, until no "< 5" place is pinned that one more
+hidden place would free. Left as it is: a place pinned by the "< 5" labels of its own
+totals (a table of 1s and 2s at threshold 3), which no hiding frees.
 
 Tables that repeat each other's figures (the same count in two tables) are protected
 together by `protect_linked`: a cell hidden in one is hidden in every table that shows it,
@@ -176,10 +182,112 @@ def protect(table: Table, threshold: int, *, also_hide: frozenset[Cell] = frozen
             hidden.update(chain)
             continue
         line = _pinned_line(table, threshold, primary, hidden)
-        if line is None:
+        if line is not None:
+            hidden.add(_cheapest(table, threshold, [p for p in line if p not in hidden]))
+            continue
+        freeing = _freeing_place(table, threshold, primary, hidden, places)
+        if freeing is None:
             break
-        hidden.add(_cheapest(table, threshold, [p for p in line if p not in hidden]))
+        hidden.add(freeing)
     return Protected(table, threshold, primary, frozenset(hidden) - primary)
+
+
+def _freeing_place(
+    table: Table, threshold: int, primary: frozenset[Cell], hidden: set[Cell], places: list[Cell]
+) -> Cell | None:
+    """The cheapest published place whose hiding frees a "< t" place that everything a
+    reader knows pins, or None. A place that no single further hidden place frees (the
+    "< t" labels of its own totals pin it, as in a table of 1s and 2s at threshold 3) is
+    left as it is: hiding the whole table would not free it either."""
+    flow = _Circulation(table, threshold, primary)
+    published = sorted(
+        (p for p in places if p not in hidden), key=lambda p: _cost(table, threshold, p)
+    )
+    for place in sorted(primary):
+        if flow.pinned(place, hidden):
+            for candidate in published:
+                if not flow.pinned(place, hidden | {candidate}):
+                    return candidate
+    return None
+
+
+class _Circulation:
+    """The table as a circulation, to decide exactly whether a hidden place is pinned by
+    everything a reader knows at once: every equation and every bound together.
+
+    Nodes: S (the equation of the column of row totals), one per row equation, one per
+    column equation, and T (the equation of the row of column totals); a place is an edge:
+    row total S → row, cell row → column, column total column → T, grand total T → S. A
+    row or column without its equation ends in one free node (no equation holds there).
+    Each node's in-flow equals its out-flow exactly when every equation holds, so the
+    values a reader cannot rule out are the integer circulations within the bounds:
+    published [v, v], "< t" [1, t − 1], other hidden [0, ∞). The constraint matrix is a
+    network matrix (totally unimodular), so a place can take another value if and only if
+    one more or one less on it can be carried round a cycle: a path back between its ends
+    in the residual graph that does not use the place itself."""
+
+    def __init__(self, table: Table, threshold: int, primary: frozenset[Cell]) -> None:
+        self.table = table
+        self.high = threshold - 1
+        self.primary = primary
+        n_rows, n_cols = table.rows, table.columns
+        both = table.row_totals and table.column_totals
+        free, s, t = 0, 1, 2
+
+        def row(r: int) -> int:
+            return 3 + r if table.row_totals else free
+
+        def col(c: int) -> int:
+            return 3 + n_rows + c if table.column_totals else free
+
+        s, t = (s, t) if both else (free, free)
+        self.nodes = 3 + n_rows + n_cols
+        self.edges: dict[Cell, tuple[int, int]] = {}
+        for p in table.positions():
+            r, c = p
+            if r < n_rows and c < n_cols:
+                self.edges[p] = (row(r), col(c))
+            elif r < n_rows:
+                self.edges[p] = (s, row(r))
+            elif c < n_cols:
+                self.edges[p] = (col(c), t)
+            else:
+                self.edges[p] = (t, s)
+
+    def pinned(self, place: Cell, hidden: set[Cell]) -> bool:
+        """Whether `place` (hidden) has one value only, given the places in `hidden`."""
+        adj: list[list[int]] = [[] for _ in range(self.nodes)]
+        for p, (u, v) in self.edges.items():
+            if p == place or p not in hidden:
+                continue  # a published place can carry no change
+            x = self.table.value(p)
+            low, high = (1, self.high) if p in self.primary else (0, None)
+            if high is None or x < high:
+                adj[u].append(v)
+            if x > low:
+                adj[v].append(u)
+        u, v = self.edges[place]
+        x = self.table.value(place)
+        low, high = (1, self.high) if place in self.primary else (0, None)
+        can_rise = (high is None or x < high) and _reaches(adj, v, u)
+        can_fall = x > low and _reaches(adj, u, v)
+        return not (can_rise or can_fall)
+
+
+def _reaches(adj: list[list[int]], start: int, goal: int) -> bool:
+    if start == goal:
+        return True
+    seen = {start}
+    todo = [start]
+    while todo:
+        node = todo.pop()
+        for nxt in adj[node]:
+            if nxt == goal:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
 
 
 def _pinned_line(
@@ -238,14 +346,14 @@ def _cheapest(table: Table, threshold: int, places: list[Cell]) -> Cell:
     """The published place of an equation that costs least to hide besides the others:
     big counts first (they hide a small one whatever its value), then other non-zero
     counts, zeros last; among those, the smallest."""
+    return min(places, key=lambda p: _cost(table, threshold, p))
 
-    def cost(p: Cell) -> tuple[int, int]:
-        value = table.value(p)
-        if value == 0:
-            return (2, 0)
-        return (0 if value >= 2 * threshold - 1 else 1, value)
 
-    return min(places, key=cost)
+def _cost(table: Table, threshold: int, p: Cell) -> tuple[int, int]:
+    value = table.value(p)
+    if value == 0:
+        return (2, 0)
+    return (0 if value >= 2 * threshold - 1 else 1, value)
 
 
 def protect_linked(
