@@ -231,8 +231,8 @@ class _Circulation:
         self.high = threshold - 1
         self.primary = primary
         n_rows, n_cols = table.rows, table.columns
-        both = table.row_totals and table.column_totals
-        free, s, t = 0, 1, 2
+        free = 0
+        s, t = (1, 2) if table.row_totals and table.column_totals else (free, free)
 
         def row(r: int) -> int:
             return 3 + r if table.row_totals else free
@@ -240,7 +240,6 @@ class _Circulation:
         def col(c: int) -> int:
             return 3 + n_rows + c if table.column_totals else free
 
-        s, t = (s, t) if both else (free, free)
         self.nodes = 3 + n_rows + n_cols
         self.edges: dict[Cell, tuple[int, int]] = {}
         for p in table.positions():
@@ -260,18 +259,21 @@ class _Circulation:
         for p, (u, v) in self.edges.items():
             if p == place or p not in hidden:
                 continue  # a published place can carry no change
-            x = self.table.value(p)
-            low, high = (1, self.high) if p in self.primary else (0, None)
-            if high is None or x < high:
+            up, down = self._room(p)
+            if up:
                 adj[u].append(v)
-            if x > low:
+            if down:
                 adj[v].append(u)
         u, v = self.edges[place]
-        x = self.table.value(place)
-        low, high = (1, self.high) if place in self.primary else (0, None)
-        can_rise = (high is None or x < high) and _reaches(adj, v, u)
-        can_fall = x > low and _reaches(adj, u, v)
-        return not (can_rise or can_fall)
+        up, down = self._room(place)
+        return not ((up and _reaches(adj, v, u)) or (down and _reaches(adj, u, v)))
+
+    def _room(self, p: Cell) -> tuple[bool, bool]:
+        """Whether hidden place `p` may be one more, and one less, within its bounds."""
+        x = self.table.value(p)
+        if p in self.primary:
+            return x < self.high, x > 1
+        return True, x > 0
 
 
 def _reaches(adj: list[list[int]], start: int, goal: int) -> bool:
