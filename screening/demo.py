@@ -221,7 +221,7 @@ def _season_name(day: date) -> str:
 def seed_rounds(today: date, rng: random.Random) -> None:
     """A closed earlier round with agreed positions, and an open current round part-way
     through: some children assessed by one or two professionals, some agreed jointly."""
-    from screening.assessments import services as svc
+    from screening.assessments import individual, joints
     from screening.catalogue.services import compiled_instrument
     from screening.rounds.models import RoundStatus, ScreeningRound
 
@@ -254,7 +254,7 @@ def seed_rounds(today: date, rng: random.Random) -> None:
         db.session.flush()
         children = db.session.scalars(sa.select(Child).order_by(Child.external_ref)).all()
         for child in children:
-            instrument_row = svc.instrument_for_child(round_, child)
+            instrument_row = individual.instrument_for_child(round_, child)
             if instrument_row is None or rng.random() > share:
                 continue
             instrument = compiled_instrument(instrument_row)
@@ -268,20 +268,20 @@ def seed_rounds(today: date, rng: random.Random) -> None:
                 if n > 0 and rng.random() < 0.35:
                     break
                 answers = _demo_answers(instrument, concern, rng)
-                a = svc.start(round_, child, user, instrument_row)
+                a = individual.start(round_, child, user, instrument_row)
                 justification = "" if concern < 0.75 else "Se bekymringerne ovenfor."
-                data = svc.AssessmentInput(
+                data = individual.AssessmentInput(
                     answers=answers,
                     resources="Barnet er glad for at lege udenfor og har en god ven på stuen.",
                     concerns="" if concern < 0.75 else "Barnet trækker sig ofte fra legen.",
                     justification=justification or "Barnet trives i hverdagen.",
                 )
-                svc.save(a, data, submit=True, today=round_.ends_on)
+                individual.save(a, data, submit=True, today=round_.ends_on)
                 submitted.append(a)
             both = len(submitted) >= 2 or len(assessors[inst_id]) == 1
             if submitted and both and rng.random() < 0.8:
-                suggestion = svc.joint_suggestion(submitted)
-                joint = svc.record_joint(
+                suggestion = joints.joint_suggestion(submitted)
+                joint = joints.record_joint(
                     round_,
                     child,
                     joint_by[inst_id],

@@ -27,7 +27,7 @@ from forms.assessments import (
     fill_from_answers,
 )
 from forms.common import EmptyForm, form_version
-from screening.assessments import services as svc
+from screening.assessments import delegation, individual, joints, observations, round_progress
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
 from screening.catalogue.services import compiled_instrument, ruleset_title
 from screening.children.models import Child
@@ -75,8 +75,8 @@ def round_overview(round_id: int) -> ResponseReturnValue:
             .order_by(Group.name, Group.id)
         )
     )
-    progress: dict[int, list[svc.GroupCounts]] = {i.id: [] for i in institutions}
-    for counts in svc.round_group_counts(round_, groups):
+    progress: dict[int, list[round_progress.GroupCounts]] = {i.id: [] for i in institutions}
+    for counts in round_progress.round_group_counts(round_, groups):
         progress[counts.group.institution_id].append(counts)
     audit.record("round.progress", "round", round_.id)
     words = {  # translated once (with no arguments, gettext leaves the placeholders)
@@ -102,7 +102,7 @@ def worklist(round_id: int, group_id: int) -> ResponseReturnValue:
     group = load(Group, group_id, Action.VIEW_ASSESSMENTS)
     if not round_.covers(group.institution_id) or round_.status == RoundStatus.PLANNED:
         abort(404)
-    progress = svc.group_progress(round_, [group], current_user)[0]
+    progress = round_progress.group_progress(round_, [group], current_user)[0]
     audit.record("round.worklist", "group", group.id, round_id=round_.id)
     return render_template(
         "assessments/worklist.html",
@@ -130,8 +130,8 @@ PATH_MESSAGES = {
 def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.ASSESS)
     round_ = _round(round_id)
-    own = svc.own_assessment(round_.id, child.id, current_user.id)
-    instrument_row = own.instrument if own else svc.instrument_for_child(round_, child)
+    own = individual.own_assessment(round_.id, child.id, current_user.id)
+    instrument_row = own.instrument if own else individual.instrument_for_child(round_, child)
     if instrument_row is None or round_.status == RoundStatus.PLANNED:
         abort(404)  # the round does not cover this child
     if own is not None and own.submitted:
@@ -166,7 +166,7 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
             instrument_row=instrument_row,
             assessment=own,
             areas=_area_fields(instrument, form),
-            next_child=svc.next_child(round_, child, current_user),
+            next_child=round_progress.next_child(round_, child, current_user),
             result=None,
             lang=lang(),
             draft_key=draft_key(round_.id, child.id),
@@ -194,7 +194,7 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
         form.version.data = str(own.version)
         return page(error="changed_meanwhile")
     submit = bool(form.submit_assessment.data)
-    data = svc.AssessmentInput(
+    data = individual.AssessmentInput(
         answers=answers_from(form, instrument),
         resources=form.resources.data or "",
         concerns=form.concerns.data or "",
@@ -203,9 +203,9 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     )
 
     def save() -> Assessment:
-        context = svc.context_for(current_user, instrument_row)
-        assessment = own or svc.start(round_, child, current_user, instrument_row, context)
-        svc.save(
+        context = individual.context_for(current_user, instrument_row)
+        assessment = own or individual.start(round_, child, current_user, instrument_row, context)
+        individual.save(
             assessment,
             data,
             submit=submit,
@@ -266,7 +266,7 @@ def view_assessment(assessment_id: int) -> ResponseReturnValue:
         if assessment.ruleset_key and assessment.ruleset_version
         else None,
         lang=lang(),
-        next_child=svc.next_child(round_, assessment.child, current_user)
+        next_child=round_progress.next_child(round_, assessment.child, current_user)
         if assessment.assessor_id == current_user.id and round_.is_open
         else None,
     )
@@ -280,17 +280,17 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.RECORD_JOINT)
     round_ = _round(round_id)
     if (
-        svc.instrument_for_child(round_, child) is None
-        and svc.joint_for(round_.id, child.id) is None
+        individual.instrument_for_child(round_, child) is None
+        and joints.joint_for(round_.id, child.id) is None
     ):
         abort(404)
-    own = svc.own_assessment(round_.id, child.id, current_user.id)
+    own = individual.own_assessment(round_.id, child.id, current_user.id)
     if own is not None and not own.submitted:
         flash(_("Indsend din egen vurdering af barnet, før du ser de andres."), "error")
         return redirect(url_for("assessments.assess", round_id=round_.id, child_id=child.id))
-    assessments = svc.submitted_for(round_.id, child.id)
-    existing = svc.joint_for(round_.id, child.id)
-    suggestion = svc.joint_suggestion(assessments) if assessments else None
+    assessments = joints.submitted_for(round_.id, child.id)
+    existing = joints.joint_for(round_.id, child.id)
+    suggestion = joints.joint_suggestion(assessments) if assessments else None
     form = JointForm(obj=existing)
     # A concern is never dropped in one click: when the assessors disagree, nothing is
     # pre-selected and the leader chooses the joint position herself.
@@ -306,7 +306,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         nonlocal existing
         changes: list[tuple[str, str, str]] = []
         if isinstance(error, DomainError) and error.code in CONFLICT_CODES:
-            existing = svc.joint_for(round_.id, child.id)  # what the other one saved
+            existing = joints.joint_for(round_.id, child.id)  # what the other one saved
             if existing is not None:
                 form.version.data = str(existing.version)
                 changes = conflict_rows(
@@ -342,7 +342,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
             assessments=[(a, compiled_instrument(a.instrument)) for a in assessments],
             suggestion=suggestion,
             disagree=disagree,
-            differing=svc.differing_answers(assessments),
+            differing=joints.differing_answers(assessments),
             joint=existing,
             form=form,
             parents_form=parents_form,
@@ -354,7 +354,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         return page()
 
     def record() -> tuple[JointAssessment, str, ActionPath | None]:
-        joint_row, written = svc.record_joint_once(
+        joint_row, written = joints.record_joint_once(
             round_,
             child,
             current_user,
@@ -393,10 +393,10 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/children/<int:child_id>/parents-informed", methods=["POST"])
 def parents_informed(round_id: int, child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.RECORD_JOINT)
-    joint_row = svc.joint_for(round_id, child.id) or abort(404)
+    joint_row = joints.joint_for(round_id, child.id) or abort(404)
     form = ParentsInformedForm()
     if form.validate_on_submit():
-        svc.record_parents_informed(
+        joints.record_parents_informed(
             joint_row, current_user, form.informed_on.data, form.note.data or ""
         )
         audit.record("joint.parents_informed", "joint_assessment", joint_row.id, child_id=child.id)
@@ -410,8 +410,8 @@ def parents_informed(round_id: int, child_id: int) -> ResponseReturnValue:
 def delegates(institution_id: int) -> ResponseReturnValue:
     inst = load(Institution, institution_id, Action.DELEGATE_JOINT)
     form = DelegateForm()
-    staff = [u for u in svc.institution_staff(inst) if u.id != current_user.id]
-    current = svc.delegates_of(inst)
+    staff = [u for u in delegation.institution_staff(inst) if u.id != current_user.id]
+    current = delegation.delegates_of(inst)
     delegated = {d.user_id for d in current}
     form.user_id.choices = [SelectChoice(u.id, u.name) for u in staff if u.id not in delegated]
     remove_form = EmptyForm(prefix="remove")
@@ -419,13 +419,13 @@ def delegates(institution_id: int) -> ResponseReturnValue:
     if request.method == "POST" and request.form.get("remove"):
         row = next((d for d in current if str(d.id) == request.form["remove"]), None)
         if remove_form.validate_on_submit() and row is not None:
-            svc.remove_delegate(row)
+            delegation.remove_delegate(row)
             audit.record("delegate.remove", "institution", inst.id, user=row.user_id)
             flash(_("Tilladelsen er fjernet."), "success")
         return redirect(here)
     if form.validate_on_submit():
         return flow.perform(
-            lambda: svc.add_delegate(inst, form.user_id.data, current_user),
+            lambda: delegation.add_delegate(inst, form.user_id.data, current_user),
             record=lambda row: audit.record(
                 "delegate.add", "institution", inst.id, user=row.user_id
             ),
@@ -476,7 +476,7 @@ def new_observation(child_id: int) -> ResponseReturnValue:
         elif form.observed_on.data > date.today():
             form.observed_on.errors.append(_("Datoen må ikke ligge i fremtiden."))
         else:
-            obs = svc.add_observation(
+            obs = observations.add_observation(
                 child,
                 current_user,
                 source=form.source.data,
@@ -501,12 +501,12 @@ def timeline(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.VIEW_CHILD)
     catalogue = load_observation_categories()
     events: list[tuple[str, date, Assessment | JointAssessment | ChildObservation]] = []
-    joints: Sequence[JointAssessment] = []
+    agreed: Sequence[JointAssessment] = []
     # A fixed number of queries however many rounds the child has: permissions decided
     # for all the assessments at once, rounds and people joined in (only what is shown:
     # a person's roles and institutions are not loaded for their name).
     if can(current_user, Action.VIEW_ASSESSMENTS, child):
-        joints = db.session.scalars(
+        agreed = db.session.scalars(
             sa.select(JointAssessment)
             .join(ScreeningRound)
             .where(JointAssessment.child_id == child.id)
@@ -516,7 +516,7 @@ def timeline(child_id: int) -> ResponseReturnValue:
             )
             .order_by(ScreeningRound.reference_date)
         ).all()
-        for j in joints:
+        for j in agreed:
             events.append(("joint", j.decided_at.date(), j))
         assessments = db.session.scalars(
             sa.select(Assessment)
@@ -545,17 +545,17 @@ def timeline(child_id: int) -> ResponseReturnValue:
         "assessments/timeline.html",
         child=child,
         events=events,
-        chart=_chart(joints),
+        chart=_chart(agreed),
         records_joint=can(current_user, Action.RECORD_JOINT, child),
         catalogue=catalogue,
         lang=lang(),
     )
 
 
-def _chart(joints: Sequence[JointAssessment]) -> list[dict[str, int | str]]:
+def _chart(agreed: Sequence[JointAssessment]) -> list[dict[str, int | str]]:
     """Points for a small server-rendered SVG: one per round, y by position."""
     points = []
-    for i, j in enumerate(joints):
+    for i, j in enumerate(agreed):
         points.append(
             {
                 "x": 40 + i * 90,

@@ -25,12 +25,12 @@ from sqlalchemy.orm import selectinload
 
 from forms.children import ChildSearchForm
 from screening.accounts.models import Role
-from screening.assessments.services import (
+from screening.assessments.individual import (
     instrument_for_child,
-    joint_for,
     latest_agreed,
     own_assessment,
 )
+from screening.assessments.joints import joint_for
 from screening.children import home as homes
 from screening.children import overview as overviews
 from screening.children.models import Child, ChildGuardian, GroupMembership

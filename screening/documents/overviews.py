@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from reports.data import ChildNeedingAction, GroupRow, MunicipalOverviewData, RoundOverviewData
 from reports.i18n import DANISH, Language
-from screening.assessments.services import (
+from screening.assessments.round_progress import (
     ChildProgress,
     GroupCounts,
     GroupProgress,

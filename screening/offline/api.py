@@ -30,7 +30,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from forms.common import EmptyForm
 from screening.accounts.models import User
-from screening.assessments import services as assessments_svc
+from screening.assessments import individual
 from screening.assessments.models import Assessment, ChildObservation
 from screening.catalogue.services import compiled_instrument
 from screening.classifier import load_observation_categories
@@ -268,7 +268,7 @@ def _conflict_context(row: SyncConflict, form: EmptyForm, may_resolve: bool) -> 
         current = db.session.get(Assessment, row.object_id) if row.object_id else None
         instrument_row = current.instrument if current is not None else None
         if instrument_row is None and round_ is not None:
-            instrument_row = assessments_svc.instrument_for_child(round_, row.child)
+            instrument_row = individual.instrument_for_child(round_, row.child)
         ctx["round"] = round_
         ctx["instrument"] = compiled_instrument(instrument_row) if instrument_row else None
         # A submitted assessment is final: only the server's version can stay.

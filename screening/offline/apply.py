@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from screening.accounts.models import User
-from screening.assessments import services as svc
+from screening.assessments import individual, observations
 from screening.assessments.models import Assessment, AssessmentStatus, ChildObservation
 from screening.catalogue.models import InstrumentVersion
 from screening.children.models import Child
@@ -96,8 +96,10 @@ def check_assessment(user: User, payload: AssessmentPayload) -> AssessmentTarget
     round_ = db.session.get(ScreeningRound, payload.round_id)
     if round_ is None or round_.status == RoundStatus.PLANNED:
         raise Invalid("round not found")
-    own = svc.own_assessment(round_.id, child.id, user.id)
-    instrument = own.instrument if own is not None else svc.instrument_for_child(round_, child)
+    own = individual.own_assessment(round_.id, child.id, user.id)
+    instrument = (
+        own.instrument if own is not None else individual.instrument_for_child(round_, child)
+    )
     if instrument is None:
         raise Invalid("the round does not cover this child")
     if not may_assess_with(user, instrument.max_months):
@@ -252,7 +254,7 @@ def _apply_assessment(
     p = target.payload
     if target.round.status != RoundStatus.OPEN:
         raise DomainError("round_not_open")
-    own = svc.own_assessment(target.round.id, target.child.id, user.id)
+    own = individual.own_assessment(target.round.id, target.child.id, user.id)
     if own is not None:
         if own.status == AssessmentStatus.SUBMITTED:
             return new_conflict(
@@ -262,14 +264,14 @@ def _apply_assessment(
             return new_conflict(
                 user, item, receipt, target.child.id, own, ConflictReason.CHANGED_ON_SERVER
             )
-    assessment = own or svc.start(
+    assessment = own or individual.start(
         target.round,
         target.child,
         user,
         target.instrument,
-        svc.context_for(user, target.instrument),
+        individual.context_for(user, target.instrument),
     )
-    svc.save(assessment, p.data, submit=p.submit, today=today)
+    individual.save(assessment, p.data, submit=p.submit, today=today)
     receipt.object_id = assessment.id
     receipt.result_version = assessment.version
     db.session.flush()
@@ -304,7 +306,7 @@ def _apply_observation(
     user: User, item: Item, target: ObservationTarget, receipt: SyncReceipt
 ) -> dict[str, Any]:
     p = target.payload
-    obs = svc.add_observation(
+    obs = observations.add_observation(
         target.child,
         user,
         source=p.source,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from screening.accounts.models import User
-from screening.assessments import services as svc
+from screening.assessments import individual, observations
 from screening.assessments.models import Assessment, ChildObservation, ObservationSourceValue
 from screening.children.models import Child, GroupMembership
 from screening.core import audit
@@ -142,7 +142,7 @@ def resolve_conflict(
     keep the server's. Both mark the conflict resolved by `user`.
 
     Raises DomainError("already_resolved") or, for an assessment that can no longer take
-    the device's version, svc.AssessmentError (e.g. "not_draft", "missing_ratings"),
+    the device's version, DomainError (e.g. "not_draft", "missing_ratings"),
     without changing anything.
     """
     if conflict.status != ConflictStatus.OPEN:
@@ -191,15 +191,16 @@ def _apply_device_assessment(conflict: SyncConflict, today: date) -> int:
     child = db.session.get(Child, p.child_id)
     if round_ is None or child is None:
         raise DomainError("conflict_target_gone")
-    own = svc.own_assessment(round_.id, child.id, assessor.id)
+    own = individual.own_assessment(round_.id, child.id, assessor.id)
     if own is None:
-        instrument = svc.instrument_for_child(round_, child)
+        instrument = individual.instrument_for_child(round_, child)
         if instrument is None:
             raise DomainError("conflict_not_covered")
         if round_.status != RoundStatus.OPEN:
             raise DomainError("round_not_open")
-        own = svc.start(round_, child, assessor, instrument, svc.context_for(assessor, instrument))
-    svc.save(own, p.data, submit=p.submit, today=today)
+        context = individual.context_for(assessor, instrument)
+        own = individual.start(round_, child, assessor, instrument, context)
+    individual.save(own, p.data, submit=p.submit, today=today)
     audit.record(
         "assessment.submit" if p.submit else "assessment.save_draft",
         "assessment",
@@ -218,7 +219,7 @@ def _apply_device_observation(conflict: SyncConflict, today: date) -> int:
         child = db.session.get(Child, p.child_id)
         if child is None:
             raise DomainError("conflict_target_gone")
-        obs = svc.add_observation(
+        obs = observations.add_observation(
             child,
             conflict.user,
             source=p.source,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from screening.assessments.individual import AssessmentInput
 from screening.assessments.models import Assessment, ChildObservation
-from screening.assessments.services import AssessmentInput
 from screening.classifier import Vulnerability, load_observation_categories
 from screening.core.db import DB_INT_MAX, TEXT_MAX
 from screening.offline.models import SyncKind

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from screening.assessments import services as svc
+from screening.assessments import individual, joints, round_progress
 from screening.catalogue.services import (
     DATA_DIR,
     CatalogueError,
@@ -116,11 +116,11 @@ def test_new_instrument_version_never_changes_an_old_assessment(browser, world, 
 
 def test_instrument_follows_age_at_the_reference_date(world):
     keys = {
-        name: svc.instrument_for_child(world["round"], world[name]).key
+        name: individual.instrument_for_child(world["round"], world[name]).key
         for name in ("infant", "toddler", "older")
     }
     assert keys == {"infant": "topi-0-1", "toddler": "topi-1-3", "older": "topi-3-6"}
-    assert svc.instrument_for_child(world["round"], world["elsewhere"]) is None
+    assert individual.instrument_for_child(world["round"], world["elsewhere"]) is None
 
 
 def test_coordinator_opens_and_closes_rounds(browser, world):
@@ -330,7 +330,7 @@ def test_leader_records_the_joint_assessment_with_override_reason(browser, new_b
     joint = db.session.scalar(sa.select(JointAssessment))
     assert (joint.suggested_position.value, joint.agreed_position.value) == ("yellow", "green")
     assert joint.override_reason == "Emil har set barnet i flere uger."
-    assert svc.latest_agreed(world["older"].id).id == joint.id
+    assert individual.latest_agreed(world["older"].id).id == joint.id
     child_page = browser.get(f"/children/{world['older'].id}").get_data(as_text=True)
     assert "pos-green" in child_page
 
@@ -347,27 +347,32 @@ def test_parents_informed_is_recorded(browser, world):
     )
     db.session.add(previous)
     db.session.flush()
-    a = svc.start(
-        previous, world["older"], world["edu1"], svc.instrument_for_child(previous, world["older"])
+    a = individual.start(
+        previous,
+        world["older"],
+        world["edu1"],
+        individual.instrument_for_child(previous, world["older"]),
     )
-    svc.save(a, svc.AssessmentInput(answers={"emo-g1": True}), submit=True)
-    svc.record_joint(
+    individual.save(a, individual.AssessmentInput(answers={"emo-g1": True}), submit=True)
+    joints.record_joint(
         previous, world["older"], world["leader"], agreed="green", justification="Trives."
     )
-    b = svc.start(
+    b = individual.start(
         world["round"],
         world["older"],
         world["edu1"],
-        svc.instrument_for_child(world["round"], world["older"]),
+        individual.instrument_for_child(world["round"], world["older"]),
     )
-    svc.save(
-        b, svc.AssessmentInput(answers={"emo-r1": True}, justification="Alvorligt."), submit=True
+    individual.save(
+        b,
+        individual.AssessmentInput(answers={"emo-r1": True}, justification="Alvorligt."),
+        submit=True,
     )
     db.session.commit()
     browser.login("leder@example.dk")
     url = f"/rounds/{world['round'].id}/children/{world['older'].id}/joint"
     browser.submit(url, {"agreed_position": "red", "justification": "Enige."})
-    joint = svc.joint_for(world["round"].id, world["older"].id)
+    joint = joints.joint_for(world["round"].id, world["older"].id)
     assert joint.previous_position.value == "green"
     assert joint.position_changed
     assert "Forældrene skal orienteres" in browser.get(url).get_data(as_text=True)
@@ -493,7 +498,7 @@ def test_progress_per_group_shows_who_is_missing(browser, new_browser, world):
     other = new_browser()
     other.login("edu2@example.dk")
     post_assessment(other, world, ["emo-g1"], submit=True)
-    gp = svc.group_progress(world["round"], [world["group"]])[0]
+    gp = round_progress.group_progress(world["round"], [world["group"]])[0]
     assert len(gp.eligible) == 4
     assert (gp.with_individual, gp.with_two, gp.with_joint) == (2, 1, 0)
     assert {c.child.first_name for c in gp.missing_individual} == {"Ib", "Ulla"}

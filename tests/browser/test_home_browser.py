@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from screening.assessments import services as svc
+from screening.assessments import individual
 from screening.core.extensions import db
 
 from .pages import LoginPage
@@ -15,10 +15,12 @@ pytestmark = pytest.mark.browser
 
 def test_educator_finds_a_child_and_the_group_overview_by_keyboard(tablet, live_server, world):
     w = world
-    a = svc.start(
-        w["round"], w["older"], w["edu1"], svc.instrument_for_child(w["round"], w["older"])
+    a = individual.start(
+        w["round"], w["older"], w["edu1"], individual.instrument_for_child(w["round"], w["older"])
     )
-    svc.save(a, svc.AssessmentInput(answers={"emo-y1": True}, justification="Set."), submit=True)
+    individual.save(
+        a, individual.AssessmentInput(answers={"emo-y1": True}, justification="Set."), submit=True
+    )
     db.session.commit()
     page = tablet
     errors = []

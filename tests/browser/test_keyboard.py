@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from screening.assessments import services as svc
+from screening.assessments import individual
 from screening.core.extensions import db
 from screening.models import Assessment, AssessmentStatus, JointAssessment, Role
 from tests import factories as f
@@ -76,8 +76,8 @@ def test_an_assessment_and_a_joint_assessment_by_keyboard_only(
         assert mine.answers == {"emo-y1": True}
 
         # A second assessment by the leader, then the joint assessment by keyboard.
-        a = svc.start(round_, child, leader, svc.instrument_for_child(round_, child))
-        svc.save(a, svc.AssessmentInput(answers={"emo-g1": True}), submit=True)
+        a = individual.start(round_, child, leader, individual.instrument_for_child(round_, child))
+        individual.save(a, individual.AssessmentInput(answers={"emo-g1": True}), submit=True)
         db.session.commit()
         page.context.clear_cookies()
         sign_in_by_keyboard(page, live_server, "l@example.dk")

@@ -289,7 +289,7 @@ def test_replayed_batch_and_lost_answer_mid_batch_neither_duplicate_nor_lose(
 
 
 def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, server, setup):
-    from screening.assessments import services as svc
+    from screening.assessments import individual
 
     page = context.new_page()
     sign_in(page, server.url, "edu@example.dk")
@@ -312,9 +312,9 @@ def test_offline_edit_of_a_changed_draft_becomes_a_visible_conflict(context, ser
 
     # Meanwhile the same draft is changed on the server (e.g. on the office PC).
     a = db.session.scalar(sa.select(Assessment))
-    svc.save(
+    individual.save(
         a,
-        svc.AssessmentInput(
+        individual.AssessmentInput(
             answers=dict(a.answers),
             resources="",
             concerns="Kontorets tekst",
@@ -870,7 +870,7 @@ def test_an_expired_pack_is_explained_and_nothing_waiting_is_lost(
 
 
 def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(context, server, setup):
-    from screening.assessments import services as svc
+    from screening.assessments import individual
 
     page = context.new_page()
     errors = watch_errors(page)
@@ -888,9 +888,9 @@ def test_after_a_conflict_is_settled_the_form_waits_for_the_servers_version(cont
     page.get_by_role("button", name="Gem kladde").click()
     expect(page.locator("#view-home")).to_be_visible()
     a = db.session.scalar(sa.select(Assessment))
-    svc.save(
+    individual.save(
         a,
-        svc.AssessmentInput(
+        individual.AssessmentInput(
             answers=dict(a.answers),
             resources="",
             concerns="Kontorets tekst",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from screening.assessments import services as svc
+from screening.assessments import individual
 from screening.core.extensions import db
 from screening.models import ActionPlan, ChildGuardian, Meeting, MeetingParticipant
 from tests import factories as f
@@ -23,10 +23,13 @@ def red_child(world):
     kid.guardian_links.append(
         ChildGuardian(guardian=f.guardian(name="Mette Østergaard"), has_custody=True)
     )
-    a = svc.start(world["round"], kid, world["edu1"],
-                  svc.instrument_for_child(world["round"], kid))
-    svc.save(a, svc.AssessmentInput(answers={"emo-r1": True}, justification="Bange ved "
-                                    "afhentning."), submit=True)
+    a = individual.start(world["round"], kid, world["edu1"],
+                         individual.instrument_for_child(world["round"], kid))
+    individual.save(
+        a,
+        individual.AssessmentInput(answers={"emo-r1": True}, justification="Bange ved afhentning."),
+        submit=True,
+    )
     db.session.commit()
     return kid
 

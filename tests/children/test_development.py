@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-from screening.assessments import services as svc
+from screening.assessments import joints
 from screening.core.extensions import db
 from screening.models import Municipality, RoundStatus
 
@@ -18,10 +18,10 @@ def test_child_page_shows_the_development_per_area_as_chart_and_table(browser, n
     w = world
     before = earlier_round(w)
     submit(before, w["edu1"], w["older"], {"soc-y1": True})
-    svc.record_joint(before, w["older"], w["leader"], agreed="yellow", justification="Enige.")
+    joints.record_joint(before, w["older"], w["leader"], agreed="yellow", justification="Enige.")
     before.status = RoundStatus.CLOSED
     submit(w["round"], w["edu1"], w["older"], {"emo-g1": True})
-    svc.record_joint(w["round"], w["older"], w["leader"], agreed="green", justification="Enige.")
+    joints.record_joint(w["round"], w["older"], w["leader"], agreed="green", justification="Enige.")
     # An unagreed round's assessments are not part of the development.
     if db.session.scalar(sa.select(Municipality)) is None:  # its words: "Stærk bekymring"
         db.session.add(Municipality(name="Testkommune"))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from markupsafe import escape
 
-from screening.assessments import services as svc
+from screening.assessments import individual, joints
 from screening.core.extensions import db
 from screening.models import AuditEvent, JointAssessment, Role
 from screening.paths import meetings
@@ -24,15 +24,19 @@ ANSWERS = {"green": {"emo-g1": True}, "yellow": {"emo-y1": True}, "red": {"emo-r
 
 def submit(w, user, kid, position="green", *, draft=False):
     r = w["round"]
-    a = svc.start(r, kid, user, svc.instrument_for_child(r, kid))
-    svc.save(
-        a, svc.AssessmentInput(answers=ANSWERS[position], justification="Set."), submit=not draft
+    a = individual.start(r, kid, user, individual.instrument_for_child(r, kid))
+    individual.save(
+        a,
+        individual.AssessmentInput(answers=ANSWERS[position], justification="Set."),
+        submit=not draft,
     )
     return a
 
 
 def agree(w, kid, position):
-    joint = svc.record_joint(w["round"], kid, w["leader"], agreed=position, justification="Enige.")
+    joint = joints.record_joint(
+        w["round"], kid, w["leader"], agreed=position, justification="Enige."
+    )
     paths.apply_agreed_position(joint, w["leader"])
     return joint
 

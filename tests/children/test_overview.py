@@ -11,7 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from screening.assessments import services as svc
+from screening.assessments import individual, joints
 from screening.children.overview import area_positions
 from screening.core.extensions import db
 from screening.models import AuditEvent, Role, RoundStatus, ScreeningRound
@@ -22,8 +22,10 @@ from .test_home import counting_queries
 
 
 def submit(round_, user, kid, answers, *, draft=False):
-    a = svc.start(round_, kid, user, svc.instrument_for_child(round_, kid))
-    svc.save(a, svc.AssessmentInput(answers=answers, justification="Set."), submit=not draft)
+    a = individual.start(round_, kid, user, individual.instrument_for_child(round_, kid))
+    individual.save(
+        a, individual.AssessmentInput(answers=answers, justification="Set."), submit=not draft
+    )
     return a
 
 
@@ -80,11 +82,11 @@ def test_leader_sees_positions_now_and_before_and_who_assessed(browser, world):
     w = world
     before = earlier_round(w)
     submit(before, w["edu1"], w["older"], {"soc-y1": True})
-    svc.record_joint(before, w["older"], w["leader"], agreed="yellow", justification="Enige.")
+    joints.record_joint(before, w["older"], w["leader"], agreed="yellow", justification="Enige.")
     before.status = RoundStatus.CLOSED
     submit(w["round"], w["edu1"], w["older"], {"emo-y1": True})
     submit(w["round"], w["edu2"], w["older"], {"cog-r1": True})
-    svc.record_joint(
+    joints.record_joint(
         w["round"],
         w["older"],
         w["leader"],
@@ -199,7 +201,7 @@ def test_overview_query_count_does_not_grow_with_the_children(browser, world):
         for i in range(start, start + n):
             kid = f.child(w["group"], first_name=f"Barn{i}", birth_date=months_ago(40 + i % 20))
             submit(before, w["edu1"], kid, {"emo-y1": True})
-            svc.record_joint(before, kid, w["leader"], agreed="yellow", justification="Enige.")
+            joints.record_joint(before, kid, w["leader"], agreed="yellow", justification="Enige.")
             submit(w["round"], w["edu1"], kid, {"soc-y1": True}, draft=bool(i % 3 == 0))
         db.session.commit()
 

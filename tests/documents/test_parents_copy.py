@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from reports.i18n import DANISH
 from reports.parents import parents_copy
-from screening.assessments import services as assessments
+from screening.assessments import joints, observations
 from screening.core.extensions import db
 from screening.documents.common import letterhead
 from screening.documents.parents_copy import parents_copy_data
@@ -44,7 +44,7 @@ def _everything(docs, world):  # noqa: F811
     """Adds what the fixture lacks: an override, an observation, a notify assessment,
     minutes, a withdrawn consent; then visits the child's pages (the access log)."""
     kid, leader = docs["child"], world["leader"]
-    assessments.record_joint(
+    joints.record_joint(
         world["round"],
         kid,
         leader,
@@ -52,7 +52,7 @@ def _everything(docs, world):  # noqa: F811
         justification="Vi ser bedring i samling.",
         override_reason="Vi kender familien godt",
     )
-    assessments.add_observation(
+    observations.add_observation(
         kid,
         world["edu1"],
         source="daycare",

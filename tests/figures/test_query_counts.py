@@ -10,7 +10,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from benchmarks.municipality import PASSWORD, Scale, build
-from screening.assessments.services import group_progress, round_group_counts
+from screening.assessments.round_progress import group_progress, round_group_counts
 from screening.core.extensions import db
 from screening.documents.overviews import municipal_overview_data
 from screening.models import ActionPath, ActionStep, Group, PathStatus, ScreeningRound

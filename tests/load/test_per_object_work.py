@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from benchmarks.municipality import PASSWORD, Scale, build
 from screening.accounts.models import User
-from screening.assessments import services as svc
+from screening.assessments import individual, round_progress
 from screening.assessments.models import Assessment, AssessmentStatus
 from screening.children.models import Child, GroupMembership
 from screening.classifier import Position
@@ -45,7 +45,7 @@ def next_child_by_progress(round_, child, user):
     group = child.current_group
     if group is None:
         return None
-    progress = svc.group_progress(round_, [group], user)[0].eligible
+    progress = round_progress.group_progress(round_, [group], user)[0].eligible
     ids = [c.child.id for c in progress]
     if child.id not in ids:
         return None
@@ -61,7 +61,7 @@ def submit(world, user, child):
             round=world["round"],
             child=child,
             assessor=user,
-            instrument=svc.instrument_for_child(world["round"], child),
+            instrument=individual.instrument_for_child(world["round"], child),
             status=AssessmentStatus.SUBMITTED,
             answers={},
             submitted_at=utcnow(),
@@ -80,9 +80,9 @@ def test_next_child_is_one_small_query_and_agrees_with_the_group_progress(world)
         for name in kids:
             child = world[name]
             expected = next_child_by_progress(round_, child, edu)
-            svc.next_child(round_, child, edu)  # warm: what the page has loaded already
+            round_progress.next_child(round_, child, edu)  # warm: what the page has loaded already
             with counting() as seen:
-                found = svc.next_child(round_, child, edu)
+                found = round_progress.next_child(round_, child, edu)
             assert found == expected, (done, name)
             # The round's age bands and the next child: no group-wide progress.
             assert len(seen) <= 2, [s[:90] for s in seen]
@@ -94,8 +94,8 @@ def test_next_child_walks_the_whole_alphabet_of_a_group(world):
     for name in ("infant", "toddler", "older"):
         submit(world, edu, world[name])
     for name in ("infant", "toddler", "older"):
-        assert svc.next_child(round_, world[name], edu) == world["older2"]
-    assert svc.next_child(round_, world["older2"], edu) is None
+        assert round_progress.next_child(round_, world[name], edu) == world["older2"]
+    assert round_progress.next_child(round_, world["older2"], edu) is None
 
 
 # 2. The child's timeline -----------------------------------------------------------------
@@ -212,7 +212,8 @@ def test_the_offline_pack_writes_its_audit_rows_in_one_insert(
             for entry in round_entry["children"]:
                 if entry["assessment"] is not None:
                     continue
-                row = svc.instrument_for_child(round_, db.session.get(Child, entry["child_id"]))
+                child = db.session.get(Child, entry["child_id"])
+                row = individual.instrument_for_child(round_, child)
                 assert entry["instrument"] == {"key": row.key, "version": row.version}
         found.append((len(seen), len(ids)))
         reset_db(catalogue=True)

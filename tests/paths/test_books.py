@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from screening.assessments import services as svc
+from screening.assessments import individual, joints
 from screening.core.extensions import db
 from screening.models import ActionStep
 from screening.paths import books, meetings
@@ -128,9 +128,12 @@ def test_the_leader_is_informed_at_once_when_she_made_the_joint_assessment(world
 
 def test_the_leader_must_still_be_informed_when_a_delegate_made_the_joint_assessment(world):
     kid = world["older"]
-    a = svc.start(world["round"], kid, world["edu1"], svc.instrument_for_child(world["round"], kid))
-    svc.save(a, svc.AssessmentInput(answers=ANSWERS["red"], justification="Set."), submit=True)
-    joint = svc.record_joint(
+    instrument = individual.instrument_for_child(world["round"], kid)
+    a = individual.start(world["round"], kid, world["edu1"], instrument)
+    individual.save(
+        a, individual.AssessmentInput(answers=ANSWERS["red"], justification="Set."), submit=True
+    )
+    joint = joints.record_joint(
         world["round"], kid, world["edu2"], agreed="red", justification="Enige."
     )
     _, path = paths.apply_agreed_position(joint, world["edu2"])

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from screening.assessments import services as svc
+from screening.assessments import individual, joints
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.models import (
@@ -43,9 +43,10 @@ def agree(w, position, round_=None, child="older"):
     """Submit an assessment that gives `position`, agree it jointly, apply the path rule."""
     round_ = round_ or w["round"]
     kid = w[child]
-    a = svc.start(round_, kid, w["edu1"], svc.instrument_for_child(round_, kid))
-    svc.save(a, svc.AssessmentInput(answers=ANSWERS[position], justification="Set."), submit=True)
-    joint = svc.record_joint(round_, kid, w["leader"], agreed=position, justification="Enige.")
+    a = individual.start(round_, kid, w["edu1"], individual.instrument_for_child(round_, kid))
+    data = individual.AssessmentInput(answers=ANSWERS[position], justification="Set.")
+    individual.save(a, data, submit=True)
+    joint = joints.record_joint(round_, kid, w["leader"], agreed=position, justification="Enige.")
     action, path = paths.apply_agreed_position(joint, w["leader"])
     db.session.commit()
     return action, path
@@ -424,13 +425,14 @@ def test_path_reads_and_changes_are_audited(browser, world):
 
 
 def test_joint_assessment_page_opens_the_path(browser, world):
-    a = svc.start(
+    a = individual.start(
         world["round"],
         world["older"],
         world["edu1"],
-        svc.instrument_for_child(world["round"], world["older"]),
+        individual.instrument_for_child(world["round"], world["older"]),
     )
-    svc.save(a, svc.AssessmentInput(answers=ANSWERS["red"], justification="x"), submit=True)
+    data = individual.AssessmentInput(answers=ANSWERS["red"], justification="x")
+    individual.save(a, data, submit=True)
     db.session.commit()
     browser.login("leder@example.dk")
     url = f"/rounds/{world['round'].id}/children/{world['older'].id}/joint"

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from screening.assessments import services as svc
+from screening.assessments import individual
 from screening.core.extensions import db
 from screening.models import (
     ActionPath,
@@ -48,8 +48,12 @@ def count(model, *where) -> int:
 def submitted(w, position: str, child: str = "older") -> None:
     """An educator's submitted assessment of the child (no joint assessment yet)."""
     kid = w[child]
-    a = svc.start(w["round"], kid, w["edu1"], svc.instrument_for_child(w["round"], kid))
-    svc.save(a, svc.AssessmentInput(answers=ANSWERS[position], justification="Set."), submit=True)
+    a = individual.start(
+        w["round"], kid, w["edu1"], individual.instrument_for_child(w["round"], kid)
+    )
+    individual.save(
+        a, individual.AssessmentInput(answers=ANSWERS[position], justification="Set."), submit=True
+    )
     db.session.commit()
 
 
@@ -76,10 +80,10 @@ def test_a_double_tapped_first_submit_stores_one_assessment(world, agent):
 
 def test_a_double_tapped_submit_of_a_saved_draft_submits_once(world, agent):
     kid = world["older"]
-    draft = svc.start(
-        world["round"], kid, world["edu1"], svc.instrument_for_child(world["round"], kid)
+    draft = individual.start(
+        world["round"], kid, world["edu1"], individual.instrument_for_child(world["round"], kid)
     )
-    svc.save(draft, svc.AssessmentInput(answers={"emo-g1": True}), submit=False)
+    individual.save(draft, individual.AssessmentInput(answers={"emo-g1": True}), submit=False)
     db.session.commit()
     before = draft.version
     tablet = agent("edu1@example.dk")
