@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,13 +19,14 @@ if TYPE_CHECKING:
 # What a spreadsheet reads as the start of a formula (tab and carriage return too: some
 # spreadsheets drop them and read what follows). A published count never starts so.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 def is_formula_like(text: str) -> bool:
-    """A text a spreadsheet would run as a formula (an institution named "=HYPERLINK(…)"),
-    not a plain number such as "-2"."""
-    return text.startswith(FORMULA_START) and _NUMBER.fullmatch(text) is None
+    """A text a spreadsheet would run as a formula (an institution named "=HYPERLINK(…)")
+    or read as a signed number (a group named "-0" would become the number 0): every text
+    cell is a name or a label, so it is kept as typed. A published count is written as a
+    number and never starts so."""
+    return text.startswith(FORMULA_START)
 
 
 def csv_cell(text: str) -> str:
