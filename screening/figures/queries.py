@@ -72,6 +72,28 @@ class Row:
 
 
 @dataclass
+class RoundCounts:
+    """What an earlier round's dashboard protects its joint positions together with (the
+    tables linked to them: positions, completion, movement; `tables.protect_round`), for
+    the trend: that round's row there publishes what its own dashboard publishes."""
+
+    round: ScreeningRound
+    previous: ScreeningRound | None
+    rows: list[Row]
+    joint: dict[int, dict[str, int]] = field(default_factory=dict)
+    assessed: dict[int, dict[int, int]] = field(default_factory=dict)
+    movement: dict[int, dict[tuple[str, str], int]] = field(default_factory=dict)
+
+    @staticmethod
+    def single(round_: ScreeningRound, totals: dict[str, int]) -> RoundCounts:
+        """A round known by its totals only (hand-made counts): one row holding them."""
+        n = sum(totals.values())
+        return RoundCounts(
+            round_, None, [Row(0, "")], {0: dict(totals)}, {0: {0: 0, 1: 0, 2: n}}, {0: {}}
+        )
+
+
+@dataclass
 class Counts:
     """The raw counts of one round, by row (institution, or group when one institution is
     chosen). Keys are row ids; every mapping is complete for the rows listed."""
@@ -103,6 +125,31 @@ class Counts:
     # [(round, {"green"|"yellow"|"red"|"none": children})], oldest first, ending here
     # (only this round's row when the trend was not asked for)
     trend: list[tuple[ScreeningRound, dict[str, int]]] = field(default_factory=list)
+    # round id → the earlier trend rounds' own linked counts (`RoundCounts`)
+    earlier: dict[int, RoundCounts] = field(default_factory=dict)
+
+
+def _tally(
+    found: Any,
+    rows: list[Row],
+) -> tuple[dict[int, dict[str, int]], dict[int, dict[int, int]], dict[int, dict[Any, int]]]:
+    """(row, assessed bucket, position, previous position, children) rows of a grouped
+    query as the joint positions, completion and movement of `rows`."""
+    ids = [r.id for r in rows]
+    joint = {i: dict.fromkeys((*POSITIONS, "none"), 0) for i in ids}
+    assessed = {i: {0: 0, 1: 0, 2: 0} for i in ids}
+    movement: dict[int, dict[Any, int]] = {i: {} for i in ids}
+    for row_id, bucket, pos, was, n in found:
+        if row_id not in joint:
+            continue
+        pos = pos.value if hasattr(pos, "value") else str(pos)
+        joint[row_id][pos] += n
+        assessed[row_id][int(bucket)] += n
+        if was is not None and pos != "none":
+            was = was.value if hasattr(was, "value") else str(was)
+            key = (was, pos)
+            movement[row_id][key] = movement[row_id].get(key, 0) + n
+    return joint, assessed, movement
 
 
 def as_of(round_: ScreeningRound, today: date) -> date:
@@ -192,13 +239,13 @@ def _rows(round_: ScreeningRound, filters: Filters) -> tuple[list[Row], str]:
             sa.select(Institution.id, Institution.name)
             .join(round_institution, round_institution.c.institution_id == Institution.id)
             .where(round_institution.c.round_id == round_.id)
-            .order_by(Institution.name)
+            .order_by(Institution.name, Institution.id)
         )
         return [Row(i, n) for i, n in db.session.execute(stmt)], "institution"
     stmt = sa.select(Group.id, Group.name).where(Group.institution_id == filters.institution_id)
     if filters.group_id is not None:
         stmt = stmt.where(Group.id == filters.group_id)
-    return [Row(i, n) for i, n in db.session.execute(stmt.order_by(Group.name))], "group"
+    return [Row(i, n) for i, n in db.session.execute(stmt.order_by(Group.name, Group.id))], "group"
 
 
 # The population as a temporary table: one per connection (a temporary table is seen by
@@ -306,11 +353,13 @@ def counts(
     day = as_of(round_, today)
     bands = round_bands(round_)
     history = rounds_before(round_)
-    if not rest:
-        # One query reads the population (joint positions and completion): no table.
-        once = _enriched(round_, population(round_, bands, filters, day)).subquery("pop")
-        return _counts(round_, filters, today, trend, rest, history, bands, once)
     earlier = [r for r in history if r.id != round_.id]
+    if not rest:
+        # One query reads the population (joint positions, completion and movement, which
+        # are protected together): no table.
+        previous = earlier[-1] if earlier else None
+        once = _enriched(round_, population(round_, bands, filters, day), previous)
+        return _counts(round_, filters, today, trend, rest, history, bands, once.subquery("pop"))
     pop = _materialize(round_, _joined_previous(earlier), population(round_, bands, filters, day))
     try:
         result = _counts(round_, filters, today, trend, rest, history, bands, pop)
@@ -351,30 +400,27 @@ def _counts(
     row_col = pop.c.institution_id if row_kind == "institution" else pop.c.group_id
     ids = [r.id for r in rows]
 
-    # Joint positions and how many individual assessments each child has.
+    # Joint positions and how many individual assessments each child has (without the
+    # rest, also the movement: the population's query carries the previous position).
     position = sa.func.coalesce(pop.c.position, sa.literal_column("'none'")).label("position")
-    out.joint = {i: dict.fromkeys((*POSITIONS, "none"), 0) for i in ids}
-    out.assessed = {i: {0: 0, 1: 0, 2: 0} for i in ids}
-    stmt = sa.select(row_col, pop.c.assessed, position, sa.func.count()).group_by(
-        row_col, pop.c.assessed, position
+    was = pop.c.previous if not rest else sa.null()
+    stmt = sa.select(row_col, pop.c.assessed, position, was, sa.func.count()).group_by(
+        row_col, pop.c.assessed, position, *([was] if not rest else [])
     )
-    for row_id, bucket, pos, n in db.session.execute(stmt):
-        if row_id in out.joint:
-            out.joint[row_id][str(pos)] += n
-            out.assessed[row_id][int(bucket)] += n
+    out.joint, out.assessed, out.movement = _tally(db.session.execute(stmt), rows)
 
     # Individual assessments by position (and source).
     out.individual = {i: dict.fromkeys(POSITIONS, 0) for i in ids}
-    out.movement = {i: {} for i in ids}
     out.steps = {i: {} for i in ids}
     out.response = {i: (0, [], []) for i in ids}
     out.stair_moves = dict.fromkeys(STAIR_MOVES, 0)
     if rest:
         if not isinstance(pop, sa.Table):  # `counts` materializes it for the rest
             raise TypeError("the rest of the counts joins the population's table")
+        out.movement = {i: {} for i in ids}
         _rest(out, round_, history, filters, bands, pop, row_col, today)
     if trend:
-        _trend(out, history[-trend:], filters, today)
+        _trend(out, history[-trend:], filters, today, history)
     elif previous is not None:
         # This round's row of the trend only (no query): the dashboard's other tables are
         # protected together with it, so they publish what they publish beside the trend.
@@ -657,43 +703,76 @@ def _staircase(
         out.stair_moves[str(kind)] = n
 
 
-def _trend(out: Counts, rounds: list[ScreeningRound], filters: Filters, today: date) -> None:
-    """Joint positions in each of the last rounds, each round with its own children."""
+def _trend(
+    out: Counts,
+    rounds: list[ScreeningRound],
+    filters: Filters,
+    today: date,
+    history: list[ScreeningRound] | None = None,
+) -> None:
+    """Joint positions in each of the last rounds, each round with its own children, and
+    for each earlier round what its own dashboard protects them with (`Counts.earlier`:
+    its positions, completion and movement by row), so that its row in the trend can
+    publish what its dashboard publishes. One query for all earlier rounds (a grouped
+    part per round), one for their rows, one for each round's age bands."""
+    history = history or rounds
+    earlier = [r for r in rounds if r.id != out.round.id]
     parts: list[Any] = []
-    for r in rounds:
-        if r.id == out.round.id:
-            continue
-        pop = population(r, round_bands(r), filters, as_of(r, today))
-        position = sa.func.coalesce(
-            sa.type_coerce(JointAssessment.agreed_position, sa.String),
-            sa.literal_column("'none'"),
-        )
+    for r in earlier:
+        before = [x for x in history if x.reference_date <= r.reference_date and x.id != r.id]
+        previous = before[-1] if before else None
+        pop = _enriched(r, population(r, round_bands(r), filters, as_of(r, today)), previous)
+        q = pop.subquery(f"trend_{int(r.id)}")
+        row_col = q.c.institution_id if out.row_kind == "institution" else q.c.group_id
+        position = sa.func.coalesce(q.c.position, sa.literal_column("'none'"))
         parts.append(
             sa.select(
                 sa.literal_column(str(int(r.id))).label("round_id"),
+                row_col.label("row_id"),
+                q.c.assessed.label("assessed"),
                 position.label("position"),
+                q.c.previous.label("previous"),
                 sa.func.count().label("n"),
-            )
-            .select_from(pop)
-            .outerjoin(
-                JointAssessment,
-                sa.and_(
-                    JointAssessment.child_id == pop.c.child_id, JointAssessment.round_id == r.id
-                ),
-            )
-            .group_by(position)
+            ).group_by(row_col, q.c.assessed, position, q.c.previous)
         )
+        out.earlier[r.id] = RoundCounts(r, previous, [])
+    if earlier:
+        _earlier_rows(out, filters)
+        by_round: dict[int, list[Any]] = {r.id: [] for r in earlier}
+        union = sa.union_all(*parts).subquery()
+        for round_id, row_id, bucket, pos, was, n in db.session.execute(sa.select(union)):
+            by_round[int(round_id)].append((row_id, bucket, pos, was, n))
+        for r in earlier:
+            rc = out.earlier[r.id]
+            rc.joint, rc.assessed, rc.movement = _tally(by_round[r.id], rc.rows)
     found: dict[int, dict[str, int]] = {
         r.id: dict.fromkeys((*POSITIONS, "none"), 0) for r in rounds
     }
-    # This round's children are counted already (out.joint); the others are not.
+    # This round's children are counted already (out.joint).
     if out.round.id in found:
         for per_row in out.joint.values():
             for key, n in per_row.items():
                 found[out.round.id][key] += n
-    if parts:
-        union = sa.union_all(*parts).subquery()
-        for round_id, pos, n in db.session.execute(sa.select(union)):
-            key = pos.value if hasattr(pos, "value") else str(pos)
-            found[int(round_id)][key] += n
+    for rid, rc in out.earlier.items():
+        for per_row in rc.joint.values():
+            for key, n in per_row.items():
+                found[rid][key] += n
     out.trend = [(r, found[r.id]) for r in rounds]
+
+
+def _earlier_rows(out: Counts, filters: Filters) -> None:
+    """The rows of each earlier round's dashboard with the same filters (as `_rows`): its
+    own institutions by name, or the chosen institution's groups (the same in every
+    round). One query for all rounds."""
+    if out.row_kind == "group":
+        for rc in out.earlier.values():
+            rc.rows = list(out.rows)
+        return
+    stmt = (
+        sa.select(round_institution.c.round_id, Institution.id, Institution.name)
+        .join(Institution, round_institution.c.institution_id == Institution.id)
+        .where(round_institution.c.round_id.in_(list(out.earlier)))
+        .order_by(Institution.name, Institution.id)
+    )
+    for round_id, inst_id, name in db.session.execute(stmt):
+        out.earlier[round_id].rows.append(Row(inst_id, name))

@@ -10,7 +10,7 @@ together with `protect_linked`, so a figure hidden in one table cannot be read i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from screening.figures.charts import Chart
@@ -21,6 +21,7 @@ from screening.figures.queries import (
     STEP_KINDS,
     TIMELINESS,
     Counts,
+    RoundCounts,
     median,
 )
 from screening.figures.suppression import Cell, Protected, Table, protect_linked
@@ -230,19 +231,19 @@ def figures(
         links.append(link or {})
         return len(tables) - 1
 
-    # Joint positions: children by row and agreed position.
-    pos_cells = [[counts.joint[i][k] for k in all_positions] for i in ids]
-    n_rows, n_cols = len(ids), len(all_positions)
-    pos_link: dict[Cell, str] = {(r, n_cols): f"children:{r}" for r in range(n_rows)}
-    pos_link[(n_rows, n_cols)] = "children:all"
-    pos_link.update({(n_rows, c): f"round:{c}" for c in range(n_cols)})
-    i_pos = add(Table.of(pos_cells) if ids else Table.of([[0] * n_cols]), pos_link)
-
-    # Completion: children by how many individual assessments they have.
-    comp_cells = [[counts.assessed[i][k] for k in (0, 1, 2)] for i in ids]
-    comp_link: dict[Cell, str] = {(r, 3): f"children:{r}" for r in range(n_rows)}
-    comp_link[(n_rows, 3)] = "children:all"
-    i_comp = add(Table.of(comp_cells) if ids else Table.of([[0, 0, 0]]), comp_link)
+    # Joint positions, completion, movement and this round's row of the trend: the tables
+    # that share figures with the joint positions (`round_tables`).
+    trend_row = None
+    if counts.trend and (len(counts.trend) > 1 or counts.previous is not None):
+        trend_row = counts.trend[-1][1]
+    linked = round_tables(
+        ids, counts.joint, counts.assessed, counts.movement, counts.previous is not None, trend_row
+    )
+    at = {key: add(table, link) for key, (table, link) in linked.items()}
+    i_pos, i_comp = at["positions"], at["completion"]
+    i_move, i_matrix, i_trend = at.get("movement_by_row"), at.get("movement"), at.get("trend")
+    pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
+    n_rows = len(ids)
 
     # Individual assessments by the classifier's suggestion.
     ind_cells = [[counts.individual[i][k] for k in POSITIONS] for i in ids]
@@ -252,24 +253,6 @@ def figures(
     sources = list(counts.observations)
     obs_cells = [[counts.observations[s][lvl] for lvl in (1, 2, 3)] for s in sources]
     i_obs = add(Table.of(obs_cells)) if sources else None
-
-    # Movement: flat per row, and the matrix of the whole selection (its column totals).
-    pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
-    i_move = i_matrix = None
-    if counts.previous is not None:
-        move_cells = [[counts.movement[i].get(p, 0) for p in pairs] for i in ids]
-        move_link: dict[Cell, str] = {(n_rows, c): f"move:{c}" for c in range(len(pairs))}
-        move_link[(n_rows, len(pairs))] = "move:all"
-        i_move = add(Table.of(move_cells) if ids else Table.of([[0] * len(pairs)]), move_link)
-        matrix = [
-            [sum(counts.movement[i].get((a, b), 0) for i in ids) for b in POSITIONS]
-            for a in POSITIONS
-        ]
-        matrix_link: dict[Cell, str] = {
-            (r, c): f"move:{r * 3 + c}" for r in range(3) for c in range(3)
-        }
-        matrix_link[(3, 3)] = "move:all"
-        i_matrix = add(Table.of(matrix), matrix_link)
 
     # Timeliness: steps by row and status, and by kind and status (same column totals).
     steps_cells = [
@@ -300,18 +283,6 @@ def figures(
         i_moves = add(
             Table.of([[counts.stair_moves.get(m, 0) for m in STAIR_MOVES]], column_totals=False)
         )
-
-    # Trend: joint positions in the last rounds; the last row is this round. Its rows do
-    # not protect each other (no column totals), so when only this round's row was counted
-    # (the dashboard without its trend) the linked tables are protected as beside the
-    # whole trend; the table itself is published only with earlier rounds in it.
-    i_trend = None
-    if len(counts.trend) > 1 or (counts.trend and counts.previous is not None):
-        trend_cells = [[found[k] for k in all_positions] for _r, found in counts.trend]
-        last = len(trend_cells) - 1
-        trend_link: dict[Cell, str] = {(last, c): f"round:{c}" for c in range(n_cols)}
-        trend_link[(last, n_cols)] = "children:all"
-        i_trend = add(Table.of(trend_cells, column_totals=False), trend_link)
 
     prot = protect_linked(tables, links, threshold)
     out: list[Figure] = []
@@ -474,7 +445,7 @@ def figures(
                 _("Runde"),
                 pos_labels,
                 [r.name for r, _found in counts.trend],
-                prot[i_trend],
+                _trend(counts, prot[i_trend], threshold),
                 total,
                 shares=True,
                 chart="stacked",
@@ -484,6 +455,124 @@ def figures(
     return [
         replace(f, complementary_label=mark, links=link_of.get(id(f.protected), {})) for f in out
     ]
+
+
+def round_tables(
+    ids: Sequence[int],
+    joint: Mapping[int, Mapping[str, int]],
+    assessed: Mapping[int, Mapping[int, int]],
+    movement: Mapping[int, Mapping[tuple[str, str], int]],
+    has_previous: bool,
+    trend_row: Mapping[str, int] | None = None,
+) -> dict[str, tuple[Table, dict[Cell, str]]]:
+    """A round's tables that share figures with its joint positions, with their links:
+    what `protect_linked` must protect together so that no figure of one gives away a
+    figure hidden in another. The dashboard protects them beside its other tables (which
+    share no figure with them, so they change nothing here); the trend protects each
+    earlier round's with `protect_round`, the municipal overview this round's."""
+    all_positions = (*POSITIONS, "none")
+    n_rows, n_cols = len(ids), len(all_positions)
+    out: dict[str, tuple[Table, dict[Cell, str]]] = {}
+
+    # Joint positions: children by row and agreed position.
+    pos_cells = [[joint[i][k] for k in all_positions] for i in ids]
+    pos_link: dict[Cell, str] = {(r, n_cols): f"children:{r}" for r in range(n_rows)}
+    pos_link[(n_rows, n_cols)] = "children:all"
+    pos_link.update({(n_rows, c): f"round:{c}" for c in range(n_cols)})
+    out["positions"] = (Table.of(pos_cells) if ids else Table.of([[0] * n_cols]), pos_link)
+
+    # Completion: children by how many individual assessments they have.
+    comp_cells = [[assessed[i][k] for k in (0, 1, 2)] for i in ids]
+    comp_link: dict[Cell, str] = {(r, 3): f"children:{r}" for r in range(n_rows)}
+    comp_link[(n_rows, 3)] = "children:all"
+    out["completion"] = (Table.of(comp_cells) if ids else Table.of([[0, 0, 0]]), comp_link)
+
+    # Movement: flat per row, and the matrix of the whole selection (its column totals).
+    pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
+    if has_previous:
+        move_cells = [[movement[i].get(p, 0) for p in pairs] for i in ids]
+        move_link: dict[Cell, str] = {(n_rows, c): f"move:{c}" for c in range(len(pairs))}
+        move_link[(n_rows, len(pairs))] = "move:all"
+        out["movement_by_row"] = (
+            Table.of(move_cells) if ids else Table.of([[0] * len(pairs)]),
+            move_link,
+        )
+        matrix = [
+            [sum(movement[i].get((a, b), 0) for i in ids) for b in POSITIONS] for a in POSITIONS
+        ]
+        matrix_link: dict[Cell, str] = {
+            (r, c): f"move:{r * 3 + c}" for r in range(3) for c in range(3)
+        }
+        matrix_link[(3, 3)] = "move:all"
+        out["movement"] = (Table.of(matrix), matrix_link)
+
+    # This round's row of the trend (its rows have no column totals, so they do not protect
+    # each other: this row is protected as beside the whole trend, and the dashboard
+    # without its trend publishes what it publishes beside it).
+    if trend_row is not None:
+        row_link: dict[Cell, str] = {(0, c): f"round:{c}" for c in range(n_cols)}
+        row_link[(0, n_cols)] = "children:all"
+        out["trend"] = (
+            Table.of([[trend_row[k] for k in all_positions]], column_totals=False),
+            row_link,
+        )
+    return out
+
+
+def protect_round(rc: RoundCounts, threshold: int) -> dict[str, Protected]:
+    """A round's joint positions and the tables they share figures with, protected as the
+    round's own dashboard protects them (the same tables, the same links)."""
+    linked = round_tables(
+        [r.id for r in rc.rows],
+        rc.joint,
+        rc.assessed,
+        rc.movement,
+        rc.previous is not None,
+        _totals(rc) if rc.previous is not None else None,
+    )
+    keys = list(linked)
+    prot = protect_linked(
+        [t for t, _l in linked.values()], [lk for _t, lk in linked.values()], threshold
+    )
+    return dict(zip(keys, prot, strict=True))
+
+
+def _totals(rc: RoundCounts) -> dict[str, int]:
+    found = dict.fromkeys((*POSITIONS, "none"), 0)
+    for per_row in rc.joint.values():
+        for key, n in per_row.items():
+            found[key] += n
+    return found
+
+
+def _trend(counts: Counts, this_row: Protected, threshold: int) -> Protected:
+    """The trend as published: each earlier round's row as that round's own dashboard
+    publishes its column totals (its positions protected with completion and movement,
+    `protect_round`), so a figure hidden there is hidden here and the other way round;
+    this round's row as protected beside this dashboard. The rows share no equation (the
+    trend has no column totals), so together they give nothing more away."""
+    cells: list[list[int]] = []
+    primary: set[Cell] = set()
+    complementary: set[Cell] = set()
+    for r, (round_, totals) in enumerate(counts.trend):
+        if r == len(counts.trend) - 1:  # this round
+            source, at = this_row, 0
+        else:
+            rc = counts.earlier.get(round_.id) or RoundCounts.single(round_, totals)
+            source, at = protect_round(rc, threshold)["positions"], len(rc.rows) if rc.rows else 1
+        width = source.table.columns + 1
+        cells.append([source.table.value((at, c)) for c in range(width - 1)])
+        for c in range(width):
+            if (at, c) in source.primary:
+                primary.add((r, c))
+            elif (at, c) in source.complementary:
+                complementary.add((r, c))
+    return Protected(
+        Table.of(cells, column_totals=False),
+        this_row.threshold,
+        frozenset(primary),
+        frozenset(complementary),
+    )
 
 
 def _response_figure(

@@ -286,8 +286,38 @@ def test_timeliness_counts_the_open_rounds_steps_that_are_not_due_yet(town):
     assert not_due >= 1
     in_period = db.session.scalar(
         sa.select(sa.func.count(ActionStep.id)).where(
-            ActionStep.due_on.between(*c.period), ActionStep.due_on > today,
+            ActionStep.due_on.between(*c.period),
+            ActionStep.due_on > today,
             ActionStep.done_on.is_(None),
         )
     )
     assert not_due <= in_period
+
+
+def csv_of(browser, url: str) -> list[list[str]]:
+    text = browser.get(url).get_data(as_text=True)
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+
+
+@pytest.mark.parametrize("threshold", [5, 8])
+def test_the_trend_row_of_an_earlier_round_is_what_that_rounds_dashboard_publishes(
+    town, browser, threshold
+):
+    """Issue 13: an earlier round's row of the trend is the column totals of its own
+    positions table, so it publishes exactly what that round's dashboard publishes there
+    (with the same filters): a figure hidden on one page is hidden on the other."""
+    db.session.execute(sa.update(Municipality).values(suppression_threshold=threshold))
+    db.session.commit()
+    signed_in(browser, town.coordinator_email)
+    rid = town.rounds[-1]
+    hidden = 0
+    for query in ("", f"?institution={town.institutions[0]}"):
+        trend = csv_of(browser, f"/rounds/{rid}/figures/trend.csv{query}")
+        assert [row[0] for row in trend[1:]] == [
+            db.session.get(ScreeningRound, r).name for r in town.rounds
+        ]
+        for round_id, row in zip(town.rounds, trend[1:], strict=True):
+            own = csv_of(browser, f"/rounds/{round_id}/figures/positions.csv{query}")
+            assert row[1:] == own[-1][1:], (round_id, query)
+            hidden += sum(1 for v in row[1:] if v in ("skjult", f"< {threshold}"))
+    assert hidden  # the case is not trivial: some totals are hidden

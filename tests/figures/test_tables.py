@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from screening.figures.queries import STAIR_MOVES, Counts, Row
+from screening.figures.queries import STAIR_MOVES, Counts, RoundCounts, Row
+from screening.figures.suppression import Table, protect
 from screening.figures.tables import figures
 from screening.models import RoundStatus, ScreeningRound
 from tests.figures.test_suppression import recoverable
@@ -191,3 +192,68 @@ def test_a_median_of_too_few_paths_is_not_shown():
         ["B", "5", "2", "1"],
         ["I alt", "11", "2", "1"],  # all ten talks: median of 1,2,2,2,2,2,2,3,4,10 = 2
     ]
+
+
+def test_an_earlier_rounds_row_of_the_trend_publishes_what_its_own_dashboard_publishes():
+    """Issue 13: the trend's row of an earlier round is that round's positions' column
+    totals, so it carries that round's own protection. Worked out by hand (threshold 5):
+
+    Round 1   G   Y   R  none |  T        Its dashboard: yellow 3 is small (cell and
+      A       9   3  20    0  | 32        column total). The cheapest loop through both
+      B      12   0   0    0  | 12        is A's green 9 and the green total 21 (9 + 21
+      I alt  21   3  20    0  | 44        = 30 against 20 + 20 through red), so the
+                                          totals publish  ×  < 5  20  0  44.
+
+    Protected on its own as a row of the trend, the cheapest figure beside the 3 would be
+    the red total 20, published on round 1's dashboard: 44 − 21 − 20 gives the 3 back."""
+    first = round_("Efterår")
+    first.id = 1
+    now = round_("Forår", RoundStatus.OPEN)
+    now.id = 2
+    rows = [Row(1, "A"), Row(2, "B")]
+    earlier = RoundCounts(
+        first,
+        None,
+        rows,
+        joint={
+            1: {"green": 9, "yellow": 3, "red": 20, "none": 0},
+            2: {"green": 12, "yellow": 0, "red": 0, "none": 0},
+        },
+        assessed={1: {0: 0, 1: 0, 2: 32}, 2: {0: 0, 1: 0, 2: 12}},
+        movement={1: {}, 2: {}},
+    )
+    own = by_key(
+        figures(
+            counts(
+                {1: [9, 3, 20, 0], 2: [12, 0, 0, 0]},
+                {1: [0, 0, 32], 2: [0, 0, 12]},
+                round=first,
+            ),
+            5,
+            same,
+        )
+    )
+    assert own["positions"].published()[3] == ["I alt", "skjult", "< 5", "20", "0", "44"]
+    later = by_key(
+        figures(
+            counts(
+                {1: [20, 10, 10, 0], 2: [15, 5, 5, 0]},
+                {1: [0, 0, 40], 2: [0, 0, 25]},
+                round=now,
+                previous=first,
+                trend=[
+                    (first, {"green": 21, "yellow": 3, "red": 20, "none": 0}),
+                    (now, {"green": 35, "yellow": 15, "red": 15, "none": 0}),
+                ],
+                earlier={1: earlier},
+            ),
+            5,
+            same,
+        )
+    )
+    trend = later["trend"].published()
+    assert trend[1] == ["Efterår", "skjult", "< 5", "20", "0", "44"]
+    assert trend[2] == ["Forår", "35", "15", "15", "0", "65"]
+    # The row protected on its own (the trend before issue 13's fix) hid the red total.
+    alone = protect(Table.of([[21, 3, 20, 0]], column_totals=False), 5)
+    assert alone.row(0) == [21, None, None, 0, 44]
