@@ -58,6 +58,13 @@ def _shown(row: GroupRow, name: str, suppress_below: int | None, hidden: str) ->
     return _count(getattr(row, name), suppress_below)
 
 
+def _shown_position(row: GroupRow, key: str, suppress_below: int | None, hidden: str) -> str:
+    """A position's count of `row`, as `_shown` (`hidden` names it by its key)."""
+    if suppress_below and key in row.hidden:
+        return hidden
+    return _count(row.by_position.get(key, 0), suppress_below)
+
+
 def _longest_word(text: str, m: Measure) -> float:
     return max((m.width(w) for w in clean(text).split()), default=0.0)
 
@@ -110,7 +117,7 @@ def _group_table(
     mark = _("skjult")
     body = [
         [_cell(r.group, "cell"), _shown(r, "children", suppress_below, mark)]
-        + [_count(r.by_position.get(k, 0), suppress_below) for k in POSITIONS]
+        + [_shown_position(r, k, suppress_below, mark) for k in POSITIONS]
         + [
             _shown(r, name, suppress_below, mark)
             for name in ("assessed", "missing", "open_paths", "overdue_steps")

@@ -11,15 +11,16 @@ from reports.data import ChildNeedingAction, GroupRow, MunicipalOverviewData, Ro
 from reports.i18n import DANISH, Language
 from screening.assessments.round_progress import (
     ChildProgress,
-    GroupCounts,
     GroupProgress,
     group_progress,
-    round_group_counts,
     round_members,
 )
 from screening.core.extensions import db
-from screening.figures.suppression import DEFAULT_THRESHOLD, Table, protect, valid_threshold
-from screening.org.models import Group, Institution, Municipality
+from screening.figures import queries as figure_queries
+from screening.figures import tables as figure_tables
+from screening.figures.suppression import DEFAULT_THRESHOLD, valid_threshold
+from screening.org.models import Group, Institution
+from screening.org.services import municipality
 from screening.paths.models import ActionPath, ActionStep, PathStatus
 from screening.rounds.models import ScreeningRound
 
@@ -112,19 +113,26 @@ def round_overview_data(
     return RoundOverviewData(round_.name, institution.name, tuple(rows), tuple(needing))
 
 
-def progress_hidden(assessed: int, children: int, threshold: int) -> frozenset[str]:
-    """Which of a row's "children", "assessed" and "missing" must be hidden although not
-    small. Children = assessed + missing, so the three are protected as one row with its
-    total: a small "missing" cannot then be worked out as children - assessed. (The other
-    columns are tied to each other by no sum, so hiding the small ones is enough.)"""
-    protected = protect(Table.of([[assessed, children - assessed]], column_totals=False), threshold)
-    names = {(0, 0): "assessed", (0, 1): "missing", (0, 2): "children"}
-    return frozenset(names[c] for c in protected.complementary)
+def _same(text: str) -> str:
+    return text
 
 
 def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOverviewData:
-    """One row per institution, counted by the database: five queries whatever the number
-    of institutions and children (the per-child `group_progress` took thousands)."""
+    """One row per institution, the figures the key-figures dashboard publishes for the
+    same round without filters (issue 13: the same rule in screens, exports and PDFs):
+    children, green, yellow and red are cells of its joint positions table, "not
+    assessed" a cell of its completion table, each hidden exactly where the dashboard
+    hides it (`queries.counts` and `tables.figures`: the same tables protected together).
+    "Assessed" (one or two or more assessments) is no cell of the dashboard: it is
+    published only where the dashboard's published cells give it anyway (both its parts,
+    or the children and the not assessed), else hidden.
+
+    Open paths and overdue steps count the round's current children's open paths (no
+    table of the dashboard has them): small counts are hidden; the overdue steps are
+    also hidden where the dashboard's timeliness table hides the row's overdue steps
+    (the two counts are the same where every overdue step of an open path fell due in the
+    round's period, so a figure hidden there must not be printed here). The columns have
+    no totals, so no sum gives a hidden count back. A fixed number of queries."""
     institutions = list(round_.institutions)
     groups = list(
         db.session.scalars(
@@ -133,9 +141,6 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
             )
         )
     )
-    per_inst: dict[int, list[GroupCounts]] = {i.id: [] for i in institutions}
-    for gc in round_group_counts(round_, groups):
-        per_inst[gc.group.institution_id].append(gc)
     members = round_members(round_, groups)
     paths: dict[int, int] = {}
     for inst_id, n in db.session.execute(
@@ -162,27 +167,47 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
         .group_by(Group.institution_id)
     ):
         overdue[inst_id] = n
+    muni = municipality()
     threshold = valid_threshold(
-        db.session.scalar(sa.select(Municipality.suppression_threshold).limit(1))
-        or DEFAULT_THRESHOLD
+        muni.suppression_threshold if muni is not None else DEFAULT_THRESHOLD
     )
+    counts = figure_queries.counts(round_, figure_queries.Filters(), today, trend=0, rest=False)
+    figure_queries.add_timeliness(counts, figure_queries.Filters(), today)
+    figs = {f.key: f.protected for f in figure_tables.figures(counts, threshold, _same)}
+    positions, completion, steps = figs["positions"], figs["completion"], figs["timeliness"]
+    late = figure_queries.TIMELINESS.index("overdue")
     rows = []
-    for inst in institutions:
-        gcs = per_inst[inst.id]
-        children = sum(g.children for g in gcs)
-        assessed = sum(g.with_individual for g in gcs)
+    for r, inst in enumerate(counts.rows):
+        hidden = {
+            name
+            for c, name in enumerate(figure_queries.POSITIONS)
+            if (r, c) in positions.complementary
+        }
+        if (r, 4) in positions.complementary:
+            hidden.add("children")
+        if (r, 0) in completion.complementary:
+            hidden.add("missing")
+        children = positions.table.value((r, 4))
+        missing = completion.table.value((r, 0))
+        parts = completion.shown((r, 1)) is not None and completion.shown((r, 2)) is not None
+        rest = completion.shown((r, 3)) is not None and completion.shown((r, 0)) is not None
+        if not (parts or rest):
+            hidden.add("assessed")
+        n_overdue = overdue.get(inst.id, 0)
+        if (r, late) in steps.hidden and not 0 < n_overdue < threshold:
+            hidden.add("overdue_steps")
         rows.append(
             GroupRow(
                 group=inst.name,
                 children=children,
                 by_position={
-                    k: sum(g.by_position.get(k, 0) for g in gcs) for k in ("green", "yellow", "red")
+                    k: positions.table.value((r, c)) for c, k in enumerate(figure_queries.POSITIONS)
                 },
-                assessed=assessed,
-                missing=children - assessed,
+                assessed=children - missing,
+                missing=missing,
                 open_paths=paths.get(inst.id, 0),
-                overdue_steps=overdue.get(inst.id, 0),
-                hidden=progress_hidden(assessed, children, threshold),
+                overdue_steps=n_overdue,
+                hidden=frozenset(hidden),
             )
         )
     return MunicipalOverviewData(round_.name, tuple(rows), suppress_below=threshold)

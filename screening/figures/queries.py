@@ -515,6 +515,12 @@ def _rest(
     _staircase(out, round_, previous, filters, bands, pop, today)
 
 
+def add_timeliness(out: Counts, filters: Filters, today: date) -> None:
+    """The timeliness counts (`Counts.steps`) beside `counts(…, rest=False)`: for the
+    municipal overview, whose overdue steps are hidden where the dashboard's are."""
+    _timeliness(out, out.round, [], filters, out.bands, today)
+
+
 def _timeliness(
     out: Counts,
     round_: ScreeningRound,
