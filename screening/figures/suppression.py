@@ -165,23 +165,34 @@ class Protected:
         return part / whole
 
 
-def protect(table: Table, threshold: int, *, also_hide: frozenset[Cell] = frozenset()) -> Protected:
+def protect(
+    table: Table,
+    threshold: int,
+    *,
+    also_hide: frozenset[Cell] = frozenset(),
+    unpublished: frozenset[Cell] = frozenset(),
+) -> Protected:
     """Hide the small counts and whatever would give them away. `also_hide`: places that
-    must be hidden anyway (because a linked table hides them)."""
+    must be hidden anyway (because a linked table hides them). `unpublished`: places no
+    page shows (a table that only ties published figures together, as the movement's to
+    the joint positions): unknown to a reader whatever their value (so never "< 5"), and
+    nothing to protect themselves."""
     threshold = valid_threshold(threshold)
     places = table.positions()
-    primary = frozenset(p for p in places if 0 < table.value(p) < threshold)
-    hidden = set(primary) | (set(also_hide) & set(places))
+    primary = frozenset(
+        p for p in places if p not in unpublished and 0 < table.value(p) < threshold
+    )
+    hidden = set(primary) | (set(also_hide) & set(places)) | (set(unpublished) & set(places))
     graph = _Graph(table)
     while True:
-        bridge = graph.first_bridge(hidden)
+        bridge = graph.first_bridge(hidden, unpublished)
         if bridge is not None:
             chain = graph.cheapest_loop(bridge, hidden, threshold)
             if not chain:  # cannot happen for a consistent table; never loop forever
                 raise AssertionError(f"no way to protect cell {bridge}")
             hidden.update(chain)
             continue
-        line = _pinned_line(table, threshold, primary, hidden)
+        line = _pinned_line(table, threshold, primary, hidden, unpublished)
         if line is not None:
             hidden.add(_cheapest(table, threshold, [p for p in line if p not in hidden]))
             continue
@@ -252,20 +263,23 @@ class _Circulation:
                 self.edges[p] = (col(c), t)
             else:
                 self.edges[p] = (t, s)
+        # Each place's room, worked out once (a total's value is a sum).
+        self.room = {p: self._room(p) for p in self.edges}
 
     def pinned(self, place: Cell, hidden: set[Cell]) -> bool:
         """Whether `place` (hidden) has one value only, given the places in `hidden`."""
         adj: list[list[int]] = [[] for _ in range(self.nodes)]
-        for p, (u, v) in self.edges.items():
-            if p == place or p not in hidden:
-                continue  # a published place can carry no change
-            up, down = self._room(p)
+        for p in hidden:  # a published place can carry no change
+            if p == place or p not in self.edges:
+                continue
+            u, v = self.edges[p]
+            up, down = self.room[p]
             if up:
                 adj[u].append(v)
             if down:
                 adj[v].append(u)
         u, v = self.edges[place]
-        up, down = self._room(place)
+        up, down = self.room[place]
         return not ((up and _reaches(adj, v, u)) or (down and _reaches(adj, u, v)))
 
     def _room(self, p: Cell) -> tuple[bool, bool]:
@@ -293,7 +307,11 @@ def _reaches(adj: list[list[int]], start: int, goal: int) -> bool:
 
 
 def _pinned_line(
-    table: Table, threshold: int, primary: frozenset[Cell], hidden: set[Cell]
+    table: Table,
+    threshold: int,
+    primary: frozenset[Cell],
+    hidden: set[Cell],
+    unpublished: frozenset[Cell] = frozenset(),
 ) -> list[Cell] | None:
     """An equation (row or column with its total) in which a hidden place is pinned by the
     bounds a reader knows, though no equation alone gives it: a "< 5" count lies between 1
@@ -314,6 +332,8 @@ def _pinned_line(
             low, high = (1, threshold - 1) if p in primary else (0, None)
             bounds.append((1 if p != total else -1, low, high))
         for j, (sign, low, high) in enumerate(bounds):
+            if unknown[j] in unpublished:
+                continue  # nothing to protect (and a free part of the equation)
             # sign·x_j = known − Σ_{i≠j} sign_i·x_i
             rest_min, rest_max = 0, 0
             unbounded_min = unbounded_max = False
@@ -362,17 +382,27 @@ def protect_linked(
     tables: Sequence[Table],
     links: Sequence[Mapping[Cell, str]],
     threshold: int,
+    unpublished: Sequence[frozenset[Cell]] | None = None,
 ) -> list[Protected]:
     """Protect tables that show some of the same figures. ``links[i]`` names the places of
-    table ``i`` that appear elsewhere (the same name in two tables is the same figure)."""
+    table ``i`` that appear elsewhere (the same name in two tables is the same figure);
+    ``unpublished[i]``: the places of table ``i`` that no page shows (`protect`)."""
     if len(tables) != len(links):
         raise ValueError("one link map per table")
+    never = list(unpublished) if unpublished is not None else [frozenset()] * len(tables)
+    if len(never) != len(tables):
+        raise ValueError("one set of unpublished places per table")
     hidden_names: set[str] = set()
+    # A table whose forced places did not change is protected as before (`protect` is
+    # a function of the table and those places): each pass redoes only what changed.
+    done: dict[int, tuple[frozenset[Cell], Protected]] = {}
     while True:
         out = []
-        for table, names in zip(tables, links, strict=True):
+        for i, (table, names, quiet) in enumerate(zip(tables, links, never, strict=True)):
             forced = frozenset(p for p, name in names.items() if name in hidden_names)
-            out.append(protect(table, threshold, also_hide=forced))
+            if i not in done or done[i][0] != forced:
+                done[i] = (forced, protect(table, threshold, also_hide=forced, unpublished=quiet))
+            out.append(done[i][1])
         now = {
             name
             for prot, names in zip(out, links, strict=True)
@@ -412,9 +442,12 @@ class _Graph:
         ]
         self.index = {p: i for i, (p, _, _) in enumerate(self.edges)}
 
-    def first_bridge(self, hidden: set[Cell]) -> Cell | None:
+    def first_bridge(
+        self, hidden: set[Cell], unpublished: frozenset[Cell] = frozenset()
+    ) -> Cell | None:
         """A hidden place that is a bridge among the hidden places (it can be worked out),
-        the first in table order; None when every hidden place is safe."""
+        the first in table order; None when every hidden place is safe. An unpublished
+        place may be worked out: it is shown nowhere, so it gives nothing away."""
         adj: list[list[tuple[int, int]]] = [[] for _ in range(self.nodes)]
         for i, (p, u, v) in enumerate(self.edges):
             if p in hidden and u != v:
@@ -448,7 +481,7 @@ class _Graph:
                     if stack:
                         parent = stack[-1][0]
                         low[parent] = min(low[parent], low[node])
-                        if low[node] > disc[parent]:
+                        if low[node] > disc[parent] and self.edges[via][0] not in unpublished:
                             bridges.add(via)
         if not bridges:
             return None

@@ -225,10 +225,16 @@ def figures(
 
     tables: list[Table] = []
     links: list[dict[Cell, str]] = []
+    quiet: list[frozenset[Cell]] = []
 
-    def add(table: Table, link: dict[Cell, str] | None = None) -> int:
+    def add(
+        table: Table,
+        link: dict[Cell, str] | None = None,
+        unpublished: frozenset[Cell] = frozenset(),
+    ) -> int:
         tables.append(table)
         links.append(link or {})
+        quiet.append(unpublished)
         return len(tables) - 1
 
     # Joint positions, completion, movement and this round's row of the trend: the tables
@@ -239,7 +245,7 @@ def figures(
     linked = round_tables(
         ids, counts.joint, counts.assessed, counts.movement, counts.previous is not None, trend_row
     )
-    at = {key: add(table, link) for key, (table, link) in linked.items()}
+    at = {key: add(table, link, never) for key, (table, link, never) in linked.items()}
     i_pos, i_comp = at["positions"], at["completion"]
     i_move, i_matrix, i_trend = at.get("movement_by_row"), at.get("movement"), at.get("trend")
     pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
@@ -284,7 +290,7 @@ def figures(
             Table.of([[counts.stair_moves.get(m, 0) for m in STAIR_MOVES]], column_totals=False)
         )
 
-    prot = protect_linked(tables, links, threshold)
+    prot = protect_linked(tables, links, threshold, quiet)
     out: list[Figure] = []
     mark = _("skjult")
     pos_labels = [words.position(k) for k in all_positions]
@@ -464,7 +470,7 @@ def round_tables(
     movement: Mapping[int, Mapping[tuple[str, str], int]],
     has_previous: bool,
     trend_row: Mapping[str, int] | None = None,
-) -> dict[str, tuple[Table, dict[Cell, str]]]:
+) -> dict[str, tuple[Table, dict[Cell, str], frozenset[Cell]]]:
     """A round's tables that share figures with its joint positions, with their links:
     what `protect_linked` must protect together so that no figure of one gives away a
     figure hidden in another. The dashboard protects them beside its other tables (which
@@ -472,20 +478,30 @@ def round_tables(
     earlier round's with `protect_round`, the municipal overview this round's."""
     all_positions = (*POSITIONS, "none")
     n_rows, n_cols = len(ids), len(all_positions)
-    out: dict[str, tuple[Table, dict[Cell, str]]] = {}
+    out: dict[str, tuple[Table, dict[Cell, str], frozenset[Cell]]] = {}
+    nothing: frozenset[Cell] = frozenset()
 
     # Joint positions: children by row and agreed position.
     pos_cells = [[joint[i][k] for k in all_positions] for i in ids]
     pos_link: dict[Cell, str] = {(r, n_cols): f"children:{r}" for r in range(n_rows)}
     pos_link[(n_rows, n_cols)] = "children:all"
     pos_link.update({(n_rows, c): f"round:{c}" for c in range(n_cols)})
-    out["positions"] = (Table.of(pos_cells) if ids else Table.of([[0] * n_cols]), pos_link)
+    pos_link.update({(r, c): f"pos:{r}:{c}" for r in range(n_rows) for c in range(n_cols)})
+    out["positions"] = (
+        Table.of(pos_cells) if ids else Table.of([[0] * n_cols]),
+        pos_link,
+        nothing,
+    )
 
     # Completion: children by how many individual assessments they have.
     comp_cells = [[assessed[i][k] for k in (0, 1, 2)] for i in ids]
     comp_link: dict[Cell, str] = {(r, 3): f"children:{r}" for r in range(n_rows)}
     comp_link[(n_rows, 3)] = "children:all"
-    out["completion"] = (Table.of(comp_cells) if ids else Table.of([[0, 0, 0]]), comp_link)
+    out["completion"] = (
+        Table.of(comp_cells) if ids else Table.of([[0, 0, 0]]),
+        comp_link,
+        nothing,
+    )
 
     # Movement: flat per row, and the matrix of the whole selection (its column totals).
     pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
@@ -493,9 +509,13 @@ def round_tables(
         move_cells = [[movement[i].get(p, 0) for p in pairs] for i in ids]
         move_link: dict[Cell, str] = {(n_rows, c): f"move:{c}" for c in range(len(pairs))}
         move_link[(n_rows, len(pairs))] = "move:all"
+        move_link.update(
+            {(r, c): f"mrow:{r}:{c}" for r in range(n_rows) for c in range(len(pairs))}
+        )
         out["movement_by_row"] = (
             Table.of(move_cells) if ids else Table.of([[0] * len(pairs)]),
             move_link,
+            nothing,
         )
         matrix = [
             [sum(movement[i].get((a, b), 0) for i in ids) for b in POSITIONS] for a in POSITIONS
@@ -504,7 +524,20 @@ def round_tables(
             (r, c): f"move:{r * 3 + c}" for r in range(3) for c in range(3)
         }
         matrix_link[(3, 3)] = "move:all"
-        out["movement"] = (Table.of(matrix), matrix_link)
+        out["movement"] = (Table.of(matrix), matrix_link, nothing)
+        # The movement's children are among the positions' (`_movement_link`): per row,
+        # and for the whole selection.
+        for r, i in enumerate(ids):
+            by_pair = [[movement[i].get((a, b), 0) for b in POSITIONS] for a in POSITIONS]
+            names = {(a, b): f"mrow:{r}:{a * 3 + b}" for a in range(3) for b in range(3)}
+            totals = {c: f"pos:{r}:{c}" for c in range(n_cols)}
+            out[f"movement_link:{r}"] = _movement_link(
+                by_pair, [joint[i][k] for k in all_positions], names, totals, f"children:{r}"
+            )
+        names = {(a, b): f"move:{a * 3 + b}" for a in range(3) for b in range(3)}
+        totals = {c: f"round:{c}" for c in range(n_cols)}
+        column_totals = [sum(joint[i][k] for i in ids) for k in all_positions]
+        out["movement_link"] = _movement_link(matrix, column_totals, names, totals, "children:all")
 
     # This round's row of the trend (its rows have no column totals, so they do not protect
     # each other: this row is protected as beside the whole trend, and the dashboard
@@ -515,8 +548,41 @@ def round_tables(
         out["trend"] = (
             Table.of([[trend_row[k] for k in all_positions]], column_totals=False),
             row_link,
+            nothing,
         )
     return out
+
+
+def _movement_link(
+    matrix: list[list[int]],
+    positions: list[int],
+    names: dict[Cell, str],
+    totals: dict[int, str],
+    grand: str,
+) -> tuple[Table, dict[Cell, str], frozenset[Cell]]:
+    """The table that ties the movement to the joint positions (issue 13). The children
+    who moved from a to b (a joint assessment in both rounds) are among those now at b,
+    so a reader knows: the children at b = Σ_a (a → b) + those at b without a previous
+    joint assessment (≥ 0). With a published movement column, a green total hidden to
+    protect a small yellow one could be pinned (a hidden green 22 between 19 and 22 by
+    the row, but at least the 22 who came to green). As a table: rows the previous
+    position (green, yellow, red) and "none before"; columns the position now (green,
+    yellow, red, none); cells the movement (the same figures as the matrix or its row's
+    movement), column totals the positions (the same figures), grand total the children.
+    Everything else (the children without a previous or a present joint assessment, the
+    row totals) no page shows: unpublished, so the equations hold but bind nothing."""
+    none_now = positions[3]
+    cells = [[*row, 0] for row in matrix]
+    cells.append([positions[b] - sum(row[b] for row in matrix) for b in range(3)])
+    cells[-1].append(none_now)
+    table = Table.of(cells)
+    link = dict(names)
+    link.update({(4, c): name for c, name in totals.items()})
+    link[(4, 4)] = grand
+    unpublished = frozenset(
+        [(a, 3) for a in range(4)] + [(3, b) for b in range(3)] + [(a, 4) for a in range(4)]
+    )
+    return table, link, unpublished
 
 
 def protect_round(rc: RoundCounts, threshold: int) -> dict[str, Protected]:
@@ -532,7 +598,10 @@ def protect_round(rc: RoundCounts, threshold: int) -> dict[str, Protected]:
     )
     keys = list(linked)
     prot = protect_linked(
-        [t for t, _l in linked.values()], [lk for _t, lk in linked.values()], threshold
+        [t for t, _l, _u in linked.values()],
+        [lk for _t, lk, _u in linked.values()],
+        threshold,
+        [u for _t, _l, u in linked.values()],
     )
     return dict(zip(keys, prot, strict=True))
 

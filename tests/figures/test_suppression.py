@@ -353,3 +353,21 @@ def test_the_exact_check_agrees_with_brute_force(cells, rt, ct, threshold, rnd):
         # A place in no equation (a table without totals) can be anything.
         one_value = cell in values and len(values[cell]) == 1
         assert flow.pinned(cell, set(p.hidden)) == one_value, (cell, values)
+
+
+def test_an_unpublished_place_is_unknown_to_the_reader_and_needs_no_protection():
+    """A place no page shows (a table that ties published figures together, issue 13):
+    an unknown at least 0 whatever its value, never "< 5", and nothing to protect."""
+    # 3 + w = 13 with w unpublished: the 3 is not pinned (w could be 9 to 12), so only
+    # the small count is hidden, and w (10, not small) is no "< 5".
+    prot = protect(Table.of([[3, 10]], column_totals=False), 5, unpublished=frozenset({(0, 1)}))
+    assert prot.primary == {(0, 0)}
+    assert prot.complementary == {(0, 1)}
+    # 20 + w = 27: w can be worked out, but it is shown nowhere: nothing more is hidden.
+    prot = protect(Table.of([[20, 7]], column_totals=False), 5, unpublished=frozenset({(0, 1)}))
+    assert prot.primary == frozenset()
+    assert prot.hidden == {(0, 1)}
+    # A small published count whose only partner is an unpublished 0: w ≥ 0 and the row
+    # total 3 give 1 ≤ x ≤ 3, not one value, so nothing more goes.
+    prot = protect(Table.of([[3, 0]], column_totals=False), 5, unpublished=frozenset({(0, 1)}))
+    assert prot.hidden == {(0, 0), (0, 1), (0, 2)}

@@ -175,9 +175,14 @@ def test_without_its_trend_the_dashboard_publishes_what_it_publishes_beside_it()
     assert whole["positions"].published()[3] == ["I alt", "11", "< 5", "skjult", "skjult", "33"]
     for key, fig in alone.items():
         assert fig.published() == whole[key].published(), key
-    # Without this round's row the red total would be published: the row is needed.
-    bare = by_key(figures(counts(joint, assessed, round=now, previous=before), 5, same))
+    # Without this round's row (and without a previous round, so no movement tied to the
+    # positions either) the red total would be published: the row is needed.
+    bare = by_key(figures(counts(joint, assessed, round=now), 5, same))
     assert bare["positions"].published()[3][3] == "9"
+    # The movement's link to the positions holds the same equation of the column totals
+    # (the children = the sum of the positions), so with a previous round it hides 9 too.
+    moved = by_key(figures(counts(joint, assessed, round=now, previous=before), 5, same))
+    assert moved["positions"].published()[3][3] == "skjult"
 
 
 def test_a_median_of_too_few_paths_is_not_shown():
@@ -257,3 +262,60 @@ def test_an_earlier_rounds_row_of_the_trend_publishes_what_its_own_dashboard_pub
     # The row protected on its own (the trend before issue 13's fix) hid the red total.
     alone = protect(Table.of([[21, 3, 20, 0]], column_totals=False), 5)
     assert alone.row(0) == [21, None, None, 0, 44]
+
+
+def test_the_movement_is_protected_together_with_the_positions_it_is_part_of():
+    """Issue 13: the children who moved to green (a joint assessment in both rounds) are
+    among the children now at green, so the movement bounds the positions from below.
+    Worked out by hand (threshold 5), one institution:
+
+      positions   G   Y   R  none |  T     yellow 1 is small; the cheapest loop through
+      A          22   1   6    0  | 29     it is the green cell and total (22 + 22), so
+                                           the positions publish  ×  < 5  6  0  29:
+                                           green + yellow = 23, green 19 to 22.
+      movement   G   Y   R | T
+      from G    12   0   0 | 12            Published as it is (nothing small), its green
+      from Y     5   0   0 |  5            column says 22 children came to green: green
+      from R     5   0   6 | 11            is at least 22, so it is 22 and yellow is 1.
+      I alt     22   0   6 | 28
+
+    Linked (`tables._movement_link`), the movement hides green → green 12, the row total
+    from green 12, the green column 22 and the total 28 (one unknown x = green → green;
+    the rest x, x + 10, x + 16), and no published figure tells yellow 1 from yellow 2: the
+    same municipality with green 21, yellow 2 and green → green 11 publishes the same."""
+    now, before = round_("Forår", RoundStatus.OPEN), round_("Efterår")
+
+    def publish(green: int, yellow: int, stayed: int):
+        moved = {
+            ("green", "green"): stayed,
+            ("yellow", "green"): 5,
+            ("red", "green"): 5,
+            ("red", "red"): 6,
+        }
+        c = counts(
+            {1: [green, yellow, 6, 0]},
+            {1: [0, 0, 29]},
+            round=now,
+            previous=before,
+            rows=[Row(1, "A")],
+            movement={1: moved},
+        )
+        return by_key(figures(c, 5, same))
+
+    figs = publish(22, 1, 12)
+    assert figs["positions"].published()[1] == ["A", "skjult", "< 5", "6", "0", "29"]
+    assert figs["movement"].published()[1:] == [
+        ["Grøn", "skjult", "0", "0", "skjult"],
+        ["Gul", "5", "0", "0", "5"],
+        ["Rød", "5", "0", "6", "11"],
+        ["I alt", "skjult", "0", "6", "skjult"],
+    ]
+    assert figs["movement_by_row"].published()[1][1] == "skjult"
+    other = publish(21, 2, 11)
+    for key, fig in figs.items():
+        for place in fig.protected.table.positions():
+            if place not in fig.protected.hidden:
+                assert other[key].protected.table.value(place) == fig.protected.table.value(
+                    place
+                ), (key, place)
+    assert recoverable([f.protected for f in figs.values()], [f.links for f in figs.values()]) == []
