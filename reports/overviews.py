@@ -168,8 +168,9 @@ def _legend(lh: Letterhead, suppress_below: int | None) -> list:
         )
         lines.append(
             _(
-                "»skjult«: et tal, der ville afsløre et lille tal (Børn = Vurderet + Ikke "
-                "vurderet), er også skjult."
+                "»skjult«: et tal, der sammen med andre tal i oversigten eller i "
+                "nøgletallene ville afsløre et lille tal, er også skjult. Tallene er de "
+                "samme som i rundens nøgletal."
             )
         )
     return [spacer(3), heading(_("Sådan læses tabellen"), 3), *(p(x, "small") for x in lines)]

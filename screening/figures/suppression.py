@@ -39,6 +39,15 @@ totals (a table of 1s and 2s at threshold 3), which no hiding frees.
 Tables that repeat each other's figures (the same count in two tables) are protected
 together by `protect_linked`: a cell hidden in one is hidden in every table that shows it,
 and each table is protected again until nothing changes.
+
+A table may have *unpublished* places: figures no page shows, in a table that only ties
+published figures together (the movement's children among the positions': the children
+at green now = those who came to green + those with no joint assessment before, an
+unknown ≥ 0). They are hidden whatever their value, never "< 5" (a reader does not know
+they are small), may lie on any loop, and need no protection themselves, so equations
+through them bind as inequalities (exactly what the circulation's bounds [0, ∞) say).
+Each table is still checked on its own: a reader combining the equations of two linked
+tables at once is not checked beyond the figures they share.
 """
 
 from __future__ import annotations

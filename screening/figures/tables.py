@@ -6,6 +6,14 @@ hidden in one is hidden in all. Tables that repeat a figure (the children of a r
 "positions" and "completion", the round's column totals in "positions" and its row in
 "trend", the movement matrix and its flat table, the two timeliness tables) are protected
 together with `protect_linked`, so a figure hidden in one table cannot be read in another.
+The movement is tied to the positions its children are part of (`_movement_link`).
+
+Issue 13, one rule across pages: the tables that share figures with a round's joint
+positions (`round_tables`) are protected the same way wherever they are published. The
+trend's row of an earlier round is that round's positions' column totals as its own
+dashboard (same filters) publishes them (`protect_round`); the municipal overview PDF
+prints this round's dashboard cells (`screening.documents.overviews`). The other tables
+share no figure with these, so protecting these apart changes nothing in them.
 """
 
 from __future__ import annotations
