@@ -55,6 +55,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 # A cell's place: (row, column). Row `rows` is the row of column totals, column `columns`
 # the column of row totals, so (rows, columns) is the grand total.
@@ -100,15 +101,24 @@ class Table:
     def columns(self) -> int:
         return len(self.cells[0]) if self.cells else 0
 
+    @cached_property
+    def _sums(self) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        """Row totals, column totals and the grand total, added up once."""
+        rows = tuple(sum(row) for row in self.cells)
+        columns = tuple(sum(row[c] for row in self.cells) for c in range(self.columns))
+        return rows, columns, sum(rows)
+
     def value(self, cell: Cell) -> int:
         r, c = cell
-        if r < self.rows and c < self.columns:
+        n_rows, n_cols = len(self.cells), len(self.cells[0]) if self.cells else 0
+        if r < n_rows and c < n_cols:
             return self.cells[r][c]
-        if r < self.rows:  # row total
-            return sum(self.cells[r])
-        if c < self.columns:  # column total
-            return sum(row[c] for row in self.cells)
-        return sum(sum(row) for row in self.cells)
+        rows, columns, grand = self._sums
+        if r < n_rows:  # row total
+            return rows[r]
+        if c < n_cols:  # column total
+            return columns[c]
+        return grand
 
     def positions(self) -> list[Cell]:
         """Every published place: cells, then the totals the table has."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from screening.figures.charts import Chart
 from screening.figures.queries import (
@@ -595,14 +596,43 @@ def _movement_link(
 
 def protect_round(rc: RoundCounts, threshold: int) -> dict[str, Protected]:
     """A round's joint positions and the tables they share figures with, protected as the
-    round's own dashboard protects them (the same tables, the same links)."""
-    linked = round_tables(
-        [r.id for r in rc.rows],
-        rc.joint,
-        rc.assessed,
-        rc.movement,
+    round's own dashboard protects them (the same tables, the same links). The result is
+    a function of the counts alone, so it is kept for the same counts (`_protect_round`):
+    an earlier round's counts seldom change, and a trend protects five of them."""
+    ids = tuple(r.id for r in rc.rows)
+    all_positions = (*POSITIONS, "none")
+    pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
+    return _protect_round(
+        ids,
+        tuple(tuple(rc.joint[i][k] for k in all_positions) for i in ids),
+        tuple(tuple(rc.assessed[i][k] for k in (0, 1, 2)) for i in ids),
+        tuple(tuple(rc.movement[i].get(p, 0) for p in pairs) for i in ids),
         rc.previous is not None,
-        _totals(rc) if rc.previous is not None else None,
+        threshold,
+    )
+
+
+@lru_cache(maxsize=64)
+def _protect_round(
+    ids: tuple[int, ...],
+    joint: tuple[tuple[int, ...], ...],
+    assessed: tuple[tuple[int, ...], ...],
+    movement: tuple[tuple[int, ...], ...],
+    has_previous: bool,
+    threshold: int,
+) -> dict[str, Protected]:
+    all_positions = (*POSITIONS, "none")
+    pairs = [(a, b) for a in POSITIONS for b in POSITIONS]
+    by_id = dict(zip(ids, joint, strict=True))
+    linked = round_tables(
+        ids,
+        {i: dict(zip(all_positions, v, strict=True)) for i, v in by_id.items()},
+        {i: dict(zip((0, 1, 2), v, strict=True)) for i, v in zip(ids, assessed, strict=True)},
+        {i: dict(zip(pairs, v, strict=True)) for i, v in zip(ids, movement, strict=True)},
+        has_previous,
+        dict(zip(all_positions, (sum(col) for col in zip(*joint, strict=True)), strict=True))
+        if has_previous and joint
+        else (dict.fromkeys(all_positions, 0) if has_previous else None),
     )
     keys = list(linked)
     prot = protect_linked(
@@ -612,14 +642,6 @@ def protect_round(rc: RoundCounts, threshold: int) -> dict[str, Protected]:
         [u for _t, _l, u in linked.values()],
     )
     return dict(zip(keys, prot, strict=True))
-
-
-def _totals(rc: RoundCounts) -> dict[str, int]:
-    found = dict.fromkeys((*POSITIONS, "none"), 0)
-    for per_row in rc.joint.values():
-        for key, n in per_row.items():
-            found[key] += n
-    return found
 
 
 def _trend(counts: Counts, this_row: Protected, threshold: int) -> Protected:
