@@ -79,3 +79,30 @@ def test_red_position_through_a_meeting_and_an_action_plan(tablet, live_server, 
     plan = db.session.scalar(sa.select(ActionPlan))
     assert [i.what for i in plan.items] == ["Små lege i grupper af tre"]
     assert errors == []
+
+
+# Every scrolling table box on the page: (its id or heading, content width, box width).
+TABLE_WIDTHS = """() => [...document.querySelectorAll('.table-wrap')].map(w => [
+  w.getAttribute('aria-labelledby') || '', w.scrollWidth, w.clientWidth])"""
+
+
+def test_frister_og_fremdrift_fits_a_tablet_held_upright(tablet, live_server, app, catalogue):
+    """At 768 px the open steps (overdue notes, long step titles, two-word positions) and
+    the stalled paths fit their boxes: no sideways scrolling, on the page or in a table."""
+    from screening import demo
+    from tests.assessments.test_assessments import TODAY
+
+    assert demo.seed(TODAY)
+    db.session.commit()
+    page = tablet
+    for email in ("koordinator@demo.dk", "leder@demo.dk"):
+        page.context.clear_cookies()
+        LoginPage(page, live_server).open().sign_in(email, demo.DEMO_PASSWORD)
+        page.goto(f"{live_server}/momentum")
+        assert page.get_by_text("Overskredet med").first.is_visible()
+        assert page.get_by_text("Vurdering af underretningspligten").first.is_visible()
+        assert page.locator("#steps-title ~ .table-wrap tbody tr").count() >= 10
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+        widths = page.evaluate(TABLE_WIDTHS)
+        assert {label for label, _, _ in widths} >= {"steps-title", "stalled-title"}
+        assert [w for w in widths if w[1] > w[2]] == [], email
