@@ -193,9 +193,9 @@ class Labels:
     def source(self, key: str) -> str:
         _ = self._
         return {
-            "daycare": _("Dagtilbud"),
-            "health_visitor": _("Sundhedspleje"),
-            "dental": _("Tandpleje"),
+            "daycare": _("Dagtilbuddet"),
+            "health_visitor": _("Sundhedsplejen"),
+            "dental": _("Tandplejen"),
             "ppr": _("PPR"),
         }[key]
 

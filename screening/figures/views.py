@@ -32,6 +32,12 @@ from screening.rounds.models import RoundStatus, ScreeningRound
 
 bp = Blueprint("figures", __name__)
 
+# The tables the "Kilde" filter narrows (`queries._rest`): the individual assessments (the
+# daycare's, or the health visitor's at a home visit; dental staff make none) and the
+# observations. Every other table (joint positions, completion, movement, timeliness,
+# response, staircase, trend) counts every source; the dashboard says so beside the filter.
+SOURCE_FIGURES = ("individual", "observations")
+
 
 @dataclass(frozen=True)
 class Dashboard:
@@ -57,7 +63,10 @@ class Dashboard:
         if f.band is not None:
             parts.append(self.band_names.get(f.band, f.band))
         if f.source is not None:
-            parts.append(tables.Labels(_).source(f.source))
+            parts.append(
+                _("Kilde: %(source)s (kun individuelle vurderinger og observationer)")
+                % {"source": tables.Labels(_).source(f.source)}
+            )
         return " · ".join(p for p in parts if p)
 
 
@@ -172,6 +181,8 @@ def dashboard(round_id: int) -> ResponseReturnValue:
         args=_filter_args(board),
         stacked=charts.stacked,
         sources=[(s, tables.Labels(_).source(s)) for s in queries.SOURCES],
+        source_figures=SOURCE_FIGURES,
+        source_name=tables.Labels(_).source(board.filters.source) if board.filters.source else "",
         trend_rounds=queries.TREND_ROUNDS,
     )
 

@@ -251,6 +251,44 @@ def test_filters_narrow_the_figures_and_bad_values_are_ignored(town, browser):
     assert browser.get("/rounds/999999/figures").status_code == 404
 
 
+def test_the_source_filter_says_which_tables_it_narrows(town, browser):
+    """"Kilde" narrows the individual assessments and the observations and nothing else
+    (read from the counts, source by source), and the page says exactly that."""
+    from screening.figures.views import SOURCE_FIGURES
+
+    rid = town.rounds[-1]
+    everything = published_positions(rid, 5)
+    narrowed: set[str] = set()
+    for source in queries.SOURCES:
+        only = published_positions(rid, 5, queries.Filters(source=source))
+        assert set(only) <= set(everything)
+        changed = {k for k, f in everything.items()
+                   if k not in only or only[k].published() != f.published()}
+        assert changed <= set(SOURCE_FIGURES), source
+        narrowed |= changed
+    assert narrowed == set(SOURCE_FIGURES)
+
+    signed_in(browser, town.coordinator_email)
+    html = browser.get(f"/rounds/{rid}/figures").get_data(as_text=True)
+    hint = html.split('id="f-source-hint">', 1)[1].split("</p>", 1)[0]
+    titles = {f.key: f.title for f in everything.values()}
+    for key in SOURCE_FIGURES:
+        assert f"»{titles[key]}«" in hint
+    assert "Fælles positioner og de andre tabeller tæller altid alle kilder." in hint
+    assert 'aria-describedby="f-source-hint"' in html
+    assert "Kun kilden" not in html
+    dental = browser.get(f"/rounds/{rid}/figures?source=dental").get_data(as_text=True)
+    assert dental.count("Kun kilden »Tandplejen«.") == len(SOURCE_FIGURES)
+    for key in SOURCE_FIGURES:
+        about = dental.split(f'id="fig-{key}-about">', 1)[1].split("</p>", 1)[0]
+        assert "Kun kilden »Tandplejen«." in about
+    book = openpyxl.load_workbook(
+        io.BytesIO(browser.get(f"/rounds/{rid}/figures.xlsx?source=dental").data)
+    )
+    heading = book[book.sheetnames[0]]["A2"].value
+    assert "Kilde: Tandplejen (kun individuelle vurderinger og observationer)" in heading
+
+
 def test_staff_without_the_municipal_overview_are_refused(town, browser):
     signed_in(browser, town.leader_email)
     rid = town.rounds[-1]
