@@ -59,13 +59,58 @@ def _xlsx_text(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
-def _sheet_title(text: str, taken: set[str]) -> str:
-    base = "".join(ch for ch in text if ch not in "[]:*?/\\")[:28] or "Tabel"
-    title, n = base, 2
-    while title in taken:
-        title = f"{base[:25]} {n}"
+# Excel's limits on a sheet's name: 31 characters (UTF-16 units), none of these, no
+# apostrophe first or last, unique without regard to case, and not "History" (reserved).
+SHEET_NAME_MAX = 31
+_SHEET_CHARACTERS = str.maketrans(
+    {"/": "-", "\\": "-", "[": "(", "]": ")", ":": "", "*": "", "?": ""}
+)
+# Words a name cut short should not end on (it would read as a sentence broken off).
+_DANGLING = frozenset(
+    "af fra til i på pr. og eller med for om ved the of from to in on per and or with by".split()
+)
+
+
+def _units(text: str) -> int:
+    """The length Excel counts: UTF-16 code units (an emoji in a round's name is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` within `limit` units, cut after a whole word (not on a connecting word such
+    as "til" or "pr."); a single word longer than the limit is cut where it must be."""
+    if _units(text) <= limit:
+        return text
+    words = text.split(" ")
+    kept: list[str] = []
+    for word in words:
+        if _units(" ".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    while len(kept) > 1 and kept[-1].casefold() in _DANGLING:
+        kept.pop()
+    if kept:
+        return " ".join(kept).rstrip(" -–,;.'") or kept[0]
+    out = ""
+    for ch in text:
+        if _units(out + ch) > limit:
+            break
+        out += ch
+    return out
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """A sheet's name made from a table's title: Excel's forbidden characters replaced
+    ("gul/rød" becomes "gul-rød", not "gulrød"), at most 31 characters cut after a whole
+    word, and unique in the workbook (" (2)", " (3)" … after a name already taken; `taken`
+    holds the names given so far, case-folded, and gets this one)."""
+    clean = " ".join(text.translate(_SHEET_CHARACTERS).split()).strip("' ") or "Tabel"
+    title, n = _cut(clean, SHEET_NAME_MAX), 2
+    while title.casefold() in taken or title.casefold() == "history":
+        suffix = f" ({n})"
+        title = _cut(clean, SHEET_NAME_MAX - _units(suffix)) + suffix
         n += 1
-    taken.add(title)
+    taken.add(title.casefold())
     return title
 
 
@@ -92,7 +137,7 @@ def xlsx_bytes(figures: Sequence[Figure], heading: str) -> bytes:
     taken: set[str] = set()
     bold = Font(bold=True)
     for figure in figures:
-        sheet = book.create_sheet(_sheet_title(figure.title, taken))
+        sheet = book.create_sheet(sheet_title(figure.title, taken))
         sheet.append([figure.title])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([_xlsx_text(heading)])
