@@ -198,6 +198,8 @@ class GroupOverviewRow:
     assessors: tuple[str, ...]  # who submitted an individual assessment, e.g. "Eva ▲"
     decided_by: str = ""  # who recorded the joint assessment
     previous_round: str = ""
+    in_round: bool = True  # the round assesses the child's age
+    hidden: int = 0  # others' submitted assessments the reader may not read yet
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,8 @@ def pdf_data(overview: GroupOverview) -> GroupOverviewData:
                 assessors=tuple(f"{n} {SHORT[p]}" if p else n for n, p in r.assessors),
                 decided_by=r.decided_by or "",
                 previous_round=r.previous_round or "",
+                in_round=r.in_round,
+                hidden=r.hidden,
             )
         )
     return GroupOverviewData(

@@ -162,6 +162,15 @@ def test_overview_pdf_for_the_team_meeting(browser, world):
     assert "Trafiklys: Egernene" in text
     assert "Otto Testesen" in text
     assert "▲ Gul" in text
+    # No joint position yet: the PDF says what the screen says, not a dash.
+    screen = row_of(
+        browser.get(f"/rounds/{w['round'].id}/groups/{w['group'].id}/overview").get_data(
+            as_text=True
+        ),
+        "Otto Testesen",
+    )
+    assert "Ikke aftalt" in screen
+    assert "Otto Testesen Ikke aftalt" in " ".join(text.split())
     assert "Xenia" not in text
     assert "Otto" not in str(reader.metadata)  # no child's name in the metadata
     event = db.session.scalars(
