@@ -75,6 +75,15 @@ WRONG = [
     ("kan ikke findes igen", "kan ikke gendannes"),
     ("_('Værre')", "Dårligere"),
     ("Område') }}</label>", "the offline form uses the online labels (Kategori)"),
+    # The key figures and the home pages (issue 13).
+    ("_('Institution')", "users say dagtilbud; institution at most in admin"),
+    ('_("Institution")', "users say dagtilbud; institution at most in admin"),
+    ("pr. række", "a row is the table's, not the user's: pr. dagtilbud / pr. stue"),
+    ('_("Niveau 1")', "degree of concern: the observation form's grades"),
+    ("højeste bekymringsniveau", "the term is grad af bekymring"),
+    ('_("Tandpleje")', "the source is Tandplejen"),
+    ("fristen i institutionen", "i jeres dagtilbud"),
+    ("er ikke informeret", "one term for the parents being told: orienteret"),
 ]
 
 

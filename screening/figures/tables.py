@@ -228,7 +228,7 @@ def figures(
     rows = counts.rows
     ids = [r.id for r in rows]
     names = [r.name for r in rows]
-    row_header = _("Institution") if counts.row_kind == "institution" else _("Stue")
+    row_header = _("Dagtilbud") if counts.row_kind == "institution" else _("Stue")
     total = _("I alt")
     all_positions = (*POSITIONS, "none")
 
@@ -352,9 +352,9 @@ def figures(
             Figure(
                 "observations",
                 _("Observationer"),
-                _("Børn med observationer i runden efter kilde og højeste bekymringsniveau."),
+                _("Børn med observationer i runden efter kilde og højeste grad af bekymring."),
                 _("Kilde"),
-                [_("Niveau 1"), _("Niveau 2"), _("Niveau 3")],
+                [_("1 – lille bekymring"), _("2 – nogen bekymring"), _("3 – alvorlig bekymring")],
                 [words.source(s) for s in sources],
                 prot[i_obs],
                 total,
@@ -379,8 +379,12 @@ def figures(
         out.append(
             Figure(
                 "movement_by_row",
-                _("Bevægelser pr. række"),
-                _("De samme bevægelser fordelt på rækker (fra → til)."),
+                _("Bevægelser pr. dagtilbud")
+                if counts.row_kind == "institution"
+                else _("Bevægelser pr. stue"),
+                _("De samme bevægelser fordelt på dagtilbud (fra → til).")
+                if counts.row_kind == "institution"
+                else _("De samme bevægelser fordelt på stuer (fra → til)."),
                 row_header,
                 [f"{words.position(a)} → {words.position(b)}" for a, b in pairs],
                 names or [total],

@@ -38,7 +38,7 @@ def test_the_coordinator_filters_the_key_figures(
     assert page.locator("#fig-positions-table tbody tr").count() == 3  # 2 rows + total
 
     # Choose the institution, then reach "Vis" with Tab and press it with Enter.
-    page.get_by_label("Institution").select_option(str(inst.id))
+    page.get_by_label("Dagtilbud", exact=True).select_option(str(inst.id))
     page.get_by_label("Kilde").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Vis"

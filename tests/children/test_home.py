@@ -150,6 +150,8 @@ def test_leader_sees_waiting_joints_uninformed_parents_and_overdue_steps(browser
     assert found[f"/today/ready?round={r}&group={g}"] == "1"
     assert found[f"/today/joint?round={r}&group={g}"] == "1"
     assert "/today/overdue_steps" in html
+    assert "1 trin over fristen i jeres dagtilbud" in html  # LANGUAGE.md: not institutionen
+    assert "forældrene er ikke orienteret" in html
     assert "/today/parents_not_informed" in html
     overdue = browser.get("/today/overdue_steps").get_data(as_text=True)
     assert "Otto Testesen" in overdue

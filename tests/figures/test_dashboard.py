@@ -289,6 +289,26 @@ def test_the_source_filter_says_which_tables_it_narrows(town, browser):
     assert "Kilde: Tandplejen (kun individuelle vurderinger og observationer)" in heading
 
 
+def test_the_dashboard_speaks_the_users_words(town, browser):
+    """LANGUAGE.md: rows are dagtilbud (or stuer), movements per row kind, the sources
+    and grades of concern as the observation form names them."""
+    signed_in(browser, town.coordinator_email)
+    rid = town.rounds[-1]
+    html = browser.get(f"/rounds/{rid}/figures").get_data(as_text=True)
+    assert '<label class="field-label" for="f-institution">Dagtilbud</label>' in html
+    assert '<th scope="col">Dagtilbud</th>' in html
+    assert ">Bevægelser pr. dagtilbud</h2>" in html
+    for word in ("Tandplejen", "Sundhedsplejen", "1 – lille bekymring", "3 – alvorlig bekymring",
+                 "højeste grad af bekymring"):
+        assert word in html, word
+    for old in (">Institution<", "pr. række", "Niveau 1", ">Tandpleje<", "bekymringsniveau"):
+        assert old not in html, old
+    one = browser.get(f"/rounds/{rid}/figures?institution={town.institutions[0]}")
+    text = one.get_data(as_text=True)
+    assert ">Bevægelser pr. stue</h2>" in text
+    assert "fordelt på stuer" in text
+
+
 def test_staff_without_the_municipal_overview_are_refused(town, browser):
     signed_in(browser, town.leader_email)
     rid = town.rounds[-1]

@@ -71,7 +71,7 @@ def test_positions_hide_two_small_cells_and_the_column_totals_that_would_give_th
     )
     f = by_key(figures(c, 5, same))["positions"]
     assert f.published() == [
-        ["Institution", "Grøn", "Gul", "Rød", "Ingen fælles vurdering", "I alt"],
+        ["Dagtilbud", "Grøn", "Gul", "Rød", "Ingen fælles vurdering", "I alt"],
         ["A", "40", "< 5", "< 5", "0", "44"],
         ["B", "50", "8", "10", "0", "68"],
         ["I alt", "90", "skjult", "skjult", "0", "112"],
