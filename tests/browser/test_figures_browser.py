@@ -46,7 +46,7 @@ def test_the_coordinator_filters_the_key_figures(
     page.wait_for_url(re.compile(rf"institution={inst.id}"))
     rows = page.locator("#fig-positions-table tbody th[scope=row]").all_inner_texts()
     assert rows[:-1] == sorted(g.name for g in inst.groups)
-    assert page.get_by_label("Stue").is_visible()  # the group filter appears
+    assert page.get_by_label("Stue", exact=True).is_visible()  # the group filter appears
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     assert errors == []
