@@ -122,7 +122,10 @@ def _units(text: str) -> list[str]:
 
 
 def _longest(texts: Sequence[str], m: Measure) -> float:
-    return max((m.width(u) for t in texts for u in _units(t)), default=0.0)
+    """The widest unit of `texts` (each distinct text and unit measured once: a column
+    repeats "før:" and its labels in every row)."""
+    units = {u for t in set(texts) for u in _units(t)}
+    return max((m.width(u) for u in units), default=0.0)
 
 
 def widths(
@@ -205,6 +208,9 @@ def breakable(text: str, st: ParagraphStyle, width: float) -> str:
     room = width - 2 * CELL_PADDING
     lines: list[str] = []
     for line in clean(text).split("\n"):
+        if m.width(line) <= room:
+            lines.append(line)
+            continue
         words = []
         for word in _bound(line).split(" "):
             if m.width(word) <= room:
@@ -236,12 +242,17 @@ def group_overview(lh: Letterhead, data: GroupOverviewData) -> bytes:
     ]
     if rows:
         cols, cell = layout([[h, *(r[j] for r in rows)] for j, h in enumerate(headers)])
+        laid: dict[tuple[str, float], str] = {}  # a column repeats its cells row after row
+
+        def lay(text: str, w: float) -> str:
+            found = laid.get((text, w))
+            if found is None:
+                found = laid[(text, w)] = breakable(text, cell, w)
+            return found
+
         body = [
             [breakable(h, HEADER, w) for h, w in zip(headers, cols, strict=True)],
-            *(
-                [Text(breakable(c, cell, w), cell) for c, w in zip(r, cols, strict=True)]
-                for r in rows
-            ),
+            *([Text(lay(c, w), cell) for c, w in zip(r, cols, strict=True)] for r in rows),
         ]
         t = table(body, cols, zebra=False, header_style="cellhead")
         tints = []
