@@ -86,23 +86,37 @@ TABLE_WIDTHS = """() => [...document.querySelectorAll('.table-wrap')].map(w => [
   w.getAttribute('aria-labelledby') || '', w.scrollWidth, w.clientWidth])"""
 
 
-def test_frister_og_fremdrift_fits_a_tablet_held_upright(tablet, live_server, app, catalogue):
+# Lines of text the first overdue note of the open steps takes.
+NOTE_LINES = """() => { const el = document.querySelector('.momentum-table .status-overdue');
+  return el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight); }"""
+
+
+@pytest.mark.parametrize("width", [768, 1024, 1280])
+def test_frister_og_fremdrift_fits_a_tablet_held_upright(chromium, live_server, app, catalogue,
+                                                        width):
     """At 768 px the open steps (overdue notes, long step titles, two-word positions) and
-    the stalled paths fit their boxes: no sideways scrolling, on the page or in a table."""
+    the stalled paths fit their boxes: no sideways scrolling, on the page or in a table.
+    A wide screen has the room to print the overdue note on one line."""
     from screening import demo
     from tests.assessments.test_assessments import TODAY
 
     assert demo.seed(TODAY)
     db.session.commit()
-    page = tablet
-    for email in ("koordinator@demo.dk", "leder@demo.dk"):
-        page.context.clear_cookies()
-        LoginPage(page, live_server).open().sign_in(email, demo.DEMO_PASSWORD)
-        page.goto(f"{live_server}/momentum")
-        assert page.get_by_text("Overskredet med").first.is_visible()
-        assert page.get_by_text("Vurdering af underretningspligten").first.is_visible()
-        assert page.locator("#steps-title ~ .table-wrap tbody tr").count() >= 10
-        assert page.evaluate("document.documentElement.scrollWidth") <= 768
-        widths = page.evaluate(TABLE_WIDTHS)
-        assert {label for label, _, _ in widths} >= {"steps-title", "stalled-title"}
-        assert [w for w in widths if w[1] > w[2]] == [], email
+    context = chromium.new_context(viewport={"width": width, "height": 1024}, locale="da-DK")
+    page = context.new_page()
+    try:
+        for email in ("koordinator@demo.dk", "leder@demo.dk"):
+            context.clear_cookies()
+            LoginPage(page, live_server).open().sign_in(email, demo.DEMO_PASSWORD)
+            page.goto(f"{live_server}/momentum")
+            assert page.get_by_text("Overskredet med").first.is_visible()
+            assert page.get_by_text("Vurdering af underretningspligten").first.is_visible()
+            assert page.locator("#steps-title ~ .table-wrap tbody tr").count() >= 10
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            widths = page.evaluate(TABLE_WIDTHS)
+            assert {label for label, _, _ in widths} >= {"steps-title", "stalled-title"}
+            assert [w for w in widths if w[1] > w[2]] == [], email
+            if width >= 1280:
+                assert page.evaluate(NOTE_LINES) < 2
+    finally:
+        context.close()
