@@ -47,6 +47,73 @@ PAGES = ("children", "worklist", "joint", "momentum-leader", "momentum-coordinat
 SMALL = Scale(institutions=1, groups_per_institution=4, children=80, rounds=4, paths=20)
 
 
+class Breakdown:
+    """Where a request's CPU time goes, by clocks read at a few points (Flask's and
+    SQLAlchemy's signals and events: cheap, unlike a profiler, whose overhead weighs on
+    the templates' many small calls most). Each figure is process CPU time per request."""
+
+    def __init__(self, app, engine):
+        import flask
+        from sqlalchemy.orm import Session
+
+        from screening.core.extensions import login_manager
+
+        self.totals: dict[str, float] = {}
+        self._open: dict[str, float] = {}
+        self._depth = 0
+        clock = time.process_time
+
+        def start(key):
+            self._open[key] = clock()
+
+        def stop(key):
+            began = self._open.pop(key, None)
+            if began is not None:
+                self.totals[key] = self.totals.get(key, 0.0) + clock() - began
+
+        flask.request_started.connect(lambda *a, **k: start("app"), app, weak=False)
+        flask.request_finished.connect(lambda *a, **k: stop("app"), app, weak=False)
+        flask.before_render_template.connect(lambda *a, **k: start("template"), app, weak=False)
+        flask.template_rendered.connect(lambda *a, **k: stop("template"), app, weak=False)
+        sa.event.listen(engine, "before_execute", lambda *a, **k: start("sql"))
+        sa.event.listen(engine, "after_execute", lambda *a, **k: stop("sql"))
+        sa.event.listen(engine, "before_cursor_execute", lambda *a, **k: start("driver"))
+        sa.event.listen(engine, "after_cursor_execute", lambda *a, **k: stop("driver"))
+        sa.event.listen(engine, "commit", lambda *a, **k: start("commit"))
+        sa.event.listen(Session, "after_commit", lambda *a, **k: stop("commit"))
+        loader = login_manager._user_callback
+
+        def timed_loader(user_id):
+            start("user")
+            try:
+                return loader(user_id)
+            finally:
+                stop("user")
+
+        login_manager._user_callback = timed_loader
+
+    def report(self, whole: float, requests: int) -> None:
+        t = {k: v * 1000 / requests for k, v in self.totals.items()}
+        ms = whole * 1000 / requests
+        rows = (
+            ("whole request, in the test client", ms),
+            ("  outside the app (test client, WSGI environ, contexts)", ms - t.get("app", 0)),
+            ("  the app, request_started to request_finished", t.get("app", 0)),
+            ("    the user load (its one statement included)", t.get("user", 0)),
+            ("    the template (Jinja rendering only)", t.get("template", 0)),
+            ("    SQL statements (Core execute: compile, driver, rows)", t.get("sql", 0)),
+            ("      of which the driver's cursor.execute", t.get("driver", 0)),
+            ("    the COMMIT (driver)", t.get("commit", 0)),
+            (
+                "    the rest: Flask, views' Python, ORM objects, forms, context",
+                t.get("app", 0) - t.get("template", 0) - t.get("sql", 0) - t.get("commit", 0),
+            ),
+        )
+        print(f"Breakdown per request (CPU ms, {requests} requests):")
+        for label, value in rows:
+            print(f"  {label:64} {value:6.2f} ms  {100 * value / ms:5.1f} %")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
@@ -54,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100, help="requests per run")
     parser.add_argument("--profile", choices=PAGES)
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="with --profile: where the CPU time goes (clocks at a few points, no profiler)",
+    )
     parser.add_argument(
         "--small", action="store_true", help="a municipality of 80 children (the demo's size)"
     )
@@ -131,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
 
             who, url = pages[args.profile]
             client = clients[who]
+            if args.breakdown:
+                split = Breakdown(app, engine)
+                began = time.process_time()
+                for _ in range(args.requests):
+                    client.get(url)
+                split.report(time.process_time() - began, args.requests)
+                return 0
             prof = cProfile.Profile()
             prof.runcall(lambda: [client.get(url) for _ in range(args.requests)])
             stats = pstats.Stats(prof)

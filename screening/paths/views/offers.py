@@ -78,7 +78,7 @@ def momentum() -> ResponseReturnValue:
     # its groups are offered: the page then lists one institution's groups, not the
     # municipality's hundreds (its cost no longer grows with the municipality). A link
     # with a group alone (as before) picks the group's institution.
-    institutions = overview.institutions(ids)
+    institutions = overview.institutions(ids) if ids is None or len(ids) > 1 else []
     several = len(institutions) > 1
     institution_id = _choice("institution", {i.id for i in institutions}) if several else None
     asked = request.args.get("group", "")
