@@ -15,7 +15,9 @@ of a page; the figure of a run is its CPU time (`time.process_time`, this proces
 database server's work is not in it) and its wall time per request. Prints the median and
 the range over `--runs` runs, and the SQL statements per request.
 
-`--profile PAGE` prints a cProfile of `--requests` requests of that page instead.
+`--profile PAGE` prints a cProfile of `--requests` requests of that page instead;
+`--profile PAGE --breakdown` where its CPU time goes (the user load, the template, the SQL
+statements, the commit, the rest), from clocks read at Flask's and SQLAlchemy's signals.
 `--small` generates a small municipality instead (one institution of 80 children in four
 groups, as the demo's: the pages' growth with the data is the ratio of the two).
 """
