@@ -33,12 +33,13 @@ from forms.accounts import ROLE_LABELS, ChangePasswordForm, LoginForm, UserForm
 from forms.common import EmptyForm
 from screening.accounts import services as accounts
 from screening.accounts.models import User
-from screening.core import audit, flow
+from screening.core import audit, flow, header
 from screening.core.access import require
 from screening.core.extensions import db, login_manager
 from screening.core.policy import Action
 from screening.core.urls import safe_next
-from screening.org.models import Institution
+from screening.org.models import Institution, Municipality
+from screening.reminders.models import Notification
 
 bp = Blueprint("accounts", __name__)
 
@@ -49,9 +50,20 @@ login_manager.session_protection = "basic"
 
 
 # The signed-in user with the roles and institutions every policy question reads, in one
-# statement (a user has a role or two and a few institutions: few joined rows).
+# statement (a user has a role or two and a few institutions: few joined rows), and what
+# every page's header shows: the municipality (its name and words for the positions; one
+# row per deployment) and the user's unread notifications (`screening.core.header`).
+_UNREAD = (
+    sa.select(sa.func.count(Notification.id))
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .correlate(User)
+    .scalar_subquery()
+)
 _USER = (
-    sa.select(User)
+    sa.select(User, Municipality, _UNREAD.label("unread"))
+    .outerjoin(
+        Municipality, Municipality.id == sa.select(Municipality.id).limit(1).scalar_subquery()
+    )
     .where(User.id == sa.bindparam("user_id"))
     .options(joinedload(User.role_rows), joinedload(User.institutions))
 )
@@ -62,10 +74,14 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.scalars(_USER, {"user_id": int(user_id)}).unique().one_or_none()
-    # A changed password rotates the token and so ends every older session.
-    if user is None or not user.active or user.session_token != token:
+    row = db.session.execute(_USER, {"user_id": int(user_id)}).unique().one_or_none()
+    if row is None:
         return None
+    user, municipality, unread = row
+    # A changed password rotates the token and so ends every older session.
+    if not user.active or user.session_token != token:
+        return None
+    header.remember(municipality, unread)
     return user
 
 

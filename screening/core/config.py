@@ -37,6 +37,9 @@ class BaseConfig:
     # Signed-in users are signed out after this much inactivity.
     INACTIVITY_TIMEOUT = timedelta(minutes=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The cookie is sent again only when the session changed (the last activity is noted
+    # about once a minute, `core.web`), not with every response (issue 17).
+    SESSION_REFRESH_EACH_REQUEST = False
 
     # Sign-in throttling (see the README, "Sign-in throttling"), stored in the database.
     # Per e-mail address *and* client address together: this many failures within the

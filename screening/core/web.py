@@ -21,7 +21,7 @@ from screening.core import audit
 from screening.core.db import DB_INT_MAX
 from screening.core.errors import integrity_code, message
 from screening.core.extensions import db, login_manager
-from screening.core.i18n import install_template_gettext, lang
+from screening.core.i18n import age_label, install_template_gettext, lang
 from screening.core.menu import main_menu
 from screening.core.policy import Action, can, may_assess_with
 from screening.core.time import to_local
@@ -175,6 +175,9 @@ def init_app(app: Flask) -> None:
     def profession_label_filter(key: str) -> str:
         return profession_label(key, lang())
 
+    # A global, not a context variable: macros imported without context use it too.
+    app.jinja_env.globals["age_label"] = age_label
+
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         return {
@@ -202,6 +205,9 @@ def _error_page(error: Exception) -> ResponseReturnValue:
     return render_template("errors/error.html", code=code), code
 
 
+SEEN_STEPS = 30
+
+
 def _deny_by_default() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
@@ -215,7 +221,11 @@ def _deny_by_default() -> ResponseReturnValue | None:
         session.clear()
         flash(_("Du er blevet logget ud, fordi du ikke har været aktiv i et stykke tid."), "info")
         return cast(ResponseReturnValue, login_manager.unauthorized())
-    session["seen"] = now
+    # The time of the last activity, to a thirtieth of the timeout (a minute of 30): a
+    # session is then written (signed, a Set-Cookie) about once a minute, not on every
+    # request; it may end up to that much before the full timeout after the last request.
+    if last_seen is None or now - last_seen >= timeout / SEEN_STEPS:
+        session["seen"] = now
     return None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from screening.core import header
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.org.models import Group, Institution, InstitutionKind, Municipality
@@ -69,4 +70,5 @@ def save_settings(values: dict[str, Any]) -> Municipality:
     for name, value in values.items():
         setattr(muni, name, value)
     db.session.flush()
+    header.forget()  # this request's header reads the settings again
     return muni

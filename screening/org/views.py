@@ -23,7 +23,7 @@ from forms.org import (
     MunicipalityForm,
     RosterUploadForm,
 )
-from screening.core import audit, flow
+from screening.core import audit, flow, header
 from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.policy import Action
@@ -51,6 +51,11 @@ def municipality_global() -> dict[str, Any]:
 
 
 def _municipality() -> Municipality | None:
+    # Loaded with the signed-in user (`screening.core.header`), else asked for here.
+    return header.municipality(_load_municipality)
+
+
+def _load_municipality() -> Municipality | None:
     try:
         return services.municipality()
     except sa.exc.SQLAlchemyError:  # e.g. an error page before the schema exists

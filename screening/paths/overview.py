@@ -27,6 +27,8 @@ STALLED_AFTER_DAYS = 150  # about five months
 @dataclass(frozen=True)
 class Filters:
     group_id: int | None = None
+    # The institution chosen by a user who sees several (the group select lists its groups).
+    institution_id: int | None = None
     coordinator_id: int | None = None
     position: str | None = None  # "yellow" | "red"
 
@@ -239,9 +241,25 @@ def overview(
     )
 
 
+def institutions(institution_ids: list[int] | None) -> list[Choice]:
+    """The institutions the institution filter offers (None: all of the municipality's)."""
+    stmt = sa.select(Institution.id, Institution.name).order_by(Institution.name, Institution.id)
+    if institution_ids is not None:
+        stmt = stmt.where(Institution.id.in_(institution_ids))
+    return [Choice(*row) for row in db.session.execute(stmt)]
+
+
+def institution_of(group_id: int, institution_ids: list[int] | None) -> int | None:
+    """The institution of a group, if it is one of `institution_ids` (None: any)."""
+    stmt = sa.select(Group.institution_id).where(Group.id == group_id)
+    if institution_ids is not None:
+        stmt = stmt.where(Group.institution_id.in_(institution_ids))
+    return db.session.scalar(stmt)
+
+
 def groups(institution_ids: list[int] | None) -> list[Choice]:
-    """The groups the group filter offers, with their institutions' names (columns only:
-    a municipality has hundreds)."""
+    """The groups the group filter offers, with their institutions' names (columns only).
+    The page asks for one institution's: a municipality has hundreds."""
     stmt = (
         sa.select(Group.id, Group.name, Institution.name)
         .join(Institution, Institution.id == Group.institution_id)

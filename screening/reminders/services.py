@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from screening.accounts.models import Role, User, UserRole, user_institution
 from screening.children.models import GroupMembership
+from screening.core import header
 from screening.core.db import utcnow
 from screening.core.extensions import db
 from screening.org.models import Group, Municipality
@@ -196,4 +197,5 @@ def mark_read(user_id: int) -> int:
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+    header.forget()  # this request's badge counts again
     return int(getattr(result, "rowcount", 0) or 0)

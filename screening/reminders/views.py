@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.common import EmptyForm
-from screening.core import audit, flow
+from screening.core import audit, flow, header
 from screening.reminders import services as svc
 
 bp = Blueprint("reminders", __name__)
@@ -21,7 +21,8 @@ def _badge() -> dict[str, object]:
     def unread_notifications() -> int:
         if not current_user or not current_user.is_authenticated:
             return 0
-        return svc.unread_count(int(current_user.id))
+        # Counted with the signed-in user (`screening.core.header`), else asked for here.
+        return header.unread(lambda: svc.unread_count(int(current_user.id)))
 
     return {"unread_notifications": unread_notifications}
 

@@ -61,4 +61,31 @@ class ScreeningRound(Model):
         return self.status == RoundStatus.OPEN
 
     def covers(self, institution_id: int) -> bool:
-        return any(i.id == institution_id for i in self.institutions)
+        """Does the round cover the institution? From the loaded institutions if they are,
+        else from their ids alone, read once per loaded state of the round (a round covers
+        a municipality's 40 institutions: their ORM objects cost a page more than the
+        answer; issue 17)."""
+        if "institutions" in self.__dict__:
+            return any(i.id == institution_id for i in self.institutions)
+        ids = self.__dict__.get("_covered_ids")
+        if ids is None:
+            session = sa.orm.object_session(self)
+            if session is None or self.id is None:
+                return any(i.id == institution_id for i in self.institutions)
+            ids = set(
+                session.scalars(
+                    sa.select(round_institution.c.institution_id).where(
+                        round_institution.c.round_id == self.id
+                    )
+                )
+            )
+            self.__dict__["_covered_ids"] = ids
+        return institution_id in ids
+
+
+@sa.event.listens_for(ScreeningRound, "expire")
+@sa.event.listens_for(ScreeningRound, "refresh")
+def _forget_covered(target: ScreeningRound | None, *_args: object) -> None:
+    """The ids `covers` read belong to the state they were read with (a commit expires it)."""
+    if target is not None:  # (an instance already collected)
+        target.__dict__.pop("_covered_ids", None)

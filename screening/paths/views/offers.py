@@ -74,17 +74,29 @@ def momentum() -> ResponseReturnValue:
     require(Action.VIEW_MOMENTUM)
     ids = visible_institution_ids(current_user, Action.VIEW_MOMENTUM)
     today = date.today()
-    groups = overview.groups(ids)
-    coordinators = overview.coordinators(ids)
+    # A user who sees several institutions (a coordinator: all of them) chooses one before
+    # its groups are offered: the page then lists one institution's groups, not the
+    # municipality's hundreds (its cost no longer grows with the municipality). A link
+    # with a group alone (as before) picks the group's institution.
+    institutions = overview.institutions(ids) if ids is None or len(ids) > 1 else []
+    several = len(institutions) > 1
+    institution_id = _choice("institution", {i.id for i in institutions}) if several else None
+    asked = request.args.get("group", "")
+    if several and institution_id is None and asked.isdecimal() and len(asked) < 12:
+        institution_id = overview.institution_of(int(asked), ids)
+    scope = [institution_id] if institution_id is not None else ids
+    groups = overview.groups(scope) if institution_id is not None or not several else []
+    coordinators = overview.coordinators(scope)
     position = request.args.get("position", "")
     filters = overview.Filters(
         group_id=_choice("group", {g.id for g in groups}),
+        institution_id=institution_id,
         coordinator_id=_choice("coordinator", {u.id for u in coordinators}),
         position=position if position in ("yellow", "red") else None,
     )
     page = request.args.get("page", "1")
     data = overview.overview(
-        ids, today, filters, page=int(page) if page.isdecimal() and len(page) < 7 else 1
+        scope, today, filters, page=int(page) if page.isdecimal() and len(page) < 7 else 1
     )
     audit.record("momentum.view", "app", count=data.open_steps, page=data.page)
     # Names only where the user may read the child by name (a coordinator: from the level
@@ -107,6 +119,7 @@ def momentum() -> ResponseReturnValue:
         named=named,
         unnamed=bool(on_page - named),
         filters=filters,
+        institutions=institutions if several else [],
         groups=groups,
         coordinators=coordinators,
         today=today,
