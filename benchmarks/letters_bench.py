@@ -51,9 +51,10 @@ def main() -> int:
     from screening.paths.models import ActionPath, Meeting
 
     app = create_app()
+    today = date.today()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
-        f"{platform.python_version()}, {date.today()}, load average "
+        f"{platform.python_version()}, {today}, load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     with app.app_context():
@@ -61,9 +62,8 @@ def main() -> int:
         load_instrument_files()
         load_ruleset_files()
         load_template_file()
-        demo.seed(date.today())
+        demo.seed(today)
         db.session.commit()
-        today = date.today()
         lh = letterhead(today)
         for n in args.invitees:
             path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()

@@ -108,7 +108,8 @@ def main() -> int:
         load_template_file()
         from screening import demo
 
-        demo.seed(date.today())
+        today = date.today()
+        demo.seed(today)
         db.session.commit()
         path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()
         if db.session.scalar(db.select(ActionPlan).where(ActionPlan.path_id == path.id)) is None:
@@ -120,16 +121,15 @@ def main() -> int:
                 goals="Deltager i samling tre dage om ugen",
                 parents_perspective="Mere ro",
                 child_perspective="Kan lide klodser",
-                evaluation_on=date.today(),
+                evaluation_on=today,
                 items=[
-                    plans.PlanItemInput(f"Handling {i}", "Pædagog", date.today())
+                    plans.PlanItemInput(f"Handling {i}", "Pædagog", today)
                     for i in range(8)
                 ],
                 offer_ids=[1, 2],
             )
             db.session.commit()
         path_id = path.id
-        today = date.today()
 
         def plan_pdf():
             db.session.expire_all()
@@ -222,7 +222,7 @@ def main() -> int:
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
-        f"{platform.python_version()}, {date.today()}"
+        f"{platform.python_version()}, {today}"
     )
     print(
         f"action plan PDF incl. data loading: median {ours:.1f} ms wall, "

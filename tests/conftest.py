@@ -358,11 +358,17 @@ def new_browser(app):
 
 # A small world for assessment and action-path tests ----------------------------------------
 
-TODAY = date.today()
+
+@pytest.fixture
+def today() -> date:
+    """The day a test runs on, taken once: everything a test builds and everything it passes
+    to code that takes `today` uses this one date, so a run across midnight cannot set two days
+    against each other within a test. (Views still read the clock themselves.)"""
+    return date.today()
 
 
-def months_ago(months: int) -> date:
-    return TODAY - timedelta(days=int(months * 30.5) + 5)
+def months_ago(months: int, today: date) -> date:
+    return today - timedelta(days=int(months * 30.5) + 5)
 
 
 @pytest.fixture
@@ -377,16 +383,16 @@ def catalogue(app, _app_and_template):
 
 
 @pytest.fixture
-def world(app, catalogue):
+def world(app, catalogue, today):
     inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene",))
     other = f.institution("Andet Hus", groups=("Stuen",))
     group = inst.groups[0]
     kids = {
-        "infant": f.child(group, first_name="Ib", birth_date=months_ago(8)),
-        "toddler": f.child(group, first_name="Tove", birth_date=months_ago(26)),
-        "older": f.child(group, first_name="Otto", birth_date=months_ago(50)),
-        "older2": f.child(group, first_name="Ulla", birth_date=months_ago(55)),
-        "elsewhere": f.child(other.groups[0], first_name="Xenia", birth_date=months_ago(50)),
+        "infant": f.child(group, first_name="Ib", birth_date=months_ago(8, today)),
+        "toddler": f.child(group, first_name="Tove", birth_date=months_ago(26, today)),
+        "older": f.child(group, first_name="Otto", birth_date=months_ago(50, today)),
+        "older2": f.child(group, first_name="Ulla", birth_date=months_ago(55, today)),
+        "elsewhere": f.child(other.groups[0], first_name="Xenia", birth_date=months_ago(50, today)),
     }
     users = {
         "edu1": f.user(Role.EDUCATOR, institutions=[inst], email="edu1@example.dk", name="Eva"),
@@ -398,13 +404,13 @@ def world(app, catalogue):
     }
     round_ = ScreeningRound(
         name="Efterår test",
-        starts_on=TODAY - timedelta(days=10),
-        ends_on=TODAY + timedelta(days=30),
-        reference_date=TODAY - timedelta(days=10),
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=30),
+        reference_date=today - timedelta(days=10),
         status=RoundStatus.OPEN,
         instrument_keys=["topi-0-1", "topi-1-3", "topi-3-6"],
         institutions=[inst],
     )
     db.session.add(round_)
     db.session.commit()
-    return {"inst": inst, "group": group, "round": round_, **kids, **users}
+    return {"inst": inst, "group": group, "round": round_, "today": today, **kids, **users}

@@ -11,7 +11,7 @@ from screening.core.extensions import db
 from screening.models import Child, Group, Guardian, Institution, Role, User
 
 
-def test_seed_demo_builds_a_realistic_municipality(app):
+def test_seed_demo_builds_a_realistic_municipality(today, app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -19,7 +19,6 @@ def test_seed_demo_builds_a_realistic_municipality(app):
     assert db.session.scalar(sa.select(sa.func.count(Group.id))) == 10
     children = db.session.scalars(sa.select(Child)).all()
     assert len(children) == 200
-    today = date.today()
     assert all(0 <= c.age_in_months(today) < 7 * 12 for c in children)
     assert all(c.current_group is not None for c in children)
     assert any(len(c.memberships) > 1 for c in children)  # some group history

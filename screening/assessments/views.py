@@ -467,13 +467,14 @@ def new_observation(child_id: int) -> ResponseReturnValue:
         for s in sources
         for c in catalogue.sources[s.value].categories.values()
     ]
+    today = date.today()
     if request.method == "GET":
-        form.observed_on.data = date.today()
+        form.observed_on.data = today
         form.source.data = chosen
     if form.validate_on_submit():
         if not catalogue.has(form.source.data, form.category.data):
             form.category.errors.append(_("Kategorien passer ikke til den valgte kilde."))
-        elif form.observed_on.data > date.today():
+        elif form.observed_on.data > today:
             form.observed_on.errors.append(_("Datoen må ikke ligge i fremtiden."))
         else:
             obs = observations.add_observation(

@@ -261,19 +261,20 @@ def child(child_id: int) -> ResponseReturnValue:
         latest_joint = latest_agreed(kid.id)
         development = overviews.development(kid)
     audit.record("child.view", "child", kid.id, child_id=kid.id)
+    today = date.today()
     return render_template(
         "children/child.html",
         child=kid,
         memberships=memberships,
         guardians=guardians,
         show_protected=can(current_user, Action.VIEW_PROTECTED_ADDRESS, kid),
-        today=date.today(),
+        today=today,
         rounds=rounds,
         latest_joint=latest_joint,
         development=development,
         areas=overviews.AREAS,
         open_path=open_path_for(kid.id) if can(current_user, Action.VIEW_PATHS, kid) else None,
-        consents=active_consents(kid.id, date.today())
+        consents=active_consents(kid.id, today)
         if can(current_user, Action.VIEW_PATHS, kid) and guardians
         else [],
     )

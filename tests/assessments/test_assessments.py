@@ -30,8 +30,6 @@ from screening.models import (
     ScreeningRound,
 )
 
-from ..conftest import TODAY, months_ago  # noqa: F401 - re-exported for browser tests
-
 
 def assess_url(w, child="older"):
     return f"/rounds/{w['round'].id}/children/{w[child].id}/assess"
@@ -335,12 +333,12 @@ def test_leader_records_the_joint_assessment_with_override_reason(browser, new_b
     assert "pos-green" in child_page
 
 
-def test_parents_informed_is_recorded(browser, world):
+def test_parents_informed_is_recorded(today, browser, world):
     previous = ScreeningRound(
         name="Forår test",
-        starts_on=TODAY - timedelta(days=200),
-        ends_on=TODAY - timedelta(days=150),
-        reference_date=TODAY - timedelta(days=200),
+        starts_on=today - timedelta(days=200),
+        ends_on=today - timedelta(days=150),
+        reference_date=today - timedelta(days=200),
         status=RoundStatus.OPEN,
         instrument_keys=["topi-3-6"],
         institutions=[world["inst"]],
@@ -378,12 +376,12 @@ def test_parents_informed_is_recorded(browser, world):
     assert "Forældrene skal orienteres" in browser.get(url).get_data(as_text=True)
     r = browser.submit(
         f"/rounds/{world['round'].id}/children/{world['older'].id}/parents-informed",
-        {"informed_on": TODAY.isoformat(), "note": "Samtale ved afhentning"},
+        {"informed_on": today.isoformat(), "note": "Samtale ved afhentning"},
         page=url,
     )
     assert r.status_code == 302
     db.session.refresh(joint)
-    assert joint.parents_informed_on == TODAY
+    assert joint.parents_informed_on == today
     assert joint.parents_informed_by_id == world["leader"].id
 
 
@@ -391,7 +389,7 @@ def test_parents_informed_is_recorded(browser, world):
 
 
 def test_dental_observation_raises_the_suggestion_and_dental_reads_no_assessments(
-    browser, new_browser, world
+    today, browser, new_browser, world
 ):
     dental = new_browser()
     dental.login("tand@example.dk")
@@ -399,7 +397,7 @@ def test_dental_observation_raises_the_suggestion_and_dental_reads_no_assessment
     r = dental.submit(
         url,
         {
-            "observed_on": TODAY.isoformat(),
+            "observed_on": today.isoformat(),
             "source": "dental",
             "category": "untreated_caries",
             "level": "2",
@@ -418,7 +416,7 @@ def test_dental_observation_raises_the_suggestion_and_dental_reads_no_assessment
     browser.submit(
         url,
         {
-            "observed_on": TODAY.isoformat(),
+            "observed_on": today.isoformat(),
             "source": "daycare",
             "category": "behaviour",
             "level": "1",
@@ -435,10 +433,10 @@ def test_dental_observation_raises_the_suggestion_and_dental_reads_no_assessment
     assert "Uro ved samling" in full
 
 
-def test_observation_form_errors(browser, world):
+def test_observation_form_errors(today, browser, world):
     browser.login("edu1@example.dk")
     url = f"/children/{world['older'].id}/observations/new"
-    future = (TODAY + timedelta(days=3)).isoformat()
+    future = (today + timedelta(days=3)).isoformat()
     r = browser.submit(
         url,
         {
@@ -456,7 +454,7 @@ def test_observation_form_errors(browser, world):
     r = browser.submit(
         url,
         {
-            "observed_on": TODAY.isoformat(),
+            "observed_on": today.isoformat(),
             "source": "dental",
             "category": "behaviour",
             "level": "2",
@@ -466,7 +464,7 @@ def test_observation_form_errors(browser, world):
     assert db.session.scalar(sa.select(sa.func.count(ChildObservation.id))) == 0
 
 
-def test_observation_category_must_be_chosen(browser, world):
+def test_observation_category_must_be_chosen(today, browser, world):
     """The category select starts with an empty option, so a user who picks nothing is told
     so at the field instead of saving the first category by accident."""
     browser.login("edu1@example.dk")
@@ -477,7 +475,7 @@ def test_observation_category_must_be_chosen(browser, world):
     assert 'value=""' in select.group(1)
     r = browser.submit(
         url,
-        {"observed_on": TODAY.isoformat(), "source": "daycare", "category": "", "level": "2"},
+        {"observed_on": today.isoformat(), "source": "daycare", "category": "", "level": "2"},
     )
     assert r.status_code == 400
     html = r.get_data(as_text=True)

@@ -15,7 +15,6 @@ import pytest
 
 from screening import demo
 from screening.core.extensions import db
-from tests.assessments.test_assessments import TODAY
 
 from .crawl import ROLES, crawl
 
@@ -39,8 +38,8 @@ def serious(violation: dict) -> bool:
 
 
 @pytest.fixture
-def demo_municipality(app, catalogue):
-    assert demo.seed(TODAY)
+def demo_municipality(today, app, catalogue):
+    assert demo.seed(today)
     db.session.commit()
 
 

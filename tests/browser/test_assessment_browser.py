@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from screening.core.extensions import db
 from screening.models import Assessment, AssessmentStatus, Role
 from tests import factories as f
-from tests.assessments.test_assessments import TODAY, months_ago
+from tests.conftest import months_ago
 
 from .pages import LoginPage
 
@@ -19,18 +19,22 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def setup(app, catalogue):
+def setup(today, app, catalogue):
     from screening.models import RoundStatus, ScreeningRound
 
     inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene",))
-    first = f.child(inst.groups[0], first_name="Otto", last_name="Ørn", birth_date=months_ago(50))
-    second = f.child(inst.groups[0], first_name="Ulla", last_name="Å", birth_date=months_ago(55))
+    first = f.child(
+        inst.groups[0], first_name="Otto", last_name="Ørn", birth_date=months_ago(50, today)
+    )
+    second = f.child(
+        inst.groups[0], first_name="Ulla", last_name="Å", birth_date=months_ago(55, today)
+    )
     user = f.user(Role.EDUCATOR, institutions=[inst], email="edu@example.dk")
     round_ = ScreeningRound(
         name="Efterår test",
-        starts_on=TODAY - timedelta(days=5),
-        ends_on=TODAY + timedelta(days=30),
-        reference_date=TODAY,
+        starts_on=today - timedelta(days=5),
+        ends_on=today + timedelta(days=30),
+        reference_date=today,
         status=RoundStatus.OPEN,
         instrument_keys=["topi-3-6"],
         institutions=[inst],

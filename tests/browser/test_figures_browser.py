@@ -5,6 +5,7 @@ overflow on a tablet, no console error (the charts are SVG under the CSP)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -19,10 +20,8 @@ pytestmark = pytest.mark.browser
 SMALL = Scale(institutions=2, groups_per_institution=2, children=60, rounds=3, paths=10, seed=3)
 
 
-def test_the_coordinator_filters_the_key_figures(
-    tablet, live_server, app, catalogue
-):
-    summary = build(db.session, SMALL)
+def test_the_coordinator_filters_the_key_figures(today, tablet, live_server, app, catalogue):
+    summary = build(db.session, replace(SMALL, today=today))
     db.session.commit()
     inst = db.session.get(Institution, summary.institutions[0])
     page = tablet

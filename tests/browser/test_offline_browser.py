@@ -31,7 +31,7 @@ from screening.models import (
     SyncReceipt,
 )
 from tests import factories as f
-from tests.assessments.test_assessments import TODAY, months_ago
+from tests.conftest import months_ago
 
 from .conftest import unstreamed
 from .pages import LoginPage
@@ -100,22 +100,22 @@ def context(chromium):
 
 
 @pytest.fixture
-def setup(app, catalogue):
+def setup(today, app, catalogue):
     inst = f.institution("Børnehuset Mælkebøtten", groups=("Egernene", "Bierne"))
     group = inst.groups[0]
-    f.child(inst.groups[1], first_name="Bo", last_name="Bi", birth_date=months_ago(48))
+    f.child(inst.groups[1], first_name="Bo", last_name="Bi", birth_date=months_ago(48, today))
     kids = [
-        f.child(group, first_name="Otto", last_name="Ørn", birth_date=months_ago(50)),
-        f.child(group, first_name="Ulla", last_name="Åby", birth_date=months_ago(55)),
-        f.child(group, first_name="Karla", last_name="Krog", birth_date=months_ago(60)),
+        f.child(group, first_name="Otto", last_name="Ørn", birth_date=months_ago(50, today)),
+        f.child(group, first_name="Ulla", last_name="Åby", birth_date=months_ago(55, today)),
+        f.child(group, first_name="Karla", last_name="Krog", birth_date=months_ago(60, today)),
     ]
     edu = f.user(Role.EDUCATOR, institutions=[inst], email="edu@example.dk", name="Eva")
     edu2 = f.user(Role.EDUCATOR, institutions=[inst], email="edu2@example.dk", name="Emil")
     round_ = ScreeningRound(
         name="Efterår test",
-        starts_on=TODAY - timedelta(days=5),
-        ends_on=TODAY + timedelta(days=30),
-        reference_date=TODAY,
+        starts_on=today - timedelta(days=5),
+        ends_on=today + timedelta(days=30),
+        reference_date=today,
         status=RoundStatus.OPEN,
         instrument_keys=["topi-3-6"],
         institutions=[inst],

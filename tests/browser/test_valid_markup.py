@@ -17,7 +17,6 @@ import pytest
 
 from screening import demo
 from screening.core.extensions import db
-from tests.assessments.test_assessments import TODAY
 
 from .crawl import ROLES, crawl
 
@@ -93,8 +92,8 @@ def test_vnu_sees_errors(tmp_path):
 
 
 @pytest.fixture
-def demo_municipality(app, catalogue):
-    assert demo.seed(TODAY)
+def demo_municipality(today, app, catalogue):
+    assert demo.seed(today)
     db.session.commit()
 
 

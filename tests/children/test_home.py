@@ -17,7 +17,7 @@ from screening.paths import meetings
 from screening.paths import services as paths
 
 from .. import factories as f
-from ..conftest import TODAY, months_ago
+from ..conftest import months_ago
 
 ANSWERS = {"green": {"emo-g1": True}, "yellow": {"emo-y1": True}, "red": {"emo-r1": True}}
 
@@ -126,7 +126,7 @@ def test_lists_respect_the_readers_rights(browser, new_browser, world):
     assert educator.get("/today/stalled").status_code == 404
 
 
-def test_leader_sees_waiting_joints_uninformed_parents_and_overdue_steps(browser, world):
+def test_leader_sees_waiting_joints_uninformed_parents_and_overdue_steps(today, browser, world):
     w = world
     submit(w, w["edu1"], w["older"], "yellow")
     submit(w, w["edu2"], w["older"], "yellow")
@@ -141,7 +141,7 @@ def test_leader_sees_waiting_joints_uninformed_parents_and_overdue_steps(browser
     joint.previous_position = "green"
     # One step overdue.
     path = paths.open_path_for(w["older"].id)
-    path.steps[0].due_on = TODAY - timedelta(days=3)
+    path.steps[0].due_on = today - timedelta(days=3)
     db.session.commit()
     browser.login("leder@example.dk")
     html = browser.get("/").get_data(as_text=True)
@@ -201,7 +201,7 @@ def test_coordinator_and_admin_keep_their_start_pages(browser, new_browser, worl
     assert admin.get("/").headers["Location"].endswith("/admin/")
 
 
-def test_invited_professional_sees_upcoming_meetings(browser, world):
+def test_invited_professional_sees_upcoming_meetings(today, browser, world):
     w = world
     submit(w, w["edu1"], w["older"], "yellow")
     agree(w, w["older"], "yellow")
@@ -223,7 +223,7 @@ def test_invited_professional_sees_upcoming_meetings(browser, world):
         organisation="PPR",
         email="pia@ppr.example.dk",
         legal_basis="Barnets lov § 110",
-        on=TODAY,
+        on=today,
     )
     db.session.commit()
     browser.login(ppr.email)
@@ -238,9 +238,11 @@ def _grow(w, n, name):
     w["leader"].institutions.append(second)
     w["round"].institutions.append(second)
     for i in range(n):
-        kid = f.child(w["group"], first_name=f"Barn{i}", birth_date=months_ago(40 + i % 20))
+        kid = f.child(
+            w["group"], first_name=f"Barn{i}", birth_date=months_ago(40 + i % 20, w["today"])
+        )
         submit(w, w["edu1"], kid, draft=bool(i % 2))
-        f.child(second.groups[0], first_name=f"Andet{i}", birth_date=months_ago(30))
+        f.child(second.groups[0], first_name=f"Andet{i}", birth_date=months_ago(30, w["today"]))
     db.session.commit()
 
 

@@ -17,7 +17,7 @@ from screening.core.extensions import db
 from screening.models import AuditEvent, Role, RoundStatus, ScreeningRound
 
 from .. import factories as f
-from ..conftest import TODAY, months_ago
+from ..conftest import months_ago
 from .test_home import counting_queries
 
 
@@ -32,9 +32,9 @@ def submit(round_, user, kid, answers, *, draft=False):
 def earlier_round(w):
     r = ScreeningRound(
         name="Forår før",
-        starts_on=TODAY - timedelta(days=200),
-        ends_on=TODAY - timedelta(days=150),
-        reference_date=TODAY - timedelta(days=190),
+        starts_on=w["today"] - timedelta(days=200),
+        ends_on=w["today"] - timedelta(days=150),
+        reference_date=w["today"] - timedelta(days=190),
         status=RoundStatus.OPEN,  # closed by the caller after assessing
         instrument_keys=["topi-1-3", "topi-3-6"],
         institutions=[w["inst"]],
@@ -199,7 +199,7 @@ def test_only_those_who_follow_the_groups_assessments_see_it(browser, new_browse
     assert edu.get(f"/rounds/{w['round'].id}/groups/999/overview").status_code == 404
 
 
-def test_overview_query_count_does_not_grow_with_the_children(browser, world):
+def test_overview_query_count_does_not_grow_with_the_children(today, browser, world):
     w = world
     before = earlier_round(w)
     browser.login("leder@example.dk")
@@ -208,7 +208,9 @@ def test_overview_query_count_does_not_grow_with_the_children(browser, world):
     def grow(n, start):
         before.status = RoundStatus.OPEN
         for i in range(start, start + n):
-            kid = f.child(w["group"], first_name=f"Barn{i}", birth_date=months_ago(40 + i % 20))
+            kid = f.child(
+                w["group"], first_name=f"Barn{i}", birth_date=months_ago(40 + i % 20, today)
+            )
             submit(before, w["edu1"], kid, {"emo-y1": True})
             joints.record_joint(before, kid, w["leader"], agreed="yellow", justification="Enige.")
             submit(w["round"], w["edu1"], kid, {"soc-y1": True}, draft=bool(i % 3 == 0))

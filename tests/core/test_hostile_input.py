@@ -9,7 +9,7 @@ import importlib
 import inspect
 import io
 import pkgutil
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +24,6 @@ from screening.models import ActionPlan, ActionPlanItem, Child, Role, User
 from screening.org.roster import import_roster
 
 from .. import factories as f
-from ..conftest import TODAY
 from ..org.test_roster import GOOD_ROWS, csv_bytes
 from ..org.test_roster import TODAY as ROSTER_TODAY
 from ..paths.test_paths import agree
@@ -67,12 +66,12 @@ def test_the_largest_id_is_an_ordinary_missing_child(browser, world):
 # Action plans with many actions ---------------------------------------------------------------
 
 
-def plan_with(path, n: int) -> None:
+def plan_with(path, n: int, today: date) -> None:
     plan = ActionPlan(
         path_id=path.id,
         created_by_id=path.coordinator_id,
         goals="Mål",
-        evaluation_on=TODAY + timedelta(days=30),
+        evaluation_on=today + timedelta(days=30),
     )
     plan.items = [ActionPlanItem(position=i, what=f"Handling {i}", who="") for i in range(n)]
     db.session.add(plan)
@@ -80,9 +79,9 @@ def plan_with(path, n: int) -> None:
 
 
 @pytest.mark.parametrize("n", [57, 58, PLAN_MAX_ACTIONS])
-def test_a_plan_with_many_actions_opens_and_saves(browser, world, n):
+def test_a_plan_with_many_actions_opens_and_saves(today, browser, world, n):
     _, path = agree(world, "yellow")
-    plan_with(path, n)
+    plan_with(path, n, today)
     browser.login("edu1@example.dk")
     url = f"/paths/{path.id}/plan"
     r = browser.get(url)
@@ -94,14 +93,14 @@ def test_a_plan_with_many_actions_opens_and_saves(browser, world, n):
     full = f"En handleplan kan have højst {PLAN_MAX_ACTIONS} handlinger."
     assert (full in html) == (rows == PLAN_MAX_ACTIONS)
     data = {f"items-{i}-what": f"Ny handling {i}" for i in range(rows)}
-    data.update(goals="Mål", evaluation_on=(TODAY + timedelta(days=30)).isoformat())
+    data.update(goals="Mål", evaluation_on=(today + timedelta(days=30)).isoformat())
     r = browser.submit(url, data)
     assert r.status_code == 302
     assert count(ActionPlanItem) == rows
     assert browser.get(url).status_code == 200
 
 
-def test_a_plan_posted_with_more_rows_than_allowed_or_odd_row_numbers(browser, world):
+def test_a_plan_posted_with_more_rows_than_allowed_or_odd_row_numbers(today, browser, world):
     _, path = agree(world, "yellow")
     browser.login("edu1@example.dk")
     url = f"/paths/{path.id}/plan"
@@ -111,7 +110,7 @@ def test_a_plan_posted_with_more_rows_than_allowed_or_odd_row_numbers(browser, w
             "items-²-what": "hævet to",
             "items-" + "9" * 5000 + "-what": "mange cifre",
             "goals": "Mål",
-            "evaluation_on": (TODAY + timedelta(days=30)).isoformat(),
+            "evaluation_on": (today + timedelta(days=30)).isoformat(),
         }
     )
     r = browser.submit(url, data)
@@ -124,7 +123,7 @@ def test_a_plan_posted_with_more_rows_than_allowed_or_odd_row_numbers(browser, w
 
 
 def test_a_nul_in_a_text_field_gets_a_danish_error_at_the_field_and_nothing_is_written(
-    browser, world
+    today, browser, world
 ):
     _, path = agree(world, "yellow")
     browser.login("edu1@example.dk")
@@ -133,7 +132,7 @@ def test_a_nul_in_a_text_field_gets_a_danish_error_at_the_field_and_nothing_is_w
         "goals": "Leger\x00 med andre",
         "items-0-what": "Lege\x00",
         "items-1-what": "Uden fejl",
-        "evaluation_on": (TODAY + timedelta(days=30)).isoformat(),
+        "evaluation_on": (today + timedelta(days=30)).isoformat(),
     }
     r = browser.submit(url, data)
     assert r.status_code == 400

@@ -29,7 +29,6 @@ from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
 from screening.models import Child, Group, Institution
 
-from ..conftest import TODAY
 from ..paths.test_paths import agree
 
 # Names as an admin or a roster file may type them: markup, formulas, control characters.
@@ -293,10 +292,10 @@ def test_search_errors_are_danish_and_markup_is_found_as_text(browser, town):
 # Notifications and retention -------------------------------------------------------------------
 
 
-def test_notifications_and_retention_ignore_any_query(browser, town):
+def test_notifications_and_retention_ignore_any_query(today, browser, town):
     """The retention preview names a child due for erasure whom the coordinator may read
     (Otto's path is red): the hostile name is printed escaped."""
-    left = TODAY - timedelta(days=365 * 6)
+    left = today - timedelta(days=365 * 6)
     town["older"].left_on = left
     for m in town["older"].memberships:
         m.start_date, m.end_date = left - timedelta(days=400), left

@@ -14,7 +14,6 @@ from screening.documents.common import letterhead
 from screening.documents.letters import meeting_letters
 from screening.paths import meetings
 
-from ..conftest import TODAY
 from .test_reports import docs, text_of  # noqa: F401 - the fixture
 
 PAGE_ONE = re.compile(r"Side 1 af \d+")
@@ -43,16 +42,16 @@ def alone(lh, letter) -> str:
     )
 
 
-def test_each_letter_in_the_batch_is_the_letter_alone(docs, world):  # noqa: F811
-    lh = letterhead(TODAY)
-    letters = meeting_letters(docs["meeting"], lh, TODAY)
+def test_each_letter_in_the_batch_is_the_letter_alone(today, docs, world):  # noqa: F811
+    lh = letterhead(today)
+    letters = meeting_letters(docs["meeting"], lh, today)
     batch = letters_of(invitations(lh, letters))
     assert len(batch) == len(letters) == 4
     for letter, text in zip(letters, batch, strict=True):
         assert text == alone(lh, letter), letter[2].name
 
 
-def test_a_large_meeting_lists_every_other_participant_in_every_letter(docs, world):  # noqa: F811
+def test_a_large_meeting_lists_every_other_participant_in_every_letter(today, docs, world):  # noqa: F811
     meeting = docs["meeting"]
     for i in range(40):
         meetings.invite_external(
@@ -62,11 +61,11 @@ def test_a_large_meeting_lists_every_other_participant_in_every_letter(docs, wor
             organisation="PPR",
             email="",
             legal_basis=f"Barnets lov § {100 + i}",
-            on=TODAY,
+            on=today,
         )
     db.session.commit()
-    lh = letterhead(TODAY)
-    letters = meeting_letters(meeting, lh, TODAY)
+    lh = letterhead(today)
+    letters = meeting_letters(meeting, lh, today)
     names = [pt.name for pt in letters[0][0].participants]
     assert len(names) == 45
     assert len(letters) == 44  # the colleague gets no letter

@@ -15,7 +15,6 @@ from screening.documents.parents_copy import parents_copy_data
 from screening.paths import meetings
 from screening.paths import services as paths
 
-from ..conftest import TODAY
 from .test_reports import docs, text_of  # noqa: F401  (the fixture with a red path)
 
 STATEMENT = "Barnet virker trist, indadvendt eller opgivende i længere perioder."
@@ -58,7 +57,7 @@ def _everything(docs, world):  # noqa: F811
         source="daycare",
         category="behaviour",
         level=2,
-        observed_on=TODAY - timedelta(days=3),
+        observed_on=world["today"] - timedelta(days=3),
         note="Slår ofte ved samling",
     )
     notify = next(s for s in docs["path"].steps if s.kind.value == "notify")
@@ -67,7 +66,7 @@ def _everything(docs, world):  # noqa: F811
         leader,
         decision="no_notify",
         reasoning="Forældrene samarbejder, og vi følger op om fire uger",
-        decided_on=TODAY,
+        decided_on=world["today"],
     )
     meetings.save_minutes(docs["meeting"], minutes="Vi talte om morgenerne", decisions="Ny plan")
     withdrawn = meetings.record_consent(
@@ -77,13 +76,13 @@ def _everything(docs, world):  # noqa: F811
         information_kinds=["observations"],
         recipients=["speech_therapist"],
         purpose="Sprogvurdering",
-        given_on=TODAY - timedelta(days=5),
+        given_on=world["today"] - timedelta(days=5),
     )
-    meetings.withdraw_consent(withdrawn, leader, TODAY)
+    meetings.withdraw_consent(withdrawn, leader, world["today"])
     db.session.commit()
 
 
-def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
+def test_the_copy_holds_every_part_in_words(today, browser, docs, world):  # noqa: F811
     _everything(docs, world)
     browser.login("leder@example.dk")
     assert browser.get(f"/children/{docs['child'].id}").status_code == 200
@@ -92,7 +91,7 @@ def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
     assert r.status_code == 200
     text, _ = text_of(r.data)
     flat = " ".join(text.split())
-    today = DANISH.long_date(TODAY)
+    today_text = DANISH.long_date(today)
     for part in (
         # the letter and the guardians: her own address, the other guardian by name only
         "Kære Mette Østergaard. Du har bedt om at se de oplysninger",
@@ -116,7 +115,7 @@ def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
         "Slår ofte ved samling",
         # the action path: every step, who is responsible, deadlines, what was done
         "Handlevej: trin, ansvar og frister",
-        f"Handlevejen blev åbnet den {today}. Position: Mistrivsel. Åben.",
+        f"Handlevejen blev åbnet den {today_text}. Position: Mistrivsel. Åben.",
         "Tovholder: Lis.",
         "Ansvarlig: leder. Frist:",
         "Ikke udført endnu.",
@@ -135,12 +134,12 @@ def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
         "Referat: Vi talte om morgenerne",
         "Beslutninger: Ny plan",
         # consents given and withdrawn
-        f"Givet af Mette Østergaard den {today}.",
+        f"Givet af Mette Østergaard den {today_text}.",
         "Modtagere: psykolog.",
         "Oplysninger: vurderinger af barnets trivsel og handleplanen.",
         "Samtykke (trukket tilbage)",
         "Modtagere: talepædagog.",
-        f"Trukket tilbage den {today}.",
+        f"Trukket tilbage den {today_text}.",
         # the access log as sentences
         "Hvem har set eller ændret oplysningerne",
         "Lis (leder, Børnehuset Mælkebøtten) åbnede barnets side.",
@@ -148,7 +147,7 @@ def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
     ):
         assert part in flat, part
     assert re.search(
-        rf"{re.escape(today)} kl\. \d{{1,2}}\.\d\d: Lis \(leder, Børnehuset Mælkebøtten\) "
+        rf"{re.escape(today_text)} kl\. \d{{1,2}}\.\d\d: Lis \(leder, Børnehuset Mælkebøtten\) "
         r"åbnede barnets side\.",
         flat,
     )
@@ -158,11 +157,11 @@ def test_the_copy_holds_every_part_in_words(browser, docs, world):  # noqa: F811
     assert "Adressebeskyttet" not in flat  # the father's protection is his data too
 
 
-def test_the_copy_for_one_guardian_never_prints_the_others_details(docs, world):  # noqa: F811
-    lh = letterhead(TODAY)
+def test_the_copy_for_one_guardian_never_prints_the_others_details(today, docs, world):  # noqa: F811
+    lh = letterhead(today)
     docs["mother"].email, docs["mother"].phone = "mette@example.dk", "12 34 56 78"
     db.session.commit()
-    text, _ = text_of(parents_copy(lh, parents_copy_data(docs["child"], docs["father"], TODAY)))
+    text, _ = text_of(parents_copy(lh, parents_copy_data(docs["child"], docs["father"], today)))
     flat = " ".join(text.split())
     assert "Kære Søren Ærø" in flat
     assert "Søren Ærø: Adressebeskyttet" in flat  # his own, as protected

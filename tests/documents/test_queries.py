@@ -9,11 +9,10 @@ from screening.core.extensions import db
 from screening.documents.action_plans import load_path, plan_data
 from screening.documents.common import age_text, letterhead
 
-from ..conftest import TODAY
 from .test_reports import docs  # noqa: F401  (a plan with 40 actions and a follow-up)
 
 
-def test_plan_data_in_seven_queries(docs):  # noqa: F811
+def test_plan_data_in_seven_queries(today, docs):  # noqa: F811
     path_id = docs["path"].id
     db.session.expire_all()
     statements: list[str] = []
@@ -23,8 +22,8 @@ def test_plan_data_in_seven_queries(docs):  # noqa: F811
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
-        plan = plan_data(load_path(path_id), TODAY)
-        letterhead(TODAY)
+        plan = plan_data(load_path(path_id), today)
+        letterhead(today)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(plan.actions) == 40

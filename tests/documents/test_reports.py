@@ -32,7 +32,6 @@ from screening.models import AuditEvent, ChildGuardian, Municipality, Role
 from screening.paths import meetings, plans
 
 from .. import factories as f
-from ..conftest import TODAY
 from ..paths.test_paths import agree
 
 SECRET = "Hemmelig Allé 7, 8000 Aarhus"
@@ -45,7 +44,7 @@ def text_of(pdf: bytes) -> tuple[str, PdfReader]:
 
 
 @pytest.fixture
-def docs(world):
+def docs(today, world):
     """A red path with guardians (one with a protected address), professionals invited on
     a consent and on a legal basis, a 40-action plan and follow-ups."""
     db.session.add(
@@ -74,7 +73,7 @@ def docs(world):
         information_kinds=["wellbeing", "action_plan"],
         recipients=["psychologist"],
         purpose="Tværfagligt møde",
-        given_on=TODAY,
+        given_on=today,
     )
     meeting = meetings.create_meeting(
         path,
@@ -95,7 +94,7 @@ def docs(world):
         organisation="PPR",
         email="",
         legal_basis="",
-        on=TODAY,
+        on=today,
     )
     social = meetings.invite_external(
         meeting,
@@ -104,7 +103,7 @@ def docs(world):
         organisation="Familieafdelingen",
         email="",
         legal_basis="Barnets lov § 133",
-        on=TODAY,
+        on=today,
     )
     plan = plans.save_plan(
         path,
@@ -114,10 +113,10 @@ def docs(world):
         goals="Otto deltager i samling tre dage om ugen",
         parents_perspective="Vi vil gerne have mere ro om morgenen",
         child_perspective="Otto siger, at han kan lide klodser",
-        evaluation_on=TODAY + timedelta(days=60),
+        evaluation_on=today + timedelta(days=60),
         items=[
             plans.PlanItemInput(
-                f"Handling nummer {i}: små grupper og ro", "Eva", TODAY + timedelta(days=i)
+                f"Handling nummer {i}: små grupper og ro", "Eva", today + timedelta(days=i)
             )
             for i in range(1, 41)
         ],
@@ -126,7 +125,7 @@ def docs(world):
     plans.add_follow_up(
         path,
         world["leader"],
-        held_on=TODAY,
+        held_on=today,
         progress="better",
         note="Leger mere med de andre",
         next_step="Fortsæt",
@@ -146,23 +145,24 @@ def docs(world):
 
 
 def every_document(docs, world) -> dict[str, bytes]:
-    lh = letterhead(TODAY)
+    today = world["today"]
+    lh = letterhead(today)
     out = {}
-    for info, child, to in meeting_letters(docs["meeting"], lh, TODAY):
+    for info, child, to in meeting_letters(docs["meeting"], lh, today):
         name = re.sub(r"\W", "_", to.name)
         out[f"invitation_{name}"] = (
             guardian_letter(lh, info, child, to)
             if hasattr(to, "protected")
             else professional_letter(lh, info, child, to)
         )
-    out["action_plan"] = action_plan(lh, plan_data(docs["path"], TODAY))
+    out["action_plan"] = action_plan(lh, plan_data(docs["path"], today))
     out["round_overview"] = round_overview(
-        lh, round_overview_data(world["round"], world["inst"], TODAY)
+        lh, round_overview_data(world["round"], world["inst"], today)
     )
     out["municipal_overview"] = municipal_overview(
-        lh, municipal_overview_data(world["round"], TODAY)
+        lh, municipal_overview_data(world["round"], today)
     )
-    out["parents_copy"] = parents_copy(lh, parents_copy_data(docs["child"], docs["mother"], TODAY))
+    out["parents_copy"] = parents_copy(lh, parents_copy_data(docs["child"], docs["mother"], today))
     return out
 
 
@@ -175,14 +175,14 @@ def test_protected_address_appears_on_no_document(docs, world):
         assert "Hemmelig" not in text.replace("\n", ""), name
 
 
-def test_every_document_has_the_form(docs, world):
+def test_every_document_has_the_form(today, docs, world):
     for name, pdf in every_document(docs, world).items():
         text, reader = text_of(pdf)
         box = reader.pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == (595, 842), name
         assert reader.metadata.title, name
         assert reader.metadata.author == "Solbjerg Kommune", name
-        assert f"Dato: {DANISH.long_date(TODAY)}" in text, name
+        assert f"Dato: {DANISH.long_date(today)}" in text, name
         pages = len(reader.pages)
         for n, page in enumerate(reader.pages, start=1):
             page_text = page.extract_text()
@@ -192,11 +192,11 @@ def test_every_document_has_the_form(docs, world):
                 assert "Fortroligt" in page_text, (name, n)
 
 
-def test_guardian_letters_are_warm_and_separate(docs, world):
-    lh = letterhead(TODAY)
+def test_guardian_letters_are_warm_and_separate(today, docs, world):
+    lh = letterhead(today)
     letters = {
         to.name: (info, child, to)
-        for info, child, to in meeting_letters(docs["meeting"], lh, TODAY)
+        for info, child, to in meeting_letters(docs["meeting"], lh, today)
     }
     text, _ = text_of(guardian_letter(lh, *letters["Mette Østergaard"]))
     flat = " ".join(text.split())
@@ -210,7 +210,7 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
     assert "Søren Ærø, forælder" in text
     assert (
         "Pia Psykolog får oplysninger på grundlag af samtykke fra Mette Østergaard af "
-        f"{DANISH.long_date(TODAY)} (det omfatter vurderinger af barnets trivsel og "
+        f"{DANISH.long_date(today)} (det omfatter vurderinger af barnets trivsel og "
         "handleplanen)." in flat
     )
     assert "Sune Socialrådgiver får oplysninger på grundlag af loven (Barnets lov § 133)." in flat
@@ -218,7 +218,7 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
     assert "Lis\nLeder, Børnehuset Mælkebøtten" in text
     # With a work phone number on the contact person's user, the letter gives it too.
     world["leader"].phone = "87 13 20 00"
-    with_phone = meeting_letters(docs["meeting"], lh, TODAY)
+    with_phone = meeting_letters(docs["meeting"], lh, today)
     mette = next(x for x in with_phone if x[2].name == "Mette Østergaard")
     phoned = " ".join(text_of(guardian_letter(lh, *mette))[0].split())
     assert "Lis på tlf. 87 13 20 00 eller e-mail leder@example.dk" in phoned
@@ -230,17 +230,17 @@ def test_guardian_letters_are_warm_and_separate(docs, world):
     assert "tolk" not in text  # the interpreter is for the mother
 
 
-def test_professional_letters_share_only_what_the_basis_covers(docs, world):
-    lh = letterhead(TODAY)
+def test_professional_letters_share_only_what_the_basis_covers(today, docs, world):
+    lh = letterhead(today)
     letters = {
         to.name: (info, child, to)
-        for info, child, to in meeting_letters(docs["meeting"], lh, TODAY)
+        for info, child, to in meeting_letters(docs["meeting"], lh, today)
     }
     text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
     flat = " ".join(text.split())
     assert "Aftalt position: Mistrivsel." in text  # the consent names wellbeing ...
     assert "\nMål i handleplanen: Otto deltager" in text  # ... and the plan, in paragraphs
-    assert f"Samtykke givet den {DANISH.long_date(TODAY)} af Mette Østergaard." in flat
+    assert f"Samtykke givet den {DANISH.long_date(today)} af Mette Østergaard." in flat
     assert "Samtykket omfatter vurderinger af barnets trivsel og handleplanen." in flat
     assert "Der er bestilt tolk til mødet (arabisk)." in flat
     assert "Kan du ikke komme, så kontakt Lis på e-mail leder@example.dk." in flat
@@ -252,15 +252,15 @@ def test_professional_letters_share_only_what_the_basis_covers(docs, world):
     db.session.commit()
     letters = {
         to.name: (info, child, to)
-        for info, child, to in meeting_letters(docs["meeting"], lh, TODAY)
+        for info, child, to in meeting_letters(docs["meeting"], lh, today)
     }
     text, _ = text_of(professional_letter(lh, *letters["Pia Psykolog"]))
     assert "Aftalt position" not in text
     assert "i det omfang forældrenes samtykke" in text
 
 
-def test_action_plan_flows_over_pages_without_clipping(docs, world):
-    text, reader = text_of(action_plan(letterhead(TODAY), plan_data(docs["path"], TODAY)))
+def test_action_plan_flows_over_pages_without_clipping(today, docs, world):
+    text, reader = text_of(action_plan(letterhead(today), plan_data(docs["path"], today)))
     assert len(reader.pages) >= 3
     flat = re.sub(r"\s+", " ", text)
     for i in range(1, 41):
@@ -276,13 +276,13 @@ def test_action_plan_flows_over_pages_without_clipping(docs, world):
     assert "CPR" not in text
 
 
-def test_overviews(docs, world):
-    lh = letterhead(TODAY)
-    text, _ = text_of(round_overview(lh, round_overview_data(world["round"], world["inst"], TODAY)))
+def test_overviews(today, docs, world):
+    lh = letterhead(today)
+    text, _ = text_of(round_overview(lh, round_overview_data(world["round"], world["inst"], today)))
     assert "Egernene" in text
     assert "Børn, der kræver handling" in text
     assert "Otto Ærø" in text or "Ingen børn kræver handling" in text
-    text, _ = text_of(municipal_overview(lh, municipal_overview_data(world["round"], TODAY)))
+    text, _ = text_of(municipal_overview(lh, municipal_overview_data(world["round"], today)))
     assert "Børnehuset Mælkebøtten" in " ".join(text.split())
     assert "Otto" not in text
     assert "Ærø" not in text
@@ -292,13 +292,13 @@ def test_overviews(docs, world):
     # The municipality's threshold for small counts (the key figures' one) applies here too.
     db.session.scalar(sa.select(Municipality)).suppression_threshold = 3
     db.session.commit()
-    text, _ = text_of(municipal_overview(lh, municipal_overview_data(world["round"], TODAY)))
+    text, _ = text_of(municipal_overview(lh, municipal_overview_data(world["round"], today)))
     assert "<5" not in text
     assert "Tal under 3 vises som »<3«" in " ".join(text.split())
 
 
 def municipal_overview_rows(world):
-    return municipal_overview_data(world["round"], TODAY).rows
+    return municipal_overview_data(world["round"], world["today"]).rows
 
 
 def test_parents_copy_holds_everything_including_the_access_log(browser, docs, world):
@@ -426,9 +426,9 @@ def test_render_every_document_to_png_for_a_visual_check(docs, world, tmp_path):
         assert png.stat().st_size > 5000, name
 
 
-def test_letterhead_uses_the_municipality_labels(app):
+def test_letterhead_uses_the_municipality_labels(today, app):
     lh = Letterhead(
-        "X", TODAY, labels={"green": "Trivsel", "yellow": "Bekymring", "red": "Stærk bekymring"}
+        "X", today, labels={"green": "Trivsel", "yellow": "Bekymring", "red": "Stærk bekymring"}
     )
     assert lh.label("red") == "Stærk bekymring"
-    assert Letterhead("X", TODAY).label("red") == "Rød"
+    assert Letterhead("X", today).label("red") == "Rød"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, timedelta
 
 import openpyxl
@@ -34,8 +35,8 @@ SMALL = Scale(institutions=3, groups_per_institution=2, children=90, rounds=3, p
 
 
 @pytest.fixture
-def town(app, catalogue):
-    summary = build(db.session, SMALL)
+def town(today, app, catalogue):
+    summary = build(db.session, replace(SMALL, today=today))
     db.session.commit()
     return summary
 
@@ -71,8 +72,7 @@ def naive_positions(round_: ScreeningRound, today: date) -> dict[int, dict[str, 
     return out
 
 
-def test_the_counts_agree_with_the_rows_child_by_child(town):
-    today = date.today()
+def test_the_counts_agree_with_the_rows_child_by_child(today, town):
     for round_id in town.rounds:
         round_ = db.session.get(ScreeningRound, round_id)
         c = queries.counts(round_, queries.Filters(), today)
@@ -126,18 +126,18 @@ def test_the_round_chosen_in_the_form_keeps_the_filters(town, browser):
     assert f"institution={town.institutions[0]}" in to
 
 
-def published_positions(round_id: int, threshold: int, filters=None):
+def published_positions(round_id: int, threshold: int, today: date, filters=None):
     round_ = db.session.get(ScreeningRound, round_id)
-    c = queries.counts(round_, filters or queries.Filters(), date.today())
+    c = queries.counts(round_, filters or queries.Filters(), today)
     return {f.key: f for f in figures(c, threshold, lambda s: s)}
 
 
-def test_screen_csv_xlsx_and_pdf_publish_the_same_protected_tables(town, browser):
+def test_screen_csv_xlsx_and_pdf_publish_the_same_protected_tables(today, town, browser):
     db.session.execute(sa.update(Municipality).values(suppression_threshold=8))
     db.session.commit()
     signed_in(browser, town.coordinator_email)
     rid = town.rounds[-1]
-    expected = published_positions(rid, 8)
+    expected = published_positions(rid, 8, today)
     positions = expected["positions"].published()
     assert any("< 8" in row for row in positions)  # the small town has small counts
 
@@ -176,13 +176,13 @@ def test_screen_csv_xlsx_and_pdf_publish_the_same_protected_tables(town, browser
     assert "< 8" not in html
 
 
-def test_the_trend_is_a_page_of_its_own_with_the_numbers_of_the_exports(town, browser):
+def test_the_trend_is_a_page_of_its_own_with_the_numbers_of_the_exports(today, town, browser):
     db.session.execute(sa.update(Municipality).values(suppression_threshold=8))
     db.session.commit()
     signed_in(browser, town.coordinator_email)
     rid = town.rounds[-1]
     inst = town.institutions[0]
-    expected = published_positions(rid, 8)
+    expected = published_positions(rid, 8, today)
     trend = expected["trend"].published()
     assert len(trend) == 1 + len(town.rounds)
 
@@ -191,7 +191,7 @@ def test_the_trend_is_a_page_of_its_own_with_the_numbers_of_the_exports(town, br
     assert f'href="/rounds/{rid}/figures/trend"' in html
     # The dashboard's tables are protected beside the trend, as in the exports.
     round_ = db.session.get(ScreeningRound, rid)
-    alone = figures(queries.counts(round_, queries.Filters(), date.today(), trend=0), 8, str)
+    alone = figures(queries.counts(round_, queries.Filters(), today, trend=0), 8, str)
     assert [f.key for f in alone] == [k for k in expected if k != "trend"]
     for f in alone:
         assert f.published() == expected[f.key].published(), f.key
@@ -225,7 +225,7 @@ def test_the_trend_is_a_page_of_its_own_with_the_numbers_of_the_exports(town, br
     assert 'id="fig-trend-table"' not in empty.get_data(as_text=True)
 
 
-def test_filters_narrow_the_figures_and_bad_values_are_ignored(town, browser):
+def test_filters_narrow_the_figures_and_bad_values_are_ignored(today, town, browser):
     signed_in(browser, town.coordinator_email)
     rid = town.rounds[-1]
     inst = db.session.get(Institution, town.institutions[0])
@@ -238,7 +238,7 @@ def test_filters_narrow_the_figures_and_bad_values_are_ignored(town, browser):
     one = queries.counts(
         db.session.get(ScreeningRound, rid),
         queries.Filters(institution_id=inst.id, group_id=group.id, band="topi-3-6"),
-        date.today(),
+        today,
     )
     assert [r.id for r in one.rows] == [group.id]
     for url in (
@@ -325,12 +325,11 @@ def test_staff_without_the_municipal_overview_are_refused(town, browser):
     assert "/figures" not in (browser.get("/").headers.get("Location") or "")
 
 
-def test_timeliness_counts_the_open_rounds_steps_that_are_not_due_yet(town):
+def test_timeliness_counts_the_open_rounds_steps_that_are_not_due_yet(today, town):
     # The newest round: its steps due after today (up to the round's last day) are "not due
     # yet", not left out; every step counted is due inside the period.
     from screening.models import ActionPath, ActionStep
 
-    today = date.today()
     newest = db.session.get(ScreeningRound, town.rounds[-1])
     path = db.session.scalars(sa.select(ActionPath).order_by(ActionPath.id)).first()
     step = path.steps[0]

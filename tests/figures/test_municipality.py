@@ -4,7 +4,6 @@ data the app accepts, the same scale gives the same rows, and a second build reu
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -31,8 +30,8 @@ def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
 
 
-def test_small_municipality_has_the_promised_shape(app, catalogue):
-    summary = build(db.session, SMALL)
+def test_small_municipality_has_the_promised_shape(today, app, catalogue):
+    summary = build(db.session, replace(SMALL, today=today))
     db.session.commit()
     assert not summary.reused
     assert len(summary.rounds) == 3
@@ -68,7 +67,7 @@ def test_small_municipality_has_the_promised_shape(app, catalogue):
     assert open_paths > 0
     overdue = db.session.scalar(
         sa.select(sa.func.count(ActionStep.id)).where(
-            ActionStep.done_on.is_(None), ActionStep.due_on < date.today()
+            ActionStep.done_on.is_(None), ActionStep.due_on < today
         )
     )
     assert overdue > 0
@@ -81,23 +80,23 @@ def test_small_municipality_has_the_promised_shape(app, catalogue):
     assert drafts > 0  # the open round is only partly done
 
 
-def test_same_scale_same_rows_and_a_second_build_reuses_them(app, catalogue, reset_db):
-    first = build(db.session, SMALL)
+def test_same_scale_same_rows_and_a_second_build_reuses_them(today, app, catalogue, reset_db):
+    first = build(db.session, replace(SMALL, today=today))
     db.session.commit()
     names = db.session.scalars(sa.select(Child.first_name).order_by(Child.id)).all()
-    again = build(db.session, SMALL)
+    again = build(db.session, replace(SMALL, today=today))
     assert again.reused
     assert again.rounds == first.rounds
     with pytest.raises(RuntimeError, match="another generated municipality"):
-        build(db.session, replace(SMALL, seed=8))
+        build(db.session, replace(SMALL, seed=8, today=today))
     reset_db(catalogue=True)
-    build(db.session, SMALL)
+    build(db.session, replace(SMALL, today=today))
     db.session.commit()
     assert db.session.scalars(sa.select(Child.first_name).order_by(Child.id)).all() == names
 
 
-def test_the_coordinator_can_sign_in_and_open_the_round(app, catalogue, browser):
-    summary = build(db.session, SMALL)
+def test_the_coordinator_can_sign_in_and_open_the_round(today, app, catalogue, browser):
+    summary = build(db.session, replace(SMALL, today=today))
     db.session.commit()
     from benchmarks.municipality import PASSWORD
 

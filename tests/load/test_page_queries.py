@@ -8,7 +8,7 @@ rule sets), then counted on the second request, as the same user would send it a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -195,11 +195,11 @@ def measure(summary, new_browser) -> tuple[dict[str, list[str]], Subjects]:
 
 
 def test_no_page_in_the_load_mix_asks_more_queries_for_more_data(
-    app, catalogue, new_browser, reset_db
+    today, app, catalogue, new_browser, reset_db
 ):
     results = []
     for scale in (SMALL, LARGE):
-        summary = build(db.session, scale)
+        summary = build(db.session, replace(scale, today=today))
         db.session.commit()
         results.append(measure(summary, new_browser))
         db.session.remove()

@@ -6,6 +6,7 @@ grows, and the answers must agree with the child-by-child computation they repla
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -101,8 +102,10 @@ def test_next_child_walks_the_whole_alphabet_of_a_group(world):
 # 2. The child's timeline -----------------------------------------------------------------
 
 
-def timeline_scale(rounds: int) -> Scale:
-    return Scale(institutions=1, groups_per_institution=1, children=12, rounds=rounds, paths=3)
+def timeline_scale(rounds: int, today: date) -> Scale:
+    return Scale(
+        institutions=1, groups_per_institution=1, children=12, rounds=rounds, paths=3, today=today
+    )
 
 
 def busiest_child(summary) -> Child:
@@ -132,11 +135,11 @@ def timeline_queries(summary, browser, email) -> tuple[int, int]:
 
 
 def test_the_timeline_asks_the_same_number_of_queries_for_one_round_and_four(
-    app, catalogue, new_browser, reset_db
+    today, app, catalogue, new_browser, reset_db
 ):
     found = []
     for rounds in (1, 4):
-        summary = build(db.session, timeline_scale(rounds))
+        summary = build(db.session, timeline_scale(rounds, today))
         db.session.commit()
         found.append(
             {
@@ -153,8 +156,8 @@ def test_the_timeline_asks_the_same_number_of_queries_for_one_round_and_four(
     assert {k: n for k, (n, _) in one.items()} == {k: n for k, (n, _) in four.items()}, found
 
 
-def test_readable_assessments_agree_with_asking_one_by_one(app, catalogue):
-    summary = build(db.session, timeline_scale(3))
+def test_readable_assessments_agree_with_asking_one_by_one(today, app, catalogue):
+    summary = build(db.session, timeline_scale(3, today))
     db.session.commit()
     users = db.session.scalars(sa.select(User).order_by(User.id)).all()
     children = db.session.scalars(sa.select(Child).order_by(Child.id)).all()
@@ -175,16 +178,18 @@ def test_readable_assessments_agree_with_asking_one_by_one(app, catalogue):
 # 3. The offline pack ---------------------------------------------------------------------
 
 
-def pack_scale(children: int) -> Scale:
-    return Scale(institutions=1, groups_per_institution=2, children=children, rounds=2, paths=2)
+def pack_scale(children: int, today: date) -> Scale:
+    return Scale(
+        institutions=1, groups_per_institution=2, children=children, rounds=2, paths=2, today=today
+    )
 
 
 def test_the_offline_pack_writes_its_audit_rows_in_one_insert(
-    app, catalogue, new_browser, reset_db
+    today, app, catalogue, new_browser, reset_db
 ):
     found = []
     for children in (12, 48):
-        summary = build(db.session, pack_scale(children))
+        summary = build(db.session, pack_scale(children, today))
         db.session.commit()
         browser = new_browser()
         browser.login(summary.educator_email, PASSWORD)

@@ -33,7 +33,7 @@ from screening.offline import parsing
 
 from .. import factories as f
 from ..assessments.test_assessments import own, post_assessment
-from ..conftest import TODAY, is_postgres
+from ..conftest import is_postgres
 
 # Helpers ----------------------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ def observation_item(w, child="older", **extra):
         "source": "daycare",
         "category": "language",
         "level": 2,
-        "observed_on": TODAY.isoformat(),
+        "observed_on": w["today"].isoformat(),
         "note": "Bruger få ord.",
     }
     payload.update(extra)
@@ -499,12 +499,12 @@ def test_a_conflict_page_post_needs_a_choice(browser, world):
 # Invalid items ----------------------------------------------------------------------------------
 
 
-def test_invalid_items_do_not_affect_the_valid_ones(browser, world):
+def test_invalid_items_do_not_affect_the_valid_ones(today, browser, world):
     rated = ScreeningRound(
         name="Skala test",
-        starts_on=TODAY - timedelta(days=5),
-        ends_on=TODAY + timedelta(days=20),
-        reference_date=TODAY - timedelta(days=5),
+        starts_on=today - timedelta(days=5),
+        ends_on=today + timedelta(days=20),
+        reference_date=today - timedelta(days=5),
         status=RoundStatus.OPEN,
         instrument_keys=["rating-3-6"],
         institutions=[world["inst"]],
@@ -523,7 +523,7 @@ def test_invalid_items_do_not_affect_the_valid_ones(browser, world):
         {"kind": "assessment", "payload": {}},  # no id
         {"id": str(uuid.uuid4()), "kind": "meeting", "payload": {}},
         observation_item(world, "older", level=7),
-        observation_item(world, "older", observed_on=(TODAY + timedelta(days=2)).isoformat()),
+        observation_item(world, "older", observed_on=(today + timedelta(days=2)).isoformat()),
         assessment_item(world, "toddler", surprise=1),
         observation_item(world, "older2"),
     ]
@@ -803,10 +803,10 @@ def test_items_named_for_another_user_are_refused_whole(browser, world):
     assert [r["status"] for r in results(named)] == ["stored"]
 
 
-def test_a_days_grace_for_the_tablets_clock(browser, world):
+def test_a_days_grace_for_the_tablets_clock(today, browser, world):
     browser.login("edu1@example.dk")
-    tomorrow = observation_item(world, "older", observed_on=(TODAY + timedelta(days=1)).isoformat())
-    later = observation_item(world, "older", observed_on=(TODAY + timedelta(days=2)).isoformat())
+    tomorrow = observation_item(world, "older", observed_on=(today + timedelta(days=1)).isoformat())
+    later = observation_item(world, "older", observed_on=(today + timedelta(days=2)).isoformat())
     rs = results(sync(browser, [tomorrow, later]))
     assert [r["status"] for r in rs] == ["stored", "invalid"]
 

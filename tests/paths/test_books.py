@@ -14,7 +14,6 @@ from screening.models import ActionStep
 from screening.paths import books, meetings
 from screening.paths import services as paths
 
-from ..conftest import TODAY
 from .test_paths import ANSWERS, agree, next_round
 
 
@@ -28,7 +27,7 @@ def done_step(path, key):
     return next(s for s in path.steps if s.key == key and s.done)
 
 
-def test_saving_the_action_plan_completes_the_plan_step(browser, world):
+def test_saving_the_action_plan_completes_the_plan_step(today, browser, world):
     _, path = agree(world, "yellow")
     browser.login("edu1@example.dk")
     r = browser.submit(
@@ -37,12 +36,12 @@ def test_saving_the_action_plan_completes_the_plan_step(browser, world):
             "goals": "Leger med to andre børn",
             "items-0-what": "Lege i små grupper",
             "items-0-who": "Eva",
-            "evaluation_on": (TODAY + timedelta(days=60)).isoformat(),
+            "evaluation_on": (today + timedelta(days=60)).isoformat(),
         },
     )
     assert r.status_code == 302
     plan_step = done_step(path, "action_plan")
-    assert (plan_step.done_on, plan_step.done_by_id) == (TODAY, world["edu1"].id)
+    assert (plan_step.done_on, plan_step.done_by_id) == (today, world["edu1"].id)
     assert open_step(path, "analysis") is not None  # other steps stay open
 
 
@@ -101,10 +100,10 @@ def test_a_meeting_completes_only_a_step_of_its_kind_and_only_once_held(browser,
     assert done_step(path, "parent_talk").done_by_id == world["leader"].id
 
 
-def test_a_recorded_follow_up_completes_the_follow_up_step(browser, world):
+def test_a_recorded_follow_up_completes_the_follow_up_step(today, browser, world):
     _, path = agree(world, "red")
     browser.login("leder@example.dk")
-    held = TODAY - timedelta(days=1)
+    held = today - timedelta(days=1)
     url = f"/paths/{path.id}"
     r = browser.submit(
         f"{url}/follow-ups",
@@ -118,10 +117,10 @@ def test_a_recorded_follow_up_completes_the_follow_up_step(browser, world):
     assert open_step(path, "follow_up").due_on == held + timedelta(weeks=4)
 
 
-def test_the_leader_is_informed_at_once_when_she_made_the_joint_assessment(world):
+def test_the_leader_is_informed_at_once_when_she_made_the_joint_assessment(today, world):
     _, path = agree(world, "red")  # the leader records the joint assessment
     step = done_step(path, "leader_informed")
-    assert (step.done_on, step.done_by_id) == (TODAY, world["leader"].id)
+    assert (step.done_on, step.done_by_id) == (today, world["leader"].id)
     assert step.title_da == "Orienter lederen"
     assert open_step(path, "notify_assessment") is not None
 
@@ -147,9 +146,9 @@ def test_escalation_to_red_by_the_leader_informs_her_at_once(world):
     assert done_step(path, "leader_informed").done_by_id == world["leader"].id
 
 
-def test_a_record_completes_nothing_on_a_closed_path_or_twice(world):
+def test_a_record_completes_nothing_on_a_closed_path_or_twice(today, world):
     _, path = agree(world, "yellow")
-    first = books.complete_by_record(path, "plan_saved", world["leader"], TODAY)
+    first = books.complete_by_record(path, "plan_saved", world["leader"], today)
     assert first is not None
     assert first.key == "action_plan"
-    assert books.complete_by_record(path, "plan_saved", world["leader"], TODAY) is None
+    assert books.complete_by_record(path, "plan_saved", world["leader"], today) is None

@@ -14,10 +14,9 @@ from screening.paths import overview
 from screening.paths.rules import load_templates
 
 from .. import factories as f
-from ..conftest import TODAY
 
 
-def paths_for(group, coordinator, n, position="red", overdue=1, opened_days_ago=10):
+def paths_for(today, group, coordinator, n, position="red", overdue=1, opened_days_ago=10):
     """`n` children in `group`, each with an open path and three open steps (`overdue` of
     them past their deadline)."""
     made = []
@@ -26,14 +25,14 @@ def paths_for(group, coordinator, n, position="red", overdue=1, opened_days_ago=
         path = ActionPath(
             child_id=kid.id,
             position=position,
-            opened_on=TODAY - timedelta(days=opened_days_ago),
+            opened_on=today - timedelta(days=opened_days_ago),
             coordinator_id=coordinator.id,
             escalation_level=4,
             template_key="default",
             template_version=load_templates().version,
         )
         for k in range(3):
-            due = TODAY - timedelta(days=k + 1) if k < overdue else TODAY + timedelta(days=k)
+            due = today - timedelta(days=k + 1) if k < overdue else today + timedelta(days=k)
             path.steps.append(
                 ActionStep(
                     key=f"s{k}",
@@ -65,53 +64,53 @@ def count_queries(fn):
     return len(seen)
 
 
-def test_filters_by_group_tovholder_and_position(world):
+def test_filters_by_group_tovholder_and_position(today, world):
     inst = world["inst"]
     other_group = Group(name="Bierne", institution=inst)
     db.session.add(other_group)
     db.session.flush()
     lis, eva = world["leader"], world["edu1"]
-    paths_for(world["group"], lis, 2, "red")
-    paths_for(other_group, eva, 3, "yellow")
+    paths_for(today, world["group"], lis, 2, "red")
+    paths_for(today, other_group, eva, 3, "yellow")
     ids = [inst.id]
-    assert overview.overview(ids, TODAY).open_steps == 15
-    by_group = overview.overview(ids, TODAY, overview.Filters(group_id=other_group.id))
+    assert overview.overview(ids, today).open_steps == 15
+    by_group = overview.overview(ids, today, overview.Filters(group_id=other_group.id))
     assert (by_group.open_steps, by_group.children) == (9, 3)
-    by_coordinator = overview.overview(ids, TODAY, overview.Filters(coordinator_id=lis.id))
+    by_coordinator = overview.overview(ids, today, overview.Filters(coordinator_id=lis.id))
     assert {s.coordinator_id for s in by_coordinator.steps} == {lis.id}
-    red = overview.overview(ids, TODAY, overview.Filters(position="red"))
+    red = overview.overview(ids, today, overview.Filters(position="red"))
     assert (red.open_steps, red.overdue_steps) == (6, 2)
     assert red.overdue_by_institution == {"Børnehuset Mælkebøtten": 2}
-    none = overview.overview(ids, TODAY, overview.Filters(group_id=other_group.id, position="red"))
+    none = overview.overview(ids, today, overview.Filters(group_id=other_group.id, position="red"))
     assert none.steps == []
     assert {u.id for u in overview.coordinators(ids)} == {lis.id, eva.id}
 
 
-def test_steps_come_one_page_at_a_time_overdue_first(world):
-    paths_for(world["group"], world["leader"], 30, overdue=1)  # 90 open steps, 30 overdue
-    first = overview.overview([world["inst"].id], TODAY, per_page=40)
+def test_steps_come_one_page_at_a_time_overdue_first(today, world):
+    paths_for(today, world["group"], world["leader"], 30, overdue=1)  # 90 open steps, 30 overdue
+    first = overview.overview([world["inst"].id], today, per_page=40)
     assert (first.pages, len(first.steps), first.open_steps) == (3, 40, 90)
-    assert all(s.overdue(TODAY) for s in first.steps[:30])
-    assert not first.steps[30].overdue(TODAY)
-    last = overview.overview([world["inst"].id], TODAY, page=3, per_page=40)
+    assert all(s.overdue(today) for s in first.steps[:30])
+    assert not first.steps[30].overdue(today)
+    last = overview.overview([world["inst"].id], today, page=3, per_page=40)
     assert len(last.steps) == 10
-    beyond = overview.overview([world["inst"].id], TODAY, page=99, per_page=40)
+    beyond = overview.overview([world["inst"].id], today, page=99, per_page=40)
     assert beyond.page == 3  # a page past the end shows the last one
     seen = {
         s.id
         for p in (1, 2, 3)
-        for s in overview.overview([world["inst"].id], TODAY, page=p, per_page=40).steps
+        for s in overview.overview([world["inst"].id], today, page=p, per_page=40).steps
     }
     assert len(seen) == 90
 
 
-def test_the_page_makes_as_many_queries_for_many_steps_as_for_few(browser, world):
+def test_the_page_makes_as_many_queries_for_many_steps_as_for_few(today, browser, world):
     browser.login("leder@example.dk")
-    paths_for(world["group"], world["leader"], 3, opened_days_ago=200)
+    paths_for(today, world["group"], world["leader"], 3, opened_days_ago=200)
     db.session.commit()
     few = count_queries(lambda: browser.get("/momentum"))
     more = f.user(Role.LEADER, institutions=[world["inst"]], name="Anden Tovholder")
-    paths_for(world["group"], more, 80, opened_days_ago=200)
+    paths_for(today, world["group"], more, 80, opened_days_ago=200)
     db.session.commit()
     many = count_queries(lambda: browser.get("/momentum"))
     assert few == many
@@ -121,8 +120,8 @@ def test_the_page_makes_as_many_queries_for_many_steps_as_for_few(browser, world
     assert "De 50, der har været åbne længst, af 83." in html
 
 
-def test_the_page_is_called_frister_og_fremdrift_and_keeps_its_filters(browser, world):
-    paths_for(world["group"], world["leader"], 60)
+def test_the_page_is_called_frister_og_fremdrift_and_keeps_its_filters(today, browser, world):
+    paths_for(today, world["group"], world["leader"], 60)
     db.session.commit()
     browser.login("leder@example.dk")
     r = browser.get(f"/momentum?coordinator={world['leader'].id}&position=red")
@@ -138,8 +137,8 @@ def test_the_page_is_called_frister_og_fremdrift_and_keeps_its_filters(browser, 
     assert "page=2" in nxt.group(1)
 
 
-def test_bad_or_foreign_filter_values_are_ignored(browser, world):
-    paths_for(world["group"], world["leader"], 1)
+def test_bad_or_foreign_filter_values_are_ignored(today, browser, world):
+    paths_for(today, world["group"], world["leader"], 1)
     elsewhere = world["elsewhere"].current_group
     db.session.commit()
     browser.login("leder@example.dk")
@@ -156,10 +155,12 @@ def test_bad_or_foreign_filter_values_are_ignored(browser, world):
         assert "Barn000" in r.get_data(as_text=True), query
 
 
-def test_a_coordinator_sees_names_only_from_the_consultants_level(browser, new_browser, world):
-    (low,) = paths_for(world["group"], world["leader"], 1)
+def test_a_coordinator_sees_names_only_from_the_consultants_level(
+    today, browser, new_browser, world
+):
+    (low,) = paths_for(today, world["group"], world["leader"], 1)
     low.escalation_level = 2  # the team's own level: no municipal consultants
-    (high,) = paths_for(world["group"], world["leader"], 1)
+    (high,) = paths_for(today, world["group"], world["leader"], 1)
     low.child.first_name, high.child.first_name = "Lavniveau", "Konsulentniveau"
     db.session.commit()
     browser.login("koord@example.dk")

@@ -34,7 +34,6 @@ from screening.paths import services as paths
 from screening.paths.rules import add_working_days
 
 from .. import factories as f
-from ..conftest import TODAY
 
 ANSWERS = {"green": {"emo-g1": True}, "yellow": {"emo-y1": True}, "red": {"emo-r1": True}}
 
@@ -55,9 +54,9 @@ def agree(w, position, round_=None, child="older"):
 def next_round(w, days_later=120, name="Næste runde"):
     r = ScreeningRound(
         name=name,
-        starts_on=TODAY + timedelta(days=days_later - 5),
-        ends_on=TODAY + timedelta(days=days_later + 30),
-        reference_date=TODAY + timedelta(days=days_later),
+        starts_on=w["today"] + timedelta(days=days_later - 5),
+        ends_on=w["today"] + timedelta(days=days_later + 30),
+        reference_date=w["today"] + timedelta(days=days_later),
         status=RoundStatus.OPEN,
         instrument_keys=["topi-3-6"],
         institutions=[w["inst"]],
@@ -74,14 +73,14 @@ def step(path, key):
 # Opening, escalating, closing --------------------------------------------------------------
 
 
-def test_agreed_yellow_opens_a_path_with_steps_and_a_named_coordinator(world):
+def test_agreed_yellow_opens_a_path_with_steps_and_a_named_coordinator(today, world):
     action, path = agree(world, "yellow")
     assert action == "open"
     assert (path.position.value, path.status) == ("yellow", PathStatus.OPEN)
     assert path.coordinator_id == world["leader"].id
     due = {s.key: s.due_on for s in path.steps}
-    assert due["analysis"] == TODAY + timedelta(days=14)
-    assert due["follow_up"] == TODAY + timedelta(weeks=8)
+    assert due["analysis"] == today + timedelta(days=14)
+    assert due["follow_up"] == today + timedelta(weeks=8)
 
 
 def test_yellow_then_red_escalates_the_same_path(world):
@@ -98,13 +97,13 @@ def test_yellow_then_red_escalates_the_same_path(world):
     assert second.escalation_level == 4
 
 
-def test_the_database_refuses_a_second_open_path(world):
+def test_the_database_refuses_a_second_open_path(today, world):
     _, path = agree(world, "yellow")
     db.session.add(
         ActionPath(
             child_id=path.child_id,
             position="red",
-            opened_on=TODAY,
+            opened_on=today,
             coordinator_id=world["leader"].id,
             template_key="default",
             template_version=1,
@@ -115,7 +114,7 @@ def test_the_database_refuses_a_second_open_path(world):
     db.session.rollback()
 
 
-def test_green_lets_the_path_close_after_a_final_follow_up(browser, world):
+def test_green_lets_the_path_close_after_a_final_follow_up(today, browser, world):
     _, path = agree(world, "yellow")
     action, _ = agree(world, "green", next_round(world))
     assert action == "prepare_close"
@@ -136,14 +135,14 @@ def test_green_lets_the_path_close_after_a_final_follow_up(browser, world):
     r = browser.submit(f"{url}/close", {"note": "Barnet trives igen."}, page=url)
     db.session.refresh(path)
     assert path.status == PathStatus.CLOSED
-    assert path.closed_on == TODAY
+    assert path.closed_on == today
 
 
-def test_repeating_follow_up_comes_back_every_four_weeks(world):
+def test_repeating_follow_up_comes_back_every_four_weeks(today, world):
     _, path = agree(world, "red")
     follow = step(path, "follow_up")
-    nxt = paths.complete_step(follow, world["leader"], TODAY)
-    assert nxt.due_on == TODAY + timedelta(weeks=4)
+    nxt = paths.complete_step(follow, world["leader"], today)
+    assert nxt.due_on == today + timedelta(weeks=4)
     assert nxt.key == "follow_up"
     assert not nxt.done
 
@@ -151,21 +150,21 @@ def test_repeating_follow_up_comes_back_every_four_weeks(world):
 # The duty to notify ---------------------------------------------------------------------------
 
 
-def test_red_path_requires_the_notify_assessment(browser, new_browser, world):
+def test_red_path_requires_the_notify_assessment(today, browser, new_browser, world):
     _, path = agree(world, "red")
     notify = step(path, "notify_assessment")
     assert notify.kind == StepKind.NOTIFY
     assert notify.required
-    assert notify.due_on == add_working_days(TODAY, 1)
+    assert notify.due_on == add_working_days(today, 1)
     with pytest.raises(DomainError, match="notify_decision_required"):
-        paths.complete_step(notify, world["leader"], TODAY)
+        paths.complete_step(notify, world["leader"], today)
     db.session.rollback()
     url = f"/paths/{path.id}/steps/{notify.id}/notify"
     educator = new_browser()
     educator.login("edu1@example.dk")
     assert educator.get(url).status_code == 200  # may read the prompt ...
     r = educator.submit(
-        url, {"decision": "notify", "reasoning": "x", "decided_on": TODAY.isoformat()}
+        url, {"decision": "notify", "reasoning": "x", "decided_on": today.isoformat()}
     )
     assert r.status_code == 403  # ... but only the leader records it
     browser.login("leder@example.dk")
@@ -174,8 +173,8 @@ def test_red_path_requires_the_notify_assessment(browser, new_browser, world):
         {
             "decision": "no_notify",
             "reasoning": "Vi følger tæt op.",
-            "decided_on": TODAY.isoformat(),
-            "sent_on": TODAY.isoformat(),
+            "decided_on": today.isoformat(),
+            "sent_on": today.isoformat(),
         },
     )
     assert r.status_code == 400
@@ -188,15 +187,15 @@ def test_red_path_requires_the_notify_assessment(browser, new_browser, world):
         {
             "decision": "notify",
             "reasoning": "Tegn på omsorgssvigt.",
-            "decided_on": TODAY.isoformat(),
-            "sent_on": TODAY.isoformat(),
+            "decided_on": today.isoformat(),
+            "sent_on": today.isoformat(),
         },
     )
     decision = db.session.scalar(sa.select(NotifyDecision))
     assert decision.decision.value == "notify"
     assert decision.sent_by_id == world["leader"].id  # the leader signs
     db.session.refresh(notify)
-    assert notify.done_on == TODAY
+    assert notify.done_on == today
 
 
 # Consent gate -------------------------------------------------------------------------------
@@ -231,7 +230,7 @@ def invite_external(browser, m, **extra):
     return browser.submit(f"/meetings/{m.id}/participants", data, page=f"/meetings/{m.id}")
 
 
-def test_external_professional_needs_consent_or_legal_basis(browser, world, meeting):
+def test_external_professional_needs_consent_or_legal_basis(today, browser, world, meeting):
     m = meeting["meeting"]
     browser.login("leder@example.dk")
     page = browser.get(f"/meetings/{m.id}").get_data(as_text=True)
@@ -250,7 +249,7 @@ def test_external_professional_needs_consent_or_legal_basis(browser, world, meet
             "information_kinds": ["wellbeing", "action_plan"],
             "recipients": ["psychologist"],
             "purpose": "Tværfagligt møde",
-            "given_on": TODAY.isoformat(),
+            "given_on": today.isoformat(),
         },
     )
     assert r.status_code == 302
@@ -261,7 +260,7 @@ def test_external_professional_needs_consent_or_legal_basis(browser, world, meet
     assert "Samtykke dækker" in browser.get(f"/meetings/{m.id}").get_data(as_text=True)
 
 
-def test_withdrawn_consent_stops_future_sharing(browser, world, meeting):
+def test_withdrawn_consent_stops_future_sharing(today, browser, world, meeting):
     m = meeting["meeting"]
     consent = meetings.record_consent(
         world["older"],
@@ -270,7 +269,7 @@ def test_withdrawn_consent_stops_future_sharing(browser, world, meeting):
         information_kinds=["wellbeing"],
         recipients=["psychologist"],
         purpose="Møde",
-        given_on=TODAY,
+        given_on=today,
     )
     db.session.commit()
     browser.login("leder@example.dk")
@@ -278,7 +277,7 @@ def test_withdrawn_consent_stops_future_sharing(browser, world, meeting):
     r = browser.submit(f"/consents/{consent.id}/withdraw", {}, page=url)
     assert r.status_code == 302
     db.session.refresh(consent)
-    assert consent.withdrawn_on == TODAY
+    assert consent.withdrawn_on == today
     assert invite_external(browser, m).status_code == 400
     # A recorded legal basis allows sharing without consent; the UI keeps which.
     r = invite_external(browser, m, **{"external-legal_basis": "Barnets lov § 133"})
@@ -288,7 +287,7 @@ def test_withdrawn_consent_stops_future_sharing(browser, world, meeting):
     assert participant.legal_basis == "Barnets lov § 133"
 
 
-def test_consent_must_come_from_a_custody_holder(world, meeting):
+def test_consent_must_come_from_a_custody_holder(today, world, meeting):
     g2 = f.guardian(name="Far uden myndighed")
     world["older"].guardian_links.append(ChildGuardian(guardian=g2, has_custody=False))
     db.session.flush()
@@ -300,14 +299,14 @@ def test_consent_must_come_from_a_custody_holder(world, meeting):
             information_kinds=["x"],
             recipients=["psychologist"],
             purpose="p",
-            given_on=TODAY,
+            given_on=today,
         )
 
 
 # Action plan and follow-ups ------------------------------------------------------------------
 
 
-def test_action_plan_with_actions_and_offers(browser, world):
+def test_action_plan_with_actions_and_offers(today, browser, world):
     _, path = agree(world, "yellow")
     offer = Offer(name="Sprogstimulering", staircase_step=1, min_age_months=0, max_age_months=84)
     too_young = Offer(name="Kun for babyer", staircase_step=2, min_age_months=0, max_age_months=12)
@@ -331,11 +330,11 @@ def test_action_plan_with_actions_and_offers(browser, world):
         "child_perspective": "Kan lide klodser",
         "items-0-what": "Lege i små grupper",
         "items-0-who": "Eva",
-        "items-0-by_when": (TODAY + timedelta(days=30)).isoformat(),
+        "items-0-by_when": (today + timedelta(days=30)).isoformat(),
         "items-1-what": "Samtale med forældrene",
         "items-1-who": "Lis",
         "offers": [str(offer.id)],
-        "evaluation_on": (TODAY + timedelta(days=60)).isoformat(),
+        "evaluation_on": (today + timedelta(days=60)).isoformat(),
     }
     r = browser.submit(url, good)
     assert r.status_code == 302
@@ -348,14 +347,14 @@ def test_action_plan_with_actions_and_offers(browser, world):
     assert "Lege i små grupper" in browser.get(url).get_data(as_text=True)
 
 
-def test_follow_up_records_progress(browser, world):
+def test_follow_up_records_progress(today, browser, world):
     _, path = agree(world, "yellow")
     browser.login("leder@example.dk")
     url = f"/paths/{path.id}"
     r = browser.submit(
         f"{url}/follow-ups",
         {
-            "held_on": TODAY.isoformat(),
+            "held_on": today.isoformat(),
             "progress": "better",
             "note": "Leger mere",
             "next_step": "Fortsæt",
@@ -369,22 +368,22 @@ def test_follow_up_records_progress(browser, world):
 # Momentum and access -----------------------------------------------------------------------------
 
 
-def test_momentum_lists_overdue_steps_first_and_stalled_children(browser, world):
+def test_momentum_lists_overdue_steps_first_and_stalled_children(today, browser, world):
     _, path = agree(world, "red")
     overdue = step(path, "cross_meeting")
-    overdue.due_on = TODAY - timedelta(days=3)
-    path.opened_on = TODAY - timedelta(days=200)
+    overdue.due_on = today - timedelta(days=3)
+    path.opened_on = today - timedelta(days=200)
     db.session.commit()
-    data = overview.overview([world["inst"].id], TODAY)
+    data = overview.overview([world["inst"].id], today)
     assert data.steps[0].id == overdue.id
     assert data.overdue_by_institution == {"Børnehuset Mælkebøtten": 1}
     assert [p.id for p, _days in data.stalled] == [path.id]
     # A follow-up recording progress takes the child off the stalled list.
     plans.add_follow_up(
-        path, world["leader"], held_on=TODAY, progress="better", note="", next_step=""
+        path, world["leader"], held_on=today, progress="better", note="", next_step=""
     )
-    assert overview.overview([world["inst"].id], TODAY).stalled == []
-    assert overview.overview([world["inst"].id + 999], TODAY).steps == []
+    assert overview.overview([world["inst"].id], today).stalled == []
+    assert overview.overview([world["inst"].id + 999], today).steps == []
     browser.login("leder@example.dk")
     assert "Overskredet" in browser.get("/momentum").get_data(as_text=True)
 
@@ -478,19 +477,32 @@ def test_new_meeting_form(browser, world):
     assert m.starts_at.date() == date(2026, 12, 3)
 
 
-def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(browser, new_browser, world,
-                                                              meeting):
+def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(
+    today, browser, new_browser, world, meeting
+):
     ppr = f.user(Role.PPR, email="pia@ppr.example.dk", name="Pia Psykolog")
     db.session.commit()
     kid = world["older"]
     browser.login("pia@ppr.example.dk")
     assert browser.get(f"/children/{kid.id}").status_code == 404
-    consent = meetings.record_consent(kid, meeting["guardian"], world["leader"],
-                                   information_kinds=["wellbeing"],
-                                   recipients=["psychologist"], purpose="Møde", given_on=TODAY)
-    meetings.invite_external(meeting["meeting"], name="Pia Psykolog", profession="psychologist",
-                          organisation="PPR", email="Pia@ppr.example.dk", legal_basis="",
-                          on=TODAY)
+    consent = meetings.record_consent(
+        kid,
+        meeting["guardian"],
+        world["leader"],
+        information_kinds=["wellbeing"],
+        recipients=["psychologist"],
+        purpose="Møde",
+        given_on=today,
+    )
+    meetings.invite_external(
+        meeting["meeting"],
+        name="Pia Psykolog",
+        profession="psychologist",
+        organisation="PPR",
+        email="Pia@ppr.example.dk",
+        legal_basis="",
+        on=today,
+    )
     db.session.commit()
     assert browser.get(f"/children/{kid.id}").status_code == 200
     assert "Otto" in browser.get("/").get_data(as_text=True)
@@ -501,7 +513,7 @@ def test_ppr_reads_a_child_only_while_invited_on_a_valid_basis(browser, new_brow
     assert browser.get(f"/assessments/{a.id}").status_code == 404
     assert "Mor Madsen" not in browser.get(f"/children/{kid.id}").get_data(as_text=True)
     assert browser.get(f"/children/{world['older2'].id}").status_code == 404
-    meetings.withdraw_consent(consent, world["leader"], TODAY)
+    meetings.withdraw_consent(consent, world["leader"], today)
     db.session.commit()
     assert browser.get(f"/children/{kid.id}").status_code == 404
     assert ppr.id

@@ -6,7 +6,7 @@ row, no lost update without a message, and the loser's message."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -32,7 +32,6 @@ from screening.paths import meetings, plans
 from screening.paths import services as paths
 
 from .. import factories as f
-from ..conftest import TODAY
 from ..paths.test_paths import ANSWERS, agree, step
 from .conftest import race
 
@@ -178,11 +177,11 @@ def _notify(w):
     return path, notify, f"/paths/{path.id}/steps/{notify.id}/notify"
 
 
-def test_the_first_notify_decision_from_two_sessions(world, agent):
+def test_the_first_notify_decision_from_two_sessions(today, world, agent):
     _, _, url = _notify(world)
     a, b = agent(LEADER), agent(LEADER)
     ta, tb = a.token(url), b.token(url)
-    base = {"decision": "no_notify", "decided_on": TODAY.isoformat(), "version": "0"}
+    base = {"decision": "no_notify", "decided_on": today.isoformat(), "version": "0"}
     answers = race(
         lambda: a.post(url, base | {"reasoning": "Vurdering A"}, token=ta),
         lambda: b.post(url, base | {"reasoning": "Vurdering B"}, token=tb),
@@ -192,15 +191,15 @@ def test_the_first_notify_decision_from_two_sessions(world, agent):
     assert count(NotifyDecision) == 1
 
 
-def test_two_revisions_of_the_notify_decision_one_is_refused_not_lost(world, agent):
+def test_two_revisions_of_the_notify_decision_one_is_refused_not_lost(today, world, agent):
     _path, notify, url = _notify(world)
     paths.record_notify_decision(
-        notify, world["leader"], decision="no_notify", reasoning="Først", decided_on=TODAY
+        notify, world["leader"], decision="no_notify", reasoning="Først", decided_on=today
     )
     db.session.commit()
     a, b = agent(LEADER), agent(LEADER)
     ta, tb = a.token(url), b.token(url)
-    base = {"decision": "no_notify", "decided_on": TODAY.isoformat(), "version": "1"}
+    base = {"decision": "no_notify", "decided_on": today.isoformat(), "version": "1"}
     answers = race(
         lambda: a.post(url, base | {"reasoning": "Revision A"}, token=ta),
         lambda: b.post(url, base | {"reasoning": "Revision B"}, token=tb),
@@ -223,17 +222,17 @@ def form_version(html: str, field_id: str = "version") -> str:
     return match.group(1) if match else ""
 
 
-def _plan_data(what: str, version: int | str) -> dict:
+def _plan_data(what: str, version: int | str, today: date) -> dict:
     return {
         "goals": "Trives i gruppen",
-        "evaluation_on": (TODAY + timedelta(days=60)).isoformat(),
+        "evaluation_on": (today + timedelta(days=60)).isoformat(),
         "items-0-what": what,
         "items-0-who": "Pædagog",
         "version": str(version),
     }
 
 
-def test_two_sessions_saving_the_plan_keep_one_set_of_actions(world, agent):
+def test_two_sessions_saving_the_plan_keep_one_set_of_actions(today, world, agent):
     _, path = agree(world, "red")
     plans.save_plan(
         path,
@@ -243,7 +242,7 @@ def test_two_sessions_saving_the_plan_keep_one_set_of_actions(world, agent):
         goals="Trives",
         parents_perspective="",
         child_perspective="",
-        evaluation_on=TODAY + timedelta(days=30),
+        evaluation_on=today + timedelta(days=30),
         items=[plans.PlanItemInput("Første handling", "Lis", None)],
         offer_ids=[],
     )
@@ -253,8 +252,8 @@ def test_two_sessions_saving_the_plan_keep_one_set_of_actions(world, agent):
     ta, tb = a.token(url), b.token(url)
     version = form_version(a.get(url).html)  # what the form carries
     answers = race(
-        lambda: a.post(url, _plan_data("Handling fra A", version), token=ta),
-        lambda: b.post(url, _plan_data("Handling fra B", version), token=tb),
+        lambda: a.post(url, _plan_data("Handling fra A", version, today), token=ta),
+        lambda: b.post(url, _plan_data("Handling fra B", version, today), token=tb),
     )
     assert statuses(answers) == [302, 400]
     loser = next(x for x in answers if x.status == 400)
@@ -264,14 +263,14 @@ def test_two_sessions_saving_the_plan_keep_one_set_of_actions(world, agent):
     assert plan.items[0].what in {"Handling fra A", "Handling fra B"}
 
 
-def test_the_first_plan_from_two_sessions(world, agent):
+def test_the_first_plan_from_two_sessions(today, world, agent):
     _, path = agree(world, "red")
     url = f"/paths/{path.id}/plan"
     a, b = agent(LEADER), agent(LEADER)
     ta, tb = a.token(url), b.token(url)
     answers = race(
-        lambda: a.post(url, _plan_data("Handling fra A", 0), token=ta),
-        lambda: b.post(url, _plan_data("Handling fra B", 0), token=tb),
+        lambda: a.post(url, _plan_data("Handling fra A", 0, today), token=ta),
+        lambda: b.post(url, _plan_data("Handling fra B", 0, today), token=tb),
     )
     assert statuses(answers) == [302, 400]
     assert CHANGED in next(x for x in answers if x.status == 400).html
@@ -367,8 +366,8 @@ def _import_race(world, agent, data: bytes):
     )
 
 
-def test_two_imports_adding_a_second_guardian_add_it_once(world, agent):
-    assert import_roster(_roster(10), today=TODAY).ok
+def test_two_imports_adding_a_second_guardian_add_it_once(today, world, agent):
+    assert import_roster(_roster(10), today=today).ok
     db.session.commit()
     _import_race(world, agent, _roster(10, second=True))
     assert count(Child, Child.external_ref.like("R%")) == 10
@@ -383,10 +382,10 @@ def test_two_imports_of_the_same_new_children(world, agent):
     assert count(Guardian, Guardian.name.like("Mor Hansen%")) == 10
 
 
-def test_two_imports_of_the_same_group_change(world, agent):
+def test_two_imports_of_the_same_group_change(today, world, agent):
     world["inst"].groups.append(f.Group(name="Mariehønsene"))
     db.session.flush()
-    assert import_roster(_roster(10), today=TODAY - timedelta(days=30)).ok
+    assert import_roster(_roster(10), today=today - timedelta(days=30)).ok
     db.session.commit()
     _import_race(world, agent, _roster(10, group="Mariehønsene"))
     open_ = count(GroupMembership, GroupMembership.end_date.is_(None))

@@ -42,9 +42,6 @@ from .. import factories as f
 from ..documents.test_reports import docs  # noqa: F401  (the fixture)
 from ..paths.test_paths import agree
 
-TODAY = date.today()
-LONG_AGO = svc.years_before(TODAY, 6)
-
 
 def rows_by_table() -> dict[str, set[tuple]]:
     """Every row of every table, by primary key."""
@@ -56,7 +53,12 @@ def rows_by_table() -> dict[str, set[tuple]]:
     return out
 
 
-def leave(kid, on=LONG_AGO):
+def long_ago(today: date) -> date:
+    """Six years before `today`: past every retention period."""
+    return svc.years_before(today, 6)
+
+
+def leave(kid, on: date):
     for m in kid.memberships:
         m.start_date = on - timedelta(days=400)
         m.end_date = on
@@ -64,7 +66,7 @@ def leave(kid, on=LONG_AGO):
 
 
 @pytest.fixture
-def erasable(world, docs):  # noqa: F811
+def erasable(today, world, docs):  # noqa: F811
     """Otto (`docs`: path, plan, meeting, consents, guardians …) left six years ago; Ulla
     stays, shares Otto's father and has data of her own."""
     kid, other = world["older"], world["older2"]
@@ -79,7 +81,7 @@ def erasable(world, docs):  # noqa: F811
         )
     )
     paths.record_notify_decision(
-        notify_step, world["leader"], decision="no_notify", reasoning="Ikke nu.", decided_on=TODAY
+        notify_step, world["leader"], decision="no_notify", reasoning="Ikke nu.", decided_on=today
     )
     for child in (kid, other):
         obs = ChildObservation(
@@ -88,7 +90,7 @@ def erasable(world, docs):  # noqa: F811
             source=ObservationSourceValue.DAYCARE,
             category="social",
             level=2,
-            observed_on=TODAY,
+            observed_on=today,
         )
         db.session.add(obs)
         db.session.flush()
@@ -128,7 +130,7 @@ def erasable(world, docs):  # noqa: F811
                 user_id=world["leader"].id,
             )
         )
-    leave(kid)
+    leave(kid, long_ago(today))
     db.session.commit()
     return kid
 
@@ -181,12 +183,12 @@ def owned_by(kid_id: int) -> dict[str, set[tuple]]:
     }
 
 
-def test_erasure_removes_exactly_the_childs_rows(app, erasable):
+def test_erasure_removes_exactly_the_childs_rows(today, app, erasable):
     kid_id = erasable.id
     expected = owned_by(kid_id)
     assert all(expected.values()), [t for t, rows in expected.items() if not rows]
     before = rows_by_table()
-    result = tasks.run(TODAY)
+    result = tasks.run(today)
     assert (result.erased, result.failed) == (1, 0)
     after = rows_by_table()
     for table, rows in before.items():
@@ -201,10 +203,10 @@ def test_erasure_removes_exactly_the_childs_rows(app, erasable):
     assert (event.child_id, event.object_id, event.user_id) == (None, None, None)
     assert event.details["text"] == "1 barn slettet efter 5 års opbevaring"
     # A second run finds nothing more to erase.
-    assert tasks.run(TODAY).erased == 0
+    assert tasks.run(today).erased == 0
 
 
-def test_a_crash_half_way_erases_nothing_of_that_child(app, world, erasable, docs):  # noqa: F811
+def test_a_crash_half_way_erases_nothing_of_that_child(today, app, world, erasable, docs):  # noqa: F811
     """Another child's meeting names Otto's consent: the delete of the consent fails in the
     database, after much of Otto was already deleted in the same transaction."""
     other_path = db.session.scalar(
@@ -228,11 +230,11 @@ def test_a_crash_half_way_erases_nothing_of_that_child(app, world, erasable, doc
         )
     )
     bo = f.child(world["group"], first_name="Bo")  # due too, in the same batch
-    leave(bo)
+    leave(bo, long_ago(today))
     db.session.commit()
     bo_rows = owned_by(bo.id)
     before = rows_by_table()
-    result = tasks.run(TODAY)
+    result = tasks.run(today)
     assert (result.erased, result.failed) == (1, 1)
     after = rows_by_table()
     for table, rows in before.items():
@@ -240,22 +242,22 @@ def test_a_crash_half_way_erases_nothing_of_that_child(app, world, erasable, doc
             assert rows - after[table] == bo_rows.get(table, set()), table
 
 
-def test_only_children_past_the_policy_are_due(app, world):
+def test_only_children_past_the_policy_are_due(today, app, world):
     group = world["group"]
     stayed = f.child(group, first_name="Bliver")  # still enrolled: never due
     recent = f.child(group, first_name="Nylig")
-    leave(recent, svc.years_before(TODAY, 5) + timedelta(days=1))
+    leave(recent, svc.years_before(today, 5) + timedelta(days=1))
     exactly = f.child(group, first_name="Præcis")
-    leave(exactly, svc.years_before(TODAY, 5))
+    leave(exactly, svc.years_before(today, 5))
     unconcerned = f.child(group, first_name="Uden")
-    leave(unconcerned, svc.months_before(TODAY, 7))
+    leave(unconcerned, svc.months_before(today, 7))
     db.session.add(Municipality(name="K", retention_years=5))
     db.session.commit()
-    due = {d.child_id: d.rule for d in svc.due_for_erasure(TODAY)}
+    due = {d.child_id: d.rule for d in svc.due_for_erasure(today)}
     assert due == {exactly.id: svc.LEFT}
     db.session.scalar(sa.select(Municipality)).retention_unconcerned_months = 6
     db.session.commit()
-    due = {d.child_id: d.rule for d in svc.due_for_erasure(TODAY)}
+    due = {d.child_id: d.rule for d in svc.due_for_erasure(today)}
     # Left and never a path: both the recent leaver and the one of seven months ago.
     assert due == {
         exactly.id: svc.LEFT,
@@ -264,18 +266,18 @@ def test_only_children_past_the_policy_are_due(app, world):
     }
     db.session.scalar(sa.select(Municipality)).retention_unconcerned_months = 8
     db.session.commit()
-    due = {d.child_id: d.rule for d in svc.due_for_erasure(TODAY)}
+    due = {d.child_id: d.rule for d in svc.due_for_erasure(today)}
     assert due == {exactly.id: svc.LEFT, recent.id: svc.UNCONCERNED}
     assert stayed.id not in due
 
 
-def test_a_child_with_a_path_is_kept_for_the_full_period(app, world):
+def test_a_child_with_a_path_is_kept_for_the_full_period(today, app, world):
     kid = world["older"]
     agree(world, "yellow")
-    leave(kid, svc.months_before(TODAY, 12))
+    leave(kid, svc.months_before(today, 12))
     db.session.add(Municipality(name="K", retention_unconcerned_months=6))
     db.session.commit()
-    assert svc.due_for_erasure(TODAY) == []
+    assert svc.due_for_erasure(today) == []
 
 
 def test_flask_erase_child_needs_yes_and_erases_one_child(app, world):
@@ -296,7 +298,7 @@ def test_flask_erase_child_needs_yes_and_erases_one_child(app, world):
     assert "no child" in missing.output
 
 
-def test_audit_events_past_their_retention_are_deleted_and_no_others(app):
+def test_audit_events_past_their_retention_are_deleted_and_no_others(today, app):
     db.session.add(Municipality(name="K", audit_retention_years=2))
     old = AuditEvent(
         action="x",
@@ -314,7 +316,7 @@ def test_audit_events_past_their_retention_are_deleted_and_no_others(app):
     )
     db.session.add_all([old, young])
     db.session.commit()
-    assert tasks.run(TODAY).audit_pruned == 1
+    assert tasks.run(today).audit_pruned == 1
     assert [e.action for e in db.session.scalars(sa.select(AuditEvent))] == ["y"]
     # The database itself refuses to delete a younger event.
     with pytest.raises(sa.exc.DatabaseError):

@@ -4,7 +4,7 @@ queue it) never erase or remind twice: the database decides, not the timing."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -28,9 +28,9 @@ def both_listening(consumers):
     wait_until(lambda: consumers.logs().count("Huey consumer started") == 2, timeout=120)
 
 
-def test_two_consumers_erase_each_child_once(consumers, app):
+def test_two_consumers_erase_each_child_once(today, consumers, app):
     group = f.institution("Gammelt Hus").groups[0]
-    long_ago = svc.years_before(date.today(), 7)
+    long_ago = svc.years_before(today, 7)
     for i in range(150):
         kid = f.child(group, first_name=f"Barn{i}", start=long_ago - timedelta(days=300))
         kid.memberships[0].end_date = long_ago
@@ -60,9 +60,8 @@ def test_two_consumers_erase_each_child_once(consumers, app):
     assert huey.pending_count() == 0
 
 
-def test_two_consumers_remind_each_user_once(consumers, app, smtp):  # noqa: F811
+def test_two_consumers_remind_each_user_once(today, consumers, app, smtp):  # noqa: F811
     group = f.institution("Travlt Hus").groups[0]
-    today = date.today()
     users = []
     for i in range(60):
         user = f.user(Role.EDUCATOR, email=f"paed{i}@example.dk", name=f"Pædagog {i}")

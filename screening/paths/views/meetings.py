@@ -232,6 +232,7 @@ def invite(meeting_id: int) -> ResponseReturnValue:
 @bp.route("/children/<int:child_id>/consents", methods=["GET", "POST"])
 def consents(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.VIEW_PATHS)
+    today = date.today()
     form = ConsentForm()
     form.guardian_id.choices = [
         SelectChoice(gl.guardian_id, gl.guardian.name)
@@ -239,7 +240,7 @@ def consents(child_id: int) -> ResponseReturnValue:
         if gl.has_custody
     ]
     if request.method == "GET":
-        form.given_on.data = date.today()
+        form.given_on.data = today
     if form.is_submitted():
         authorize(child, Action.MANAGE_PATHS)
 
@@ -250,7 +251,7 @@ def consents(child_id: int) -> ResponseReturnValue:
             child=child,
             form=form,
             consents=meetings.consents_of(child),
-            today=date.today(),
+            today=today,
             profession_labels=PROFESSION_LABELS,
             open_path=svc.open_path_for(child.id),
             withdraw_form=EmptyForm(prefix="withdraw"),

@@ -58,15 +58,16 @@ def render_path(
     status: int = 200,
 ) -> ResponseReturnValue:
     """The path page; a form that failed is passed in so it shows what was typed."""
+    today = date.today()
     if follow_up_form is None:
         follow_up_form = FollowUpForm(formdata=None)
-        follow_up_form.held_on.data = date.today()
+        follow_up_form.held_on.data = today
     audit.record("path.view", "action_path", p.id, child_id=p.child_id)
     return render_template(
         "paths/path.html",
         path=p,
         templates=templates_for(p),
-        today=date.today(),
+        today=today,
         lang=lang(),
         step_form=StepDoneForm(formdata=None),
         coordinator_form=coordinator_form or _coordinator_form(p),
@@ -263,7 +264,8 @@ def close(path_id: int) -> ResponseReturnValue:
 def plan(path_id: int) -> ResponseReturnValue:
     p = load(ActionPath, path_id, Action.VIEW_PATHS)
     existing = plans.plan_for(p)
-    months = p.child.age_in_months(date.today())
+    today = date.today()
+    months = p.child.age_in_months(today)
     offers = plans.offers_for_age(months)
     if existing:
         offers = sorted({*offers, *existing.offers}, key=lambda o: (o.staircase_step, o.name))
@@ -340,7 +342,7 @@ def plan(path_id: int) -> ResponseReturnValue:
             lambda: books.save_plan(
                 p,
                 current_user,
-                date.today(),
+                today,
                 resources=form.resources.data or "",
                 concerns=form.concerns.data or "",
                 goals=form.goals.data,
