@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -32,7 +33,7 @@ from screening.models import (
     ScreeningRound,
 )
 from tests import factories as f
-from tests.conftest import TODAY, months_ago
+from tests.conftest import months_ago
 from tests.reports.docs import text_of
 from tests.reports.samples import letterhead
 
@@ -103,7 +104,7 @@ def printed_rows(pdf: bytes, names: list[str]) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def hand_made(app, catalogue):
+def hand_made(today, app, catalogue):
     """Threshold 5, one open round, two institutions; every child has one submitted
     assessment and a joint one:
 
@@ -118,9 +119,9 @@ def hand_made(app, catalogue):
     b = f.institution("Bøgen", groups=("Stue B",))
     round_ = ScreeningRound(
         name="Forår test",
-        starts_on=TODAY - timedelta(days=10),
-        ends_on=TODAY + timedelta(days=30),
-        reference_date=TODAY - timedelta(days=10),
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=30),
+        reference_date=today - timedelta(days=10),
         status=RoundStatus.OPEN,
         instrument_keys=["topi-3-6"],
         institutions=[a, b],
@@ -134,7 +135,7 @@ def hand_made(app, catalogue):
     for inst, position, n in plan:
         for _ in range(n):
             kid = f.child(
-                inst.groups[0], birth_date=months_ago(50), start=TODAY - timedelta(days=400)
+                inst.groups[0], birth_date=months_ago(50, today), start=today - timedelta(days=400)
             )
             db.session.add(
                 Assessment(
@@ -188,8 +189,8 @@ SMALL = Scale(institutions=3, groups_per_institution=2, children=90, rounds=3, p
 
 
 @pytest.mark.parametrize("threshold", [5, 8, 12])
-def test_every_figure_of_the_pdf_is_the_dashboards(app, catalogue, browser, threshold):
-    town = build(db.session, SMALL)
+def test_every_figure_of_the_pdf_is_the_dashboards(today, app, catalogue, browser, threshold):
+    town = build(db.session, replace(SMALL, today=today))
     db.session.execute(sa.update(Municipality).values(suppression_threshold=threshold))
     db.session.commit()
     browser.login(town.coordinator_email, PASSWORD)
