@@ -92,15 +92,15 @@ NOTE_LINES = """() => { const el = document.querySelector('.momentum-table .stat
 
 
 @pytest.mark.parametrize("width", [768, 1024, 1280])
-def test_frister_og_fremdrift_fits_a_tablet_held_upright(chromium, live_server, app, catalogue,
-                                                        width):
+def test_frister_og_fremdrift_fits_a_tablet_held_upright(
+    today, chromium, live_server, app, catalogue, width
+):
     """At 768 px the open steps (overdue notes, long step titles, two-word positions) and
     the stalled paths fit their boxes: no sideways scrolling, on the page or in a table.
     A wide screen has the room to print the overdue note on one line."""
     from screening import demo
-    from tests.assessments.test_assessments import TODAY
 
-    assert demo.seed(TODAY)
+    assert demo.seed(today)
     db.session.commit()
     context = chromium.new_context(viewport={"width": width, "height": 1024}, locale="da-DK")
     page = context.new_page()

@@ -4,6 +4,7 @@ whatever the case, not "History"), cut after a whole word, never mid-word."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -76,9 +77,10 @@ def assert_sheet_names_fit(book: openpyxl.Workbook) -> None:
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_every_table_of_the_dashboard_has_a_sheet_name_cut_at_a_word(app, catalogue, browser,
-                                                                      lang):
-    summary = build(db.session, SMALL)
+def test_every_table_of_the_dashboard_has_a_sheet_name_cut_at_a_word(
+    today, app, catalogue, browser, lang
+):
+    summary = build(db.session, replace(SMALL, today=today))
     db.session.commit()
     browser.login(summary.coordinator_email, PASSWORD)
     rid = summary.rounds[-1]
