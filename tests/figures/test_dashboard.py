@@ -251,16 +251,16 @@ def test_filters_narrow_the_figures_and_bad_values_are_ignored(today, town, brow
     assert browser.get("/rounds/999999/figures").status_code == 404
 
 
-def test_the_source_filter_says_which_tables_it_narrows(town, browser):
+def test_the_source_filter_says_which_tables_it_narrows(today, town, browser):
     """"Kilde" narrows the individual assessments and the observations and nothing else
     (read from the counts, source by source), and the page says exactly that."""
     from screening.figures.views import SOURCE_FIGURES
 
     rid = town.rounds[-1]
-    everything = published_positions(rid, 5)
+    everything = published_positions(rid, 5, today)
     narrowed: set[str] = set()
     for source in queries.SOURCES:
-        only = published_positions(rid, 5, queries.Filters(source=source))
+        only = published_positions(rid, 5, today, queries.Filters(source=source))
         assert set(only) <= set(everything)
         changed = {k for k, f in everything.items()
                    if k not in only or only[k].published() != f.published()}

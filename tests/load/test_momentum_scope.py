@@ -17,11 +17,11 @@ def group_options(html: str) -> list[str]:
     return re.findall(r'<option value="(\d+)"', select)
 
 
-def test_the_coordinator_chooses_an_institution_before_its_groups(browser, world):
+def test_the_coordinator_chooses_an_institution_before_its_groups(today, browser, world):
     inst, other = world["inst"], world["elsewhere"].current_group.institution
     extra = f.institution("Tredje Hus", groups=("Solsikken", "Mariehønen"))
-    paths_for(world["group"], world["leader"], 2)
-    paths_for(other.groups[0], world["leader"], 1)
+    paths_for(today, world["group"], world["leader"], 2)
+    paths_for(today, other.groups[0], world["leader"], 1)
     db.session.commit()
     browser.login("koord@example.dk")
 
@@ -49,8 +49,8 @@ def test_the_coordinator_chooses_an_institution_before_its_groups(browser, world
     assert all("page=" not in u or f"institution={inst.id}" in u for u in nxt_filters)
 
 
-def test_a_leader_of_one_institution_gets_its_groups_at_once(browser, world):
-    paths_for(world["group"], world["leader"], 1)
+def test_a_leader_of_one_institution_gets_its_groups_at_once(today, browser, world):
+    paths_for(today, world["group"], world["leader"], 1)
     db.session.commit()
     browser.login("leder@example.dk")
     html = browser.get("/momentum").get_data(as_text=True)
