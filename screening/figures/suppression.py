@@ -33,8 +33,10 @@ once (a table of small counts whose published grand total pins every cell by com
 and columns) are decided by reading the table as a circulation (`_Circulation`): a "< 5"
 place that can take one value only gets one more published place hidden (the cheapest that
 frees it), and everything above is done again, until no "< 5" place is pinned that one more
-hidden place would free. Left as it is: a place pinned by the "< 5" labels of its own
-totals (a table of 1s and 2s at threshold 3), which no hiding frees.
+hidden place would free. A place pinned by the "< 5" labels of its own totals (four 1s
+under a row total of 4: each at least 1, together at most 4), which no hiding frees, gets
+those totals shown as hidden without "< 5" ("skjult", no bound: `_unlabel`), in every
+linked table, and everything is done again.
 
 Tables that repeat each other's figures (the same count in two tables) are protected
 together by `protect_linked`: a cell hidden in one is hidden in every table that shows it,
@@ -190,18 +192,19 @@ def protect(
     *,
     also_hide: frozenset[Cell] = frozenset(),
     unpublished: frozenset[Cell] = frozenset(),
+    unlabelled: frozenset[Cell] = frozenset(),
 ) -> Protected:
     """Hide the small counts and whatever would give them away. `also_hide`: places that
     must be hidden anyway (because a linked table hides them). `unpublished`: places no
     page shows (a table that only ties published figures together, as the movement's to
     the joint positions): unknown to a reader whatever their value (so never "< 5"), and
-    nothing to protect themselves."""
+    nothing to protect themselves. `unlabelled`: small places shown as hidden without
+    "< 5" (because a linked table shows them so, see `_unlabel`)."""
     threshold = valid_threshold(threshold)
     places = table.positions()
-    primary = frozenset(
-        p for p in places if p not in unpublished and 0 < table.value(p) < threshold
-    )
-    hidden = set(primary) | (set(also_hide) & set(places)) | (set(unpublished) & set(places))
+    small = {p for p in places if p not in unpublished and 0 < table.value(p) < threshold}
+    primary = frozenset(small - set(unlabelled))
+    hidden = set(small) | (set(also_hide) & set(places)) | (set(unpublished) & set(places))
     graph = _Graph(table)
     while True:
         bridge = graph.first_bridge(hidden, unpublished)
@@ -216,10 +219,42 @@ def protect(
             hidden.add(_cheapest(table, threshold, [p for p in line if p not in hidden]))
             continue
         freeing = _freeing_place(table, threshold, primary, hidden, places)
-        if freeing is None:
+        if freeing is not None:
+            hidden.add(freeing)
+            continue
+        stuck = _unlabel(table, threshold, primary, hidden)
+        if not stuck:
             break
-        hidden.add(freeing)
+        primary -= stuck
+        hidden |= stuck
     return Protected(table, threshold, primary, frozenset(hidden) - primary)
+
+
+def _unlabel(
+    table: Table, threshold: int, primary: frozenset[Cell], hidden: set[Cell]
+) -> frozenset[Cell]:
+    """For a "< t" place that everything a reader knows pins and that no single further
+    hidden place frees, the places to show as hidden without "< t": the "< t" totals of
+    its row and column (and the grand total), whose upper bound is what pins it (a column
+    total "< 3" over two "< 3" cells makes both 1; four "< 5" cells under a row total
+    "< 5" are all 1). A total shown so says less than "< t", never more. When the place
+    has no such total left, the published totals of its lines are hidden instead. Empty
+    when no "< t" place is pinned, or nothing is left to do."""
+    flow = _Circulation(table, threshold, primary)
+    n_rows, n_cols = table.rows, table.columns
+    for place in sorted(primary):
+        if not flow.pinned(place, hidden):
+            continue
+        r, c = place
+        lines = [(r, n_cols), (n_rows, c), (n_rows, n_cols)]
+        totals = {p for p in lines if p in flow.edges and p != place}
+        labelled = frozenset(p for p in totals if p in primary)
+        if labelled:
+            return labelled
+        published = frozenset(p for p in totals if p not in hidden)
+        if published:
+            return published
+    return frozenset()
 
 
 def _freeing_place(
@@ -228,7 +263,7 @@ def _freeing_place(
     """The cheapest published place whose hiding frees a "< t" place that everything a
     reader knows pins, or None. A place that no single further hidden place frees (the
     "< t" labels of its own totals pin it, as in a table of 1s and 2s at threshold 3) is
-    left as it is: hiding the whole table would not free it either."""
+    for `_unlabel`: hiding the whole table would not free it."""
     flow = _Circulation(table, threshold, primary)
     published = sorted(
         (p for p in places if p not in hidden), key=lambda p: _cost(table, threshold, p)
@@ -412,15 +447,22 @@ def protect_linked(
     if len(never) != len(tables):
         raise ValueError("one set of unpublished places per table")
     hidden_names: set[str] = set()
+    # Figures one table shows as hidden without "< 5" (`_unlabel`): every table shows them
+    # so, or the "< 5" of one would give the other's bound back.
+    unlabelled_names: set[str] = set()
     # A table whose forced places did not change is protected as before (`protect` is
     # a function of the table and those places): each pass redoes only what changed.
-    done: dict[int, tuple[frozenset[Cell], Protected]] = {}
+    done: dict[int, tuple[tuple[frozenset[Cell], frozenset[Cell]], Protected]] = {}
     while True:
         out = []
         for i, (table, names, quiet) in enumerate(zip(tables, links, never, strict=True)):
             forced = frozenset(p for p, name in names.items() if name in hidden_names)
-            if i not in done or done[i][0] != forced:
-                done[i] = (forced, protect(table, threshold, also_hide=forced, unpublished=quiet))
+            bare = frozenset(p for p, name in names.items() if name in unlabelled_names)
+            if i not in done or done[i][0] != (forced, bare):
+                prot = protect(
+                    table, threshold, also_hide=forced, unpublished=quiet, unlabelled=bare
+                )
+                done[i] = ((forced, bare), prot)
             out.append(done[i][1])
         now = {
             name
@@ -428,9 +470,16 @@ def protect_linked(
             for p, name in names.items()
             if p in prot.hidden
         }
-        if now <= hidden_names:
+        bare_now = {
+            name
+            for prot, names in zip(out, links, strict=True)
+            for p, name in names.items()
+            if p in prot.complementary and 0 < prot.table.value(p) < prot.threshold
+        }
+        if now <= hidden_names and bare_now <= unlabelled_names:
             return out
         hidden_names |= now
+        unlabelled_names |= bare_now
 
 
 class _Graph:
