@@ -28,6 +28,7 @@ from screening.classifier import (
     load_instrument,
     load_ruleset,
 )
+from screening.core import header
 from screening.core.extensions import db
 from screening.org.models import Municipality
 from screening.paths import rules
@@ -170,9 +171,15 @@ def compiled_instrument(row: InstrumentVersion) -> Instrument:
     return inst
 
 
+def _municipality() -> Municipality | None:
+    return db.session.scalar(sa.select(Municipality).limit(1))
+
+
 def active_ruleset() -> tuple[RuleSetVersion, RuleSet]:
-    """The newest version of the rule set the municipality has chosen."""
-    muni = db.session.scalar(sa.select(Municipality).limit(1))
+    """The newest version of the rule set the municipality has chosen. The municipality is
+    the one the signed-in user's statement loaded with the page's header in this request
+    (`screening.core.header`; the same row, one per deployment), else asked for."""
+    muni = header.municipality(_municipality)
     key = muni.ruleset_key if muni else "default"
     row = db.session.scalar(
         sa.select(RuleSetVersion)

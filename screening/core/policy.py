@@ -595,6 +595,30 @@ def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Selec
     return stmt.where(sa.or_(sa.false(), *where))
 
 
+
+# Actions whose answer for a child `can` takes from more than the grants, the institution,
+# invitations and the coordinator's named children (a joint delegate; a letter is asked of
+# a participant, not a child): `permitted_child_ids` does not answer them.
+NOT_SET_BASED = frozenset({Action.RECORD_JOINT, Action.DOWNLOAD_LETTER})
+
+
+def permitted_child_ids(user: User | None, action: Action) -> sa.Select[int]:
+    """A query for the ids of the children `can(user, action, child)` allows, in one
+    statement however many children (a list that asks per child would ask the database
+    once per child for the invited and named ones): the same answer as `can` for every
+    child, by its current group (`tests/core/test_policy_sets.py` compares the two)."""
+    if action in NOT_SET_BASED:
+        raise ValueError(f"{action} is decided per object; ask can()")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return sa.select(Child.id).where(sa.false())
+    return visible_children(user, action).with_only_columns(Child.id)
+
+
+def assessable_child_ids(user: User | None) -> sa.Select[int]:
+    """The children the user may assess (`can(user, ASSESS, child)`), as one query."""
+    return permitted_child_ids(user, Action.ASSESS)
+
+
 # Sync conflicts ---------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +21,8 @@ from screening.core.db import utcnow
 from screening.core.extensions import db
 from screening.core.policy import (
     Action,
-    can,
     may_assess_with,
+    permitted_child_ids,
     visible_institution_ids,
     writable_observation_sources,
 )
@@ -32,6 +32,18 @@ from screening.org.models import Group, Institution
 from screening.rounds.models import RoundStatus, ScreeningRound
 
 DEFAULT_PACK_DAYS = 14
+
+
+class PackChild(NamedTuple):
+    """A child of the pack as its query reads it (columns, no ORM objects)."""
+
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date
+    group: str
+    institution_id: int
+    may_assess: bool  # `can(user, ASSESS, child)`, asked of the policy as a set
 
 
 # Data keys -----------------------------------------------------------------------------------
@@ -92,23 +104,36 @@ def offline_pack(
     definitions, the observation categories the user may write, and when it expires."""
     now = now or utcnow()
     institution_ids = pack_institution_ids(user)
+    # Who may be assessed and observed, asked of the policy as sets (one statement for the
+    # whole pack, not a policy question per child); the children as columns, not objects.
+    assessable = permitted_child_ids(user, Action.ASSESS).correlate(None)
+    observable = permitted_child_ids(user, Action.ADD_OBSERVATION).correlate(None)
     stmt = (
-        sa.select(Child, Group)
+        sa.select(
+            Child.id,
+            Child.first_name,
+            Child.last_name,
+            Child.birth_date,
+            Group.name,
+            Group.institution_id,
+            Child.id.in_(assessable).label("may_assess"),
+        )
         .join(
             GroupMembership,
             sa.and_(GroupMembership.child_id == Child.id, GroupMembership.end_date.is_(None)),
         )
         .join(Group, Group.id == GroupMembership.group_id)
-        .where(Group.institution_id.in_(institution_ids))
-        .options(selectinload(Child.memberships).selectinload(GroupMembership.group))
+        .where(
+            Group.institution_id.in_(institution_ids),
+            sa.or_(Child.id.in_(assessable), Child.id.in_(observable)),
+        )
         .order_by(Group.name, Child.first_name, Child.last_name, Child.id)
     )
     if group_ids:
         stmt = stmt.where(Group.id.in_(group_ids))
     rows = [
-        (child, group)
-        for child, group in db.session.execute(stmt).all()
-        if can(user, Action.ASSESS, child) or can(user, Action.ADD_OBSERVATION, child)
+        PackChild(cid, first, last, born, group, inst, bool(may_assess))
+        for cid, first, last, born, group, inst, may_assess in db.session.execute(stmt)
     ]
     children = [
         {
@@ -116,9 +141,9 @@ def offline_pack(
             "first_name": child.first_name,
             "last_name": child.last_name,
             "birth_date": child.birth_date.isoformat(),
-            "group": group.name,
+            "group": child.group,
         }
-        for child, group in rows
+        for child in rows
     ]
     rounds, instruments = _pack_rounds(user, rows, institution_ids)
     return {
@@ -145,7 +170,7 @@ def offline_pack(
 
 
 def _pack_rounds(
-    user: User, rows: list[tuple[Child, Group]], institution_ids: list[int]
+    user: User, rows: list[PackChild], institution_ids: list[int]
 ) -> tuple[list[dict[str, Any]], dict[int, InstrumentVersion]]:
     instruments: dict[int, InstrumentVersion] = {}
     if not rows:
@@ -171,14 +196,16 @@ def _pack_rounds(
             .options(selectinload(Assessment.instrument))
         )
     }
+    # The instruments' age bands the user may fill in, asked once per instrument row.
+    allowed: dict[int, bool] = {}
     out = []
     for round_ in rounds:
         # The round's instruments as birth-date ranges: one query per round, not one per
         # age (or child); each child is placed by comparing its birth date.
         bands = round_bands(round_)
         entries = []
-        for child, group in rows:
-            if not round_.covers(group.institution_id) or not can(user, Action.ASSESS, child):
+        for child in rows:
+            if not child.may_assess or not round_.covers(child.institution_id):
                 continue
             mine = own.get((round_.id, child.id))
             row: InstrumentVersion | None
@@ -188,7 +215,11 @@ def _pack_rounds(
                 born = child.birth_date
                 band = next((b for b in bands if b.born_after < born <= b.born_by), None)
                 row = band.instrument if band is not None else None
-            if row is None or not may_assess_with(user, row.max_months):
+            if row is None:
+                continue
+            if row.id not in allowed:
+                allowed[row.id] = may_assess_with(user, row.max_months)
+            if not allowed[row.id]:
                 continue
             instruments[row.id] = row
             entries.append(
