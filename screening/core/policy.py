@@ -611,7 +611,26 @@ def permitted_child_ids(user: User | None, action: Action) -> sa.Select[int]:
         raise ValueError(f"{action} is decided per object; ask can()")
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return sa.select(Child.id).where(sa.false())
-    return visible_children(user, action).with_only_columns(Child.id)
+    ids = named_institution_ids(user, action)
+    if ids is None:  # a municipality-wide grant: every child, those who have left included
+        return sa.select(Child.id)
+    where: list[sa.ColumnElement[bool]] = []
+    if ids:  # `institution_of`: the institution of the child's current group
+        where.append(
+            Child.id.in_(
+                sa.select(GroupMembership.child_id)
+                .join(Group, Group.id == GroupMembership.group_id)
+                .where(GroupMembership.end_date.is_(None), Group.institution_id.in_(ids))
+            )
+        )
+    # Unlike `visible_children`, an invitation or a coordinator's named child counts
+    # whatever the child's group, as in `can`.
+    if action in INVITED_GRANTS and user.has_role(*INVITED_ROLES):
+        where.append(Child.id.in_(invited_children(user)))
+    if action in COORDINATOR_NAMED_GRANTS and user.has_role(*FIGURES_ONLY_ROLES):
+        named = coordinator_named_children(user).subquery()
+        where.append(Child.id.in_(sa.select(named.c.child_id)))
+    return sa.select(Child.id).where(sa.or_(sa.false(), *where))
 
 
 def assessable_child_ids(user: User | None) -> sa.Select[int]:
