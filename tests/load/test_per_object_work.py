@@ -208,9 +208,20 @@ def test_the_offline_pack_writes_its_audit_rows_in_one_insert(
         ids = [c["id"] for c in pack["children"]]
         assert len(ids) >= 4
         assert [(r.object_id, r.child_id) for r in rows] == [(i, i) for i in ids]
-        assert {(r.action, r.object_type, r.user_id, r.outcome) for r in rows} == {
-            ("offline_pack.download", "child", user.id, Outcome.OK)
+        assert {
+            (r.action, r.object_type, r.user_id, r.outcome, r.remote_addr, r.occurred_at)
+            for r in rows
+        } == {
+            (
+                "offline_pack.download",
+                "child",
+                user.id,
+                Outcome.OK,
+                "127.0.0.1",
+                rows[0].occurred_at,
+            )
         }
+        assert all(r.details == {} for r in rows)
         # Each child's instrument is the one the assessment form would use.
         for round_entry in pack["rounds"]:
             round_ = db.session.get(ScreeningRound, round_entry["id"])
@@ -225,3 +236,22 @@ def test_the_offline_pack_writes_its_audit_rows_in_one_insert(
     (small, small_children), (large, large_children) = found
     assert large_children > small_children, found
     assert small == large, found
+
+
+def test_record_many_writes_the_events_record_would_write(app):
+    from screening.core import audit
+
+    before = db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+    with counting() as seen:
+        n = audit.record_many("x.read", "thing", [(3, 30), (None, 31), (5, None)], count=2)
+    assert n == 3
+    assert len(seen) == 1, seen
+    assert audit.record_many("x.read", "thing", []) == 0
+    rows = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)
+    ).all()
+    assert [(r.object_id, r.child_id) for r in rows] == [(3, 30), (None, 31), (5, None)]
+    assert {(r.action, r.object_type, r.user_id, r.outcome, r.remote_addr) for r in rows} == {
+        ("x.read", "thing", None, Outcome.OK, None)
+    }
+    assert all(r.details == {"count": 2} for r in rows)
