@@ -20,8 +20,10 @@ import platform
 import statistics
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
+
+from screening.core.time import local_today
 
 
 def main() -> int:
@@ -51,7 +53,7 @@ def main() -> int:
     from screening.paths.models import ActionPath, Meeting
 
     app = create_app()
-    today = date.today()
+    today = local_today()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "
         f"{platform.python_version()}, {today}, load average "

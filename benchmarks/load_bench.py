@@ -48,10 +48,12 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from screening.core.time import local_today
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "benchmarks" / "load.lua"
@@ -108,7 +110,7 @@ def build_size(name: str, url: str) -> Size:
         else:
             from screening import demo
 
-            made = demo.seed(date.today())
+            made = demo.seed(local_today())
             db.session.commit()
             users = (
                 "paedagog@demo.dk",

@@ -57,6 +57,8 @@ import yaml
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from screening.core.time import local_today
+
 PASSWORD = "bench-adgangskode"  # noqa: S105 - every generated user's password
 MARKER = "Generert Kommune"
 VERSION = 1  # bump when the shape of the generated data changes
@@ -119,7 +121,7 @@ class Scale:
     paths: int = 5_000
     observations_per_child_round: float = 0.3
     seed: int = 2026
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=local_today)
 
     @property
     def key(self) -> str:

@@ -26,8 +26,10 @@ import statistics
 import sys
 import tempfile
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
+
+from screening.core.time import local_today
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = [
@@ -76,7 +78,7 @@ def main() -> int:
         load_instrument_files()
         load_ruleset_files()
         inst = f.institution("Benchmark-huset", groups=("Stue 1", "Stue 2", "Stue 3", "Stue 4"))
-        today = date.today()
+        today = local_today()
         for i in range(children_total):
             f.child(
                 inst.groups[i % 4],
@@ -251,7 +253,7 @@ def main() -> int:
 
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
     print(f"Machine: {machine}, Python {platform.python_version()}")
-    print(f"Date: {date.today().isoformat()}")
+    print(f"Date: {local_today().isoformat()}")
     form, drawn, store, sync = (statistics.median(x) for x in (form_ms, drawn_ms, store_ms, sync_s))
     print(
         f"Save offline through the form, press to stored in IndexedDB: median {form:.1f} ms "

@@ -19,11 +19,12 @@ import re
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from benchmarks.municipality import PASSWORD, Scale, build, prepare
+from screening.core.time import local_today
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with app.app_context():
         summary = build(db.engine, Scale(children=args.children, paths=args.paths))
-        totals = overview.overview(None, date.today())
+        totals = overview.overview(None, local_today())
         engine_name = db.engine.dialect.name
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

@@ -22,8 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
+
+from screening.core.time import local_today
 
 HTML = """<!doctype html><html lang="da"><head><meta charset="utf-8"><style>
 @page { size: A4; margin: 20mm; @top-left { content: "{{ m }}"; font-size: 9pt }
@@ -108,7 +109,7 @@ def main() -> int:
         load_template_file()
         from screening import demo
 
-        today = date.today()
+        today = local_today()
         demo.seed(today)
         db.session.commit()
         path = db.session.scalars(db.select(ActionPath).order_by(ActionPath.id)).first()

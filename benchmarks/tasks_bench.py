@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from benchmarks.municipality import Scale, build, prepare
+from screening.core.time import local_today
 
 
 def _copy_database(url: str, template: str) -> None:
@@ -74,7 +75,7 @@ def erasure(url: str, children: int, runs: int) -> list[float]:
     if build_url.startswith("sqlite:///"):
         Path(template).unlink(missing_ok=True)
     app = prepare(build_url)
-    long_ago = date.today() - timedelta(days=6 * 366)
+    long_ago = local_today() - timedelta(days=6 * 366)
     with app.app_context():
         scale = replace(Scale(), children=children // 2, paths=children // 8, today=long_ago)
         summary = build(db.engine, scale)
@@ -139,7 +140,7 @@ def reminders(url: str, users: int, steps: int, runs: int) -> list[float]:
             conn.execute(sa.text(f'CREATE DATABASE "{base.database}"'))
         admin.dispose()
     app = prepare(url)
-    today = date.today()
+    today = local_today()
     with app.app_context():
         _reminder_data(db.engine, users, steps, today)
         times = []

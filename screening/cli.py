@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from screening.core.extensions import db
+from screening.core.time import local_today
 
 
 @click.command(
@@ -117,7 +117,7 @@ def import_roster_command(path: Path) -> None:
     from screening.org.roster import import_roster
 
     result = import_roster(
-        path.read_bytes(), today=date.today(), max_rows=current_app.config["ROSTER_MAX_ROWS"]
+        path.read_bytes(), today=local_today(), max_rows=current_app.config["ROSTER_MAX_ROWS"]
     )
     if not result.ok:
         db.session.rollback()
@@ -197,7 +197,7 @@ def seed_demo() -> None:
     load_instrument_files()
     load_ruleset_files()
     load_template_file()
-    if demo.seed(date.today()):
+    if demo.seed(local_today()):
         db.session.commit()
         click.echo("Demo data created. Sign in as leder@demo.dk with the demo password.")
     else:

@@ -31,6 +31,7 @@ from screening.catalogue.services import (
 from screening.core import queue
 from screening.core.config import normalise_database_url
 from screening.core.extensions import db
+from screening.core.time import local_today
 from screening.models import Role, RoundStatus, ScreeningRound
 
 from . import factories as f
@@ -363,8 +364,9 @@ def new_browser(app):
 def today() -> date:
     """The day a test runs on, taken once: everything a test builds and everything it passes
     to code that takes `today` uses this one date, so a run across midnight cannot set two days
-    against each other within a test. (Views still read the clock themselves.)"""
-    return date.today()
+    against each other within a test. Views read the same clock (`core.time.local_today`,
+    Danish time) once per request."""
+    return local_today()
 
 
 def months_ago(months: int, today: date) -> date:

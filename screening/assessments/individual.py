@@ -37,6 +37,7 @@ from screening.core.db import locked, savepoint, utcnow
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.core.policy import HEALTH_VISITOR_MAX_MONTHS
+from screening.core.time import local_today
 from screening.rounds.models import RoundStatus, ScreeningRound
 
 # Instruments and context -----------------------------------------------------------------
@@ -218,7 +219,7 @@ def classify_assessment(
 ) -> Classification:
     _, ruleset = active_ruleset()
     instrument = compiled_instrument(assessment.instrument)
-    as_of = min(today or date.today(), assessment.round.ends_on)
+    as_of = min(today or local_today(), assessment.round.ends_on)
     return classify(
         instrument,
         ruleset,

@@ -46,6 +46,7 @@ from screening.core.policy import (
     readable_assessments,
     writable_observation_sources,
 )
+from screening.core.time import local_today
 from screening.org.models import Group, Institution
 from screening.paths import services as action_paths
 from screening.paths.models import ActionPath
@@ -334,7 +335,7 @@ def joint(round_id: int, child_id: int) -> ResponseReturnValue:
         )
         parents_form = ParentsInformedForm(formdata=None)
         if existing is not None and existing.parents_informed_on is None:
-            parents_form.informed_on.data = date.today()
+            parents_form.informed_on.data = local_today()
         return render_template(
             "assessments/joint.html",
             round=round_,
@@ -467,7 +468,7 @@ def new_observation(child_id: int) -> ResponseReturnValue:
         for s in sources
         for c in catalogue.sources[s.value].categories.values()
     ]
-    today = date.today()
+    today = local_today()
     if request.method == "GET":
         form.observed_on.data = today
         form.source.data = chosen

@@ -44,6 +44,7 @@ from screening.core.policy import (
     invited_children,
     visible_institution_ids,
 )
+from screening.core.time import local_today
 from screening.core.urls import query_id
 from screening.documents.common import document_language, letterhead
 from screening.org.models import Group, Institution
@@ -91,7 +92,7 @@ def index() -> ResponseReturnValue:
 
 
 def _home() -> ResponseReturnValue:
-    today = date.today()
+    today = local_today()
     data = homes.home(current_user, today, datetime.now(UTC))
     audit.record(
         "home.view",
@@ -120,7 +121,7 @@ def today_list(kind: str) -> ResponseReturnValue:
     """The list behind one count of the home page, over the children the reader may see."""
     if kind not in LISTS or not current_user.has_role(*HOME_ROLES):
         abort(404)
-    today = date.today()
+    today = local_today()
     context: dict[str, Any] = {"kind": kind, "today": today}
     if kind in homes.STATUSES:
         round_ = db.session.get(ScreeningRound, query_id("round") or 0)
@@ -212,7 +213,7 @@ def _age_months(born: date, on: date) -> int:
 @bp.route("/groups/<int:group_id>")
 def group(group_id: int) -> ResponseReturnValue:
     grp = load(Group, group_id, Action.LIST_CHILDREN)
-    today = date.today()
+    today = local_today()
     children = [
         ChildRow(cid, f"{first} {last}", born, _age_months(born, today))
         for cid, first, last, born in db.session.execute(_GROUP_CHILDREN, {"group_id": grp.id})
@@ -261,7 +262,7 @@ def child(child_id: int) -> ResponseReturnValue:
         latest_joint = latest_agreed(kid.id)
         development = overviews.development(kid)
     audit.record("child.view", "child", kid.id, child_id=kid.id)
-    today = date.today()
+    today = local_today()
     return render_template(
         "children/child.html",
         child=kid,
@@ -303,7 +304,7 @@ def group_overview_pdf(round_id: int, group_id: int) -> ResponseReturnValue:
     data = _overview(round_id, group_id)
     from reports.group_overview import group_overview as group_overview_document  # ReportLab
 
-    lh = letterhead(date.today(), current_app.config.get("MUNICIPALITY_LOGO"), document_language())
+    lh = letterhead(local_today(), current_app.config.get("MUNICIPALITY_LOGO"), document_language())
     content = group_overview_document(lh, overviews.pdf_data(data))
     audit.record(
         "pdf.download", "group", data.group.id, document="group_overview", round_id=data.round.id
@@ -344,7 +345,7 @@ def search() -> ResponseReturnValue:
         found=found[: homes.SEARCH_LIMIT] if found is not None else None,
         more=found is not None and len(found) > homes.SEARCH_LIMIT,
         limit=homes.SEARCH_LIMIT,
-        today=date.today(),
+        today=local_today(),
         child_search_form=None,  # the page's own form replaces the header's
     )
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+
+
+def local_today() -> date:
+    """Today in Danish time: the day every deadline, round and retention date is counted
+    in (the server's own clock may run in UTC, an hour or two behind at midnight)."""
+    return datetime.now(LOCAL_TZ).date()
 
 
 def to_local(value: datetime) -> datetime:

@@ -29,6 +29,7 @@ from screening.core import audit
 from screening.core.access import authorize, load, require
 from screening.core.extensions import db
 from screening.core.policy import Action, can
+from screening.core.time import local_today
 from screening.documents import action_plans, jobs
 from screening.documents.common import document_language, letterhead
 from screening.documents.letters import meeting_letter
@@ -72,7 +73,7 @@ def letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
     authorize(pt, Action.DOWNLOAD_LETTER)
     from reports.letters import guardian_letter, professional_letter
 
-    today = date.today()
+    today = local_today()
     lh = _lh(today)
     info, child, to = meeting_letter(pt, lh, today)
     content = (
@@ -97,7 +98,7 @@ def plan_pdf(path_id: int) -> ResponseReturnValue:
     path = action_plans.load_path(path_id) or abort(404)
     from reports.plans import action_plan
 
-    today = date.today()
+    today = local_today()
     lh = _lh(today)
     content = action_plan(lh, action_plans.plan_data(path, today, lh.language))
     audit.record(
@@ -114,7 +115,7 @@ def round_overview_pdf(round_id: int, institution_id: int) -> ResponseReturnValu
         abort(404)
     from reports.overviews import round_overview
 
-    today = date.today()
+    today = local_today()
     lh = _lh(today)
     content = round_overview(lh, round_overview_data(round_, inst, today, lh.language))
     audit.record(
@@ -129,7 +130,7 @@ def municipal_pdf(round_id: int) -> ResponseReturnValue:
     round_ = db.get_or_404(ScreeningRound, round_id)
     from reports.overviews import municipal_overview
 
-    today = date.today()
+    today = local_today()
     content = municipal_overview(_lh(today), municipal_overview_data(round_, today))
     audit.record("pdf.download", "round", round_.id, document="municipal_overview")
     return _pdf(content, f"kommunal-oversigt-{round_.id}.pdf")
@@ -143,7 +144,7 @@ def parents_copy_pdf(child_id: int, guardian_id: int) -> ResponseReturnValue:
         abort(404)
     from reports.parents import parents_copy
 
-    today = date.today()
+    today = local_today()
     lh = _lh(today)
     content = parents_copy(lh, parents_copy_data(child, guardian, today, lh))
     audit.record(
@@ -199,7 +200,7 @@ def round_plans(round_id: int, institution_id: int) -> ResponseReturnValue:
 def _params(**kw: Any) -> dict[str, Any]:
     return {
         **kw,
-        "today": date.today().isoformat(),
+        "today": local_today().isoformat(),
         "logo": current_app.config.get("MUNICIPALITY_LOGO"),
         "lang": document_language().code,  # the documents in the reader's language
     }

@@ -7,7 +7,6 @@ everywhere. No child is named and no child id appears in a URL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action
+from screening.core.time import local_today
 from screening.core.urls import query_id
 from screening.documents.common import document_language, letterhead
 from screening.figures import charts, exports, queries, tables
@@ -124,7 +124,7 @@ def _dashboard(round_id: int, *, trend: int = queries.TREND_ROUNDS, rest: bool =
     if source not in queries.SOURCES:
         source = None
     filters = queries.Filters(institution_id, group_id, band, source)
-    counts = queries.counts(round_, filters, date.today(), trend=trend, rest=rest)
+    counts = queries.counts(round_, filters, local_today(), trend=trend, rest=rest)
     threshold = _threshold()
     figures = tables.figures(counts, threshold, _, band_names=band_names)
     return Dashboard(round_, filters, counts, figures, threshold, institutions, groups, band_names)
@@ -260,7 +260,7 @@ def pdf(round_id: int) -> ResponseReturnValue:
     _audit(board, "figures.pdf")
     from reports.figures import FiguresData, FigureTable, figures_pdf  # ReportLab: on first PDF
 
-    today = date.today()
+    today = local_today()
     data = FiguresData(
         round_name=board.round.name,
         selection=board.describe(),

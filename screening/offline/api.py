@@ -10,7 +10,6 @@ requests that send or accept JSON), 400 for a missing or wrong CSRF token (sent 
 from __future__ import annotations
 
 import base64
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -41,6 +40,7 @@ from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.menu import menu_json
 from screening.core.policy import Action, can
+from screening.core.time import local_today
 from screening.offline import pack
 from screening.offline.apply import apply_batch
 from screening.offline.conflicts import open_conflicts, resolve_conflict
@@ -119,7 +119,7 @@ def offline_pack() -> ResponseReturnValue:
     # A fraction of a day is allowed (the tests let a pack expire within seconds).
     days = float(current_app.config.get("OFFLINE_PACK_DAYS", pack.DEFAULT_PACK_DAYS))
     data = pack.offline_pack(
-        _user(), date.today(), days=days, group_ids=[int(g) for g in raw_groups] or None
+        _user(), local_today(), days=days, group_ids=[int(g) for g in raw_groups] or None
     )
     # The pack leaves the server for a tablet: each child's copy is in the trail.
     audit.record_many(

@@ -31,6 +31,7 @@ from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.core.models import Outcome
 from screening.core.policy import Action, can, may_assess_with, writable_observation_sources
+from screening.core.time import local_today
 from screening.offline.conflicts import conflict_for, conflict_result, new_conflict
 from screening.offline.models import ConflictReason, SyncKind, SyncOutcome, SyncReceipt
 from screening.offline.parsing import (
@@ -144,7 +145,7 @@ def apply_batch(
     "reason"?: English, "object_id"?, "server_version"?: the assessment's version after the
     item (for "already_stored": the version the item produced), "conflict_id"?}.
     """
-    today = today or date.today()
+    today = today or local_today()
     known = _known_receipts(user, items)
     return [_apply_one(user, raw, today, known, marker) for raw in items]
 

@@ -19,6 +19,7 @@ from screening.core.db import utcnow
 from screening.core.errors import DomainError
 from screening.core.extensions import db
 from screening.core.policy import Action, may_list_conflict, visible_institution_ids
+from screening.core.time import local_today
 from screening.offline.models import (
     ConflictReason,
     ConflictResolution,
@@ -148,7 +149,7 @@ def resolve_conflict(
     if conflict.status != ConflictStatus.OPEN:
         raise DomainError("already_resolved")
     resolution = ConflictResolution(keep)
-    today = today or date.today()
+    today = today or local_today()
     object_id = conflict.object_id
     if resolution == ConflictResolution.DEVICE:
         savepoint = db.session.begin_nested()  # all of the device's version, or nothing

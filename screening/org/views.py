@@ -7,7 +7,6 @@ reports counts and row errors, never the children it wrote.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from screening.core import audit, flow, header
 from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.policy import Action
+from screening.core.time import local_today
 from screening.org import services
 from screening.org.models import DEFAULT_POSITION_LABELS, Group, Institution, Municipality
 from screening.org.roster import import_roster
@@ -196,7 +196,7 @@ def roster() -> ResponseReturnValue:
     if form.validate_on_submit():
         data = form.file.data.read()
         result = import_roster(
-            data, today=date.today(), max_rows=current_app.config["ROSTER_MAX_ROWS"]
+            data, today=local_today(), max_rows=current_app.config["ROSTER_MAX_ROWS"]
         )
         if result.ok:
             audit.record(

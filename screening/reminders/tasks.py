@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
@@ -14,7 +14,7 @@ from flask_mailman import EmailMessage
 
 from screening.accounts.models import User
 from screening.core.extensions import db, mail
-from screening.core.time import LOCAL_TZ
+from screening.core.time import local_today
 from screening.reminders import services as svc
 from screening.reminders.models import Notification
 
@@ -28,7 +28,7 @@ class RunResult:
 
 
 def run(today: date | None = None) -> RunResult:
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or local_today()
     escalate_days = svc.escalate_after()
     inserted = svc.notify(today, svc.counts_by_user(today, escalate_days))
     db.session.commit()

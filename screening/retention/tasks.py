@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from screening.core.extensions import db
-from screening.core.time import LOCAL_TZ
+from screening.core.time import local_today
 from screening.retention.services import (
     MANUAL,
     due_for_erasure,
@@ -37,7 +37,7 @@ def run(today: date | None = None) -> RunResult:
     (each child wholly or not at all); a batch that fails is done again one child per
     transaction, so a failing child is rolled back alone and named by id in the log. Then
     prune the audit trail."""
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or local_today()
     pol = policy()
     due = due_for_erasure(today, pol)
     db.session.rollback()

@@ -3,8 +3,6 @@ institution, and the names of those the viewer may see."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
@@ -15,7 +13,7 @@ from screening.core import audit
 from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.policy import Action, can
-from screening.core.time import LOCAL_TZ
+from screening.core.time import local_today
 from screening.org.models import Institution
 from screening.retention import services as svc
 
@@ -25,7 +23,7 @@ bp = Blueprint("retention", __name__)
 @bp.route("/retention")
 def preview() -> ResponseReturnValue:
     require(Action.PREVIEW_ERASURE)
-    today = datetime.now(LOCAL_TZ).date()
+    today = local_today()
     pol = svc.policy()
     due = svc.due_for_erasure(today, pol)
     by_institution = svc.preview(due)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from screening.core.extensions import db
 from screening.core.policy import Action, can
+from screening.core.time import local_today
 from screening.core.web import PUBLIC_ENDPOINTS
 from screening.models import AuditEvent, Outcome, Role
 
@@ -270,12 +271,11 @@ COORDINATOR_NAMED = {
 
 
 def _path(w, level, *, status="open", position="yellow"):
-    from datetime import date
 
     from screening.models import ActionPath
     from screening.paths.rules import load_templates
 
-    today = date.today()
+    today = local_today()
     path = ActionPath(
         child_id=w["child_a"].id,
         position=position,

@@ -6,8 +6,6 @@ user assess or observe, with a round entry only for those the user may assess.""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +20,7 @@ from screening.core.policy import (
     can,
     permitted_child_ids,
 )
+from screening.core.time import local_today
 from screening.offline.pack import offline_pack
 
 TOWN = Scale(institutions=2, groups_per_institution=2, children=24, rounds=3, paths=10)
@@ -71,7 +70,7 @@ def test_the_offline_pack_holds_the_children_can_allows(town):
     _summary, users, children = town
     checked = 0
     for user in users:
-        data = offline_pack(user, date.today())
+        data = offline_pack(user, local_today())
         assess = {c.id for c in children if can(user, Action.ASSESS, c)}
         observe = {c.id for c in children if can(user, Action.ADD_OBSERVATION, c)}
         in_pack = [c["id"] for c in data["children"]]

@@ -3,7 +3,6 @@ professionals from outside the daycare, and the consents (samtykker) themselves.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -33,7 +32,7 @@ from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.models import Outcome
 from screening.core.policy import Action, can
-from screening.core.time import LOCAL_TZ, local_to_utc
+from screening.core.time import LOCAL_TZ, local_to_utc, local_today
 from screening.paths import books, meetings
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, Consent, Meeting, MeetingParticipant
@@ -105,7 +104,7 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
         lambda: books.save_minutes(
             m,
             current_user,
-            date.today(),
+            local_today(),
             minutes=form.minutes.data or "",
             decisions=form.decisions.data or "",
             expected_version=form_version(form.version.data),
@@ -148,7 +147,7 @@ def _render_meeting(
     changes: list[tuple[str, str, str]] | None = None,
 ) -> ResponseReturnValue:
     guardian_form, staff_form, external_form = forms or _invite_forms(m)
-    today = date.today()
+    today = local_today()
     consent_status = {
         key: meetings.covering_consent(m.path.child_id, key, today) for key in PROFESSION_LABELS
     }
@@ -211,7 +210,7 @@ def invite(meeting_id: int) -> ResponseReturnValue:
             organisation=external_form.organisation.data or "",
             email=external_form.email.data or "",
             legal_basis=external_form.legal_basis.data or "",
-            on=date.today(),
+            on=local_today(),
         )
     else:
         flash(_("Deltageren er ikke inviteret. Tjek felterne."), "error")
@@ -232,7 +231,7 @@ def invite(meeting_id: int) -> ResponseReturnValue:
 @bp.route("/children/<int:child_id>/consents", methods=["GET", "POST"])
 def consents(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.VIEW_PATHS)
-    today = date.today()
+    today = local_today()
     form = ConsentForm()
     form.guardian_id.choices = [
         SelectChoice(gl.guardian_id, gl.guardian.name)
@@ -290,7 +289,7 @@ def withdraw(consent_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return redirect(here)
     return flow.perform(
-        lambda: meetings.withdraw_consent(consent, current_user, date.today()),
+        lambda: meetings.withdraw_consent(consent, current_user, local_today()),
         record=lambda _none: audit.record(
             "consent.withdraw", "consent", consent.id, child_id=consent.child_id
         ),

@@ -3,8 +3,6 @@ endpoint keeps its old name, `momentum`, and its URL)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -17,6 +15,7 @@ from screening.core.access import require
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action, can, visible_children, visible_institution_ids
+from screening.core.time import local_today
 from screening.paths import overview, plans
 from screening.paths.models import Offer
 from screening.paths.views.blueprint import bp
@@ -73,7 +72,7 @@ def momentum() -> ResponseReturnValue:
     """Frister og fremdrift: open and overdue steps, filtered, one page at a time."""
     require(Action.VIEW_MOMENTUM)
     ids = visible_institution_ids(current_user, Action.VIEW_MOMENTUM)
-    today = date.today()
+    today = local_today()
     # A user who sees several institutions (a coordinator: all of them) chooses one before
     # its groups are offered: the page then lists one institution's groups, not the
     # municipality's hundreds (its cost no longer grows with the municipality). A link

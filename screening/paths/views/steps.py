@@ -31,6 +31,7 @@ from screening.core.errors import DomainError
 from screening.core.flow import CONFLICT_CODES, conflict_rows
 from screening.core.i18n import lang
 from screening.core.policy import Action, can
+from screening.core.time import local_today
 from screening.paths import books, plans
 from screening.paths import services as svc
 from screening.paths.models import ActionPath, ActionStep, StepKind
@@ -58,7 +59,7 @@ def render_path(
     status: int = 200,
 ) -> ResponseReturnValue:
     """The path page; a form that failed is passed in so it shows what was typed."""
-    today = date.today()
+    today = local_today()
     if follow_up_form is None:
         follow_up_form = FollowUpForm(formdata=None)
         follow_up_form.held_on.data = today
@@ -115,7 +116,7 @@ def step_done(path_id: int, step_id: int) -> ResponseReturnValue:
     if step.kind == StepKind.NOTIFY:
         return redirect(url_for("paths.notify", path_id=p.id, step_id=step.id))
     return flow.perform(
-        lambda: svc.complete_step(step, current_user, date.today(), form.note.data or ""),
+        lambda: svc.complete_step(step, current_user, local_today(), form.note.data or ""),
         record=lambda _next: audit.record(
             "path.step_done", "action_step", step.id, child_id=p.child_id, step=step.key
         ),
@@ -134,7 +135,7 @@ def notify(path_id: int, step_id: int) -> ResponseReturnValue:
     existing = svc.notify_decision(step)
     form = NotifyForm(obj=existing)
     if request.method == "GET" and existing is None:
-        form.decided_on.data = date.today()
+        form.decided_on.data = local_today()
     if request.method == "GET":
         form.version.data = str(existing.version if existing else 0)
 
@@ -249,7 +250,7 @@ def close(path_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_path(p, close_form=form, status=400)
     return flow.perform(
-        lambda: svc.close_path(p, current_user, date.today(), form.note.data),
+        lambda: svc.close_path(p, current_user, local_today(), form.note.data),
         record=lambda _none: audit.record("path.close", "action_path", p.id, child_id=p.child_id),
         success=_("Handlevejen er afsluttet."),
         redirect_to=url_for("paths.path", path_id=p.id),
@@ -264,7 +265,7 @@ def close(path_id: int) -> ResponseReturnValue:
 def plan(path_id: int) -> ResponseReturnValue:
     p = load(ActionPath, path_id, Action.VIEW_PATHS)
     existing = plans.plan_for(p)
-    today = date.today()
+    today = local_today()
     months = p.child.age_in_months(today)
     offers = plans.offers_for_age(months)
     if existing:
