@@ -84,6 +84,7 @@ WRONG = [
     ('_("Tandpleje")', "the source is Tandplejen"),
     ("fristen i institutionen", "i jeres dagtilbud"),
     ("er ikke informeret", "one term for the parents being told: orienteret"),
+    ("orienteret om ny position", "om den nye position"),
 ]
 
 

@@ -107,7 +107,7 @@ def round_overview_data(
                         c.child.full_name,
                         gp.group.name,
                         c.joint.agreed_position.value,
-                        language.gettext("Forældrene er ikke orienteret om ny position"),
+                        language.gettext("Forældrene er ikke orienteret om den nye position"),
                     )
                 )
     return RoundOverviewData(round_.name, institution.name, tuple(rows), tuple(needing))
