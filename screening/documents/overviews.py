@@ -142,31 +142,33 @@ def municipal_overview_data(round_: ScreeningRound, today: date) -> MunicipalOve
         )
     )
     members = round_members(round_, groups)
+    # Open paths and their overdue steps in one pass over the members (a path is counted
+    # once whatever its number of overdue steps).
     paths: dict[int, int] = {}
-    for inst_id, n in db.session.execute(
-        sa.select(Group.institution_id, sa.func.count(ActionPath.id))
+    overdue: dict[int, int] = {}
+    for inst_id, n_paths, n_steps in db.session.execute(
+        sa.select(
+            Group.institution_id,
+            sa.func.count(sa.distinct(ActionPath.id)),
+            sa.func.count(ActionStep.id),
+        )
         .select_from(members)
         .join(Group, Group.id == members.c.group_id)
         .join(ActionPath, ActionPath.child_id == members.c.child_id)
+        .outerjoin(
+            ActionStep,
+            sa.and_(
+                ActionStep.path_id == ActionPath.id,
+                ActionStep.done_on.is_(None),
+                ActionStep.due_on < today,
+            ),
+        )
         .where(ActionPath.status == PathStatus.OPEN)
         .group_by(Group.institution_id)
     ):
-        paths[inst_id] = n
-    overdue: dict[int, int] = {}
-    for inst_id, n in db.session.execute(
-        sa.select(Group.institution_id, sa.func.count(ActionStep.id))
-        .select_from(members)
-        .join(Group, Group.id == members.c.group_id)
-        .join(ActionPath, ActionPath.child_id == members.c.child_id)
-        .join(ActionStep, ActionStep.path_id == ActionPath.id)
-        .where(
-            ActionPath.status == PathStatus.OPEN,
-            ActionStep.done_on.is_(None),
-            ActionStep.due_on < today,
-        )
-        .group_by(Group.institution_id)
-    ):
-        overdue[inst_id] = n
+        paths[inst_id] = n_paths
+        if n_steps:
+            overdue[inst_id] = n_steps
     muni = municipality()
     threshold = valid_threshold(
         muni.suppression_threshold if muni is not None else DEFAULT_THRESHOLD

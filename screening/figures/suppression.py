@@ -57,7 +57,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 # A cell's place: (row, column). Row `rows` is the row of column totals, column `columns`
 # the column of row totals, so (rows, columns) is the grand total.
@@ -199,8 +199,31 @@ def protect(
     page shows (a table that only ties published figures together, as the movement's to
     the joint positions): unknown to a reader whatever their value (so never "< 5"), and
     nothing to protect themselves. `unlabelled`: small places shown as hidden without
-    "< 5" (because a linked table shows them so, see `_unlabel`)."""
-    threshold = valid_threshold(threshold)
+    "< 5" (because a linked table shows them so, see `_unlabel`).
+
+    A pure function of its arguments (a `Table` is immutable, its totals computed from
+    its cells), so the result is kept for the same arguments (`_protect`): a page asked
+    again with the same counts, or two pages protecting the same table, pay once. A kept
+    result cannot drift from the data: other counts are other arguments."""
+    kept = _protect(
+        table,
+        valid_threshold(threshold),
+        frozenset(also_hide),
+        frozenset(unpublished),
+        frozenset(unlabelled),
+    )
+    # A new object each call, as before the cache (callers may tell tables apart by it).
+    return Protected(kept.table, kept.threshold, kept.primary, kept.complementary)
+
+
+@lru_cache(maxsize=4096)
+def _protect(
+    table: Table,
+    threshold: int,
+    also_hide: frozenset[Cell],
+    unpublished: frozenset[Cell],
+    unlabelled: frozenset[Cell],
+) -> Protected:
     places = table.positions()
     small = {p for p in places if p not in unpublished and 0 < table.value(p) < threshold}
     primary = frozenset(small - set(unlabelled))
@@ -446,6 +469,26 @@ def protect_linked(
     never = list(unpublished) if unpublished is not None else [frozenset()] * len(tables)
     if len(never) != len(tables):
         raise ValueError("one set of unpublished places per table")
+    # A pure function of its arguments, kept like `protect`'s (the link maps as sets of
+    # their items: the same names at the same places are the same links).
+    return list(
+        _protect_linked(
+            tuple(tables),
+            tuple(frozenset(names.items()) for names in links),
+            valid_threshold(threshold),
+            tuple(frozenset(q) for q in never),
+        )
+    )
+
+
+@lru_cache(maxsize=64)
+def _protect_linked(
+    tables: tuple[Table, ...],
+    link_items: tuple[frozenset[tuple[Cell, str]], ...],
+    threshold: int,
+    never: tuple[frozenset[Cell], ...],
+) -> tuple[Protected, ...]:
+    links = [dict(items) for items in link_items]
     hidden_names: set[str] = set()
     # Figures one table shows as hidden without "< 5" (`_unlabel`): every table shows them
     # so, or the "< 5" of one would give the other's bound back.
@@ -477,7 +520,7 @@ def protect_linked(
             if p in prot.complementary and 0 < prot.table.value(p) < prot.threshold
         }
         if now <= hidden_names and bare_now <= unlabelled_names:
-            return out
+            return tuple(out)
         hidden_names |= now
         unlabelled_names |= bare_now
 

@@ -420,3 +420,25 @@ def test_an_unpublished_place_is_unknown_to_the_reader_and_needs_no_protection()
     # total 3 give 1 ≤ x ≤ 3, not one value, so nothing more goes.
     prot = protect(Table.of([[3, 0]], column_totals=False), 5, unpublished=frozenset({(0, 1)}))
     assert prot.hidden == {(0, 0), (0, 1), (0, 2)}
+
+
+def test_kept_protection_follows_the_counts() -> None:
+    """`protect` and `protect_linked` keep their results for the same arguments (issue
+    13, speed): the same table gives the same protection each time as a new object, and
+    a changed count is protected anew, never with the result kept for the old one."""
+    table = Table.of([[40, 3, 1], [50, 8, 10]])
+    first, again = protect(table, 5), protect(Table.of([[40, 3, 1], [50, 8, 10]]), 5)
+    assert first == again
+    assert first is not again
+    changed = protect(Table.of([[40, 30, 10], [50, 8, 10]]), 5)
+    assert changed.hidden == frozenset()
+    assert first.hidden != frozenset()
+    a, b = Table.of([[20, 3, 20]], column_totals=False), Table.of([[3, 40]], column_totals=False)
+    pa, pb = protect_linked([a, b], [{(0, 1): "small"}, {(0, 0): "small"}], 5)
+    pa2, pb2 = protect_linked([a, b], [{(0, 1): "small"}, {(0, 0): "small"}], 5)
+    assert (pa, pb) == (pa2, pb2)
+    assert (0, 0) in pb.hidden
+    assert (0, 1) in pa.hidden
+    # Other counts in the second table: protected anew.
+    other = protect_linked([a, Table.of([[30, 40]], column_totals=False)], [{}, {}], 5)
+    assert other[1].hidden == frozenset()
