@@ -216,7 +216,9 @@ def protect(
     return Protected(kept.table, kept.threshold, kept.primary, kept.complementary)
 
 
-@lru_cache(maxsize=4096)
+# About 10 KB for a table of 40 institutions by 5 columns (less for the small linking
+# tables): at most about 10 MB per worker (issue 17's memory target is 150 MB).
+@lru_cache(maxsize=1024)
 def _protect(
     table: Table,
     threshold: int,
