@@ -48,7 +48,9 @@ from screening.paths.models import (
 from screening.rounds.models import RoundStatus, ScreeningRound, round_institution
 
 POSITIONS = ("green", "yellow", "red")
-SOURCES = ("daycare", "health_visitor", "dental")
+# The "Kilde" filter: every source of observations (PPR and dental staff make no individual
+# assessments, so with them the individual table is empty).
+SOURCES = ("daycare", "health_visitor", "dental", "ppr")
 OBSERVATION_SOURCES = ("daycare", "health_visitor", "dental", "ppr")
 STEP_KINDS = tuple(k.value for k in StepKind)
 TIMELINESS = ("on_time", "late", "overdue", "not_due")
@@ -449,7 +451,7 @@ def _rest(
     """The counts beside the joint positions and completion: individual assessments,
     observations, movement, timeliness, response and the staircase."""
     previous, day = out.previous, out.as_of
-    if filters.source != "dental":
+    if filters.source not in ("dental", "ppr"):
         ind = (
             sa.select(row_col, Assessment.suggested_position, sa.func.count())
             .select_from(pop)

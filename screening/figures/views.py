@@ -33,7 +33,7 @@ from screening.rounds.models import RoundStatus, ScreeningRound
 bp = Blueprint("figures", __name__)
 
 # The tables the "Kilde" filter narrows (`queries._rest`): the individual assessments (the
-# daycare's, or the health visitor's at a home visit; dental staff make none) and the
+# daycare's, or the health visitor's at a home visit; dental staff and PPR make none) and the
 # observations. Every other table (joint positions, completion, movement, timeliness,
 # response, staircase, trend) counts every source; the dashboard says so beside the filter.
 SOURCE_FIGURES = ("individual", "observations")

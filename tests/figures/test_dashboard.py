@@ -276,6 +276,9 @@ def test_the_source_filter_says_which_tables_it_narrows(today, town, browser):
         assert f"»{titles[key]}«" in hint
     assert "Fælles positioner og de andre tabeller tæller altid alle kilder." in hint
     assert 'aria-describedby="f-source-hint"' in html
+    # every source of observations can be chosen, PPR too (the observations table lists it)
+    for source in queries.OBSERVATION_SOURCES:
+        assert f'<option value="{source}"' in html, source
     assert "Kun kilden" not in html
     dental = browser.get(f"/rounds/{rid}/figures?source=dental").get_data(as_text=True)
     assert dental.count("Kun kilden »Tandplejen«.") == len(SOURCE_FIGURES)
