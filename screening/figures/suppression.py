@@ -243,11 +243,11 @@ def _protect(
         if line is not None:
             hidden.add(_cheapest(table, threshold, [p for p in line if p not in hidden]))
             continue
-        freeing = _freeing_place(table, threshold, primary, hidden, places)
+        freeing, pinned = _freeing_place(table, threshold, primary, hidden, places)
         if freeing is not None:
             hidden.add(freeing)
             continue
-        stuck = _unlabel(table, threshold, primary, hidden)
+        stuck = _unlabel(table, primary, hidden, pinned)
         if not stuck:
             break
         primary -= stuck
@@ -256,23 +256,22 @@ def _protect(
 
 
 def _unlabel(
-    table: Table, threshold: int, primary: frozenset[Cell], hidden: set[Cell]
+    table: Table, primary: frozenset[Cell], hidden: set[Cell], pinned: list[Cell]
 ) -> frozenset[Cell]:
     """For a "< t" place that everything a reader knows pins and that no single further
-    hidden place frees, the places to show as hidden without "< t": the "< t" totals of
-    its row and column (and the grand total), whose upper bound is what pins it (a column
-    total "< 3" over two "< 3" cells makes both 1; four "< 5" cells under a row total
-    "< 5" are all 1). A total shown so says less than "< t", never more. When the place
-    has no such total left, the published totals of its lines are hidden instead. Empty
-    when no "< t" place is pinned, or nothing is left to do."""
-    flow = _Circulation(table, threshold, primary)
+    hidden place frees (`_freeing_place`), the places to show as hidden without "< t": the
+    "< t" totals of its row and column (and the grand total), whose upper bound is what
+    pins it (a column total "< 3" over two "< 3" cells makes both 1; four "< 5" cells under
+    a row total "< 5" are all 1). A total shown so says less than "< t", never more. When
+    the place has no such total left, the published totals of its lines are hidden
+    instead. `pinned`: the pinned places in table order; the first with something to do
+    is done. Empty when nothing is left to do."""
     n_rows, n_cols = table.rows, table.columns
-    for place in sorted(primary):
-        if not flow.pinned(place, hidden):
-            continue
+    places = set(table.positions())
+    for place in pinned:
         r, c = place
         lines = [(r, n_cols), (n_rows, c), (n_rows, n_cols)]
-        totals = {p for p in lines if p in flow.edges and p != place}
+        totals = {p for p in lines if p in places and p != place}
         labelled = frozenset(p for p in totals if p in primary)
         if labelled:
             return labelled
@@ -284,21 +283,24 @@ def _unlabel(
 
 def _freeing_place(
     table: Table, threshold: int, primary: frozenset[Cell], hidden: set[Cell], places: list[Cell]
-) -> Cell | None:
+) -> tuple[Cell | None, list[Cell]]:
     """The cheapest published place whose hiding frees a "< t" place that everything a
-    reader knows pins, or None. A place that no single further hidden place frees (the
-    "< t" labels of its own totals pin it, as in a table of 1s and 2s at threshold 3) is
-    for `_unlabel`: hiding the whole table would not free it."""
+    reader knows pins (and []), or, when no pinned place can be freed so, (None, the
+    pinned places): one that no single further hidden place frees (the "< t" labels of its
+    own totals pin it, as in a table of 1s and 2s at threshold 3) is for `_unlabel`,
+    hiding the whole table would not free it. (None, []) when nothing is pinned."""
     flow = _Circulation(table, threshold, primary)
     published = sorted(
         (p for p in places if p not in hidden), key=lambda p: _cost(table, threshold, p)
     )
+    stuck: list[Cell] = []
     for place in sorted(primary):
         if flow.pinned(place, hidden):
             for candidate in published:
                 if not flow.pinned(place, hidden | {candidate}):
-                    return candidate
-    return None
+                    return candidate, []
+            stuck.append(place)
+    return None, stuck
 
 
 class _Circulation:
