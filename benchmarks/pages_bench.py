@@ -68,6 +68,16 @@ def _final(client: Any, url: str) -> str:
     return url
 
 
+def forget_protections() -> None:
+    """Empty the kept results of the suppression (pure functions of the counts, kept per
+    process), as a page's first view after an assessment changed a count finds them."""
+    from screening.figures import suppression, tables
+
+    suppression._protect.cache_clear()
+    suppression._protect_linked.cache_clear()
+    tables._protect_round.cache_clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     defaults = Scale()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--only", help="time only pages whose name contains this")
     parser.add_argument("--skip", help="leave out pages whose name contains this")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="forget the kept protections before every run (a page's first view after a "
+        "count changed; without it, runs after the warm-up find them kept)",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("set DATABASE_URL or pass --database-url")
@@ -152,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {dialect}, "
-        f"median of {args.runs} runs after one warm-up, load average "
+        f"median of {args.runs} runs after one warm-up"
+        + (", protections forgotten before each run" if args.cold else "")
+        + ", load average "
         + " ".join(f"{x:.1f}" for x in os.getloadavg())
     )
     print(f"{'page':48} {'median':>8} {'min':>8} {'max':>8} {'cpu':>8} {'queries':>8} {'KB':>7}")
@@ -164,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         times, cpu = [], []
         for _ in range(args.runs):
+            if args.cold:
+                forget_protections()
             before = counter.n
             start, cpu_start = time.perf_counter(), time.process_time()
             answer = client.get(url)
