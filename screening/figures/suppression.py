@@ -62,6 +62,8 @@ from functools import cached_property, lru_cache
 # A cell's place: (row, column). Row `rows` is the row of column totals, column `columns`
 # the column of row totals, so (rows, columns) is the grand total.
 Cell = tuple[int, int]
+# A residual graph (`_Circulation.residual`): per node, the arcs (next node, place).
+Residual = list[list[tuple[int, Cell]]]
 
 MIN_THRESHOLD = 3
 DEFAULT_THRESHOLD = 5
@@ -294,10 +296,14 @@ def _freeing_place(
         (p for p in places if p not in hidden), key=lambda p: _cost(table, threshold, p)
     )
     stuck: list[Cell] = []
+    adj = flow.residual(hidden)  # one graph for every place and candidate
     for place in sorted(primary):
-        if flow.pinned(place, hidden):
+        if flow.pinned_in(adj, place):
             for candidate in published:
-                if not flow.pinned(place, hidden | {candidate}):
+                added = flow.add(adj, candidate)
+                freed = not flow.pinned_in(adj, place)
+                flow.remove(adj, added)
+                if freed:
                     return candidate, []
             stuck.append(place)
     return None, stuck
@@ -349,19 +355,43 @@ class _Circulation:
 
     def pinned(self, place: Cell, hidden: set[Cell]) -> bool:
         """Whether `place` (hidden) has one value only, given the places in `hidden`."""
-        adj: list[list[int]] = [[] for _ in range(self.nodes)]
-        for p in hidden:  # a published place can carry no change
-            if p == place or p not in self.edges:
-                continue
-            u, v = self.edges[p]
-            up, down = self.room[p]
-            if up:
-                adj[u].append(v)
-            if down:
-                adj[v].append(u)
+        return self.pinned_in(self.residual(hidden), place)
+
+    def residual(self, hidden: set[Cell]) -> Residual:
+        """The residual graph of the places in `hidden` (a published place can carry no
+        change): per node, the arcs (next node, place) one more or one less may use."""
+        adj: Residual = [[] for _ in range(self.nodes)]
+        for p in hidden:
+            self.add(adj, p)
+        return adj
+
+    def add(self, adj: Residual, p: Cell) -> list[int]:
+        """Add hidden place `p`'s arcs to `adj`; returns the nodes given one (`remove`)."""
+        if p not in self.edges:
+            return []
+        u, v = self.edges[p]
+        up, down = self.room[p]
+        nodes = []
+        if up:
+            adj[u].append((v, p))
+            nodes.append(u)
+        if down:
+            adj[v].append((u, p))
+            nodes.append(v)
+        return nodes
+
+    @staticmethod
+    def remove(adj: Residual, nodes: list[int]) -> None:
+        """Take back the arcs `add` put last on `nodes`."""
+        for node in nodes:
+            adj[node].pop()
+
+    def pinned_in(self, adj: Residual, place: Cell) -> bool:
+        """`pinned` on a residual graph built once (`residual`): the search leaves the
+        place's own arcs out, so one graph serves every hidden place."""
         u, v = self.edges[place]
         up, down = self.room[place]
-        return not ((up and _reaches(adj, v, u)) or (down and _reaches(adj, u, v)))
+        return not ((up and _reaches(adj, v, u, place)) or (down and _reaches(adj, u, v, place)))
 
     def _room(self, p: Cell) -> tuple[bool, bool]:
         """Whether hidden place `p` may be one more, and one less, within its bounds."""
@@ -371,14 +401,17 @@ class _Circulation:
         return True, x > 0
 
 
-def _reaches(adj: list[list[int]], start: int, goal: int) -> bool:
+def _reaches(adj: Residual, start: int, goal: int, without: Cell) -> bool:
+    """Whether `goal` can be reached from `start` on arcs of places other than `without`."""
     if start == goal:
         return True
     seen = {start}
     todo = [start]
     while todo:
         node = todo.pop()
-        for nxt in adj[node]:
+        for nxt, p in adj[node]:
+            if p == without:
+                continue
             if nxt == goal:
                 return True
             if nxt not in seen:
