@@ -264,15 +264,22 @@ def possible_values(p: Protected, only: list | None = None) -> dict[tuple, set[i
     return found
 
 
-small_tables = (
-    st.integers(2, 3)
-    .flatmap(
-        lambda ncols: st.lists(
-            st.lists(st.integers(0, 9), min_size=ncols, max_size=ncols), min_size=2, max_size=3
+def small(columns: tuple[int, int], rows: tuple[int, int], top: int) -> st.SearchStrategy:
+    """Tables with totals of `columns` × `rows` (each a min, max) counts 0 to `top`."""
+    return (
+        st.integers(*columns)
+        .flatmap(
+            lambda ncols: st.lists(
+                st.lists(st.integers(0, top), min_size=ncols, max_size=ncols),
+                min_size=rows[0],
+                max_size=rows[1],
+            )
         )
+        .map(Table.of)
     )
-    .map(Table.of)
-)
+
+
+small_tables = small((2, 3), (2, 3), 9)
 
 
 @settings(max_examples=120, deadline=None)
@@ -327,19 +334,8 @@ def test_a_figure_shown_without_its_bound_is_shown_so_in_every_linked_table():
     assert (0, 0) not in out[1].primary
 
 
-small_square = (
-    st.integers(1, 3)
-    .flatmap(
-        lambda ncols: st.lists(
-            st.lists(st.integers(0, 5), min_size=ncols, max_size=ncols), min_size=1, max_size=3
-        )
-    )
-    .map(Table.of)
-)
-
-
 @settings(max_examples=150, deadline=None)
-@given(small_square, st.integers(3, 5))
+@given(small((1, 3), (1, 3), 5), st.integers(3, 5))
 def test_no_small_count_is_pinned_by_everything_a_reader_knows(table, threshold):
     # The exact check (agreeing with brute force, below) over every "< t" place after
     # protection: none has one value only, whatever the table.
