@@ -45,7 +45,17 @@ def _login(client, email: str) -> None:
     assert r.status_code == 302, f"sign-in of {email} failed: {r.status_code}"
 
 
-PAGES = ("children", "worklist", "joint", "momentum-leader", "momentum-coordinator", "offline")
+PAGES = (
+    "children",
+    "worklist",
+    "joint",
+    "momentum-leader",
+    "momentum-coordinator",
+    "offline",
+    "child",
+    "form",
+    "plumbing",
+)
 SMALL = Scale(institutions=1, groups_per_institution=4, children=80, rounds=4, paths=20)
 
 
@@ -187,6 +197,19 @@ def main(argv: list[str] | None = None) -> int:
         None,
     )
     assert joint, "no child whose joint assessment the leader can open"
+    # A child the educator may assess (one submitted already is sent elsewhere).
+    form = next(
+        (
+            url
+            for kid in kids
+            if clients["educator"]
+            .get(url := f"/rounds/{round_id}/children/{kid}/assess")
+            .status_code
+            == 200
+        ),
+        None,
+    )
+    assert form, "no child the educator may assess"
     every = {
         "children": ("educator", f"/groups/{group_id}"),
         "worklist": ("educator", f"/rounds/{round_id}/groups/{group_id}"),
@@ -194,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         "momentum-leader": ("leader", "/momentum"),
         "momentum-coordinator": ("coordinator", "/momentum"),
         "offline": ("educator", "/api/offline-pack"),
+        "child": ("educator", f"/children/{kids[0]}"),
+        "form": ("educator", form),
+        # A signed-in page with next to nothing of its own (the educator's notifications):
+        # the cost every page pays before its first row.
+        "plumbing": ("educator", "/notifications"),
     }
     pages = {name: every[name] for name in ([args.profile] if args.profile else args.pages)}
     if True:
