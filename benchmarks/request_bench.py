@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --profile: where the CPU time goes (clocks at a few points, no profiler)",
     )
+    parser.add_argument("--dump", metavar="FILE", help="with --profile: also save the profile")
     parser.add_argument(
         "--small", action="store_true", help="a municipality of 80 children (the demo's size)"
     )
@@ -242,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             prof = cProfile.Profile()
             prof.runcall(lambda: [client.get(url) for _ in range(args.requests)])
+            if args.dump:
+                prof.dump_stats(args.dump)
             stats = pstats.Stats(prof)
             stats.sort_stats("cumulative").print_stats(90)
             stats.sort_stats("tottime").print_stats(25)

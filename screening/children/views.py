@@ -328,7 +328,8 @@ def search_form() -> dict[str, Any]:
         or current_user.has_role(Role.COORDINATOR, *INVITED_ROLES)
     ):
         return {}
-    return {"child_search_form": ChildSearchForm(formdata=None, prefix="search")}
+    # `base.html` draws the form's fields as plain HTML (`ChildSearchForm`, prefix "search").
+    return {"header_search": True}
 
 
 @bp.route("/search", methods=["GET", "POST"])
@@ -346,7 +347,7 @@ def search() -> ResponseReturnValue:
         more=found is not None and len(found) > homes.SEARCH_LIMIT,
         limit=homes.SEARCH_LIMIT,
         today=local_today(),
-        child_search_form=None,  # the page's own form replaces the header's
+        header_search=False,  # the page's own form replaces the header's
     )
 
 

@@ -5,11 +5,13 @@ signed-in user's menu itself. Which items a user sees is asked of the policy."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from flask import url_for
-from flask_babel import LazyString
+from flask import request, url_for
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from screening.core.policy import Action, can
 
@@ -69,6 +71,8 @@ MENU = (
     MenuItem("accounts.change_password", _l("Skift adgangskode")),
 )
 
+_BY_ENDPOINT = {m.endpoint: m for m in MENU}
+
 
 def main_menu(user: User) -> list[MenuItem]:
     """The items the user may see, in menu order."""
@@ -85,3 +89,50 @@ def menu_json(user: User) -> list[dict[str, str]]:
     return [
         {"label": str(m.label), "href": m.href(), "endpoint": m.endpoint} for m in main_menu(user)
     ]
+
+
+def nav_html(items: list[MenuItem], unread: int) -> Markup:
+    """The menu's list items as `base.html` draws them, the page's own item marked. Drawn
+    once per set of items, language, page and unread count in a process and kept (a few
+    hundred combinations at most): the same for every user with the same items."""
+    return _nav_html(
+        tuple(item.endpoint for item in items),
+        str(get_locale()),
+        request.endpoint or "",
+        request.blueprint or "",
+        int(unread),
+        request.script_root,
+    )
+
+
+@lru_cache(maxsize=512)
+def _nav_html(
+    endpoints: tuple[str, ...],
+    locale: str,
+    endpoint: str,
+    blueprint: str,
+    unread: int,
+    script_root: str,
+) -> Markup:
+    lines = []
+    for item in (_BY_ENDPOINT[e] for e in endpoints):
+        label = str(item.label)
+        if item.endpoint == "reminders.notifications":
+            section: tuple[str, ...] = ()
+            if unread:
+                label = f"{label} ({unread})"
+        else:
+            section = item.section
+        if endpoint == item.endpoint:
+            line = _CURRENT.format(item.href(), "page", label)
+        elif endpoint in section or (blueprint and f"{blueprint}.*" in section):
+            line = _CURRENT.format(item.href(), "true", label)
+        else:
+            line = _ITEM.format(item.href(), label)
+        lines.append(line)
+    return Markup("\n        ").join(lines)
+
+
+# Markup's format escapes what is put in.
+_ITEM = Markup('<li><a href="{}">{}</a></li>')
+_CURRENT = Markup('<li><a href="{}" aria-current="{}">{}</a></li>')

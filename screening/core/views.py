@@ -31,8 +31,17 @@ def healthz() -> ResponseReturnValue:
 
 
 @bp.app_context_processor
-def language_form() -> dict[str, Any]:
-    form = LanguageForm(formdata=None)
-    form.lang.data = str(get_locale())
-    form.next.data = request.full_path.rstrip("?") if request.method == "GET" else ""
-    return {"language_form": form}
+def language_switch() -> dict[str, Any]:
+    """The header's language switch (`base.html` draws `LanguageForm`'s fields as plain
+    HTML): the current language, where to come back to, and the choices."""
+    return {
+        "language_switch": {
+            "lang": str(get_locale()),
+            "next": request.full_path.rstrip("?") if request.method == "GET" else "",
+            "choices": LANGUAGE_CHOICES,
+        }
+    }
+
+
+# As `LanguageForm.lang`'s choices (each language named in itself).
+LANGUAGE_CHOICES = tuple((c.value, c.label) for c in LanguageForm.lang.kwargs["choices"])

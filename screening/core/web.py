@@ -22,7 +22,7 @@ from screening.core.db import DB_INT_MAX
 from screening.core.errors import integrity_code, message
 from screening.core.extensions import db, login_manager
 from screening.core.i18n import age_label, install_template_gettext, lang
-from screening.core.menu import main_menu
+from screening.core.menu import main_menu, nav_html
 from screening.core.policy import Action, can, may_assess_with
 from screening.core.time import to_local
 
@@ -187,6 +187,7 @@ def init_app(app: Flask) -> None:
             "instrument_title": _instrument_title,
             "Action": Action,
             "main_menu": main_menu,
+            "main_nav": nav_html,
             # The user's language ("da"/"en") for catalogue texts kept in both (a view may
             # pass its own).
             "lang": lang(),
