@@ -167,7 +167,10 @@ def overview(
     # child's current group comes with `current` (its open membership).
     coordinator = aliased(User)
     child_name = (Child.first_name + " " + Child.last_name).label("child_name")
-    page_rows = db.session.execute(
+    # The page's steps first (four tables), then their names: one statement joining all
+    # eight tables took PostgreSQL 8-14 ms to plan on every request (a search over the
+    # join orders) against 2 ms to run. A subquery with a LIMIT is planned on its own.
+    page_steps = (
         sa.select(
             ActionStep.id,
             ActionStep.path_id,
@@ -176,24 +179,42 @@ def overview(
             ActionStep.due_on,
             ActionStep.responsible_role,
             ActionPath.child_id,
-            child_name,
             ActionPath.position,
-            Group.name,
-            Institution.name,
+            current.c.group_id,
+            current.c.institution_id,
             ActionPath.coordinator_id,
-            coordinator.name,
         )
         .select_from(ActionStep)
         .join(ActionPath, ActionPath.id == ActionStep.path_id)
         .join(current, current.c.child_id == ActionPath.child_id)
-        .join(Child, Child.id == ActionPath.child_id)
-        .join(Group, Group.id == current.c.group_id)
-        .join(Institution, Institution.id == current.c.institution_id)
-        .join(coordinator, coordinator.id == ActionPath.coordinator_id)
         .where(*path_where, *open_step)
         .order_by(ActionStep.due_on, ActionStep.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
+        .subquery()
+    )
+    page_rows = db.session.execute(
+        sa.select(
+            page_steps.c.id,
+            page_steps.c.path_id,
+            page_steps.c.title_da,
+            page_steps.c.title_en,
+            page_steps.c.due_on,
+            page_steps.c.responsible_role,
+            page_steps.c.child_id,
+            child_name,
+            page_steps.c.position,
+            Group.name,
+            Institution.name,
+            page_steps.c.coordinator_id,
+            coordinator.name,
+        )
+        .select_from(page_steps)
+        .join(Child, Child.id == page_steps.c.child_id)
+        .join(Group, Group.id == page_steps.c.group_id)
+        .join(Institution, Institution.id == page_steps.c.institution_id)
+        .join(coordinator, coordinator.id == page_steps.c.coordinator_id)
+        .order_by(page_steps.c.due_on, page_steps.c.id)
     ).all()
     steps = [StepRow(*tuple(row)) for row in page_rows]
 
