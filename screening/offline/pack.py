@@ -125,7 +125,10 @@ def offline_pack(
         .join(Group, Group.id == GroupMembership.group_id)
         .where(
             Group.institution_id.in_(institution_ids),
-            sa.or_(Child.id.in_(assessable), Child.id.in_(observable)),
+            # One IN over the union, not an OR of two: PostgreSQL then joins it (a semi
+            # join from the institution's memberships) instead of testing every child of
+            # the municipality against both (a scan of all children, 14 ms at 28,000).
+            Child.id.in_(sa.union(assessable, observable)),
         )
         .order_by(Group.name, Child.first_name, Child.last_name, Child.id)
     )
