@@ -3,10 +3,11 @@ one helper that tells code which of the two languages to show."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, session
-from flask_babel import get_locale, get_translations, ngettext
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 
@@ -57,21 +58,22 @@ def install_template_gettext(app: Flask) -> None:
 
 def age_label(months: int | None) -> str:
     """An age given in whole months as the pages print it, e.g. "3 år 4 mdr." ("–" when
-    unknown), the templates' `age`. Worked out once per request, locale and age: a group's
-    list of 50 children has a few dozen different ages."""
+    unknown), the templates' `age`. Worked out once per process, catalogue and age (a
+    group's list of 50 children has a few dozen different ages, each asked for on every
+    page: Flask-Babel's `ngettext` looks up its context and catalogue on every call)."""
     if months is None or months < 0:
         return "–"
-    ctx = g.get("_flask_babel")
-    key = (getattr(ctx, "babel_locale", None), months)
-    kept: dict[Any, str] = g.setdefault("_i18n_ages", {})
-    found = kept.get(key) if key[0] is not None else None
-    if found is None:
-        years, rest = divmod(months, 12)
-        parts = []
-        if years:
-            parts.append(ngettext("%(num)d år", "%(num)d år", years))
-        if rest or not years:
-            parts.append(ngettext("%(num)d md.", "%(num)d mdr.", rest))
-        found = " ".join(parts)
-        kept[(getattr(g.get("_flask_babel"), "babel_locale", None), months)] = found
-    return found
+    return _age_label(_translations(), months)
+
+
+@lru_cache(maxsize=4096)
+def _age_label(translations: Any, months: int) -> str:
+    """As Flask-Babel's `ngettext` with the locale's catalogue (the key: a changed locale
+    or catalogue is another object)."""
+    years, rest = divmod(months, 12)
+    parts = []
+    if years:
+        parts.append(translations.ungettext("%(num)d år", "%(num)d år", years) % {"num": years})
+    if rest or not years:
+        parts.append(translations.ungettext("%(num)d md.", "%(num)d mdr.", rest) % {"num": rest})
+    return " ".join(parts)
