@@ -33,7 +33,8 @@ from forms.accounts import ROLE_LABELS, ChangePasswordForm, LoginForm, UserForm
 from forms.common import EmptyForm
 from screening.accounts import services as accounts
 from screening.accounts.models import User
-from screening.core import audit, flow, header
+from screening.assessments.models import JointDelegate
+from screening.core import audit, flow, header, policy
 from screening.core.access import require
 from screening.core.extensions import db, login_manager
 from screening.core.policy import Action
@@ -59,8 +60,16 @@ _UNREAD = (
     .correlate(User)
     .scalar_subquery()
 )
+# Whether the user is anybody's delegate for joint assessments (most are not: the policy
+# then need not ask the database for each joint-assessment question).
+_DELEGATIONS = (
+    sa.select(sa.func.count(JointDelegate.id))
+    .where(JointDelegate.user_id == User.id)
+    .correlate(User)
+    .scalar_subquery()
+)
 _USER = (
-    sa.select(User, Municipality, _UNREAD.label("unread"))
+    sa.select(User, Municipality, _UNREAD.label("unread"), _DELEGATIONS.label("delegations"))
     .outerjoin(
         Municipality, Municipality.id == sa.select(Municipality.id).limit(1).scalar_subquery()
     )
@@ -77,11 +86,13 @@ def load_user(session_id: str) -> User | None:
     row = db.session.execute(_USER, {"user_id": int(user_id)}).unique().one_or_none()
     if row is None:
         return None
-    user, municipality, unread = row
+    user, municipality, unread, delegations = row
     # A changed password rotates the token and so ends every older session.
     if not user.active or user.session_token != token:
         return None
     header.remember(municipality, unread)
+    if not delegations:
+        policy.remember_no_delegations(user)
     return user
 
 

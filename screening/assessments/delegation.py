@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from screening.accounts.models import User, user_institution
 from screening.assessments.models import JointDelegate
 from screening.core.extensions import db
+from screening.core.policy import forget_delegations
 from screening.org.models import Institution
 
 
@@ -37,9 +38,19 @@ def add_delegate(inst: Institution, user_id: int, by: User) -> JointDelegate:
     row = JointDelegate(institution_id=inst.id, user_id=user_id, granted_by_id=by.id)
     db.session.add(row)
     db.session.flush()
+    _changed(user_id)
     return row
 
 
 def remove_delegate(row: JointDelegate) -> None:
     db.session.delete(row)
     db.session.flush()
+    _changed(row.user_id)
+
+
+def _changed(user_id: int) -> None:
+    """The user's delegations changed: a loaded copy of them (e.g. the signed-in user) asks
+    the database on its next joint-assessment question."""
+    loaded = db.session.identity_map.get(sa.orm.util.identity_key(User, user_id))
+    if isinstance(loaded, User):
+        forget_delegations(loaded)

@@ -379,9 +379,26 @@ def _coordinator_named(user: User, child: Child) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+# Set on a user loaded with the knowledge that they are nobody's delegate (the user
+# loader's one statement counts their delegations); unset, the database is asked.
+_NO_DELEGATIONS = "_trivselsspor_no_delegations"
+
+
+def remember_no_delegations(user: User) -> None:
+    """The user was loaded as nobody's delegate (for this request: the object is)."""
+    setattr(user, _NO_DELEGATIONS, True)
+
+
+def forget_delegations(user: User) -> None:
+    """The user's delegations changed: ask the database again."""
+    user.__dict__.pop(_NO_DELEGATIONS, None)
+
+
 def _is_delegate(user: User, obj: Any) -> bool:
     inst = institution_of(obj)
     if inst is None or inst not in user.institution_ids:
+        return False
+    if getattr(user, _NO_DELEGATIONS, False):
         return False
     return (
         db.session.scalar(
@@ -593,7 +610,6 @@ def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Selec
         named = coordinator_named_children(user).subquery()
         where.append(Child.id.in_(sa.select(named.c.child_id)))
     return stmt.where(sa.or_(sa.false(), *where))
-
 
 
 # Actions whose answer for a child `can` takes from more than the grants, the institution,
