@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from screening.accounts.models import User
 from screening.assessments.models import Assessment, AssessmentStatus
@@ -191,45 +190,53 @@ def _pack_rounds(
     own = {
         (a.round_id, a.child_id): a
         for a in db.session.scalars(
-            sa.select(Assessment)
-            .where(
+            sa.select(Assessment).where(
                 Assessment.assessor_id == user.id,
                 Assessment.round_id.in_([r.id for r in rounds]),
             )
-            .options(selectinload(Assessment.instrument))
         )
     }
-    # The instruments' age bands the user may fill in, asked once per instrument row.
-    allowed: dict[int, bool] = {}
+    # Per instrument row, once (not per child): whether the user may fill it in, and its
+    # reference as the pack writes it (the same small dict in every entry).
+    refs: dict[int, dict[str, Any] | None] = {}
+
+    def ref(row: InstrumentVersion) -> dict[str, Any] | None:
+        if row.id not in refs:
+            allowed = may_assess_with(user, row.max_months)
+            refs[row.id] = {"key": row.key, "version": row.version} if allowed else None
+            if allowed:
+                instruments[row.id] = row
+        return refs[row.id]
+
     out = []
     for round_ in rounds:
         # The round's instruments as birth-date ranges: one query per round, not one per
         # age (or child); each child is placed by comparing its birth date.
-        bands = round_bands(round_)
+        bands = [(b.born_after, b.born_by, b.instrument) for b in round_bands(round_)]
+        covered = {i for i in {c.institution_id for c in rows} if round_.covers(i)}
         entries = []
         for child in rows:
-            if not child.may_assess or not round_.covers(child.institution_id):
+            if not child.may_assess or child.institution_id not in covered:
                 continue
             mine = own.get((round_.id, child.id))
             row: InstrumentVersion | None
             if mine is not None:
+                # Most often one of the round's own (loaded with its bands, so found in
+                # the session without a query); an older version is asked for once.
                 row = mine.instrument
             else:
                 born = child.birth_date
-                band = next((b for b in bands if b.born_after < born <= b.born_by), None)
-                row = band.instrument if band is not None else None
+                row = next((inst for after, by, inst in bands if after < born <= by), None)
             if row is None:
                 continue
-            if row.id not in allowed:
-                allowed[row.id] = may_assess_with(user, row.max_months)
-            if not allowed[row.id]:
+            instrument = ref(row)
+            if instrument is None:
                 continue
-            instruments[row.id] = row
             entries.append(
                 {
                     "child_id": child.id,
-                    "instrument": {"key": row.key, "version": row.version},
-                    "assessment": _own_entry(mine),
+                    "instrument": instrument,
+                    "assessment": _own_entry(mine) if mine is not None else None,
                 }
             )
         if entries:
