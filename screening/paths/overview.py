@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -93,53 +95,66 @@ class Overview:
     stalled_count: int
 
 
-def _current(institution_ids: list[int] | None, group_id: int | None) -> sa.Subquery:
-    """The children's current groups, within the institutions and the group asked for."""
+def _current(scoped: bool, by_group: bool) -> sa.Subquery:
+    """The children's current groups, within the institutions (`:institution_ids`) and
+    the group (`:group_id`) asked for."""
     members = (
         sa.select(GroupMembership.child_id, Group.id.label("group_id"), Group.institution_id)
         .join(Group, Group.id == GroupMembership.group_id)
         .where(GroupMembership.end_date.is_(None))
     )
-    if institution_ids is not None:
-        members = members.where(Group.institution_id.in_(institution_ids))
-    if group_id is not None:
-        members = members.where(Group.id == group_id)
+    if scoped:
+        members = members.where(
+            Group.institution_id.in_(sa.bindparam("institution_ids", expanding=True))
+        )
+    if by_group:
+        members = members.where(Group.id == sa.bindparam("group_id"))
     return members.subquery()
 
 
-def _paths(current: sa.Subquery, filters: Filters) -> list[sa.ColumnElement[bool]]:
+def _paths(current: sa.Subquery, shape: _Shape) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = [
         ActionPath.status == PathStatus.OPEN,
         ActionPath.child_id == current.c.child_id,
     ]
-    if filters.coordinator_id is not None:
-        where.append(ActionPath.coordinator_id == filters.coordinator_id)
-    if filters.position is not None:
-        where.append(ActionPath.position == Position(filters.position))
+    if shape.by_coordinator:
+        where.append(ActionPath.coordinator_id == sa.bindparam("coordinator_id"))
+    if shape.by_position:
+        where.append(ActionPath.position == sa.bindparam("position"))
     return where
 
 
-def overview(
-    institution_ids: list[int] | None,
-    today: date,
-    filters: Filters | None = None,
-    page: int = 1,
-    per_page: int | None = None,
-    stalled_after_days: int = STALLED_AFTER_DAYS,
-) -> Overview:
-    """The overview for children currently in the given institutions (None: all), one page
-    of `per_page` (default `PER_PAGE`) steps."""
-    filters = filters or Filters()
-    per_page = per_page or PER_PAGE
-    current = _current(institution_ids, filters.group_id)
-    path_where = _paths(current, filters)
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a request sets: each combination has its statements, built once
+    (building a statement of six joins and its cache key cost about as much as running
+    it); the values are bound parameters."""
+
+    scoped: bool
+    by_group: bool
+    by_coordinator: bool
+    by_position: bool
+
+
+@dataclass(frozen=True)
+class _Statements:
+    # (Selects of different columns: typed loosely.)
+    per_institution: Any
+    page: Any
+    stalled: Any
+
+
+@lru_cache(maxsize=32)
+def _statements(shape: _Shape) -> _Statements:
+    current = _current(shape.scoped, shape.by_group)
+    path_where = _paths(current, shape)
     open_step = [ActionStep.path_id == ActionPath.id, ActionStep.done_on.is_(None)]
-    overdue = ActionStep.due_on < today
+    overdue = ActionStep.due_on < sa.bindparam("today", type_=sa.Date)
 
     # One grouped query for the counts and the overdue steps per institution: a child has
     # one current group, so the children per institution add up to the children.
     late_n = sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0)
-    per_institution = db.session.execute(
+    per_institution = (
         sa.select(
             Institution.name,
             sa.func.count(ActionStep.id),
@@ -153,16 +168,7 @@ def overview(
         .where(*path_where, *open_step)
         .group_by(Institution.id, Institution.name)
         .order_by(Institution.name, Institution.id)
-    ).all()
-    total = sum(int(n) for _name, n, _late, _children in per_institution)
-    late = sum(int(n) for _name, _n, n, _children in per_institution)
-    children = sum(int(n) for _name, _n, _late, n in per_institution)
-    by_institution: dict[str, int] = {}
-    for name, _n, n, _children in per_institution:
-        if n:
-            by_institution[name] = by_institution.get(name, 0) + int(n)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    )
     # Ascending due dates put the overdue steps first (they are due before today). The
     # child's current group comes with `current` (its open membership).
     coordinator = aliased(User)
@@ -189,11 +195,11 @@ def overview(
         .join(current, current.c.child_id == ActionPath.child_id)
         .where(*path_where, *open_step)
         .order_by(ActionStep.due_on, ActionStep.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
         .subquery()
     )
-    page_rows = db.session.execute(
+    page = (
         sa.select(
             page_steps.c.id,
             page_steps.c.path_id,
@@ -215,20 +221,14 @@ def overview(
         .join(Institution, Institution.id == page_steps.c.institution_id)
         .join(coordinator, coordinator.id == page_steps.c.coordinator_id)
         .order_by(page_steps.c.due_on, page_steps.c.id)
-    ).all()
-    steps = [StepRow(*tuple(row)) for row in page_rows]
+    )
 
     better = sa.select(FollowUp.path_id).where(
         FollowUp.progress == Progress.BETTER,
-        FollowUp.held_on >= today - timedelta(days=stalled_after_days),
+        FollowUp.held_on >= sa.bindparam("stalled_since", type_=sa.Date),
     )
-    stalled_where = [
-        *path_where,
-        ActionPath.opened_on <= today - timedelta(days=stalled_after_days),
-        ActionPath.id.not_in(better),
-    ]
     # The count comes with the page (a window over every match, before the limit).
-    found = db.session.execute(
+    stalled = (
         sa.select(
             ActionPath.id,
             ActionPath.child_id,
@@ -242,10 +242,68 @@ def overview(
         .join(current, current.c.child_id == ActionPath.child_id)
         .join(Child, Child.id == ActionPath.child_id)
         .join(coordinator, coordinator.id == ActionPath.coordinator_id)
-        .where(*stalled_where)
+        .where(
+            *path_where,
+            ActionPath.opened_on <= sa.bindparam("stalled_since", type_=sa.Date),
+            ActionPath.id.not_in(better),
+        )
         .order_by(ActionPath.opened_on, ActionPath.id)
-        .limit(per_page)
-    ).all()
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+    return _Statements(per_institution, page, stalled)
+
+
+def _shape_and_params(
+    institution_ids: list[int] | None, filters: Filters
+) -> tuple[_Shape, dict[str, Any]]:
+    shape = _Shape(
+        scoped=institution_ids is not None,
+        by_group=filters.group_id is not None,
+        by_coordinator=filters.coordinator_id is not None,
+        by_position=filters.position is not None,
+    )
+    params: dict[str, Any] = {}
+    if shape.scoped:
+        params["institution_ids"] = list(institution_ids or [])
+    if shape.by_group:
+        params["group_id"] = filters.group_id
+    if shape.by_coordinator:
+        params["coordinator_id"] = filters.coordinator_id
+    if shape.by_position:
+        params["position"] = Position(str(filters.position))
+    return shape, params
+
+
+def overview(
+    institution_ids: list[int] | None,
+    today: date,
+    filters: Filters | None = None,
+    page: int = 1,
+    per_page: int | None = None,
+    stalled_after_days: int = STALLED_AFTER_DAYS,
+) -> Overview:
+    """The overview for children currently in the given institutions (None: all), one page
+    of `per_page` (default `PER_PAGE`) steps."""
+    filters = filters or Filters()
+    per_page = per_page or PER_PAGE
+    shape, params = _shape_and_params(institution_ids, filters)
+    stmts = _statements(shape)
+    params["today"] = today
+    per_institution = db.session.execute(stmts.per_institution, params).all()
+    total = sum(int(n) for _name, n, _late, _children in per_institution)
+    late = sum(int(n) for _name, _n, n, _children in per_institution)
+    children = sum(int(n) for _name, _n, _late, n in per_institution)
+    by_institution: dict[str, int] = {}
+    for name, _n, n, _children in per_institution:
+        if n:
+            by_institution[name] = by_institution.get(name, 0) + int(n)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    params.update(limit=per_page, offset=(page - 1) * per_page)
+    steps = [StepRow(*tuple(row)) for row in db.session.execute(stmts.page, params)]
+
+    params["stalled_since"] = today - timedelta(days=stalled_after_days)
+    found = db.session.execute(stmts.stalled, params).all()
     stalled = [StalledRow(*row[:-1]) for row in found]
     stalled_count = found[0].matches if found else 0
     return Overview(
@@ -294,15 +352,19 @@ def groups(institution_ids: list[int] | None) -> list[Choice]:
 def coordinators(institution_ids: list[int] | None) -> list[Choice]:
     """The tovholdere of open paths of children in the institutions (id and name only: a
     user loads its roles and institutions with it)."""
-    current = _current(institution_ids, None)
+    params = {"institution_ids": institution_ids} if institution_ids is not None else {}
+    return [
+        Choice(*row)
+        for row in db.session.execute(_coordinators(institution_ids is not None), params)
+    ]
+
+
+@lru_cache(maxsize=2)
+def _coordinators(scoped: bool) -> Any:
+    current = _current(scoped, False)
     ids = (
         sa.select(ActionPath.coordinator_id)
         .join(current, current.c.child_id == ActionPath.child_id)
         .where(ActionPath.status == PathStatus.OPEN)
     )
-    return [
-        Choice(*row)
-        for row in db.session.execute(
-            sa.select(User.id, User.name).where(User.id.in_(ids)).order_by(User.name, User.id)
-        )
-    ]
+    return sa.select(User.id, User.name).where(User.id.in_(ids)).order_by(User.name, User.id)
