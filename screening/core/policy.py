@@ -345,14 +345,25 @@ def consultant_thresholds() -> list[tuple[str, int, int]]:
     """(template key, version, lowest level where the municipal consultants take part) for
     every loaded action-path template version that marks such a level. One small query."""
     out = []
-    for row in db.session.scalars(sa.select(ActionPathTemplateVersion)):
-        key = (row.id, row.key, row.version)
+    # The versions' ids only: their YAML is read once per row (the first time it is seen).
+    for row_id, template_key, version in db.session.execute(_TEMPLATE_VERSIONS):
+        key = (int(row_id), str(template_key), int(version))
         if key not in _CONSULTANT_LEVELS:
-            templates = load_templates(yaml.safe_load(row.source_yaml))
+            source = db.session.scalar(
+                sa.select(ActionPathTemplateVersion.source_yaml).where(
+                    ActionPathTemplateVersion.id == row_id
+                )
+            )
+            templates = load_templates(yaml.safe_load(source or ""))
             _CONSULTANT_LEVELS[key] = templates.consultant_levels
         if _CONSULTANT_LEVELS[key]:
-            out.append((row.key, row.version, min(_CONSULTANT_LEVELS[key])))
+            out.append((key[1], key[2], min(_CONSULTANT_LEVELS[key])))
     return out
+
+
+_TEMPLATE_VERSIONS = sa.select(
+    ActionPathTemplateVersion.id, ActionPathTemplateVersion.key, ActionPathTemplateVersion.version
+)
 
 
 def coordinator_named_children(user: User) -> sa.CompoundSelect[tuple[int]]:
