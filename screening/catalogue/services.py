@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.orm import defer
 
 from screening.catalogue.models import (
     ActionPathTemplateVersion,
@@ -271,6 +272,9 @@ def round_bands(round_: ScreeningRound) -> list[AgeBand]:
         sa.select(InstrumentVersion)
         .where(InstrumentVersion.key.in_(round_.instrument_keys))
         .order_by(InstrumentVersion.version.desc(), InstrumentVersion.key)
+        # Not the definitions' YAML (10 KB each, on every page that lists a round's
+        # children): compiled once per process, it is read when first needed.
+        .options(defer(InstrumentVersion.source_yaml))
     ).all()
     ref = round_.reference_date
     # Month by month, the instrument `instrument_for` would choose (first in this order).
