@@ -200,3 +200,18 @@ def test_the_positions_are_named_in_the_users_language_unless_the_municipality_c
     db.session.commit()
     html = browser.get("/momentum").get_data(as_text=True)
     assert re.search(r'<option value="red"[^>]*>Rød zone</option>', html)
+
+
+def test_the_page_escapes_names_it_puts_into_its_words(today, browser, world):
+    """The rows' "Tovholder: …" and "Ansvarlig: …" are translated once per page with the
+    placeholder kept; the names put in are escaped all the same."""
+    hostile = '<b onmouseover="x()">Lis & Co</b>'
+    world["leader"].name = hostile
+    paths_for(today, world["group"], world["leader"], 1)
+    db.session.commit()
+    assert browser.login("leder@example.dk").status_code == 302
+    html = browser.get("/momentum").get_data(as_text=True)
+    escaped = "&lt;b onmouseover=&#34;x()&#34;&gt;Lis &amp; Co&lt;/b&gt;"
+    assert f"Tovholder: {escaped}" in html
+    assert "Ansvarlig: Leder" in html
+    assert hostile not in html
