@@ -29,7 +29,8 @@ from forms.assessments import (
 from forms.common import EmptyForm, form_version
 from screening.assessments import delegation, individual, joints, observations, round_progress
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
-from screening.catalogue.services import compiled_instrument, ruleset_title
+from screening.catalogue.services import compiled_instrument, round_bands, ruleset_title
+from screening.children import loading
 from screening.children.models import Child
 from screening.classifier import Instrument, Position, load_observation_categories
 from screening.core import audit, flow
@@ -129,10 +130,17 @@ PATH_MESSAGES = {
 
 @bp.route("/rounds/<int:round_id>/children/<int:child_id>/assess", methods=["GET", "POST"])
 def assess(round_id: int, child_id: int) -> ResponseReturnValue:
+    preloaded = loading.with_groups(child_id)  # the child and its groups in one query
     child = load(Child, child_id, Action.ASSESS)
+    del preloaded
     round_ = _round(round_id)
     own = individual.own_assessment(round_.id, child.id, current_user.id)
-    instrument_row = own.instrument if own else individual.instrument_for_child(round_, child)
+    bands = None  # the round's age bands, when read: the page's "next child" link uses them
+    if own is not None:
+        instrument_row = own.instrument
+    else:
+        bands = round_bands(round_)  # the child's instrument from them: no query of its own
+        instrument_row = individual.instrument_for_child(round_, child, bands)
     if instrument_row is None or round_.status == RoundStatus.PLANNED:
         abort(404)  # the round does not cover this child
     if own is not None and own.submitted:
@@ -167,7 +175,7 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
             instrument_row=instrument_row,
             assessment=own,
             areas=_area_fields(instrument, form),
-            next_child=round_progress.next_child(round_, child, current_user),
+            next_child=round_progress.next_child(round_, child, current_user, bands),
             result=None,
             lang=lang(),
             draft_key=draft_key(round_.id, child.id),
@@ -235,8 +243,6 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
         failed=page,
         fields={"justification_required": form.justification},
     )
-
-
 
 
 def draft_key(round_id: int, child_id: int) -> str:

@@ -28,6 +28,7 @@ from screening.accounts.models import Role
 from screening.assessments.models import Assessment
 from screening.catalogue.services import instrument_for
 from screening.children import home as homes
+from screening.children import loading
 from screening.children import overview as overviews
 from screening.children.models import Child, ChildGuardian, GroupMembership
 from screening.core import audit
@@ -223,19 +224,6 @@ def group(group_id: int) -> ResponseReturnValue:
     )
 
 
-# The child with its group history, each group with its institution: one query, read
-# before `load` so that the policy's look-up of the current group (and the page's history
-# and breadcrumbs) find them loaded.
-_CHILD_WITH_GROUPS = (
-    sa.select(Child)
-    .where(Child.id == sa.bindparam("child_id"))
-    .options(
-        joinedload(Child.memberships)
-        .joinedload(GroupMembership.group)
-        .joinedload(Group.institution)
-    )
-)
-
 # The child's guardians with their guardian rows, in one query.
 _GUARDIANS = (
     sa.select(ChildGuardian)
@@ -267,8 +255,8 @@ class _May(dict[Action, bool]):
 
 @bp.route("/children/<int:child_id>")
 def child(child_id: int) -> ResponseReturnValue:
-    # Held while `load` looks it up (the session keeps its objects by weak reference).
-    preloaded = db.session.scalars(_CHILD_WITH_GROUPS, {"child_id": child_id}).unique().all()
+    # The group history with its groups and institutions, in one query.
+    preloaded = loading.with_groups(child_id, institutions=True)
     kid = load(Child, child_id, Action.VIEW_CHILD)
     del preloaded
     may = _May(kid)
