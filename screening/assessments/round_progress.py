@@ -247,7 +247,7 @@ def round_group_counts(round_: ScreeningRound, groups: list[Group]) -> list[Grou
 
 
 @functools.cache
-def _next_child_statement(bands: int) -> sa.Select[tuple[Child]]:
+def _next_child_statement(bands: int) -> sa.Select[Any]:
     """`next_child`'s query for a round of `bands` age bands, built once per number of
     bands (the values are bound parameters): as `round_members` of the child's group,
     the group's children the round covers, then the next one by name not yet submitted."""
@@ -325,4 +325,5 @@ def next_child(
     for i, band in enumerate(bands):
         params[f"born_after_{i}"] = band.born_after
         params[f"born_by_{i}"] = band.born_by
-    return db.session.scalar(_next_child_statement(len(bands)), params)
+    found: Child | None = db.session.scalar(_next_child_statement(len(bands)), params)
+    return found

@@ -29,6 +29,7 @@ from forms.assessments import (
 from forms.common import EmptyForm, form_version
 from screening.assessments import delegation, individual, joints, observations, round_progress
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
+from screening.catalogue.models import InstrumentVersion
 from screening.catalogue.services import compiled_instrument, round_bands, ruleset_title
 from screening.children import loading
 from screening.children.models import Child
@@ -136,6 +137,7 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     round_ = _round(round_id)
     own = individual.own_assessment(round_.id, child.id, current_user.id)
     bands = None  # the round's age bands, when read: the page's "next child" link uses them
+    instrument_row: InstrumentVersion | None = None
     if own is not None:
         instrument_row = own.instrument
     else:
@@ -284,19 +286,17 @@ def view_assessment(assessment_id: int) -> ResponseReturnValue:
 
 @bp.route("/rounds/<int:round_id>/children/<int:child_id>/joint", methods=["GET", "POST"])
 def joint(round_id: int, child_id: int) -> ResponseReturnValue:
+    preloaded = loading.with_groups(child_id)  # the child and its groups in one query
     child = load(Child, child_id, Action.RECORD_JOINT)
+    del preloaded
     round_ = _round(round_id)
-    if (
-        individual.instrument_for_child(round_, child) is None
-        and joints.joint_for(round_.id, child.id) is None
-    ):
+    existing = joints.joint_for(round_.id, child.id)
+    if existing is None and individual.instrument_for_child(round_, child) is None:
         abort(404)
-    own = individual.own_assessment(round_.id, child.id, current_user.id)
+    own, assessments = joints.own_and_submitted(round_.id, child.id, current_user.id)
     if own is not None and not own.submitted:
         flash(_("Indsend din egen vurdering af barnet, før du ser de andres."), "error")
         return redirect(url_for("assessments.assess", round_id=round_.id, child_id=child.id))
-    assessments = joints.submitted_for(round_.id, child.id)
-    existing = joints.joint_for(round_.id, child.id)
     suggestion = joints.joint_suggestion(assessments) if assessments else None
     form = JointForm(obj=existing)
     # A concern is never dropped in one click: when the assessors disagree, nothing is
