@@ -30,6 +30,7 @@ from screening.catalogue.services import instrument_for
 from screening.children import home as homes
 from screening.children import loading
 from screening.children import overview as overviews
+from screening.children.languages import language_name
 from screening.children.models import Child, ChildGuardian, GroupMembership
 from screening.core import audit
 from screening.core.access import load
@@ -313,6 +314,7 @@ def child(child_id: int) -> ResponseReturnValue:
         latest_joint=latest_joint,
         development=development,
         areas=overviews.AREAS,
+        language_name=language_name,
         open_path=open_path_for(kid.id) if may[Action.VIEW_PATHS] else None,
         consents=active_consents(kid.id, today) if may[Action.VIEW_PATHS] and guardians else [],
     )
