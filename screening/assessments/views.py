@@ -253,10 +253,26 @@ def draft_key(round_id: int, child_id: int) -> str:
 
 
 def _area_fields(instrument: Instrument, form: Any) -> list[dict[str, Any]]:
-    return [
-        {"area": area, "fields": [(item, form[field_name(item.key)]) for item in area.items]}
-        for area in instrument.areas
-    ]
+    """Each area with its items: (item, field, whether an indicator statement opens a
+    list of statements, whether it closes one), the lists' bounds worked out here rather
+    than by the template's look at the neighbours of each of forty statements."""
+    areas = []
+    for area in instrument.areas:
+        kinds = [item.kind for item in area.items]
+        last = len(kinds) - 1
+        fields = []
+        for i, item in enumerate(area.items):
+            indicator = item.kind == "indicator"
+            fields.append(
+                (
+                    item,
+                    form[field_name(item.key)],
+                    indicator and (i == 0 or kinds[i - 1] != "indicator"),
+                    indicator and (i == last or kinds[i + 1] != "indicator"),
+                )
+            )
+        areas.append({"area": area, "fields": fields})
+    return areas
 
 
 @bp.route("/assessments/<int:assessment_id>")
