@@ -86,14 +86,18 @@ class AssessmentInput:
     vulnerability: str | None = None
 
 
+_OWN_ASSESSMENT = sa.select(Assessment).where(
+    Assessment.round_id == sa.bindparam("round_id"),
+    Assessment.child_id == sa.bindparam("child_id"),
+    Assessment.assessor_id == sa.bindparam("user_id"),
+)
+
+
 def own_assessment(round_id: int, child_id: int, user_id: int) -> Assessment | None:
-    return db.session.scalar(
-        sa.select(Assessment).where(
-            Assessment.round_id == round_id,
-            Assessment.child_id == child_id,
-            Assessment.assessor_id == user_id,
-        )
+    found: Assessment | None = db.session.scalar(
+        _OWN_ASSESSMENT, {"round_id": round_id, "child_id": child_id, "user_id": user_id}
     )
+    return found
 
 
 def start(

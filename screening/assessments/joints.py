@@ -89,12 +89,17 @@ def joint_suggestion(assessments: list[Assessment]) -> JointSuggestion:
     return suggest_joint(classifications, ruleset)
 
 
+_JOINT_FOR = sa.select(JointAssessment).where(
+    JointAssessment.round_id == sa.bindparam("round_id"),
+    JointAssessment.child_id == sa.bindparam("child_id"),
+)
+
+
 def joint_for(round_id: int, child_id: int) -> JointAssessment | None:
-    return db.session.scalar(
-        sa.select(JointAssessment).where(
-            JointAssessment.round_id == round_id, JointAssessment.child_id == child_id
-        )
+    found: JointAssessment | None = db.session.scalar(
+        _JOINT_FOR, {"round_id": round_id, "child_id": child_id}
     )
+    return found
 
 
 def record_joint(
