@@ -23,7 +23,12 @@ from screening.assessments.models import (
     JointAssessment,
 )
 from screening.catalogue.models import InstrumentVersion
-from screening.catalogue.services import active_ruleset, compiled_instrument, instrument_for
+from screening.catalogue.services import (
+    AgeBand,
+    active_ruleset,
+    compiled_instrument,
+    instrument_for,
+)
 from screening.children.models import Child
 from screening.classifier import (
     Classification,
@@ -43,12 +48,19 @@ from screening.rounds.models import RoundStatus, ScreeningRound
 # Instruments and context -----------------------------------------------------------------
 
 
-def instrument_for_child(round_: ScreeningRound, child: Child) -> InstrumentVersion | None:
+def instrument_for_child(
+    round_: ScreeningRound, child: Child, bands: list[AgeBand] | None = None
+) -> InstrumentVersion | None:
     """The instrument the child is assessed with in the round (by age at the reference
-    date), or None when the round does not cover the child."""
+    date), or None when the round does not cover the child. With the round's age `bands`
+    (`round_bands`, which place a child by birth date exactly as `instrument_for` by age),
+    no query of its own."""
     group = child.current_group
     if group is None or not round_.covers(group.institution_id):
         return None
+    if bands is not None:
+        born = child.birth_date
+        return next((b.instrument for b in bands if b.born_after < born <= b.born_by), None)
     return instrument_for(round_, child.age_in_months(round_.reference_date))
 
 
@@ -74,14 +86,18 @@ class AssessmentInput:
     vulnerability: str | None = None
 
 
+_OWN_ASSESSMENT = sa.select(Assessment).where(
+    Assessment.round_id == sa.bindparam("round_id"),
+    Assessment.child_id == sa.bindparam("child_id"),
+    Assessment.assessor_id == sa.bindparam("user_id"),
+)
+
+
 def own_assessment(round_id: int, child_id: int, user_id: int) -> Assessment | None:
-    return db.session.scalar(
-        sa.select(Assessment).where(
-            Assessment.round_id == round_id,
-            Assessment.child_id == child_id,
-            Assessment.assessor_id == user_id,
-        )
+    found: Assessment | None = db.session.scalar(
+        _OWN_ASSESSMENT, {"round_id": round_id, "child_id": child_id, "user_id": user_id}
     )
+    return found
 
 
 def start(

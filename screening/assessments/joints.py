@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from screening.accounts.models import User
 from screening.assessments.individual import agreed_history
@@ -42,19 +42,43 @@ def differing_answers(assessments: Sequence[Assessment]) -> frozenset[str]:
     return frozenset(k for k in keys if len({repr(a.get(k)) for a in answers}) > 1)
 
 
+# The assessor (whose name is what is shown: the user's roles and institutions are not
+# loaded for it) and the instrument joined in: one query.
+_ASSESSMENTS = (
+    sa.select(Assessment)
+    .where(
+        Assessment.round_id == sa.bindparam("round_id"),
+        Assessment.child_id == sa.bindparam("child_id"),
+    )
+    .options(joinedload(Assessment.assessor).lazyload("*"), joinedload(Assessment.instrument))
+    .order_by(Assessment.submitted_at)
+)
+_SUBMITTED = _ASSESSMENTS.where(Assessment.status == AssessmentStatus.SUBMITTED)
+_SUBMITTED_OR_OWN = _ASSESSMENTS.where(
+    sa.or_(
+        Assessment.status == AssessmentStatus.SUBMITTED,
+        Assessment.assessor_id == sa.bindparam("user_id"),
+    )
+)
+
+
 def submitted_for(round_id: int, child_id: int) -> list[Assessment]:
-    return list(
+    """The submitted assessments of the child in the round, in the order submitted."""
+    return list(db.session.scalars(_SUBMITTED, {"round_id": round_id, "child_id": child_id}))
+
+
+def own_and_submitted(
+    round_id: int, child_id: int, user_id: int
+) -> tuple[Assessment | None, list[Assessment]]:
+    """The user's own assessment of the child in the round (a draft too), and the submitted
+    ones as `submitted_for` gives them: one query for the two."""
+    rows = list(
         db.session.scalars(
-            sa.select(Assessment)
-            .where(
-                Assessment.round_id == round_id,
-                Assessment.child_id == child_id,
-                Assessment.status == AssessmentStatus.SUBMITTED,
-            )
-            .options(selectinload(Assessment.assessor), selectinload(Assessment.instrument))
-            .order_by(Assessment.submitted_at)
+            _SUBMITTED_OR_OWN, {"round_id": round_id, "child_id": child_id, "user_id": user_id}
         )
     )
+    own = next((a for a in rows if a.assessor_id == user_id), None)
+    return own, [a for a in rows if a.status == AssessmentStatus.SUBMITTED]
 
 
 def joint_suggestion(assessments: list[Assessment]) -> JointSuggestion:
@@ -65,12 +89,17 @@ def joint_suggestion(assessments: list[Assessment]) -> JointSuggestion:
     return suggest_joint(classifications, ruleset)
 
 
+_JOINT_FOR = sa.select(JointAssessment).where(
+    JointAssessment.round_id == sa.bindparam("round_id"),
+    JointAssessment.child_id == sa.bindparam("child_id"),
+)
+
+
 def joint_for(round_id: int, child_id: int) -> JointAssessment | None:
-    return db.session.scalar(
-        sa.select(JointAssessment).where(
-            JointAssessment.round_id == round_id, JointAssessment.child_id == child_id
-        )
+    found: JointAssessment | None = db.session.scalar(
+        _JOINT_FOR, {"round_id": round_id, "child_id": child_id}
     )
+    return found
 
 
 def record_joint(

@@ -6,6 +6,7 @@ Nothing here changes anything or reads the request.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -245,36 +246,84 @@ def round_group_counts(round_: ScreeningRound, groups: list[Group]) -> list[Grou
     return out
 
 
-def next_child(round_: ScreeningRound, child: Child, user: User) -> Child | None:
-    """The next child in the same group (alphabetical, wrapping) the user has not submitted
-    an assessment for in this round and who is covered by the round — as `group_progress`
-    orders and filters them, but in SQL: the round's age bands and one query returning at
-    most one child, whatever the size of the group."""
-    group = child.current_group
-    if group is None:
-        return None
-    members = round_members(round_, [group])
+@functools.cache
+def _next_child_statement(bands: int) -> sa.Select[Any]:
+    """`next_child`'s query for a round of `bands` age bands, built once per number of
+    bands (the values are bound parameters): as `round_members` of the child's group,
+    the group's children the round covers, then the next one by name not yet submitted."""
+    in_band = [
+        sa.and_(
+            Child.birth_date > sa.bindparam(f"born_after_{i}", type_=sa.Date),
+            Child.birth_date <= sa.bindparam(f"born_by_{i}", type_=sa.Date),
+        )
+        for i in range(bands)
+    ]
+    members = (
+        sa.select(GroupMembership.child_id, GroupMembership.group_id)
+        .join(Child, Child.id == GroupMembership.child_id)
+        .where(
+            GroupMembership.group_id == sa.bindparam("group_id"),
+            GroupMembership.end_date.is_(None),
+            sa.or_(*in_band),
+        )
+        .subquery("members")
+    )
+    child_id = sa.bindparam("child_id", type_=sa.Integer)
     name = (Child.first_name, Child.last_name, Child.id)
-    here = (child.first_name, child.last_name, child.id)
+    here = (
+        sa.bindparam("first_name", type_=sa.String),
+        sa.bindparam("last_name", type_=sa.String),
+        child_id,
+    )
     after = sa.tuple_(*name) > sa.tuple_(*here)
     submitted = sa.exists().where(
-        Assessment.round_id == round_.id,
+        Assessment.round_id == sa.bindparam("round_id"),
         Assessment.child_id == Child.id,
-        Assessment.assessor_id == user.id,
+        Assessment.assessor_id == sa.bindparam("user_id"),
         Assessment.status == AssessmentStatus.SUBMITTED,
     )
-    return db.session.scalar(
+    return (
         sa.select(Child)
         .join(members, members.c.child_id == Child.id)
         .where(
-            Child.id != child.id,
+            Child.id != child_id,
             ~submitted,
             # The child itself must be one the round covers, as before.
             sa.select(members.c.child_id)
-            .where(members.c.child_id == child.id)
+            .where(members.c.child_id == child_id)
             .correlate(None)
             .exists(),
         )
         .order_by(sa.case((after, 0), else_=1), *name)
         .limit(1)
     )
+
+
+def next_child(
+    round_: ScreeningRound, child: Child, user: User, bands: list[AgeBand] | None = None
+) -> Child | None:
+    """The next child in the same group (alphabetical, wrapping) the user has not submitted
+    an assessment for in this round and who is covered by the round — as `group_progress`
+    orders and filters them, but in SQL: the round's age bands (`bands`, when the caller
+    has them already) and one query returning at most one child, whatever the size of the
+    group; the query is built once per number of age bands."""
+    group = child.current_group
+    if group is None or not round_.covers(group.institution_id):
+        return None
+    if bands is None:
+        bands = round_bands(round_)
+    if not bands:
+        return None
+    params: dict[str, Any] = {
+        "group_id": group.id,
+        "child_id": child.id,
+        "first_name": child.first_name,
+        "last_name": child.last_name,
+        "round_id": round_.id,
+        "user_id": user.id,
+    }
+    for i, band in enumerate(bands):
+        params[f"born_after_{i}"] = band.born_after
+        params[f"born_by_{i}"] = band.born_by
+    found: Child | None = db.session.scalar(_next_child_statement(len(bands)), params)
+    return found

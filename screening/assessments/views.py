@@ -29,7 +29,9 @@ from forms.assessments import (
 from forms.common import EmptyForm, form_version
 from screening.assessments import delegation, individual, joints, observations, round_progress
 from screening.assessments.models import Assessment, ChildObservation, JointAssessment
-from screening.catalogue.services import compiled_instrument, ruleset_title
+from screening.catalogue.models import InstrumentVersion
+from screening.catalogue.services import compiled_instrument, round_bands, ruleset_title
+from screening.children import loading
 from screening.children.models import Child
 from screening.classifier import Instrument, Position, load_observation_categories
 from screening.core import audit, flow
@@ -129,10 +131,18 @@ PATH_MESSAGES = {
 
 @bp.route("/rounds/<int:round_id>/children/<int:child_id>/assess", methods=["GET", "POST"])
 def assess(round_id: int, child_id: int) -> ResponseReturnValue:
+    preloaded = loading.with_groups(child_id)  # the child and its groups in one query
     child = load(Child, child_id, Action.ASSESS)
+    del preloaded
     round_ = _round(round_id)
     own = individual.own_assessment(round_.id, child.id, current_user.id)
-    instrument_row = own.instrument if own else individual.instrument_for_child(round_, child)
+    bands = None  # the round's age bands, when read: the page's "next child" link uses them
+    instrument_row: InstrumentVersion | None = None
+    if own is not None:
+        instrument_row = own.instrument
+    else:
+        bands = round_bands(round_)  # the child's instrument from them: no query of its own
+        instrument_row = individual.instrument_for_child(round_, child, bands)
     if instrument_row is None or round_.status == RoundStatus.PLANNED:
         abort(404)  # the round does not cover this child
     if own is not None and own.submitted:
@@ -167,7 +177,7 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
             instrument_row=instrument_row,
             assessment=own,
             areas=_area_fields(instrument, form),
-            next_child=round_progress.next_child(round_, child, current_user),
+            next_child=round_progress.next_child(round_, child, current_user, bands),
             result=None,
             lang=lang(),
             draft_key=draft_key(round_.id, child.id),
@@ -237,18 +247,32 @@ def assess(round_id: int, child_id: int) -> ResponseReturnValue:
     )
 
 
-
-
 def draft_key(round_id: int, child_id: int) -> str:
     """The browser's key for its copy of an unsaved assessment (see draft-keeper.js)."""
     return f"assessment-{round_id}-{child_id}-{current_user.id}"
 
 
 def _area_fields(instrument: Instrument, form: Any) -> list[dict[str, Any]]:
-    return [
-        {"area": area, "fields": [(item, form[field_name(item.key)]) for item in area.items]}
-        for area in instrument.areas
-    ]
+    """Each area with its items: (item, field, whether an indicator statement opens a
+    list of statements, whether it closes one), the lists' bounds worked out here rather
+    than by the template's look at the neighbours of each of forty statements."""
+    areas = []
+    for area in instrument.areas:
+        kinds = [item.kind for item in area.items]
+        last = len(kinds) - 1
+        fields = []
+        for i, item in enumerate(area.items):
+            indicator = item.kind == "indicator"
+            fields.append(
+                (
+                    item,
+                    form[field_name(item.key)],
+                    indicator and (i == 0 or kinds[i - 1] != "indicator"),
+                    indicator and (i == last or kinds[i + 1] != "indicator"),
+                )
+            )
+        areas.append({"area": area, "fields": fields})
+    return areas
 
 
 @bp.route("/assessments/<int:assessment_id>")
@@ -278,19 +302,17 @@ def view_assessment(assessment_id: int) -> ResponseReturnValue:
 
 @bp.route("/rounds/<int:round_id>/children/<int:child_id>/joint", methods=["GET", "POST"])
 def joint(round_id: int, child_id: int) -> ResponseReturnValue:
+    preloaded = loading.with_groups(child_id)  # the child and its groups in one query
     child = load(Child, child_id, Action.RECORD_JOINT)
+    del preloaded
     round_ = _round(round_id)
-    if (
-        individual.instrument_for_child(round_, child) is None
-        and joints.joint_for(round_.id, child.id) is None
-    ):
+    existing = joints.joint_for(round_.id, child.id)
+    if existing is None and individual.instrument_for_child(round_, child) is None:
         abort(404)
-    own = individual.own_assessment(round_.id, child.id, current_user.id)
+    own, assessments = joints.own_and_submitted(round_.id, child.id, current_user.id)
     if own is not None and not own.submitted:
         flash(_("Indsend din egen vurdering af barnet, før du ser de andres."), "error")
         return redirect(url_for("assessments.assess", round_id=round_.id, child_id=child.id))
-    assessments = joints.submitted_for(round_.id, child.id)
-    existing = joints.joint_for(round_.id, child.id)
     suggestion = joints.joint_suggestion(assessments) if assessments else None
     form = JointForm(obj=existing)
     # A concern is never dropped in one click: when the assessors disagree, nothing is

@@ -214,20 +214,26 @@ def ruleset_title(key: str, version: int, lang: str = "da") -> str:
     return rs.title.get(lang)
 
 
+_INSTRUMENT_FOR = (
+    sa.select(InstrumentVersion)
+    .where(
+        InstrumentVersion.key.in_(sa.bindparam("keys", expanding=True)),
+        InstrumentVersion.min_months <= sa.bindparam("age_months"),
+        InstrumentVersion.max_months > sa.bindparam("age_months"),
+    )
+    .order_by(InstrumentVersion.version.desc(), InstrumentVersion.key)
+    .limit(1)
+)
+
+
 def instrument_for(round_: ScreeningRound, age_months: int) -> InstrumentVersion | None:
     """The newest version of the round's instrument whose age band covers the child."""
     if not round_.instrument_keys:
         return None
-    return db.session.scalar(
-        sa.select(InstrumentVersion)
-        .where(
-            InstrumentVersion.key.in_(round_.instrument_keys),
-            InstrumentVersion.min_months <= age_months,
-            InstrumentVersion.max_months > age_months,
-        )
-        .order_by(InstrumentVersion.version.desc(), InstrumentVersion.key)
-        .limit(1)
+    found: InstrumentVersion | None = db.session.scalar(
+        _INSTRUMENT_FOR, {"keys": list(round_.instrument_keys), "age_months": age_months}
     )
+    return found
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -213,16 +213,36 @@ class RoundPositions:
     now: AreaPositions
 
 
-def development(child: Child) -> list[RoundPositions]:
+class AgreedRow(NamedTuple):
+    """A joint assessment as the child's page shows it: the round and the position agreed."""
+
+    round_id: int
+    agreed_position: Position
+    round_name: str
+
+
+# The child's agreed positions, oldest first (the child's page: the development, the
+# latest position and each open round's joint position come from these rows).
+_AGREED = (
+    sa.select(JointAssessment.round_id, JointAssessment.agreed_position, ScreeningRound.name)
+    .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
+    .where(JointAssessment.child_id == sa.bindparam("child_id"))
+    .order_by(ScreeningRound.reference_date, ScreeningRound.id)
+)
+
+
+def agreed_rows(child_id: int) -> list[AgreedRow]:
+    """The child's agreed positions in every round, oldest first. One query."""
+    return [AgreedRow(*row) for row in db.session.execute(_AGREED, {"child_id": child_id})]
+
+
+def development(child: Child, joints: list[AgreedRow] | None = None) -> list[RoundPositions]:
     """The child's position overall and per area in every round with an agreed joint
     assessment, oldest first (once agreed, the round's assessments are readable by everyone
-    who may read the child's assessments). Two queries."""
-    joints = db.session.execute(
-        sa.select(JointAssessment.round_id, JointAssessment.agreed_position, ScreeningRound.name)
-        .join(ScreeningRound, ScreeningRound.id == JointAssessment.round_id)
-        .where(JointAssessment.child_id == child.id)
-        .order_by(ScreeningRound.reference_date, ScreeningRound.id)
-    ).all()
+    who may read the child's assessments). Two queries, one when `joints` (`agreed_rows`)
+    is given, none when it is empty."""
+    if joints is None:
+        joints = agreed_rows(child.id)
     if not joints:
         return []
     by_round: dict[int, list[Mapping[str, Any] | None]] = {}

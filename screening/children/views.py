@@ -21,18 +21,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from forms.children import ChildSearchForm
 from screening.accounts.models import Role
-from screening.assessments.individual import (
-    instrument_for_child,
-    latest_agreed,
-    own_assessment,
-)
-from screening.assessments.joints import joint_for
+from screening.assessments.models import Assessment
+from screening.catalogue.services import instrument_for
 from screening.children import home as homes
+from screening.children import loading
 from screening.children import overview as overviews
+from screening.children.languages import language_name
 from screening.children.models import Child, ChildGuardian, GroupMembership
 from screening.core import audit
 from screening.core.access import load
@@ -227,57 +225,98 @@ def group(group_id: int) -> ResponseReturnValue:
     )
 
 
+# The child's guardians with their guardian rows, in one query.
+_GUARDIANS = (
+    sa.select(ChildGuardian)
+    .where(ChildGuardian.child_id == sa.bindparam("child_id"))
+    .options(joinedload(ChildGuardian.guardian))
+    .order_by(ChildGuardian.id)
+)
+
+# The user's own assessments of the child in some rounds.
+_OWN_ASSESSMENTS = sa.select(Assessment).where(
+    Assessment.round_id.in_(sa.bindparam("round_ids", expanding=True)),
+    Assessment.child_id == sa.bindparam("child_id"),
+    Assessment.assessor_id == sa.bindparam("user_id"),
+)
+
+
+class _May(dict[Action, bool]):
+    """What the user may do to one object, each action asked of the policy once, when it
+    is first needed (a page asks the same question in several places)."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__()
+        self.obj = obj
+
+    def __missing__(self, action: Action) -> bool:
+        self[action] = answer = can(current_user, action, self.obj)
+        return answer
+
+
 @bp.route("/children/<int:child_id>")
 def child(child_id: int) -> ResponseReturnValue:
+    # The group history with its groups and institutions, in one query.
+    preloaded = loading.with_groups(child_id, institutions=True)
     kid = load(Child, child_id, Action.VIEW_CHILD)
-    memberships = db.session.scalars(
-        sa.select(GroupMembership)
-        .where(GroupMembership.child_id == kid.id)
-        .options(selectinload(GroupMembership.group).selectinload(Group.institution))
-        .order_by(GroupMembership.start_date.desc())
-    ).all()
+    del preloaded
+    may = _May(kid)
+    memberships = kid.memberships
     guardians: Sequence[ChildGuardian] = []
-    if can(current_user, Action.VIEW_GUARDIANS, kid):
-        guardians = db.session.scalars(
-            sa.select(ChildGuardian)
-            .where(ChildGuardian.child_id == kid.id)
-            .options(selectinload(ChildGuardian.guardian))
-            .order_by(ChildGuardian.id)
-        ).all()
+    if may[Action.VIEW_GUARDIANS]:
+        guardians = db.session.scalars(_GUARDIANS, {"child_id": kid.id}).all()
     rounds = []
     latest_joint = None
     development: list[overviews.RoundPositions] = []
-    if can(current_user, Action.VIEW_ASSESSMENTS, kid):
+    if may[Action.VIEW_ASSESSMENTS]:
         group = kid.current_group
-        for round_ in open_rounds_for(group.institution_id) if group else []:
-            own = own_assessment(round_.id, kid.id, current_user.id)
+        # The open rounds that cover the child's institution (so each covers the child's
+        # group: `instrument_for_child` without asking again).
+        open_rounds = open_rounds_for(group.institution_id) if group else []
+        own = {}
+        if open_rounds:
+            own = {
+                a.round_id: a
+                for a in db.session.scalars(
+                    _OWN_ASSESSMENTS,
+                    {
+                        "round_ids": [r.id for r in open_rounds],
+                        "child_id": kid.id,
+                        "user_id": current_user.id,
+                    },
+                )
+            }
+        agreed = overviews.agreed_rows(kid.id)
+        joints = {j.round_id: j for j in agreed}
+        for round_ in open_rounds:
             rounds.append(
                 {
                     "round": round_,
-                    "instrument": instrument_for_child(round_, kid),
-                    "own": own,
-                    "joint": joint_for(round_.id, kid.id),
+                    "instrument": instrument_for(round_, kid.age_in_months(round_.reference_date)),
+                    "own": own.get(round_.id),
+                    "joint": joints.get(round_.id),
                 }
             )
-        latest_joint = latest_agreed(kid.id)
-        development = overviews.development(kid)
+        # The latest round's agreed position (the rows are oldest first).
+        latest_joint = agreed[-1] if agreed else None
+        development = overviews.development(kid, agreed)
     audit.record("child.view", "child", kid.id, child_id=kid.id)
     today = local_today()
     return render_template(
         "children/child.html",
         child=kid,
+        may=may,
         memberships=memberships,
         guardians=guardians,
-        show_protected=can(current_user, Action.VIEW_PROTECTED_ADDRESS, kid),
+        show_protected=may[Action.VIEW_PROTECTED_ADDRESS],
         today=today,
         rounds=rounds,
         latest_joint=latest_joint,
         development=development,
         areas=overviews.AREAS,
-        open_path=open_path_for(kid.id) if can(current_user, Action.VIEW_PATHS, kid) else None,
-        consents=active_consents(kid.id, today)
-        if can(current_user, Action.VIEW_PATHS, kid) and guardians
-        else [],
+        language_name=language_name,
+        open_path=open_path_for(kid.id) if may[Action.VIEW_PATHS] else None,
+        consents=active_consents(kid.id, today) if may[Action.VIEW_PATHS] and guardians else [],
     )
 
 

@@ -36,14 +36,15 @@ def covering_consent(child_id: int, profession: str, on: date) -> Consent | None
     return None
 
 
+_CONSENTS = (
+    sa.select(Consent)
+    .where(Consent.child_id == sa.bindparam("child_id"))
+    .order_by(Consent.given_on)
+)
+
+
 def active_consents(child_id: int, on: date) -> list[Consent]:
-    return [
-        c
-        for c in db.session.scalars(
-            sa.select(Consent).where(Consent.child_id == child_id).order_by(Consent.given_on)
-        )
-        if c.active_on(on)
-    ]
+    return [c for c in db.session.scalars(_CONSENTS, {"child_id": child_id}) if c.active_on(on)]
 
 
 def record_consent(

@@ -36,12 +36,14 @@ from screening.paths.models import (
 # Opening, escalating, closing -----------------------------------------------------------------
 
 
+_OPEN_PATH_FOR = sa.select(ActionPath).where(
+    ActionPath.child_id == sa.bindparam("child_id"), ActionPath.status == PathStatus.OPEN
+)
+
+
 def open_path_for(child_id: int) -> ActionPath | None:
-    return db.session.scalar(
-        sa.select(ActionPath).where(
-            ActionPath.child_id == child_id, ActionPath.status == PathStatus.OPEN
-        )
-    )
+    found: ActionPath | None = db.session.scalar(_OPEN_PATH_FOR, {"child_id": child_id})
+    return found
 
 
 def _add_steps(

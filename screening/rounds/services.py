@@ -14,16 +14,17 @@ from screening.core.extensions import db
 from screening.org.models import Institution
 from screening.rounds.models import RoundStatus, ScreeningRound
 
+# Built once (the child page asks it on every request): the institution is a parameter.
+_OPEN_ROUNDS_FOR = (
+    sa.select(ScreeningRound)
+    .where(ScreeningRound.status == RoundStatus.OPEN)
+    .where(ScreeningRound.institutions.any(Institution.id == sa.bindparam("institution_id")))
+    .order_by(ScreeningRound.reference_date.desc())
+)
+
 
 def open_rounds_for(institution_id: int) -> list[ScreeningRound]:
-    return list(
-        db.session.scalars(
-            sa.select(ScreeningRound)
-            .where(ScreeningRound.status == RoundStatus.OPEN)
-            .where(ScreeningRound.institutions.any(id=institution_id))
-            .order_by(ScreeningRound.reference_date.desc())
-        )
-    )
+    return list(db.session.scalars(_OPEN_ROUNDS_FOR, {"institution_id": institution_id}))
 
 
 def name_taken(name: str, exclude_id: int | None = None) -> bool:
