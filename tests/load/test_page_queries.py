@@ -194,17 +194,25 @@ def measure(summary, new_browser) -> tuple[dict[str, list[str]], Subjects]:
     return found, s
 
 
-# The child page, the assessment form and the joint assessment after issue 17's cut of
-# their statements (the child with its groups in one query before the policy asks, the
-# assessors joined in, the own assessment with the submitted ones, the round's age bands
-# read once, each permission asked once): at most this many, at both sizes. Before it:
-# 21, 11, 11, 17 and 17.
+# Every page of the mix at most this many, at both sizes (issue 17). The child page, the
+# assessment form and the joint assessment after the cut of their statements (the child
+# with its groups in one query before the policy asks, the assessors joined in, the own
+# assessment with the submitted ones, the round's age bands read once, each permission
+# asked once; before it: 21, 11, 11, 17 and 17); the worklist, the child page and the joint
+# assessment without the delegate question for a user who is nobody's delegate (counted
+# with the user); the offline pack without the own assessments' instruments (they are the
+# round's, already loaded).
 CEILINGS = {
-    "child page": 12,
+    "child list of a group": 4,
+    "worklist": 9,
+    "child page": 11,
+    "offline pack": 7,
     "assessment form GET (new)": 8,
     "assessment form GET (draft)": 9,
-    "joint assessment GET": 10,
-    "joint assessment GET (recorded)": 8,
+    "assessment draft save": 11,
+    "momentum": 8,
+    "joint assessment GET": 9,
+    "joint assessment GET (recorded)": 7,
 }
 
 
