@@ -10,10 +10,14 @@
 -- version field set to the version it last saved for that pair (a draft save raises it by
 -- one), so that a save does not answer "changed meanwhile". An answer that does say so
 -- (400, with the form, its draft key and the version saved now) sets the version from the
--- page: it is still counted as an error. LB_BODY is the form body with "{version}",
--- "{note}" and "{csrf}" (LB_CSRF_<cookie>, the token of that user's session) to fill in.
+-- page; it, and "saved meanwhile" (409) for two first saves at once, count as conflicts: with more connections than (assessor, child) pairs
+-- allow, two saves of one pair overlap, and the second is refused by design (the app's
+-- answer to two tabs saving at once). Other error answers stay errors. LB_BODY is the
+-- form body with "{version}", "{note}" and "{csrf}" (LB_CSRF_<cookie>, the token of that
+-- user's session) to fill in.
 --
--- done() prints one line "LOADBENCH {json}" with the counts and latency percentiles.
+-- done() prints one line "LOADBENCH {json}" with the counts (conflicts summed over the
+-- threads) and latency percentiles.
 
 local items = {}
 local cookies = {}
@@ -24,6 +28,8 @@ local saves, versions = {}, {}
 local csrf = {}
 local index, counter = 0, 0
 local setups = 0
+local threads = {}
+conflicts = 0
 
 for i = 0, 9 do
   local value = os.getenv("LB_COOKIE_" .. i)
@@ -38,6 +44,7 @@ end
 function setup(thread)
   thread:set("tid", setups)
   setups = setups + 1
+  threads[#threads + 1] = thread
 end
 
 function init(args)
@@ -82,6 +89,13 @@ end
 
 if post_url then
   function response(status, headers, body)
+    -- "changed meanwhile" (400, the form again) or, for two first saves at once, "saved
+    -- meanwhile" (409, the conflict page).
+    if (status == 400 or status == 409) and body and (
+      body:find("siden du åbnede", 1, true) or body:find("i samme øjeblik", 1, true)
+    ) then
+      conflicts = conflicts + 1
+    end
     if status == 400 and body then
       local child, user = body:match('data%-keep%-draft="assessment%-%d+%-(%d+)%-(%d+)"')
       local version = body:match('name="version"[^>]*value="(%d+)"')
@@ -94,11 +108,14 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local refused = 0
+  for _, thread in ipairs(threads) do refused = refused + (thread:get("conflicts") or 0) end
   io.write(string.format(
     'LOADBENCH {"requests": %d, "duration_us": %d, "bytes": %d, "status_errors": %d, ' ..
+    '"conflicts": %d, ' ..
     '"connect": %d, "read": %d, "write": %d, "timeout": %d, "p50_us": %d, "p95_us": %d, ' ..
     '"p99_us": %d, "mean_us": %.1f, "max_us": %d}\n',
-    summary.requests, summary.duration, summary.bytes, e.status, e.connect, e.read,
+    summary.requests, summary.duration, summary.bytes, e.status, refused, e.connect, e.read,
     e.write, e.timeout, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), latency.mean, latency.max))
 end

@@ -15,9 +15,13 @@ page, *Frister og fremdrift* (`/momentum`) as the leader and as the coordinator,
 educator's offline pack. Each page's run is followed by a run of the minimal app of the
 same length and connections (A B A B ... with `--pairs`), so the ratio is taken under the
 same machine load. Printed per page: requests/s, p50, p95, errors (answers other than
-2xx/3xx, and socket errors and timeouts), the ratio to the minimal app's requests/s, and
-the targets. Then the worker: start-up (fork to ready, with and without preload) and
-memory (VmRSS, Pss) idle and after `--rss-requests` requests per worker of the GET mix.
+2xx/3xx, and socket errors and timeouts), conflicts (draft saves refused as "changed
+meanwhile" because two saves of one (assessor, child) pair overlapped: the app's designed
+answer to two tabs at once, caused by the harness when connections outnumber the pairs,
+so not counted as errors), the workers' CPU per request (n/a when `max_requests` replaced
+a worker during the run), the ratio to the minimal app's requests/s, and the targets.
+Then the worker: start-up (fork to ready, with and without preload) and memory (VmRSS,
+Pss) idle and after `--rss-requests` requests per worker of the GET mix.
 
 Targets (issue 17, at 20 connections): worklist and child list ≥ 10 % of the minimal
 app's throughput, p95 ≤ 100 ms; every page p95 ≤ 250 ms, no errors, and no page's median
@@ -33,6 +37,7 @@ import contextlib
 import html.parser
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -418,15 +423,23 @@ def app_env(size: Size, extra: dict[str, str] | None = None) -> dict[str, str]:
 # wrk -----------------------------------------------------------------------------------
 
 
-def server_cpu(master: int) -> float:
-    """CPU seconds (user + system) used so far by the worker processes of `master`."""
-    total = 0
+def server_cpu(master: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each worker process of `master`."""
+    found: dict[int, float] = {}
     for task in Path(f"/proc/{master}/task").iterdir():
         for pid in (task / "children").read_text().split():
             with contextlib.suppress(OSError):
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+                found[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """The workers' CPU seconds between two readings; None when a worker was replaced in
+    between (`max_requests`): its time after the first reading went with it."""
+    if set(before) - set(after):
+        return None
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def drain(base: str, path: str, n: int = 8) -> None:
@@ -445,6 +458,9 @@ class Run:
     p50_ms: float
     p95_ms: float
     cpu_ms: float = 0.0  # the gunicorn workers' CPU time per request (not PostgreSQL's)
+    # Draft saves refused as "changed meanwhile" because two saves of one (assessor, child)
+    # pair overlapped (the harness's doing, not counted in `errors`).
+    conflicts: int = 0
 
     @property
     def rps(self) -> float:
@@ -488,8 +504,16 @@ def wrk(
     if line is None:
         raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
     d = json.loads(line.removeprefix("LOADBENCH "))
-    errors = d["status_errors"] + d["connect"] + d["read"] + d["write"] + d["timeout"]
-    return Run(d["requests"], d["duration_us"] / 1e6, errors, d["p50_us"] / 1e3, d["p95_us"] / 1e3)
+    conflicts = d.get("conflicts", 0)
+    errors = d["status_errors"] - conflicts + d["connect"] + d["read"] + d["write"] + d["timeout"]
+    return Run(
+        d["requests"],
+        d["duration_us"] / 1e6,
+        errors,
+        d["p50_us"] / 1e3,
+        d["p95_us"] / 1e3,
+        conflicts=conflicts,
+    )
 
 
 # The pages -----------------------------------------------------------------------------
@@ -520,13 +544,18 @@ class Result:
         return sum(r.errors for r in self.runs)
 
     @property
+    def conflicts(self) -> int:
+        return sum(r.conflicts for r in self.runs)
+
+    @property
     def ratio(self) -> float:
         pairs = [a.rps / b.rps for a, b in zip(self.runs, self.minimal, strict=True) if b.rps]
         return statistics.median(pairs) if pairs else 0.0
 
     @property
     def cpu(self) -> float:
-        return statistics.median(r.cpu_ms for r in self.runs)
+        known = [r.cpu_ms for r in self.runs if not math.isnan(r.cpu_ms)]
+        return statistics.median(known) if known else math.nan
 
     @property
     def minimal_rps(self) -> float:
@@ -578,8 +607,11 @@ def measure_pages(size: Size, args: argparse.Namespace) -> list[Result]:
                         args.wrk_threads,
                         post,
                     )
-                    if run.requests:
-                        run.cpu_ms = 1000 * (server_cpu(server.pid) - cpu) / run.requests
+                    used = cpu_used(cpu, server_cpu(server.pid))
+                    if run.requests and used is not None:
+                        run.cpu_ms = 1000 * used / run.requests
+                    elif run.requests:
+                        run.cpu_ms = math.nan  # a worker was replaced during the run
                     runs.append(run)
                     drain(base, "/login")
                     refs.append(
@@ -591,7 +623,8 @@ def measure_pages(size: Size, args: argparse.Namespace) -> list[Result]:
                 print(
                     f"  c={connections:<4} {page.name:24} {result.rps:8.1f} req/s"
                     f"  p50 {result.p50:7.1f} ms  p95 {result.p95:7.1f} ms"
-                    f"  errors {result.errors:5d}  cpu {result.cpu:5.1f} ms/req"
+                    f"  errors {result.errors:5d}  conflicts {result.conflicts:4d}"
+                    f"  cpu {result.cpu:5.1f} ms/req"
                     f"  {100 * result.ratio:5.2f} % of minimal"
                     f" ({result.minimal_rps:.0f} req/s, p95 {result.minimal_p95:.1f} ms)",
                     flush=True,
@@ -695,14 +728,14 @@ def report(results: list[Result], workers: list[WorkerFigures], args: argparse.N
     missed: list[str] = []
     head = (
         f"{'size':6} {'conn':>4} {'page':24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'errors':>6} {'cpu ms':>6} {'% min':>6} {'min req/s':>9} {'min p95':>8}"
+        f"{'errors':>6} {'confl.':>6} {'cpu ms':>6} {'% min':>6} {'min req/s':>9} {'min p95':>8}"
     )
     print(head)
     for r in results:
         print(
             f"{r.size:6} {r.connections:4d} {r.page:24} {r.rps:8.1f} {r.p50:8.1f} {r.p95:8.1f} "
-            f"{r.errors:6d} {r.cpu:6.1f} {100 * r.ratio:6.2f} {r.minimal_rps:9.0f} "
-            f"{r.minimal_p95:8.1f}"
+            f"{r.errors:6d} {r.conflicts:6d} {r.cpu:6.1f} {100 * r.ratio:6.2f} "
+            f"{r.minimal_rps:9.0f} {r.minimal_p95:8.1f}"
         )
         if r.connections != 20:
             continue
@@ -752,6 +785,7 @@ def report(results: list[Result], workers: list[WorkerFigures], args: argparse.N
                                     "p50",
                                     "p95",
                                     "errors",
+                                    "conflicts",
                                     "cpu",
                                     "ratio",
                                     "minimal_rps",
