@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -282,22 +283,32 @@ def round_bands(round_: ScreeningRound) -> list[AgeBand]:
         # children): compiled once per process, it is read when first needed.
         .options(defer(InstrumentVersion.source_yaml))
     ).all()
-    ref = round_.reference_date
+    by_id = {r.id: r for r in rows}
+    ages = tuple((r.id, r.min_months, r.max_months) for r in rows)
+    return [
+        AgeBand(by_id[row_id], born_after, born_by)
+        for row_id, born_after, born_by in _bands(round_.reference_date, ages)
+    ]
+
+
+@lru_cache(maxsize=256)
+def _bands(ref: date, ages: tuple[tuple[int, int, int], ...]) -> list[tuple[int, date, date]]:
+    """`round_bands` from the instruments' (id, min_months, max_months) in the order
+    `instrument_for` looks at them: (id, born after, born by) per band. Worked out once per
+    reference date and instruments (month by month, with a date search for each bound)."""
     # Month by month, the instrument `instrument_for` would choose (first in this order).
-    top = max((r.max_months for r in rows), default=0)
-    chosen: list[tuple[int, InstrumentVersion | None]] = []
+    top = max((hi for _id, _lo, hi in ages), default=0)
+    chosen: list[tuple[int, int | None]] = []
     for months in range(0, top + 1):
-        inst = next((r for r in rows if r.min_months <= months < r.max_months), None)
-        if not chosen or chosen[-1][1] is not inst:
-            chosen.append((months, inst))
+        found = next((row_id for row_id, lo, hi in ages if lo <= months < hi), None)
+        if not chosen or chosen[-1][1] != found:
+            chosen.append((months, found))
     bands = []
-    for i, (start, inst) in enumerate(chosen):
-        if inst is None:
+    for i, (start, row_id) in enumerate(chosen):
+        if row_id is None:
             continue
         end = chosen[i + 1][0] if i + 1 < len(chosen) else top + 1
-        bands.append(
-            AgeBand(inst, latest_birth_for_age(ref, end), latest_birth_for_age(ref, start))
-        )
+        bands.append((row_id, latest_birth_for_age(ref, end), latest_birth_for_age(ref, start)))
     return bands
 
 
