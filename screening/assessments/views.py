@@ -107,11 +107,22 @@ def worklist(round_id: int, group_id: int) -> ResponseReturnValue:
         abort(404)
     progress = round_progress.group_progress(round_, [group], current_user)[0]
     audit.record("round.worklist", "group", group.id, round_id=round_.id)
+    # Per instrument, not per child: its title in the page's language, and whether the
+    # user may fill it in (a health visitor: the infants' instrument only).
+    english = lang() == "en"
+    instruments = {
+        row.id: (
+            row.title_en if english else row.title_da,
+            may_assess_with(current_user, row.max_months),
+        )
+        for row in {cp.instrument for cp in progress.children if cp.instrument is not None}
+    }
     return render_template(
         "assessments/worklist.html",
         round=round_,
         group=group,
         progress=progress,
+        instruments=instruments,
         may_assess=can(current_user, Action.ASSESS, group),
         may_joint=can(current_user, Action.RECORD_JOINT, group),
     )
