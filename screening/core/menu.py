@@ -93,8 +93,9 @@ def menu_json(user: User) -> list[dict[str, str]]:
 
 def nav_html(items: list[MenuItem], unread: int) -> Markup:
     """The menu's list items as `base.html` draws them, the page's own item marked. Drawn
-    once per set of items, language, page and unread count in a process and kept (a few
-    hundred combinations at most): the same for every user with the same items."""
+    once per set of items, language, page and unread count in a process and kept (the 512
+    most recently used combinations): the same for every user with the same items. The
+    key is the locale, not its catalogue: a catalogue is loaded once per process."""
     return _nav_html(
         tuple(item.endpoint for item in items),
         str(get_locale()),
