@@ -26,6 +26,7 @@ from screening.catalogue.models import InstrumentVersion
 from screening.catalogue.services import (
     AgeBand,
     active_ruleset,
+    band_of,
     compiled_instrument,
     instrument_for,
 )
@@ -59,8 +60,8 @@ def instrument_for_child(
     if group is None or not round_.covers(group.institution_id):
         return None
     if bands is not None:
-        born = child.birth_date
-        return next((b.instrument for b in bands if b.born_after < born <= b.born_by), None)
+        band = band_of(bands, child.birth_date)
+        return band.instrument if band is not None else None
     return instrument_for(round_, child.age_in_months(round_.reference_date))
 
 

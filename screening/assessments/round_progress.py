@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from screening.accounts.models import User
 from screening.assessments.models import Assessment, AssessmentStatus, JointAssessment
 from screening.catalogue.models import InstrumentVersion
-from screening.catalogue.services import AgeBand, round_bands
+from screening.catalogue.services import AgeBand, band_of, round_bands
 from screening.children.models import Child, GroupMembership
 from screening.classifier import Position
 from screening.core.extensions import db
@@ -142,7 +142,7 @@ def group_progress(
     covered_ids = {g.id for g in groups if round_.covers(g.institution_id)}
     by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
     for group_id, child in members:
-        band = _band_of(bands, child.birth_date)
+        band = band_of(bands, child.birth_date)
         by_group[group_id].append(
             ChildProgress(
                 child=child,
@@ -154,10 +154,6 @@ def group_progress(
             )
         )
     return [GroupProgress(g, by_group[g.id]) for g in groups]
-
-
-def _band_of(bands: list[AgeBand], birth: date) -> AgeBand | None:
-    return next((b for b in bands if b.born_after < birth <= b.born_by), None)
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,12 @@ class AgeBand:
         return self.instrument.key
 
 
+def band_of(bands: list[AgeBand], birth: date) -> AgeBand | None:
+    """The band of `round_bands` a child born on `birth` falls in (None: no instrument of
+    the round covers the child's age)."""
+    return next((b for b in bands if b.born_after < birth <= b.born_by), None)
+
+
 def age_in_months(birth: date, on: date) -> int:
     """Whole months from `birth` to `on` (as `Child.age_in_months`)."""
     months = (on.year - birth.year) * 12 + (on.month - birth.month)

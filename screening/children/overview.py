@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from reports.data import GroupOverviewData, GroupOverviewRow, TrafficCell
 from screening.accounts.models import User
 from screening.assessments.models import Assessment, AssessmentStatus, JointAssessment
-from screening.catalogue.services import round_bands
+from screening.catalogue.services import band_of, round_bands
 from screening.children.models import Child, GroupMembership
 from screening.classifier import Position
 from screening.core.extensions import db
@@ -157,7 +157,7 @@ def group_overview(user: User, round_: ScreeningRound, group: Group) -> GroupOve
         rows.append(
             OverviewRow(
                 child=child,
-                in_round=any(b.born_after < child.birth_date <= b.born_by for b in bands),
+                in_round=band_of(bands, child.birth_date) is not None,
                 now=now,
                 previous=prev,
                 previous_round=before[1] if before else None,

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from screening.accounts.models import User
 from screening.assessments.models import Assessment, AssessmentStatus
 from screening.catalogue.models import InstrumentVersion
-from screening.catalogue.services import compiled_instrument, round_bands
+from screening.catalogue.services import band_of, compiled_instrument, round_bands
 from screening.children.models import Child, GroupMembership
 from screening.classifier import load_observation_categories
 from screening.core.db import utcnow
@@ -212,7 +212,7 @@ def _pack_rounds(
     for round_ in rounds:
         # The round's instruments as birth-date ranges: one query per round, not one per
         # age (or child); each child is placed by comparing its birth date.
-        bands = [(b.born_after, b.born_by, b.instrument) for b in round_bands(round_)]
+        bands = round_bands(round_)
         covered = {i for i in {c.institution_id for c in rows} if round_.covers(i)}
         entries = []
         for child in rows:
@@ -225,8 +225,8 @@ def _pack_rounds(
                 # the session without a query); an older version is asked for once.
                 row = mine.instrument
             else:
-                born = child.birth_date
-                row = next((inst for after, by, inst in bands if after < born <= by), None)
+                band = band_of(bands, child.birth_date)
+                row = band.instrument if band is not None else None
             if row is None:
                 continue
             instrument = ref(row)
