@@ -4,6 +4,7 @@ combination and kept must still mark the page, show the user's own items and cou
 
 from __future__ import annotations
 
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -170,3 +171,32 @@ def test_the_menu_marks_the_page_and_counts_the_users_own_unread(app, browser, n
         browser, "/notifications"
     )
     assert "Påmindelser (1)" not in menu(coordinator, "/notifications")
+
+
+def test_the_kept_menu_and_ages_follow_the_language(browser, today):
+    """The menu is kept per language and the ages per catalogue: switching language shows
+    the other words at once, and switching back the first ones again."""
+    inst = f.institution("Huset", groups=("Stuen",))
+    months = today.year * 12 + today.month - 1 - 26
+    f.child(inst.groups[0], first_name="Sofie", birth_date=date(months // 12, months % 12 + 1, 1))
+    f.user(Role.EDUCATOR, institutions=[inst], email="edu@example.dk")
+    db.session.commit()
+    assert browser.login("edu@example.dk").status_code == 302
+    url = f"/groups/{inst.groups[0].id}"
+
+    def page():
+        html = browser.get(url).get_data(as_text=True)
+        return html[html.index('<nav class="site-nav"') : html.index("</nav>")], html
+
+    menu, html = page()
+    assert ">Påmindelser</a>" in menu
+    assert ">2 år 2 mdr.</td>" in html
+    browser.submit("/language", {"lang": "en", "next": url}, page=url)
+    menu, html = page()
+    assert ">Reminders</a>" in menu
+    assert "Påmindelser" not in menu
+    assert ">2 years 2 months</td>" in html
+    browser.submit("/language", {"lang": "da", "next": url}, page=url)
+    menu, html = page()
+    assert ">Påmindelser</a>" in menu
+    assert ">2 år 2 mdr.</td>" in html
