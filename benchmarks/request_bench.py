@@ -38,6 +38,37 @@ import sqlalchemy as sa
 from benchmarks.municipality import PASSWORD, Scale, build, fresh_statistics, prepare
 
 
+def _print_statements(engine, client, url: str, explain: bool = False) -> int:
+    """Each SQL statement of one request of `url`, with its wall time (driver and database);
+    `explain`: then PostgreSQL's plan of each SELECT, run again under EXPLAIN ANALYZE."""
+    seen: list[tuple[float, str]] = []
+    plans: list[str] = []
+    began: list[float] = []
+
+    def before(conn, cursor, statement, *a):
+        began.append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, *a):
+        seen.append(((time.perf_counter() - began.pop()) * 1000, statement))
+        if explain and statement.lstrip().upper().startswith("SELECT"):
+            # A cursor of its own: the statement's rows are still to be fetched from this one.
+            with conn.connection.dbapi_connection.cursor() as other:
+                other.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                plans.append("\n".join(str(r[0]) for r in other.fetchall()))
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    client.get(url)
+    sa.event.remove(engine, "before_cursor_execute", before)
+    sa.event.remove(engine, "after_cursor_execute", after)
+    for ms, statement in seen:
+        print(f"{ms:7.2f} ms  {' '.join(statement.split())[:160]}")
+    print(f"{sum(ms for ms, _ in seen):7.2f} ms in {len(seen)} statements")
+    for plan in plans:
+        print(plan, end="\n\n")
+    return 0
+
+
 def _login(client, email: str) -> None:
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
@@ -140,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dump", metavar="FILE", help="with --profile: also save the profile")
     parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="with --profile: print each statement of one request and its wall time instead",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="with --sql: and PostgreSQL's plan of each SELECT"
+    )
+    parser.add_argument(
         "--small", action="store_true", help="a municipality of 80 children (the demo's size)"
     )
     args = parser.parse_args(argv)
@@ -234,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
 
             who, url = pages[args.profile]
             client = clients[who]
+            if args.sql:
+                return _print_statements(engine, client, url, args.explain)
             if args.breakdown:
                 split = Breakdown(app, engine)
                 began = time.process_time()
