@@ -95,62 +95,88 @@ def group_progress(
     round_: ScreeningRound, groups: list[Group], user: User | None = None
 ) -> list[GroupProgress]:
     """For each group: every current child, its instrument in the round, counts of submitted
-    and draft assessments, the joint assessment's position, and the user's own status. Four
-    queries, of columns only (a list page builds no ORM objects per child)."""
+    and draft assessments, the joint assessment's position, and the user's own status. Two
+    queries, of columns only (a list page builds no ORM objects per child): the children
+    with their counts, own status and joint assessment in one, the round's age bands."""
     group_ids = [g.id for g in groups]
-    members = [
-        (group_id, ChildRef(cid, first, last, born))
-        for group_id, cid, first, last, born in db.session.execute(
-            sa.select(
-                GroupMembership.group_id,
-                Child.id,
-                Child.first_name,
-                Child.last_name,
-                Child.birth_date,
-            )
-            .join(Child, Child.id == GroupMembership.child_id)
-            .where(GroupMembership.group_id.in_(group_ids), GroupMembership.end_date.is_(None))
-            .order_by(Child.first_name, Child.last_name)
+    # Per child, small look-ups by (round, child) in the unique indexes of both tables,
+    # not the round's assessments loaded and counted in Python (three statements before).
+    of_child = (Assessment.round_id == round_.id, Assessment.child_id == Child.id)
+    submitted = (
+        sa.select(sa.func.count())
+        .where(*of_child, Assessment.status == AssessmentStatus.SUBMITTED)
+        .scalar_subquery()
+    )
+    drafts = (
+        sa.select(sa.func.count())
+        .where(*of_child, Assessment.status == AssessmentStatus.DRAFT)
+        .scalar_subquery()
+    )
+    own_status = (
+        sa.select(Assessment.status)
+        .where(*of_child, Assessment.assessor_id == user.id)  # one at most (unique)
+        .scalar_subquery()
+        if user is not None
+        else sa.null()
+    )
+    members: list[tuple[int, ChildRef, int, int, AssessmentStatus | None, JointRef | None]] = []
+    for row in db.session.execute(
+        sa.select(
+            GroupMembership.group_id,
+            Child.id,
+            Child.first_name,
+            Child.last_name,
+            Child.birth_date,
+            submitted.label("submitted"),
+            drafts.label("drafts"),
+            own_status.label("own_status"),
+            JointAssessment.id.label("joint_id"),
+            JointAssessment.agreed_position,
+            JointAssessment.previous_position,
+            JointAssessment.parents_informed_on,
         )
-    ]
-    child_ids = [c.id for _, c in members]
-    counts: dict[tuple[int, AssessmentStatus], int] = {}
-    own: dict[int, AssessmentStatus] = {}
-    for child_id, status, assessor_id in db.session.execute(
-        sa.select(Assessment.child_id, Assessment.status, Assessment.assessor_id).where(
-            Assessment.round_id == round_.id, Assessment.child_id.in_(child_ids)
+        .join(Child, Child.id == GroupMembership.child_id)
+        .outerjoin(
+            JointAssessment,
+            sa.and_(JointAssessment.round_id == round_.id, JointAssessment.child_id == Child.id),
         )
+        .where(GroupMembership.group_id.in_(group_ids), GroupMembership.end_date.is_(None))
+        .order_by(Child.first_name, Child.last_name)
     ):
-        counts[(child_id, status)] = counts.get((child_id, status), 0) + 1
-        if user is not None and assessor_id == user.id:
-            own[child_id] = status
-    joints = {
-        row.child_id: JointRef(
-            row.id, row.agreed_position, row.previous_position, row.parents_informed_on
+        joint = (
+            JointRef(
+                row.joint_id,
+                row.agreed_position,
+                row.previous_position,
+                row.parents_informed_on,
+            )
+            if row.joint_id is not None
+            else None
         )
-        for row in db.session.execute(
-            sa.select(
-                JointAssessment.child_id,
-                JointAssessment.id,
-                JointAssessment.agreed_position,
-                JointAssessment.previous_position,
-                JointAssessment.parents_informed_on,
-            ).where(JointAssessment.round_id == round_.id, JointAssessment.child_id.in_(child_ids))
+        own = AssessmentStatus(row.own_status) if row.own_status is not None else None
+        members.append(
+            (
+                row.group_id,
+                ChildRef(row.id, row.first_name, row.last_name, row.birth_date),
+                row.submitted,
+                row.drafts,
+                own,
+                joint,
+            )
         )
-    }
     bands = round_bands(round_)  # one query, not one per age in months
     covered_ids = {g.id for g in groups if round_.covers(g.institution_id)}
     by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
-    for group_id, child in members:
+    for group_id, child, n_submitted, n_drafts, own, joint in members:
         band = band_of(bands, child.birth_date)
         by_group[group_id].append(
             ChildProgress(
                 child=child,
                 instrument=band.instrument if band and group_id in covered_ids else None,
-                submitted=counts.get((child.id, AssessmentStatus.SUBMITTED), 0),
-                drafts=counts.get((child.id, AssessmentStatus.DRAFT), 0),
-                joint=joints.get(child.id),
-                own_status=own.get(child.id),
+                submitted=n_submitted,
+                drafts=n_drafts,
+                joint=joint,
+                own_status=own,
             )
         )
     return [GroupProgress(g, by_group[g.id]) for g in groups]

@@ -17,6 +17,7 @@ from screening.catalogue.services import (
     load_instrument_files,
     load_ruleset_files,
 )
+from screening.classifier import Position
 from screening.core.extensions import db
 from screening.models import (
     Assessment,
@@ -503,6 +504,54 @@ def test_progress_per_group_shows_who_is_missing(browser, new_browser, world):
     page = browser.get(f"/rounds/{world['round'].id}/groups/{world['group'].id}")
     assert page.status_code == 200
     assert "Ulla" in page.get_data(as_text=True)
+
+
+def test_progress_per_child_counts_drafts_and_submissions_and_the_users_own(
+    browser, new_browser, world
+):
+    """One statement reads each child's counts, the user's own status and the joint
+    assessment: each figure belongs to its child, its round and its assessor."""
+    browser.login("edu1@example.dk")
+    post_assessment(browser, world, ["emo-g1"], submit=True, justification="Begrundet.")
+    post_assessment(browser, world, ["emo-g1"], child="toddler")
+    other = new_browser()
+    other.login("edu2@example.dk")
+    post_assessment(other, world, ["emo-g1"], submit=True, justification="Begrundet.")
+    post_assessment(other, world, ["emo-g1"], child="older2")
+    leader = new_browser()
+    leader.login("leder@example.dk")
+    joint_url = f"/rounds/{world['round'].id}/children/{world['older'].id}/joint"
+    r = leader.submit(joint_url, {"agreed_position": "green", "justification": "Vi er enige."})
+    assert r.status_code == 302
+
+    def by_name(user=None):
+        gp = round_progress.group_progress(world["round"], [world["group"]], user)[0]
+        return {c.child.first_name: c for c in gp.children}
+
+    mine = by_name(world["edu1"])
+    assert [(n, c.submitted, c.drafts) for n, c in sorted(mine.items())] == [
+        ("Ib", 0, 0),
+        ("Otto", 2, 0),
+        ("Tove", 0, 1),
+        ("Ulla", 0, 1),
+    ]
+    assert {n: c.own_status for n, c in mine.items()} == {
+        "Ib": None,
+        "Otto": AssessmentStatus.SUBMITTED,
+        "Tove": AssessmentStatus.DRAFT,
+        "Ulla": None,
+    }
+    assert {n: c.own_status for n, c in by_name(world["edu2"]).items()} == {
+        "Ib": None,
+        "Otto": AssessmentStatus.SUBMITTED,
+        "Tove": None,
+        "Ulla": AssessmentStatus.DRAFT,
+    }
+    assert all(c.own_status is None for c in by_name().values())
+    joints = {n: c.joint for n, c in mine.items() if c.joint is not None}
+    assert list(joints) == ["Otto"]
+    assert joints["Otto"].agreed_position == Position.GREEN
+    assert joints["Otto"].previous_position is None
 
 
 def test_every_read_and_change_of_an_assessment_is_audited(browser, world):

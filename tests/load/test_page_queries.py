@@ -204,7 +204,7 @@ def measure(summary, new_browser) -> tuple[dict[str, list[str]], Subjects]:
 # round's, already loaded).
 CEILINGS = {
     "child list of a group": 4,
-    "worklist": 9,
+    "worklist": 7,
     "child page": 11,
     "offline pack": 7,
     "assessment form GET (new)": 8,
