@@ -61,8 +61,9 @@ def _print_statements(engine, client, url: str, explain: bool = False) -> int:
     client.get(url)
     sa.event.remove(engine, "before_cursor_execute", before)
     sa.event.remove(engine, "after_cursor_execute", after)
+    width = None if os.environ.get("FULL_SQL") else 160  # FULL_SQL=1: whole statements
     for ms, statement in seen:
-        print(f"{ms:7.2f} ms  {' '.join(statement.split())[:160]}")
+        print(f"{ms:7.2f} ms  {' '.join(statement.split())[:width]}")
     print(f"{sum(ms for ms, _ in seen):7.2f} ms in {len(seen)} statements")
     for plan in plans:
         print(plan, end="\n\n")

@@ -325,6 +325,11 @@ class MeetingParticipant(Model):
         # A guardian or a colleague is invited once: a second invitation reads the first.
         sa.UniqueConstraint("meeting_id", "guardian_id"),
         sa.UniqueConstraint("meeting_id", "user_id"),
+        # The policy asks which meetings a user is invited to, by account or by e-mail
+        # address (an invitation sent before the account was linked): without these, a
+        # scan of every participant of the municipality on each page that names children.
+        sa.Index("ix_meeting_participant_user_id", "user_id"),
+        sa.Index("ix_meeting_participant_email_lower", sa.func.lower(sa.text("email"))),
     )
 
 
