@@ -12,6 +12,7 @@ from forms.paths import OfferForm
 from screening.children.models import Child
 from screening.core import audit, flow
 from screening.core.access import require
+from screening.core.db import DB_INT_MAX
 from screening.core.extensions import db
 from screening.core.i18n import lang
 from screening.core.policy import Action, can, visible_children, visible_institution_ids
@@ -82,7 +83,9 @@ def momentum() -> ResponseReturnValue:
     institution_id = _choice("institution", {i.id for i in institutions}) if several else None
     asked = request.args.get("group", "")
     if several and institution_id is None and asked.isdecimal() and len(asked) < 12:
-        institution_id = overview.institution_of(int(asked), ids)
+        # An id beyond the database's integers names no group (PostgreSQL would refuse it).
+        group_id = int(asked)
+        institution_id = overview.institution_of(group_id, ids) if group_id <= DB_INT_MAX else None
     scope = [institution_id] if institution_id is not None else ids
     groups = overview.groups(scope) if institution_id is not None or not several else []
     coordinators = overview.coordinators(scope)
