@@ -119,7 +119,9 @@ def group_progress(
         if user is not None
         else sa.null()
     )
-    members: list[tuple[int, ChildRef, int, int, AssessmentStatus | None, JointRef | None]] = []
+    bands = round_bands(round_)  # one query, not one per age in months
+    covered_ids = {g.id for g in groups if round_.covers(g.institution_id)}
+    by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
     for row in db.session.execute(
         sa.select(
             GroupMembership.group_id,
@@ -153,30 +155,15 @@ def group_progress(
             if row.joint_id is not None
             else None
         )
-        own = AssessmentStatus(row.own_status) if row.own_status is not None else None
-        members.append(
-            (
-                row.group_id,
-                ChildRef(row.id, row.first_name, row.last_name, row.birth_date),
-                row.submitted,
-                row.drafts,
-                own,
-                joint,
-            )
-        )
-    bands = round_bands(round_)  # one query, not one per age in months
-    covered_ids = {g.id for g in groups if round_.covers(g.institution_id)}
-    by_group: dict[int, list[ChildProgress]] = {g: [] for g in group_ids}
-    for group_id, child, n_submitted, n_drafts, own, joint in members:
-        band = band_of(bands, child.birth_date)
-        by_group[group_id].append(
+        band = band_of(bands, row.birth_date)
+        by_group[row.group_id].append(
             ChildProgress(
-                child=child,
-                instrument=band.instrument if band and group_id in covered_ids else None,
-                submitted=n_submitted,
-                drafts=n_drafts,
+                child=ChildRef(row.id, row.first_name, row.last_name, row.birth_date),
+                instrument=band.instrument if band and row.group_id in covered_ids else None,
+                submitted=row.submitted,
+                drafts=row.drafts,
                 joint=joint,
-                own_status=own,
+                own_status=AssessmentStatus(row.own_status) if row.own_status else None,
             )
         )
     return [GroupProgress(g, by_group[g.id]) for g in groups]
