@@ -79,6 +79,15 @@ class GroupMembership(Model):
             sqlite_where=sa.text("end_date IS NULL"),
             postgresql_where=sa.text("end_date IS NULL"),
         ),
+        # A child's current group without reading the table (Frister og fremdrift joins
+        # the open memberships to the open paths).
+        sa.Index(
+            "ix_group_membership_open_group",
+            "child_id",
+            "group_id",
+            sqlite_where=sa.text("end_date IS NULL"),
+            postgresql_where=sa.text("end_date IS NULL"),
+        ),
         # Key figures: a group's children on a day without reading the table (covering).
         sa.Index(
             "ix_group_membership_group_dates", "group_id", "start_date", "end_date", "child_id"

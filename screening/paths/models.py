@@ -110,6 +110,17 @@ class ActionStep(Model):
     path: Mapped[ActionPath] = relationship(back_populates="steps")
     done_by: Mapped[User | None] = relationship()
 
+    __table_args__ = (
+        # Frister og fremdrift counts the open steps by path and due date from this index
+        # alone (a fifth of the steps are open).
+        sa.Index(
+            "ix_action_step_open",
+            "path_id",
+            "due_on",
+            sqlite_where=sa.text("done_on IS NULL"),
+            postgresql_where=sa.text("done_on IS NULL"),
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
     @property

@@ -7,9 +7,11 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from screening.core.extensions import db
-from screening.models import ActionPath, ActionStep, Group, Role, StepKind
+from screening.models import ActionPath, ActionStep, Group, GroupMembership, Role, StepKind
 from screening.paths import overview
 from screening.paths.rules import load_templates
 
@@ -215,3 +217,99 @@ def test_the_page_escapes_names_it_puts_into_its_words(today, browser, world):
     assert f"Tovholder: {escaped}" in html
     assert "Ansvarlig: Leder" in html
     assert hostile not in html
+
+
+# A child as the property test builds it: (institution, left the daycare, moved from the
+# other institution, path: None | (open, position, tovholder), steps: [(days due, done)]).
+_steps = st.lists(st.tuples(st.integers(-5, 5), st.booleans()), max_size=4)
+_path = st.none() | st.tuples(st.booleans(), st.sampled_from(["yellow", "red"]), st.integers(0, 1))
+_kid = st.tuples(st.integers(0, 1), st.booleans(), st.booleans(), _path, _steps)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(kids=st.lists(_kid, max_size=12), scope=st.sampled_from([None, 0, 1]))
+def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
+    app, catalogue, today, kids, scope
+):
+    """The counts per institution, overdue and of children, and the page, against a count
+    in Python of what was built: only open steps of open paths of children with a current
+    group, in the institution of that group."""
+    savepoint = db.session.begin_nested()
+    try:
+        houses = [f.institution(groups=("A", "B")), f.institution(groups=("C",))]
+        tovholdere = [f.user(Role.LEADER, name=f"Tovholder {i}") for i in range(2)]
+        version = load_templates().version
+        expected_steps: dict[int, int] = {}
+        expected_late: dict[int, int] = {}
+        expected_children = 0
+        expected_ids: list[tuple] = []
+        for n, (house, left, moved, path, steps) in enumerate(kids):
+            kid = f.child(houses[house].groups[n % len(houses[house].groups)], first_name=f"B{n}")
+            if moved:  # an earlier stay in the other house, ended
+                kid.memberships[0].start_date = today - timedelta(days=30)
+                kid.memberships.append(
+                    GroupMembership(
+                        group=houses[1 - house].groups[0],
+                        start_date=today - timedelta(days=400),
+                        end_date=today - timedelta(days=31),
+                    )
+                )
+            if left:
+                kid.memberships[0].end_date = today - timedelta(days=1)
+            if path is None:
+                continue
+            is_open, position, who = path
+            p = ActionPath(
+                child_id=kid.id,
+                position=position,
+                status="open" if is_open else "closed",
+                opened_on=today - timedelta(days=20),
+                coordinator_id=tovholdere[who].id,
+                escalation_level=1,
+                template_key="default",
+                template_version=version,
+            )
+            for k, (days, done) in enumerate(steps):
+                p.steps.append(
+                    ActionStep(
+                        key=f"s{k}",
+                        kind=StepKind.STEP,
+                        title_da="Trin",
+                        title_en="Step",
+                        responsible_role="leader",
+                        due_on=today + timedelta(days=days),
+                        done_on=today if done else None,
+                    )
+                )
+            db.session.add(p)
+            open_steps = [days for days, done in steps if not done]
+            if is_open and not left and open_steps and scope in (None, house):
+                inst = houses[house].id
+                expected_steps[inst] = expected_steps.get(inst, 0) + len(open_steps)
+                late = sum(1 for d in open_steps if d < 0)
+                expected_late[inst] = expected_late.get(inst, 0) + late
+                expected_children += 1
+        db.session.flush()
+        ids = None if scope is None else [houses[scope].id]
+        got = overview.overview(ids, today, per_page=1000)
+        assert got.open_steps == sum(expected_steps.values())
+        assert got.overdue_steps == sum(expected_late.values())
+        assert got.children == expected_children
+        names = {h.id: h.name for h in houses}
+        assert got.overdue_by_institution == {names[i]: n for i, n in expected_late.items() if n}
+        assert len(got.steps) == got.open_steps
+        assert [s.due_on for s in got.steps] == sorted(s.due_on for s in got.steps)
+        for who in range(2):
+            mine = overview.overview(
+                ids, today, overview.Filters(coordinator_id=tovholdere[who].id), per_page=1000
+            )
+            assert {s.coordinator_id for s in mine.steps} <= {tovholdere[who].id}
+            assert mine.open_steps == sum(
+                1 for s in got.steps if s.coordinator_id == tovholdere[who].id
+            )
+    finally:
+        savepoint.rollback()
