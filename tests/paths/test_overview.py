@@ -246,7 +246,6 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
         expected_steps: dict[int, int] = {}
         expected_late: dict[int, int] = {}
         expected_children = 0
-        expected_ids: list[tuple] = []
         for n, (house, left, moved, path, steps) in enumerate(kids):
             kid = f.child(houses[house].groups[n % len(houses[house].groups)], first_name=f"B{n}")
             if moved:  # an earlier stay in the other house, ended
