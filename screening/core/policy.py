@@ -366,7 +366,7 @@ _TEMPLATE_VERSIONS = sa.select(
 )
 
 
-def coordinator_named_children(user: User) -> list[sa.Select[tuple[int]]]:
+def coordinator_named_children(user: User) -> list[sa.Select[int]]:
     """Child ids whose named data a coordinator reads: an open action path escalated to a
     level where the municipal consultants take part (by the path's own template version),
     or a meeting the coordinator is invited to (as for PPR and social workers). The set is
