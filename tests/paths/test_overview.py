@@ -312,3 +312,20 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
             )
     finally:
         savepoint.rollback()
+
+
+def test_the_tovholder_filter_of_the_whole_municipality_offers_every_open_paths_tovholder(
+    today, world
+):
+    """Within institutions: the tovholdere of the children currently there. For the whole
+    municipality: of every open path, that of a child who has left included (the list does
+    not read the municipality's memberships); choosing that tovholder shows no steps."""
+    lis, eva = world["leader"], world["edu1"]
+    paths_for(today, world["group"], lis, 1)
+    (gone,) = paths_for(today, world["group"], eva, 1)
+    gone.child.memberships[0].end_date = today
+    db.session.flush()
+    assert {u.id for u in overview.coordinators([world["inst"].id])} == {lis.id}
+    assert {u.id for u in overview.coordinators(None)} == {lis.id, eva.id}
+    hers = overview.overview(None, today, overview.Filters(coordinator_id=eva.id))
+    assert (hers.open_steps, hers.steps) == (0, [])
