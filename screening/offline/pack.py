@@ -22,6 +22,7 @@ from screening.core.policy import (
     Action,
     may_assess_with,
     permitted_child_ids,
+    permitted_institutions_only,
     visible_institution_ids,
     writable_observation_sources,
 )
@@ -103,32 +104,46 @@ def offline_pack(
     definitions, the observation categories the user may write, and when it expires."""
     now = now or utcnow()
     institution_ids = pack_institution_ids(user)
-    # Who may be assessed and observed, asked of the policy as sets (one statement for the
-    # whole pack, not a policy question per child); the children as columns, not objects.
-    assessable = permitted_child_ids(user, Action.ASSESS).correlate(None)
-    observable = permitted_child_ids(user, Action.ADD_OBSERVATION).correlate(None)
-    stmt = (
-        sa.select(
-            Child.id,
-            Child.first_name,
-            Child.last_name,
-            Child.birth_date,
-            Group.name,
-            Group.institution_id,
-            Child.id.in_(assessable).label("may_assess"),
+    columns = (
+        Child.id,
+        Child.first_name,
+        Child.last_name,
+        Child.birth_date,
+        Group.name,
+        Group.institution_id,
+    )
+    assess_in = permitted_institutions_only(user, Action.ASSESS)
+    observe_in = permitted_institutions_only(user, Action.ADD_OBSERVATION)
+    if assess_in is not None and observe_in is not None:
+        # The usual case (an educator, a leader, a health visitor): who may be assessed
+        # and observed is the children of some institutions, so the institution decides
+        # (testing each child against the policy's sets cost 3 ms of PostgreSQL's 5).
+        may_assess: sa.ColumnElement[bool] = Group.institution_id.in_(assess_in)
+        where: sa.ColumnElement[bool] = Group.institution_id.in_(
+            sorted(set(institution_ids) & {*assess_in, *observe_in})
         )
-        .join(
-            GroupMembership,
-            sa.and_(GroupMembership.child_id == Child.id, GroupMembership.end_date.is_(None)),
-        )
-        .join(Group, Group.id == GroupMembership.group_id)
-        .where(
+    else:
+        # Who may be assessed and observed, asked of the policy as sets (one statement for
+        # the whole pack, not a policy question per child).
+        assessable = permitted_child_ids(user, Action.ASSESS).correlate(None)
+        observable = permitted_child_ids(user, Action.ADD_OBSERVATION).correlate(None)
+        may_assess = Child.id.in_(assessable)
+        where = sa.and_(
             Group.institution_id.in_(institution_ids),
             # One IN over the union, not an OR of two: PostgreSQL then joins it (a semi
             # join from the institution's memberships) instead of testing every child of
             # the municipality against both (a scan of all children, 14 ms at 28,000).
             Child.id.in_(sa.union(assessable, observable)),
         )
+    # The children as columns, not objects.
+    stmt = (
+        sa.select(*columns, may_assess.label("may_assess"))
+        .join(
+            GroupMembership,
+            sa.and_(GroupMembership.child_id == Child.id, GroupMembership.end_date.is_(None)),
+        )
+        .join(Group, Group.id == GroupMembership.group_id)
+        .where(where)
         .order_by(Group.name, Child.first_name, Child.last_name, Child.id)
     )
     if group_ids:

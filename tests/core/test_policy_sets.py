@@ -19,6 +19,7 @@ from screening.core.policy import (
     assessable_child_ids,
     can,
     permitted_child_ids,
+    permitted_institutions_only,
 )
 from screening.core.time import local_today
 from screening.offline.pack import offline_pack
@@ -81,3 +82,33 @@ def test_the_offline_pack_holds_the_children_can_allows(town):
             assert entered <= assess, (user.email, entered - assess)
         checked += len(in_pack)
     assert checked > 0
+
+
+def test_the_institutions_only_answer_is_given_only_when_they_are_the_whole_set(town):
+    """Where `permitted_institutions_only` names institutions, the children `can` allows
+    are exactly those currently in them; it answers None whenever the set reaches further
+    (invitations, a coordinator's named children, a municipality-wide grant)."""
+    _summary, users, children = town
+    named, beyond = set(), set()
+    for user in users:
+        for action in Action:
+            if action in NOT_SET_BASED:
+                with pytest.raises(ValueError, match="decided per object"):
+                    permitted_institutions_only(user, action)
+                continue
+            ids = permitted_institutions_only(user, action)
+            if ids is None:
+                beyond.update(user.roles)
+                continue
+            one_by_one = {c.id for c in children if can(user, action, c)}
+            current = {
+                c.id
+                for c in children
+                if c.current_group is not None and c.current_group.institution_id in ids
+            }
+            assert one_by_one == current, (user.email, action, one_by_one ^ current)
+            if ids:
+                named.update(user.roles)
+    assert {Role.EDUCATOR, Role.LEADER, Role.HEALTH_VISITOR, Role.DENTAL} <= named
+    assert {Role.PPR, Role.COORDINATOR} <= beyond
+    assert permitted_institutions_only(None, Action.VIEW_CHILD) == []
