@@ -95,20 +95,23 @@ class Overview:
     stalled_count: int
 
 
-def _current(scoped: bool, by_group: bool) -> sa.Subquery:
+def _current(scoped: bool, by_group: bool, institution: bool = True) -> sa.Subquery:
     """The children's current groups, within the institutions (`:institution_ids`) and
-    the group (`:group_id`) asked for."""
-    members = (
-        sa.select(GroupMembership.child_id, Group.id.label("group_id"), Group.institution_id)
-        .join(Group, Group.id == GroupMembership.group_id)
-        .where(GroupMembership.end_date.is_(None))
+    the group (`:group_id`) asked for; with each group's institution unless `institution`
+    is False (the groups' table is then joined only to scope by institution)."""
+    members = sa.select(GroupMembership.child_id, GroupMembership.group_id).where(
+        GroupMembership.end_date.is_(None)
     )
+    if scoped or institution:
+        members = members.join(Group, Group.id == GroupMembership.group_id)
+    if institution:
+        members = members.add_columns(Group.institution_id)
     if scoped:
         members = members.where(
             Group.institution_id.in_(sa.bindparam("institution_ids", expanding=True))
         )
     if by_group:
-        members = members.where(Group.id == sa.bindparam("group_id"))
+        members = members.where(GroupMembership.group_id == sa.bindparam("group_id"))
     return members.subquery()
 
 
@@ -243,6 +246,8 @@ def _statements(shape: _Shape) -> _Statements:
     # The count comes with the page (a window over every match, before the limit); the
     # names are joined to that page only, as for the steps (joined before the limit, every
     # match's child and tovholder were looked up: 1,750 in the large municipality).
+    # The stalled paths need the children's current groups only to scope them.
+    members = _current(shape.scoped, shape.by_group, institution=False)
     stalled_page = (
         sa.select(
             ActionPath.id,
@@ -253,9 +258,9 @@ def _statements(shape: _Shape) -> _Statements:
             sa.func.count().over().label("matches"),
         )
         .select_from(ActionPath)
-        .join(current, current.c.child_id == ActionPath.child_id)
+        .join(members, members.c.child_id == ActionPath.child_id)
         .where(
-            *path_where,
+            *_paths(members, shape),
             ActionPath.opened_on <= sa.bindparam("stalled_since", type_=sa.Date),
             ActionPath.id.not_in(better),
         )
@@ -395,6 +400,6 @@ def coordinators(institution_ids: list[int] | None) -> list[Choice]:
 def _coordinators(scoped: bool) -> Any:
     ids = sa.select(ActionPath.coordinator_id).where(ActionPath.status == PathStatus.OPEN)
     if scoped:
-        current = _current(scoped, False)
+        current = _current(scoped, False, institution=False)
         ids = ids.join(current, current.c.child_id == ActionPath.child_id)
     return sa.select(User.id, User.name).where(User.id.in_(ids)).order_by(User.name, User.id)

@@ -222,7 +222,10 @@ def test_the_page_escapes_names_it_puts_into_its_words(today, browser, world):
 # A child as the property test builds it: (institution, left the daycare, moved from the
 # other institution, path: None | (open, position, tovholder), steps: [(days due, done)]).
 _steps = st.lists(st.tuples(st.integers(-5, 5), st.booleans()), max_size=4)
-_path = st.none() | st.tuples(st.booleans(), st.sampled_from(["yellow", "red"]), st.integers(0, 1))
+# A path: (open, position, tovholder, opened more than five months ago).
+_path = st.none() | st.tuples(
+    st.booleans(), st.sampled_from(["yellow", "red"]), st.integers(0, 1), st.booleans()
+)
 _kid = st.tuples(st.integers(0, 1), st.booleans(), st.booleans(), _path, _steps)
 
 
@@ -246,8 +249,10 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
         expected_steps: dict[int, int] = {}
         expected_late: dict[int, int] = {}
         expected_children = 0
+        expected_stalled: dict[int, tuple[int, int]] = {}  # path id: (tovholder, group)
         for n, (house, left, moved, path, steps) in enumerate(kids):
-            kid = f.child(houses[house].groups[n % len(houses[house].groups)], first_name=f"B{n}")
+            group = houses[house].groups[n % len(houses[house].groups)]
+            kid = f.child(group, first_name=f"B{n}")
             if moved:  # an earlier stay in the other house, ended
                 kid.memberships[0].start_date = today - timedelta(days=30)
                 kid.memberships.append(
@@ -261,12 +266,12 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
                 kid.memberships[0].end_date = today - timedelta(days=1)
             if path is None:
                 continue
-            is_open, position, who = path
+            is_open, position, who, old = path
             p = ActionPath(
                 child_id=kid.id,
                 position=position,
                 status="open" if is_open else "closed",
-                opened_on=today - timedelta(days=20),
+                opened_on=today - timedelta(days=200 if old else 20),
                 coordinator_id=tovholdere[who].id,
                 escalation_level=1,
                 template_key="default",
@@ -285,6 +290,9 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
                     )
                 )
             db.session.add(p)
+            db.session.flush()
+            if is_open and not left and old and scope in (None, house):
+                expected_stalled[p.id] = (tovholdere[who].id, group.id)
             open_steps = [days for days, done in steps if not done]
             if is_open and not left and open_steps and scope in (None, house):
                 inst = houses[house].id
@@ -301,6 +309,13 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
         names = {h.id: h.name for h in houses}
         assert got.overdue_by_institution == {names[i]: n for i, n in expected_late.items() if n}
         assert len(got.steps) == got.open_steps
+        assert got.stalled_count == len(expected_stalled)
+        assert {p.id for p, _days in got.stalled} == set(expected_stalled)
+        group = houses[0].groups[1]
+        in_group = overview.overview(ids, today, overview.Filters(group_id=group.id))
+        assert {p.id for p, _days in in_group.stalled} == {
+            i for i, (_who, g) in expected_stalled.items() if g == group.id
+        }
         assert [s.due_on for s in got.steps] == sorted(s.due_on for s in got.steps)
         for who in range(2):
             mine = overview.overview(
@@ -310,6 +325,9 @@ def test_the_counts_agree_with_counting_each_childs_open_steps_by_hand(
             assert mine.open_steps == sum(
                 1 for s in got.steps if s.coordinator_id == tovholdere[who].id
             )
+            assert {p.id for p, _days in mine.stalled} == {
+                i for i, (w, _g) in expected_stalled.items() if w == tovholdere[who].id
+            }
     finally:
         savepoint.rollback()
 
