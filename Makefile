@@ -62,6 +62,7 @@ test-js: test-deps
 # contracts are in pyproject.toml).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -123,10 +123,7 @@ def main() -> int:
                 parents_perspective="Mere ro",
                 child_perspective="Kan lide klodser",
                 evaluation_on=today,
-                items=[
-                    plans.PlanItemInput(f"Handling {i}", "Pædagog", today)
-                    for i in range(8)
-                ],
+                items=[plans.PlanItemInput(f"Handling {i}", "Pædagog", today) for i in range(8)],
                 offer_ids=[1, 2],
             )
             db.session.commit()
@@ -219,7 +216,6 @@ def main() -> int:
             pdf = invitations(lh, batch)
             batch_times.append(time.perf_counter() - t)
         batch_s = statistics.median(batch_times)
-
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python "

@@ -128,9 +128,7 @@ def _longest(texts: Sequence[str], m: Measure) -> float:
     return max((m.width(u) for u in units), default=0.0)
 
 
-def widths(
-    columns: Sequence[Sequence[str]], cell: ParagraphStyle
-) -> tuple[list[float], bool]:
+def widths(columns: Sequence[Sequence[str]], cell: ParagraphStyle) -> tuple[list[float], bool]:
     """Column widths for [heading, *cells] per column (the child's name first, "Vurderet
     af" last, the positions between) with the cells in `cell`, and whether every word
     fits. Each column is at least as wide as its longest word (a heading's at the

@@ -31,9 +31,7 @@ def db_command(ctx: click.Context) -> None:
     worker never imports Flask-Migrate or Alembic, see `core.extensions.LazyMigrate`)."""
     from flask_migrate.cli import db as migrations
 
-    migrations.main(
-        args=ctx.args, prog_name=ctx.command_path, obj=ctx.obj, standalone_mode=False
-    )
+    migrations.main(args=ctx.args, prog_name=ctx.command_path, obj=ctx.obj, standalone_mode=False)
 
 
 def register_cli(app: Flask) -> None:

@@ -35,9 +35,7 @@ class Municipality(Model):
     label_yellow: Mapped[str] = mapped_column(
         sa.String(60), default=DEFAULT_POSITION_LABELS["yellow"]
     )
-    label_red: Mapped[str] = mapped_column(
-        sa.String(60), default=DEFAULT_POSITION_LABELS["red"]
-    )
+    label_red: Mapped[str] = mapped_column(sa.String(60), default=DEFAULT_POSITION_LABELS["red"])
     # Delete a child's data this many years after the child leaves.
     retention_years: Mapped[int] = mapped_column(default=5)
     # Optionally sooner for a child who left and never had an action path: this many months

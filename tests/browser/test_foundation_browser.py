@@ -33,9 +33,7 @@ def test_leader_browses_to_a_child_on_a_tablet(tablet, live_server, world):
     LoginPage(page, live_server).open().sign_in("leder@example.dk")
     assert page.url.endswith("/")  # the home page ("I dag")
     assert page.get_by_role("heading", name="I dag").is_visible()
-    page.get_by_role("navigation", name="Hovedmenu").get_by_role(
-        "link", name="Dagtilbud"
-    ).click()
+    page.get_by_role("navigation", name="Hovedmenu").get_by_role("link", name="Dagtilbud").click()
     page.get_by_role("link", name="Børnehuset Mælkebøtten").click()
     page.get_by_role("link", name="Egernene").click()
     page.get_by_role("link", name="Åse Bæk").click()

@@ -23,8 +23,9 @@ def red_child(world):
     kid.guardian_links.append(
         ChildGuardian(guardian=f.guardian(name="Mette Østergaard"), has_custody=True)
     )
-    a = individual.start(world["round"], kid, world["edu1"],
-                         individual.instrument_for_child(world["round"], kid))
+    a = individual.start(
+        world["round"], kid, world["edu1"], individual.instrument_for_child(world["round"], kid)
+    )
     individual.save(
         a,
         individual.AssessmentInput(answers={"emo-r1": True}, justification="Bange ved afhentning."),
@@ -34,8 +35,9 @@ def red_child(world):
     return kid
 
 
-def test_red_position_through_a_meeting_and_an_action_plan(tablet, live_server, world,
-                                                           red_child, consumer):
+def test_red_position_through_a_meeting_and_an_action_plan(
+    tablet, live_server, world, red_child, consumer
+):
     page = tablet
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

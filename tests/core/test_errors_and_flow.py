@@ -68,9 +68,7 @@ def test_perform_success_records_flashes_and_redirects(app):
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/admin/institutions/")
         assert recorded == ["Solsikken"]
-        assert get_flashed_messages(with_categories=True) == [
-            ("success", "Solsikken er oprettet.")
-        ]
+        assert get_flashed_messages(with_categories=True) == [("success", "Solsikken er oprettet.")]
         assert _names() == ["Solsikken"]
 
 

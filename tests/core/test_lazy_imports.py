@@ -50,7 +50,11 @@ def test_flask_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[
     flask = Path(sys.executable).with_name("flask")
     done = subprocess.run(
         [str(flask), "--app", "screening", "db", "upgrade"],
-        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     tables = {row[0] for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master")}

@@ -252,7 +252,7 @@ def test_filters_narrow_the_figures_and_bad_values_are_ignored(today, town, brow
 
 
 def test_the_source_filter_says_which_tables_it_narrows(today, town, browser):
-    """"Kilde" narrows the individual assessments and the observations and nothing else
+    """ "Kilde" narrows the individual assessments and the observations and nothing else
     (read from the counts, source by source), and the page says exactly that."""
     from screening.figures.views import SOURCE_FIGURES
 
@@ -262,8 +262,11 @@ def test_the_source_filter_says_which_tables_it_narrows(today, town, browser):
     for source in queries.SOURCES:
         only = published_positions(rid, 5, today, queries.Filters(source=source))
         assert set(only) <= set(everything)
-        changed = {k for k, f in everything.items()
-                   if k not in only or only[k].published() != f.published()}
+        changed = {
+            k
+            for k, f in everything.items()
+            if k not in only or only[k].published() != f.published()
+        }
         assert changed <= set(SOURCE_FIGURES), source
         narrowed |= changed
     assert narrowed == set(SOURCE_FIGURES)
@@ -301,8 +304,13 @@ def test_the_dashboard_speaks_the_users_words(town, browser):
     assert '<label class="field-label" for="f-institution">Dagtilbud</label>' in html
     assert '<th scope="col">Dagtilbud</th>' in html
     assert ">Bevægelser pr. dagtilbud</h2>" in html
-    for word in ("Tandplejen", "Sundhedsplejen", "1 – lille bekymring", "3 – alvorlig bekymring",
-                 "højeste grad af bekymring"):
+    for word in (
+        "Tandplejen",
+        "Sundhedsplejen",
+        "1 – lille bekymring",
+        "3 – alvorlig bekymring",
+        "højeste grad af bekymring",
+    ):
         assert word in html, word
     for old in (">Institution<", "pr. række", "Niveau 1", ">Tandpleje<", "bekymringsniveau"):
         assert old not in html, old

@@ -85,8 +85,11 @@ def test_every_table_of_the_dashboard_has_a_sheet_name_cut_at_a_word(
     browser.login(summary.coordinator_email, PASSWORD)
     rid = summary.rounds[-1]
     if lang == "en":
-        browser.submit("/language", {"lang": "en", "next": f"/rounds/{rid}/figures"},
-                       page=f"/rounds/{rid}/figures")
+        browser.submit(
+            "/language",
+            {"lang": "en", "next": f"/rounds/{rid}/figures"},
+            page=f"/rounds/{rid}/figures",
+        )
     for args in ("", f"?institution={summary.institutions[0]}"):
         content = browser.get(f"/rounds/{rid}/figures.xlsx{args}").data
         book = openpyxl.load_workbook(io.BytesIO(content))
@@ -95,8 +98,11 @@ def test_every_table_of_the_dashboard_has_a_sheet_name_cut_at_a_word(
         titles = [s["A1"].value for s in book.worksheets]
         assert any(len(t) > SHEET_NAME_MAX for t in titles)  # a title really was cut
         html = browser.get(f"/rounds/{rid}/figures{args}").get_data(as_text=True)
-        keys = [k.split('"')[0] for k in html.split('id="fig-')[1:] if k.split('"')[0].endswith(
-            "-table")]
+        keys = [
+            k.split('"')[0]
+            for k in html.split('id="fig-')[1:]
+            if k.split('"')[0].endswith("-table")
+        ]
         for key in {k.removesuffix("-table") for k in keys}:
             one = browser.get(f"/rounds/{rid}/figures/{key}.xlsx{args}")
             assert one.status_code == 200, key

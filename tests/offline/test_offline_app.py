@@ -188,16 +188,14 @@ def test_the_storage_advice_and_sync_states_are_in_the_chosen_language(client):
     assert "storage_quota" in keys
     danish = _app_strings(client.get("/offline/").get_data(as_text=True))
     assert danish["storage_quota"] == (
-        "Der er ikke mere plads på enheden. Send det, der venter, eller slet gamle "
-        "offline-pakker."
+        "Der er ikke mere plads på enheden. Send det, der venter, eller slet gamle offline-pakker."
     )
     assert danish["status_unreachable"] == "Online, men serveren kan ikke nås"
     with client.session_transaction() as session:
         session["lang"] = "en"
     english = _app_strings(client.get("/offline/").get_data(as_text=True))
     assert english["storage_quota"] == (
-        "There is no more space on the device. Send what is waiting, or delete old offline "
-        "packs."
+        "There is no more space on the device. Send what is waiting, or delete old offline packs."
     )
     assert english["status_unreachable"] == "Online, but the server cannot be reached"
     for key in [*set(keys), "save_failed", "pack_expired", "stale_version", "tries_last_next"]:

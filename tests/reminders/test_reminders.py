@@ -83,9 +83,10 @@ def test_badge_and_list_name_no_child(browser, new_browser, world, due_steps):
     # The home page ("I dag") shows the unread reminder on top, with no child named.
     start = browser.get("/").get_data(as_text=True).split("<main", 1)[-1]
     assert "Du har 2 opgaver, der er overskredet." in start
-    assert world["older"].first_name not in start.split("notifications-title", 1)[-1].split(
-        "</section>", 1
-    )[0]
+    assert (
+        world["older"].first_name
+        not in start.split("notifications-title", 1)[-1].split("</section>", 1)[0]
+    )
     browser.submit("/notifications/read", {}, page="/notifications")
     after = browser.get("/").get_data(as_text=True)
     assert "Du har 2 opgaver, der er overskredet." not in after  # read: gone from the home

@@ -39,9 +39,12 @@ def sweep():
     yield "none", ()
     yield "one", (row(0, "Alma Østergaard", agreed=False),)
     yield "few", tuple(row(i, n) for i, n in enumerate(("Alma Ø", LONG_NAME, "Otto Ærø")))
-    yield "many", tuple(
-        row(i, f"{LONG_NAME} {i}" if i % 5 == 0 else f"Barn nummer {i}", agreed=i % 4 != 0)
-        for i in range(45)
+    yield (
+        "many",
+        tuple(
+            row(i, f"{LONG_NAME} {i}" if i % 5 == 0 else f"Barn nummer {i}", agreed=i % 4 != 0)
+            for i in range(45)
+        ),
     )
 
 
@@ -50,7 +53,7 @@ def tokens(text: str) -> list[str]:
 
 
 def hyphen_parts(word: str) -> list[str]:
-    """"Anne-Sofie" → ["Anne-", "Sofie"]: where a word may break."""
+    """ "Anne-Sofie" → ["Anne-", "Sofie"]: where a word may break."""
     parts = word.split("-")
     return [p + "-" for p in parts[:-1]] + [parts[-1]]
 
@@ -74,8 +77,12 @@ def test_headings_positions_and_names_break_only_between_words(
     if not rows:
         assert _("Der er ingen børn på stuen.") in " ".join(words)
         return
-    headings = [_("Barn"), _("Samlet position"), *(_(t) for t in AREA_TITLES.values()),
-                _("Vurderet af")]
+    headings = [
+        _("Barn"),
+        _("Samlet position"),
+        *(_(t) for t in AREA_TITLES.values()),
+        _("Vurderet af"),
+    ]
     for heading in headings:  # whole, or broken after a hyphen of its own ("sensory-")
         for word in heading.split():
             assert word in words or set(hyphen_parts(word)) <= set(words), (word, heading)

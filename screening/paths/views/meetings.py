@@ -137,8 +137,6 @@ def _minutes_refused(m: Meeting, form: MinutesForm, error: DomainError) -> Respo
     return _render_meeting(m, form, status=400, changes=changes)
 
 
-
-
 def _render_meeting(
     m: Meeting,
     form: MinutesForm | None = None,

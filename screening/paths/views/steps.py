@@ -83,8 +83,6 @@ def render_path(
     ), status
 
 
-
-
 def _choice_label(field: Any, value: object) -> str:
     return next((str(c.label) for c in field.choices if c.value == value), "")
 
